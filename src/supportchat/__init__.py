@@ -1,0 +1,84 @@
+"""supportchat: an embeddable support desk for Flask and FastAPI apps.
+
+The public surface is what ``__all__`` lists. Framework adapters live in
+``supportchat.adapters`` and are imported only by the host app, so importing
+this package pulls in no web framework, no Supabase client and no CLI.
+"""
+
+from .desk import UNSET, SupportDesk
+from .errors import (
+    BadRequest,
+    ConcurrentUpdate,
+    Conflict,
+    Forbidden,
+    InvalidTransition,
+    NotAuthenticated,
+    PayloadTooLarge,
+    RateLimited,
+    StorageError,
+    StorageUnavailable,
+    SupportChatError,
+    TicketClosed,
+    TicketNotFound,
+    ValidationError,
+)
+from .events import Event
+from .models import (
+    Actor,
+    ActorKind,
+    Category,
+    EventType,
+    Message,
+    MessageType,
+    Page,
+    Priority,
+    SenderType,
+    Statistics,
+    Ticket,
+    TicketChange,
+    TicketStatus,
+    TicketThread,
+)
+from .rules import Limits, sanitize
+from .stores import InMemoryStore, Store
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "UNSET",
+    "Actor",
+    "ActorKind",
+    "BadRequest",
+    "Category",
+    "ConcurrentUpdate",
+    "Conflict",
+    "Event",
+    "EventType",
+    "Forbidden",
+    "InMemoryStore",
+    "InvalidTransition",
+    "Limits",
+    "Message",
+    "MessageType",
+    "NotAuthenticated",
+    "Page",
+    "PayloadTooLarge",
+    "Priority",
+    "RateLimited",
+    "SenderType",
+    "Statistics",
+    "StorageError",
+    "StorageUnavailable",
+    "Store",
+    "SupportChatError",
+    "SupportDesk",
+    "Ticket",
+    "TicketChange",
+    "TicketClosed",
+    "TicketNotFound",
+    "TicketStatus",
+    "TicketThread",
+    "ValidationError",
+    "__version__",
+    "sanitize",
+]

@@ -1,0 +1,492 @@
+"""The support desk: every rule of the system, on plain data.
+
+:class:`SupportDesk` numbers tickets, enforces the lifecycle, sanitises and
+validates input, keeps read state, records changes and announces events. It
+knows nothing of HTTP or of any database: it talks to storage only through
+the :class:`~supportchat.stores.Store` protocol, and every caller (adapters,
+the CLI, a host app's code) gets the same rules.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Final
+
+from .errors import (
+    ConcurrentUpdate,
+    DuplicateMessage,
+    StorageError,
+    TicketClosed,
+    TicketNotFound,
+    TicketNumberTaken,
+    ValidationError,
+)
+from .events import Event, EventBus, Listener
+from .models import (
+    Actor,
+    ActorKind,
+    Category,
+    EventType,
+    Message,
+    MessageType,
+    NewMessage,
+    NewTicket,
+    NewTicketChange,
+    Page,
+    Priority,
+    SenderType,
+    Statistics,
+    Ticket,
+    TicketChange,
+    TicketQuery,
+    TicketStatus,
+    TicketThread,
+)
+from .numbers import lookup_candidates, new_ticket_number
+from .permissions import Action, authorize
+from .rules import (
+    Limits,
+    check_transition,
+    clean_text,
+    parse_choice,
+    parse_file_url,
+    parse_positive_int,
+)
+from .stores.base import Store, TicketChanges
+
+__all__ = ["UNSET", "SupportDesk"]
+
+
+class _Unset:
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+#: "Leave it as it is", where ``None`` is itself a value (no assignee).
+UNSET: Final = _Unset()
+
+_CLIENT_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+Decision = tuple[TicketChanges, list[NewTicketChange]]
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class SupportDesk:
+    """The support desk over one :class:`Store`.
+
+    ``clock`` returns the current time (timezone-aware); ``number_generator``
+    draws ticket numbers. Both are injectable so that tests control time and
+    collisions.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        clock: Callable[[], datetime] = _utcnow,
+        limits: Limits | None = None,
+        number_generator: Callable[[], str] = new_ticket_number,
+        number_attempts: int = 10,
+        update_attempts: int = 20,
+    ) -> None:
+        self.store = store
+        self.limits = limits or Limits()
+        self._clock = clock
+        self._new_number = number_generator
+        self._number_attempts = number_attempts
+        self._update_attempts = update_attempts
+        self._bus = EventBus()
+
+    # -- events ----------------------------------------------------------
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call ``listener`` after every successful write; returns the unsubscribe function."""
+        return self._bus.subscribe(listener)
+
+    # -- tickets ---------------------------------------------------------
+
+    def create_ticket(
+        self,
+        actor: Actor,
+        *,
+        subject: object,
+        description: object,
+        priority: object = None,
+        category: object = None,
+        user_id: object = None,
+    ) -> Ticket:
+        """Open a ticket. A user opens it for themselves; staff must name ``user_id``."""
+        if user_id is None and actor.kind is ActorKind.USER:
+            user_id = actor.id
+        owner = parse_positive_int("user_id", user_id)
+        authorize(actor, Action.CREATE, user_id=owner)
+        now = self._now()
+        fields = {
+            "user_id": owner,
+            "subject": clean_text("subject", subject, self.limits.subject),
+            "description": clean_text("description", description, self.limits.body),
+            "priority": parse_choice("priority", priority, Priority, Priority.MEDIUM),
+            "category": parse_choice("category", category, Category, Category.GENERAL),
+            "created_at": now,
+            "updated_at": now,
+        }
+        for _ in range(self._number_attempts):
+            try:
+                ticket = self.store.insert_ticket(NewTicket(ticket_number=self._new_number(), **fields))
+                break
+            except TicketNumberTaken:
+                continue
+        else:
+            raise StorageError(f"no free ticket number after {self._number_attempts} draws")
+        self._bus.publish(Event(EventType.TICKET_CREATED, ticket, actor, now))
+        return ticket.seen_by(actor)
+
+    def get_ticket(self, actor: Actor, ref: object, *, mark_read: bool = True) -> TicketThread:
+        """A ticket with its conversation; opening it marks the other side's messages read."""
+        ticket = self._visible(actor, ref, Action.VIEW)
+        if mark_read and actor.kind is not ActorKind.SYSTEM:
+            other = SenderType.ADMIN if actor.kind is ActorKind.USER else SenderType.USER
+            self.store.mark_read(ticket.id, other)
+        messages = self.store.list_messages(ticket.id)
+        thread = TicketThread.model_construct(
+            **{
+                **dict(ticket),
+                "message_count": len(messages),
+                "unread_from_user": sum(1 for m in messages if m.sender_type is SenderType.USER and not m.is_read),
+                "unread_from_admin": sum(1 for m in messages if m.sender_type is SenderType.ADMIN and not m.is_read),
+            },
+            messages=messages,
+        )
+        return thread.seen_by(actor)  # type: ignore[return-value]
+
+    def list_tickets(
+        self,
+        actor: Actor,
+        *,
+        status: object = None,
+        priority: object = None,
+        category: object = None,
+        assigned_to: object = None,
+        user_id: object = None,
+        q: object = None,
+        page: object = 1,
+        per_page: object = 20,
+    ) -> Page[Ticket]:
+        """Every ticket matching the filters, newest first (staff only).
+
+        ``assigned_to`` takes an admin id, or ``"none"`` for unassigned tickets.
+        """
+        authorize(actor, Action.OVERSEE)
+        unassigned = isinstance(assigned_to, str) and assigned_to.strip().lower() in ("none", "unassigned")
+        query = self._query(
+            status=status,
+            priority=priority,
+            category=category,
+            assigned_to=None if unassigned or assigned_to is None else parse_positive_int("assigned_to", assigned_to),
+            unassigned=unassigned,
+            user_id=None if user_id is None else parse_positive_int("user_id", user_id),
+            q=q,
+            page=page,
+            per_page=per_page,
+        )
+        return self._page(actor, query)
+
+    def list_user_tickets(
+        self, actor: Actor, user_id: object, *, status: object = None, page: object = 1, per_page: object = 20
+    ) -> Page[Ticket]:
+        """A user's own tickets, newest first."""
+        owner = parse_positive_int("user_id", user_id)
+        authorize(actor, Action.LIST_OWN, user_id=owner)
+        return self._page(actor, self._query(status=status, user_id=owner, page=page, per_page=per_page))
+
+    def change_status(self, actor: Actor, ref: object, status: object, *, assigned_to: object = UNSET) -> Ticket:
+        """Move a ticket through the lifecycle, optionally (re)assigning it at once."""
+        target = parse_choice("status", status, TicketStatus)
+        assignee = self._assignee(assigned_to)
+
+        def decide(ticket: Ticket) -> Decision:
+            check_transition(ticket.status, target)
+            changes, history = self._status_change(actor, ticket, target)
+            if assignee is not UNSET and assignee != ticket.assigned_to:
+                changes["assigned_to"] = assignee  # type: ignore[typeddict-item]
+                history.append(self._record(actor, "assigned_to", ticket.assigned_to, assignee))
+            return changes, history
+
+        return self._update(actor, ref, decide)[0]
+
+    def assign(self, actor: Actor, ref: object, assigned_to: object) -> Ticket:
+        """Assign a ticket to an admin id, or unassign it with ``None``."""
+        assignee = self._assignee(assigned_to)
+
+        def decide(ticket: Ticket) -> Decision:
+            if assignee == ticket.assigned_to:
+                return {}, []
+            record = self._record(actor, "assigned_to", ticket.assigned_to, assignee)
+            return {"assigned_to": assignee}, [record]  # type: ignore[typeddict-item]
+
+        return self._update(actor, ref, decide)[0]
+
+    def set_priority(self, actor: Actor, ref: object, priority: object) -> Ticket:
+        """Change a ticket's priority."""
+        target = parse_choice("priority", priority, Priority)
+
+        def decide(ticket: Ticket) -> Decision:
+            if target is ticket.priority:
+                return {}, []
+            return {"priority": target}, [self._record(actor, "priority", ticket.priority, target)]
+
+        return self._update(actor, ref, decide)[0]
+
+    def history(self, actor: Actor, ref: object) -> list[TicketChange]:
+        """Every recorded change of status, assignment and priority, oldest first (staff only)."""
+        ticket = self._visible(actor, ref, Action.MANAGE)
+        return self.store.list_changes(ticket.id)
+
+    def close_resolved(
+        self, actor: Actor | None = None, *, older_than: timedelta = timedelta(days=7), dry_run: bool = False
+    ) -> list[Ticket]:
+        """Close tickets resolved longer than ``older_than`` ago; returns them.
+
+        Safe to run from cron, even twice at once: each ticket is closed by a
+        checked update, so a ticket reopened or closed meanwhile is left alone.
+        """
+        actor = actor or Actor.system()
+        authorize(actor, Action.OVERSEE)
+        if older_than < timedelta(0):
+            raise ValidationError("older_than", "must not be negative")
+        cutoff = self._now() - older_than
+        if dry_run:
+            return self.store.resolved_before(cutoff, limit=100_000)
+
+        def decide(ticket: Ticket) -> Decision:
+            if ticket.status is not TicketStatus.RESOLVED or ticket.resolved_at is None or ticket.resolved_at >= cutoff:
+                return {}, []
+            return self._status_change(actor, ticket, TicketStatus.CLOSED)
+
+        closed: list[Ticket] = []
+        while batch := self.store.resolved_before(cutoff, limit=500):
+            before = len(closed)
+            for due in batch:
+                ticket, written = self._update(actor, due.id, decide)
+                if written:
+                    closed.append(ticket)
+            if len(closed) == before:
+                break
+        return closed
+
+    # -- messages --------------------------------------------------------
+
+    def post_message(
+        self,
+        actor: Actor,
+        ref: object,
+        message: object,
+        *,
+        message_type: object = None,
+        file_url: object = None,
+        client_message_id: object = None,
+    ) -> Message:
+        """Add a message from the actor's side (user or admin) to a ticket.
+
+        A user's message reopens a resolved ticket; a closed ticket refuses
+        every message. With ``client_message_id`` a retried send returns the
+        message stored the first time instead of storing it again.
+        """
+        ticket = self._visible(actor, ref, Action.REPLY)
+        text = clean_text("message", message, self.limits.body)
+        kind = parse_choice("message_type", message_type, MessageType, MessageType.TEXT)
+        if kind is not MessageType.TEXT or file_url not in (None, ""):
+            url: str | None = parse_file_url(file_url, self.limits)
+        else:
+            url = None
+        sender = SenderType.USER if actor.kind is ActorKind.USER else SenderType.ADMIN
+        sender_id = parse_positive_int("sender_id", actor.id)
+        uid = self._message_uid(sender, sender_id, client_message_id)
+        if client_message_id is not None and (existing := self.store.get_message_by_uid(uid)) is not None:
+            return self._replayed(existing, ticket)
+
+        for _ in range(self._update_attempts):
+            now = self._now()
+            if ticket.status is TicketStatus.CLOSED:
+                raise TicketClosed("the ticket is closed and accepts no messages", details={"status": "closed"})
+            changes: TicketChanges = {}
+            history: list[NewTicketChange] = []
+            if sender is SenderType.USER and ticket.status is TicketStatus.RESOLVED:
+                changes, history = self._status_change(actor, ticket, TicketStatus.OPEN)
+            changes["updated_at"] = now
+            draft = NewMessage(
+                ticket_id=ticket.id,
+                sender_id=sender_id,
+                sender_type=sender,
+                message=text,
+                message_type=kind,
+                file_url=url,
+                created_at=now,
+                uid=uid,
+            )
+            try:
+                stored = self.store.insert_message(
+                    draft, expected_version=ticket.version, changes=changes, history=history
+                )
+            except ConcurrentUpdate:
+                ticket = self._reload(actor, ticket.id, Action.REPLY)
+                continue
+            except DuplicateMessage:
+                existing = self.store.get_message_by_uid(uid)
+                if existing is None:
+                    raise
+                return self._replayed(existing, ticket)
+            changed = tuple(k for k in changes if k != "updated_at")
+            self._bus.publish(Event(EventType.MESSAGE_CREATED, ticket, actor, now, stored, changed))
+            return stored
+        raise ConcurrentUpdate("the ticket is changing too fast; try again")
+
+    def messages_after(self, actor: Actor, ref: object, after_id: object = 0, *, limit: int = 200) -> list[Message]:
+        """Messages newer than ``after_id``, oldest first, for polling clients."""
+        ticket = self._visible(actor, ref, Action.VIEW)
+        start = 0 if after_id in (None, "", 0, "0") else parse_positive_int("after_id", after_id)
+        return self.store.list_messages(ticket.id, after_id=start, limit=limit)
+
+    # -- statistics ------------------------------------------------------
+
+    def statistics(self, actor: Actor) -> Statistics:
+        """Counts over every ticket (spec §6), computed by the store."""
+        authorize(actor, Action.OVERSEE)
+        return self.store.statistics()
+
+    # -- internals -------------------------------------------------------
+
+    def _now(self) -> datetime:
+        now = self._clock()
+        if now.tzinfo is None:
+            raise ValueError("the desk's clock must return timezone-aware datetimes")
+        return now.astimezone(UTC)
+
+    def _find(self, ref: object) -> Ticket:
+        """The ticket an id or a ticket number refers to."""
+        ticket: Ticket | None = None
+        if isinstance(ref, int) and not isinstance(ref, bool):
+            ticket = self.store.get_ticket(ref) if ref > 0 else None
+        elif isinstance(ref, str) and ref.strip().isdecimal() and ref.strip().isascii():
+            ticket = self.store.get_ticket(int(ref))
+        elif isinstance(ref, str) and 0 < len(ref) <= 64:
+            for candidate in lookup_candidates(ref):
+                if (ticket := self.store.get_ticket_by_number(candidate)) is not None:
+                    break
+        if ticket is None:
+            raise TicketNotFound("no such ticket", details={"ticket_id": str(ref)[:64]})
+        return ticket
+
+    def _visible(self, actor: Actor, ref: object, action: Action) -> Ticket:
+        ticket = self._find(ref)
+        authorize(actor, action, ticket=ticket)
+        return ticket
+
+    def _reload(self, actor: Actor, ticket_id: int, action: Action) -> Ticket:
+        ticket = self.store.get_ticket(ticket_id)
+        if ticket is None:
+            raise TicketNotFound("no such ticket")
+        authorize(actor, action, ticket=ticket)
+        return ticket
+
+    def _update(self, actor: Actor, ref: object, decide: Callable[[Ticket], Decision]) -> tuple[Ticket, bool]:
+        """Read, decide, write with an optimistic check; re-decide if someone else wrote first.
+
+        Returns the ticket as it now is and whether this call wrote anything.
+        """
+        ticket = self._visible(actor, ref, Action.MANAGE)
+        for _ in range(self._update_attempts):
+            changes, history = decide(ticket)
+            if not changes:
+                return ticket.seen_by(actor), False
+            now = self._now()
+            changes["updated_at"] = now
+            try:
+                updated = self.store.update_ticket(
+                    ticket.id, expected_version=ticket.version, changes=changes, history=history
+                )
+            except ConcurrentUpdate:
+                ticket = self._reload(actor, ticket.id, Action.MANAGE)
+                continue
+            changed = tuple(k for k in changes if k != "updated_at")
+            self._bus.publish(Event(EventType.TICKET_UPDATED, updated, actor, now, changed=changed))
+            return updated.seen_by(actor), True
+        raise ConcurrentUpdate("the ticket is changing too fast; try again")
+
+    def _status_change(self, actor: Actor, ticket: Ticket, target: TicketStatus) -> Decision:
+        if target is ticket.status:
+            return {}, []
+        changes: TicketChanges = {"status": target}
+        if target is TicketStatus.RESOLVED:
+            changes["resolved_at"] = self._now()
+        elif ticket.status is TicketStatus.RESOLVED:
+            changes["resolved_at"] = None
+        return changes, [self._record(actor, "status", ticket.status, target)]
+
+    def _record(self, actor: Actor, field: str, old: object, new: object) -> NewTicketChange:
+        return NewTicketChange(
+            field=field,
+            old_value=None if old is None else str(old),
+            new_value=None if new is None else str(new),
+            changed_by_kind=actor.kind,
+            changed_by=actor.id,
+            changed_at=self._now(),
+        )
+
+    def _assignee(self, value: object) -> int | _Unset | None:
+        if value is UNSET or value is None:
+            return value
+        return parse_positive_int("assigned_to", value)
+
+    def _query(
+        self,
+        *,
+        status: object = None,
+        priority: object = None,
+        category: object = None,
+        q: object = None,
+        page: object = 1,
+        per_page: object = 20,
+        **exact: object,
+    ) -> TicketQuery:
+        search = None
+        if q not in (None, ""):
+            search = clean_text("q", q, self.limits.search)
+        size = parse_positive_int("per_page", per_page)
+        if size > self.limits.per_page_max:
+            raise ValidationError("per_page", f"must be between 1 and {self.limits.per_page_max}")
+        return TicketQuery(
+            status=None if status in (None, "") else parse_choice("status", status, TicketStatus),
+            priority=None if priority in (None, "") else parse_choice("priority", priority, Priority),
+            category=None if category in (None, "") else parse_choice("category", category, Category),
+            q=search,
+            page=parse_positive_int("page", page),
+            per_page=size,
+            **exact,
+        )
+
+    def _page(self, actor: Actor, query: TicketQuery) -> Page[Ticket]:
+        items, total = self.store.list_tickets(query)
+        return Page[Ticket](
+            items=[t.seen_by(actor) for t in items], page=query.page, per_page=query.per_page, total=total
+        )
+
+    @staticmethod
+    def _message_uid(sender: SenderType, sender_id: int, client_message_id: object) -> str:
+        if client_message_id is None:
+            return uuid.uuid4().hex
+        if not isinstance(client_message_id, str) or not _CLIENT_ID.match(client_message_id):
+            raise ValidationError("client_message_id", "must be 1-64 characters of letters, digits and . _ : -")
+        # Scoped by sender so one user cannot fetch another's message by guessing its id.
+        return f"{sender.value[0]}{sender_id}:{client_message_id}"
+
+    @staticmethod
+    def _replayed(existing: Message, ticket: Ticket) -> Message:
+        if existing.ticket_id != ticket.id:
+            raise ValidationError("client_message_id", "was already used for a message in another ticket")
+        return existing

@@ -1,0 +1,189 @@
+"""The exceptions supportchat raises, and the HTTP status each one means.
+
+Every error carries a stable machine-readable ``code`` and the HTTP ``status``
+an adapter must answer with. The status is decided here, once, so that the
+Flask and FastAPI adapters (and any host app) render identical responses::
+
+    SupportChatError                    500 internal_error
+    ├── BadRequest                      400 malformed_request
+    │   └── PayloadTooLarge             413 payload_too_large
+    ├── ValidationError                 422 invalid_field
+    ├── NotAuthenticated                401 not_authenticated
+    ├── Forbidden                       403 forbidden
+    ├── TicketNotFound                  404 ticket_not_found
+    ├── Conflict                        409 conflict
+    │   ├── TicketClosed                409 ticket_closed
+    │   ├── InvalidTransition           409 invalid_transition
+    │   └── ConcurrentUpdate            409 concurrent_update
+    ├── RateLimited                     429 rate_limited
+    └── StorageError                    500 storage_error
+        ├── StorageUnavailable          503 storage_unavailable   (retryable)
+        ├── TicketNumberTaken           500 ticket_number_taken   (desk retries)
+        └── DuplicateMessage            500 duplicate_message     (desk resolves)
+
+Only :class:`StorageUnavailable` is *retryable*: a failure of the storage
+itself, after which nothing was written. Everything else is the caller's fault
+or a definite answer and must never be retried or trigger a fallback store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, ClassVar
+
+__all__ = [
+    "BadRequest",
+    "ConcurrentUpdate",
+    "Conflict",
+    "DuplicateMessage",
+    "Forbidden",
+    "InvalidTransition",
+    "NotAuthenticated",
+    "PayloadTooLarge",
+    "RateLimited",
+    "StorageError",
+    "StorageUnavailable",
+    "SupportChatError",
+    "TicketClosed",
+    "TicketNotFound",
+    "TicketNumberTaken",
+    "ValidationError",
+]
+
+
+class SupportChatError(Exception):
+    """Base of every error supportchat raises on purpose."""
+
+    code: ClassVar[str] = "internal_error"
+    status: ClassVar[int] = 500
+    retryable: ClassVar[bool] = False
+
+    def __init__(self, message: str, *, details: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``error`` object of the HTTP envelope."""
+        return {"code": self.code, "message": self.message, "details": self.details}
+
+
+class BadRequest(SupportChatError):
+    """The request could not be read at all (for instance malformed JSON)."""
+
+    code = "malformed_request"
+    status = 400
+
+
+class PayloadTooLarge(BadRequest):
+    """The request body is larger than the configured limit."""
+
+    code = "payload_too_large"
+    status = 413
+
+
+class ValidationError(SupportChatError):
+    """A field holds a value the rules do not allow; nothing was written."""
+
+    code = "invalid_field"
+    status = 422
+
+    def __init__(self, field: str, message: str, *, allowed: Iterable[str] | None = None) -> None:
+        self.field = field
+        self.allowed = list(allowed) if allowed is not None else None
+        details: dict[str, Any] = {"field": field}
+        if self.allowed is not None:
+            details["allowed"] = self.allowed
+        super().__init__(f"{field}: {message}", details=details)
+
+
+class NotAuthenticated(SupportChatError):
+    """No valid credentials were presented."""
+
+    code = "not_authenticated"
+    status = 401
+
+
+class Forbidden(SupportChatError):
+    """The caller is known but may not do this."""
+
+    code = "forbidden"
+    status = 403
+
+
+class TicketNotFound(SupportChatError):
+    """No such ticket, or one the caller may not see (existence must not leak)."""
+
+    code = "ticket_not_found"
+    status = 404
+
+
+class Conflict(SupportChatError):
+    """The request clashes with the ticket's current state."""
+
+    code = "conflict"
+    status = 409
+
+
+class TicketClosed(Conflict):
+    """A closed ticket accepts no messages and no changes of status."""
+
+    code = "ticket_closed"
+
+
+class InvalidTransition(Conflict):
+    """The lifecycle does not allow this change of status."""
+
+    code = "invalid_transition"
+
+
+class ConcurrentUpdate(Conflict):
+    """The ticket changed between reading and writing it (optimistic check failed).
+
+    The desk retries internally; callers only see it if a ticket is under
+    sustained contention.
+    """
+
+    code = "concurrent_update"
+
+
+class RateLimited(SupportChatError):
+    """Too many requests from this caller."""
+
+    code = "rate_limited"
+    status = 429
+
+
+class StorageError(SupportChatError):
+    """The storage refused an operation for a reason that is not transient."""
+
+    code = "storage_error"
+    status = 500
+
+
+class StorageUnavailable(StorageError):
+    """The storage cannot be reached or did not answer; nothing was written.
+
+    The only retryable error: :class:`~supportchat.stores.FallbackStore`
+    retries it and fails over on it.
+    """
+
+    code = "storage_unavailable"
+    status = 503
+    retryable = True
+
+
+class TicketNumberTaken(StorageError):
+    """A ticket with this number already exists (the desk draws another)."""
+
+    code = "ticket_number_taken"
+
+
+class DuplicateMessage(StorageError):
+    """A message with this unique id already exists (an idempotent retry)."""
+
+    code = "duplicate_message"
+
+    def __init__(self, uid: str) -> None:
+        super().__init__(f"a message with uid {uid!r} already exists", details={"uid": uid})
+        self.uid = uid

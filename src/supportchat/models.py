@@ -1,0 +1,317 @@
+"""Domain models: what a ticket, a message, a change and the statistics are.
+
+The models are plain data (pydantic v2, frozen). Stores build them, the desk
+returns them, adapters serialise them straight to JSON bytes. Timestamps are
+timezone-aware UTC and serialise as ISO 8601 with a ``Z`` suffix.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+
+__all__ = [
+    "Actor",
+    "ActorKind",
+    "Category",
+    "EventRecord",
+    "EventType",
+    "Message",
+    "MessageType",
+    "NewMessage",
+    "NewTicket",
+    "NewTicketChange",
+    "Page",
+    "Priority",
+    "SenderType",
+    "Statistics",
+    "Ticket",
+    "TicketChange",
+    "TicketQuery",
+    "TicketStatus",
+    "TicketThread",
+    "utc_iso",
+]
+
+
+class TicketStatus(enum.StrEnum):
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+
+class Priority(enum.StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    URGENT = "urgent"
+
+
+class Category(enum.StrEnum):
+    GENERAL = "general"
+    TECHNICAL = "technical"
+    BILLING = "billing"
+    FLIGHT = "flight"
+    ORDER = "order"
+
+
+class SenderType(enum.StrEnum):
+    USER = "user"
+    ADMIN = "admin"
+
+
+class MessageType(enum.StrEnum):
+    TEXT = "text"
+    IMAGE = "image"
+    FILE = "file"
+
+
+class ActorKind(enum.StrEnum):
+    USER = "user"
+    ADMIN = "admin"
+    #: The desk itself acting on a schedule (auto-close) or an operator's script.
+    SYSTEM = "system"
+
+
+class EventType(enum.StrEnum):
+    TICKET_CREATED = "ticket_created"
+    MESSAGE_CREATED = "message_created"
+    TICKET_UPDATED = "ticket_updated"
+
+
+def utc_iso(value: datetime) -> str:
+    """ISO 8601 in UTC with a ``Z`` suffix, the only form the API emits."""
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value.isoformat() + "Z"
+
+
+UTCDateTime = Annotated[datetime, PlainSerializer(utc_iso, return_type=str, when_used="json")]
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who is calling the desk. Adapters build it from the authenticated identity."""
+
+    kind: ActorKind
+    id: int | None = None
+
+    @classmethod
+    def user(cls, user_id: int) -> Actor:
+        return cls(ActorKind.USER, user_id)
+
+    @classmethod
+    def admin(cls, admin_id: int) -> Actor:
+        return cls(ActorKind.ADMIN, admin_id)
+
+    @classmethod
+    def system(cls) -> Actor:
+        return cls(ActorKind.SYSTEM, None)
+
+    @property
+    def is_staff(self) -> bool:
+        """Admins and the system see and manage every ticket."""
+        return self.kind is not ActorKind.USER
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class Ticket(_Frozen):
+    """A support ticket: every column of the seed's ``support_tickets`` plus counts."""
+
+    id: int
+    ticket_number: str
+    user_id: int
+    subject: str
+    description: str
+    priority: Priority
+    status: TicketStatus
+    category: Category
+    assigned_to: int | None
+    created_at: UTCDateTime
+    updated_at: UTCDateTime
+    resolved_at: UTCDateTime | None
+    message_count: int = 0
+    #: Unread messages from the viewer's side: user messages for an admin,
+    #: admin messages for the ticket's owner. Set by the desk per caller.
+    unread_count: int = 0
+    #: User messages no admin has read yet.
+    unread_from_user: int = Field(default=0, exclude=True)
+    #: Admin messages the owner has not read yet.
+    unread_from_admin: int = Field(default=0, exclude=True)
+    #: Bumped by every write to the ticket; the optimistic-concurrency check.
+    version: int = Field(default=0, exclude=True)
+
+    def seen_by(self, actor: Actor) -> Ticket:
+        """This ticket with ``unread_count`` computed from ``actor``'s side."""
+        unread = self.unread_from_user if actor.is_staff else self.unread_from_admin
+        if unread == self.unread_count:
+            return self
+        return self.model_copy(update={"unread_count": unread})
+
+
+class Message(_Frozen):
+    """A message in a ticket's conversation (the seed's ``support_messages``)."""
+
+    id: int
+    ticket_id: int
+    sender_id: int
+    sender_type: SenderType
+    message: str
+    message_type: MessageType
+    file_url: str | None
+    #: Read by the recipient: an admin for user messages, the owner for admin ones.
+    is_read: bool
+    created_at: UTCDateTime
+    #: Unique id that makes a retried send idempotent.
+    uid: str | None = None
+
+
+class TicketThread(Ticket):
+    """A ticket with its conversation, oldest message first."""
+
+    messages: list[Message]
+
+
+class TicketChange(_Frozen):
+    """One recorded change of status, assignment or priority."""
+
+    id: int
+    ticket_id: int
+    field: str
+    old_value: str | None
+    new_value: str | None
+    changed_by_kind: ActorKind
+    changed_by: int | None
+    changed_at: UTCDateTime
+
+
+class Statistics(_Frozen):
+    """Counts over every ticket (spec §6). Every key is present, even at 0."""
+
+    total_tickets: int
+    by_status: dict[str, int]
+    by_priority: dict[str, int]
+    by_category: dict[str, int]
+    #: User messages that no admin has read.
+    unread_messages: int
+
+    @classmethod
+    def from_counts(
+        cls,
+        *,
+        by_status: Mapping[str, int],
+        by_priority: Mapping[str, int],
+        by_category: Mapping[str, int],
+        unread_messages: int,
+    ) -> Statistics:
+        """Fill in every enumerated key; ``total_tickets`` is the sum by status."""
+        status = {s.value: int(by_status.get(s.value, 0)) for s in TicketStatus}
+        return cls(
+            total_tickets=sum(status.values()),
+            by_status=status,
+            by_priority={p.value: int(by_priority.get(p.value, 0)) for p in Priority},
+            by_category={c.value: int(by_category.get(c.value, 0)) for c in Category},
+            unread_messages=int(unread_messages),
+        )
+
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of results and where it stands in the whole."""
+
+    model_config = ConfigDict(frozen=True)
+
+    items: list[T]
+    page: int
+    per_page: int
+    total: int
+
+
+class TicketQuery(_Frozen):
+    """Filters and window for listing tickets; already validated by the desk."""
+
+    status: TicketStatus | None = None
+    priority: Priority | None = None
+    category: Category | None = None
+    assigned_to: int | None = None
+    #: Only tickets with nobody assigned (``assigned_to`` is ignored then).
+    unassigned: bool = False
+    user_id: int | None = None
+    #: Free text matched, case-insensitively, in subject, description and number.
+    q: str | None = None
+    page: int = 1
+    per_page: int = 20
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.per_page
+
+
+class NewTicket(_Frozen):
+    """A ticket the desk has validated and wants stored.
+
+    ``id`` is normally left to the store; a store replaying another store's
+    writes passes it so that ids given to clients stay valid.
+    """
+
+    ticket_number: str
+    user_id: int
+    subject: str
+    description: str
+    priority: Priority
+    status: TicketStatus = TicketStatus.OPEN
+    category: Category
+    assigned_to: int | None = None
+    created_at: datetime
+    updated_at: datetime
+    resolved_at: datetime | None = None
+    id: int | None = None
+
+
+class NewMessage(_Frozen):
+    """A message the desk has validated and wants stored."""
+
+    ticket_id: int
+    sender_id: int
+    sender_type: SenderType
+    message: str
+    message_type: MessageType
+    file_url: str | None
+    is_read: bool = False
+    created_at: datetime
+    uid: str
+    id: int | None = None
+
+
+class NewTicketChange(_Frozen):
+    """A change record to store beside the update it describes."""
+
+    field: str
+    old_value: str | None
+    new_value: str | None
+    changed_by_kind: ActorKind
+    changed_by: int | None
+    changed_at: datetime
+
+
+class EventRecord(_Frozen):
+    """An entry of the persisted event log, the source of live streams."""
+
+    id: int
+    type: EventType
+    ticket_id: int
+    #: Owner of the ticket, so that a user's stream can be filtered cheaply.
+    user_id: int
+    message_id: int | None
+    created_at: UTCDateTime

@@ -1,0 +1,232 @@
+"""A thread-safe store in process memory, for tests and experiments."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Sequence
+from datetime import datetime
+
+from ..errors import ConcurrentUpdate, DuplicateMessage, TicketNotFound, TicketNumberTaken
+from ..models import (
+    EventRecord,
+    EventType,
+    Message,
+    NewMessage,
+    NewTicket,
+    NewTicketChange,
+    SenderType,
+    Statistics,
+    Ticket,
+    TicketChange,
+    TicketQuery,
+    TicketStatus,
+)
+from .base import TicketChanges
+
+__all__ = ["InMemoryStore"]
+
+
+class InMemoryStore:
+    """Keeps everything in dictionaries behind one lock. Nothing survives the process."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._tickets: dict[int, Ticket] = {}
+        self._by_number: dict[str, int] = {}
+        self._messages: dict[int, list[Message]] = {}
+        self._by_uid: dict[str, Message] = {}
+        self._changes: dict[int, list[TicketChange]] = {}
+        self._events: list[EventRecord] = []
+        self._next_ticket_id = 1
+        self._next_message_id = 1
+        self._next_change_id = 1
+
+    # -- tickets ---------------------------------------------------------
+
+    def insert_ticket(self, ticket: NewTicket) -> Ticket:
+        with self._lock:
+            if ticket.ticket_number in self._by_number:
+                raise TicketNumberTaken(f"ticket number {ticket.ticket_number} is taken")
+            ticket_id = ticket.id if ticket.id is not None else self._next_ticket_id
+            if ticket_id in self._tickets:
+                raise TicketNumberTaken(f"ticket id {ticket_id} is taken")
+            self._next_ticket_id = max(self._next_ticket_id, ticket_id + 1)
+            stored = Ticket(**ticket.model_dump(exclude={"id"}), id=ticket_id)
+            self._tickets[ticket_id] = stored
+            self._by_number[stored.ticket_number] = ticket_id
+            self._messages[ticket_id] = []
+            self._changes[ticket_id] = []
+            self._append_event(EventType.TICKET_CREATED, stored, None, stored.created_at)
+            return stored
+
+    def get_ticket(self, ticket_id: int) -> Ticket | None:
+        with self._lock:
+            return self._tickets.get(ticket_id)
+
+    def get_ticket_by_number(self, ticket_number: str) -> Ticket | None:
+        with self._lock:
+            ticket_id = self._by_number.get(ticket_number)
+            return None if ticket_id is None else self._tickets[ticket_id]
+
+    def list_tickets(self, query: TicketQuery) -> tuple[list[Ticket], int]:
+        with self._lock:
+            matches = [t for t in self._tickets.values() if _matches(t, query)]
+        matches.sort(key=lambda t: t.id, reverse=True)
+        return matches[query.offset : query.offset + query.per_page], len(matches)
+
+    def update_ticket(
+        self,
+        ticket_id: int,
+        *,
+        expected_version: int,
+        changes: TicketChanges,
+        history: Sequence[NewTicketChange] = (),
+    ) -> Ticket:
+        with self._lock:
+            updated = self._apply(ticket_id, expected_version, changes, history)
+            self._append_event(EventType.TICKET_UPDATED, updated, None, updated.updated_at)
+            return updated
+
+    # -- messages --------------------------------------------------------
+
+    def insert_message(
+        self,
+        message: NewMessage,
+        *,
+        expected_version: int,
+        changes: TicketChanges,
+        history: Sequence[NewTicketChange] = (),
+    ) -> Message:
+        with self._lock:
+            if message.uid in self._by_uid:
+                raise DuplicateMessage(message.uid)
+            current = self._ticket_at(message.ticket_id, expected_version)
+            message_id = message.id if message.id is not None else self._next_message_id
+            self._next_message_id = max(self._next_message_id, message_id + 1)
+            stored = Message(**message.model_dump(exclude={"id"}), id=message_id)
+            counts = {"message_count": current.message_count + 1}
+            if not stored.is_read:
+                side = "unread_from_user" if stored.sender_type is SenderType.USER else "unread_from_admin"
+                counts[side] = getattr(current, side) + 1
+            self._tickets[current.id] = current.model_copy(update=counts)
+            ticket = self._apply(current.id, expected_version, changes, history)
+            self._messages[ticket.id].append(stored)
+            self._by_uid[stored.uid or ""] = stored
+            self._append_event(EventType.MESSAGE_CREATED, ticket, stored.id, stored.created_at)
+            return stored
+
+    def get_message_by_uid(self, uid: str) -> Message | None:
+        with self._lock:
+            return self._by_uid.get(uid)
+
+    def list_messages(self, ticket_id: int, *, after_id: int = 0, limit: int | None = None) -> list[Message]:
+        with self._lock:
+            newer = [m for m in self._messages.get(ticket_id, []) if m.id > after_id]
+        return newer if limit is None else newer[:limit]
+
+    def mark_read(self, ticket_id: int, sender_type: SenderType) -> int:
+        with self._lock:
+            messages = self._messages.get(ticket_id, [])
+            marked = 0
+            for index, message in enumerate(messages):
+                if message.sender_type is sender_type and not message.is_read:
+                    messages[index] = read = message.model_copy(update={"is_read": True})
+                    self._by_uid[read.uid or ""] = read
+                    marked += 1
+            if marked:
+                side = "unread_from_user" if sender_type is SenderType.USER else "unread_from_admin"
+                self._tickets[ticket_id] = self._tickets[ticket_id].model_copy(update={side: 0})
+            return marked
+
+    # -- history, statistics, events ---------------------------------------
+
+    def list_changes(self, ticket_id: int) -> list[TicketChange]:
+        with self._lock:
+            return list(self._changes.get(ticket_id, []))
+
+    def statistics(self) -> Statistics:
+        with self._lock:
+            tickets = list(self._tickets.values())
+        return Statistics.from_counts(
+            by_status=Counter(t.status.value for t in tickets),
+            by_priority=Counter(t.priority.value for t in tickets),
+            by_category=Counter(t.category.value for t in tickets),
+            unread_messages=sum(t.unread_from_user for t in tickets),
+        )
+
+    def resolved_before(self, cutoff: datetime, *, limit: int) -> list[Ticket]:
+        with self._lock:
+            due = [
+                t
+                for t in self._tickets.values()
+                if t.status is TicketStatus.RESOLVED and t.resolved_at is not None and t.resolved_at < cutoff
+            ]
+        due.sort(key=lambda t: (t.resolved_at, t.id))
+        return due[:limit]
+
+    def events_after(self, after_id: int, *, user_id: int | None = None, limit: int = 100) -> list[EventRecord]:
+        with self._lock:
+            # Event ids are 1..n in list order, so the start is an index.
+            newer = self._events[max(after_id, 0) :]
+        if user_id is not None:
+            newer = [e for e in newer if e.user_id == user_id]
+        return newer[:limit]
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+    # -- internals -------------------------------------------------------
+
+    def _ticket_at(self, ticket_id: int, expected_version: int) -> Ticket:
+        current = self._tickets.get(ticket_id)
+        if current is None:
+            raise TicketNotFound(f"no ticket {ticket_id}")
+        if current.version != expected_version:
+            raise ConcurrentUpdate(f"ticket {ticket_id} changed meanwhile")
+        return current
+
+    def _apply(
+        self, ticket_id: int, expected_version: int, changes: TicketChanges, history: Sequence[NewTicketChange]
+    ) -> Ticket:
+        current = self._ticket_at(ticket_id, expected_version)
+        updated = current.model_copy(update={**changes, "version": current.version + 1})
+        self._tickets[ticket_id] = updated
+        for change in history:
+            record = TicketChange(**change.model_dump(), id=self._next_change_id, ticket_id=ticket_id)
+            self._next_change_id += 1
+            self._changes[ticket_id].append(record)
+        return updated
+
+    def _append_event(self, kind: EventType, ticket: Ticket, message_id: int | None, at: datetime) -> None:
+        self._events.append(
+            EventRecord(
+                id=len(self._events) + 1,
+                type=kind,
+                ticket_id=ticket.id,
+                user_id=ticket.user_id,
+                message_id=message_id,
+                created_at=at,
+            )
+        )
+
+
+def _matches(ticket: Ticket, query: TicketQuery) -> bool:
+    if query.status is not None and ticket.status is not query.status:
+        return False
+    if query.priority is not None and ticket.priority is not query.priority:
+        return False
+    if query.category is not None and ticket.category is not query.category:
+        return False
+    if query.unassigned and ticket.assigned_to is not None:
+        return False
+    if not query.unassigned and query.assigned_to is not None and ticket.assigned_to != query.assigned_to:
+        return False
+    if query.user_id is not None and ticket.user_id != query.user_id:
+        return False
+    if query.q:
+        needle = query.q.casefold()
+        haystack = (ticket.subject, ticket.description, ticket.ticket_number)
+        if not any(needle in text.casefold() for text in haystack):
+            return False
+    return True
