@@ -132,8 +132,11 @@ def postgres_backend(request: pytest.FixtureRequest) -> Iterator[StoreMaker]:
     engine = postgres_engine(request)
 
     def make() -> Store:
+        # DELETE is much faster than TRUNCATE on tables this small.
         with engine.begin() as connection:
-            connection.exec_driver_sql(f"TRUNCATE {', '.join(_SQL_TABLES)} RESTART IDENTITY CASCADE")
+            for table in _SQL_TABLES:
+                connection.exec_driver_sql(f"DELETE FROM {table}")
+                connection.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), 1, false)")
             connection.exec_driver_sql("UPDATE support_stats SET count = 0")
         return SQLStore(engine)
 
