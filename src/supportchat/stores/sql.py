@@ -226,7 +226,7 @@ class SQLStore:
             resolved_at=None if ticket.resolved_at is None else parse_timestamp(ticket.resolved_at),
             **_NEW_TICKET_COUNTS,
         )
-        return _new_ticket(**values)
+        return _new_ticket(values)
 
     def get_ticket(self, ticket_id: int) -> Ticket | None:
         with self._reading() as session:
@@ -296,7 +296,7 @@ class SQLStore:
             message_type=message.message_type,
             created_at=parse_timestamp(message.created_at),
         )
-        return _new_message(**values)
+        return _new_message(values)
 
     def get_message_by_uid(self, uid: str) -> Message | None:
         with self._reading() as session:
@@ -553,19 +553,21 @@ def _stats_by_dimension(rows: Sequence[Any]) -> dict[str, dict[str, int]]:
 M = TypeVar("M", bound=BaseModel)
 
 
-def _constructor(model: type[M]) -> Callable[..., M]:
+def _constructor(model: type[M]) -> Callable[[dict[str, Any]], M]:
     """A faster :meth:`~pydantic.BaseModel.model_construct` for rows the database already checked.
 
     It sets exactly what ``model_construct`` sets when every field is given
     (the field values, the set of fields, no extras, no private attributes),
     without resolving defaults field by field, which costs several times
-    more. Every call must name every field.
+    more. ``values`` must hold every field; the model's dict keeps the
+    fields' declared order, which serialisation follows.
     """
-    every_field = frozenset(model.model_fields)
+    field_names = tuple(model.model_fields)
+    every_field = frozenset(field_names)
 
-    def construct(**values: Any) -> M:
+    def construct(values: dict[str, Any]) -> M:
         instance = model.__new__(model)
-        object.__setattr__(instance, "__dict__", values)
+        object.__setattr__(instance, "__dict__", {name: values[name] for name in field_names})
         object.__setattr__(instance, "__pydantic_fields_set__", set(every_field))
         object.__setattr__(instance, "__pydantic_extra__", None)
         object.__setattr__(instance, "__pydantic_private__", None)
@@ -576,45 +578,29 @@ def _constructor(model: type[M]) -> Callable[..., M]:
 
 _new_ticket = _constructor(Ticket)
 _new_message = _constructor(Message)
+_TICKET_COLUMNS = tuple(column.name for column in schema.tickets.c)
+_MESSAGE_COLUMNS = tuple(column.name for column in schema.messages.c)
 
 
 def _ticket(row: Sequence[Any]) -> Ticket:
     """A ticket from a row of ``support_tickets`` in column order."""
-    (id_, number, user, subject, description, priority, status, category, assigned) = row[:9]
-    (created, updated, resolved, version, messages, unread_user, unread_admin) = row[9:]
-    return _new_ticket(
-        id=id_,
-        ticket_number=number,
-        user_id=user,
-        subject=subject,
-        description=description,
-        priority=_PRIORITY[priority],
-        status=_STATUS[status],
-        category=_CATEGORY[category],
-        assigned_to=assigned,
-        created_at=parse_timestamp(created),
-        updated_at=parse_timestamp(updated),
-        resolved_at=None if resolved is None else parse_timestamp(resolved),
-        message_count=messages,
-        unread_from_user=unread_user,
-        unread_from_admin=unread_admin,
-        version=version,
-        unread_count=0,
-    )
+    values = dict(zip(_TICKET_COLUMNS, row, strict=True))
+    values["priority"] = _PRIORITY[values["priority"]]
+    values["status"] = _STATUS[values["status"]]
+    values["category"] = _CATEGORY[values["category"]]
+    values["created_at"] = parse_timestamp(values["created_at"])
+    values["updated_at"] = parse_timestamp(values["updated_at"])
+    if values["resolved_at"] is not None:
+        values["resolved_at"] = parse_timestamp(values["resolved_at"])
+    values["unread_count"] = 0
+    return _new_ticket(values)
 
 
 def _message(row: Sequence[Any]) -> Message:
     """A message from a row of ``support_messages`` in column order."""
-    id_, ticket, sender, sender_type, text, message_type, file_url, is_read, created, uid = row
-    return _new_message(
-        id=id_,
-        ticket_id=ticket,
-        sender_id=sender,
-        sender_type=_SENDER[sender_type],
-        message=text,
-        message_type=_MESSAGE_TYPE[message_type],
-        file_url=file_url,
-        is_read=bool(is_read),
-        created_at=parse_timestamp(created),
-        uid=uid,
-    )
+    values = dict(zip(_MESSAGE_COLUMNS, row, strict=True))
+    values["sender_type"] = _SENDER[values["sender_type"]]
+    values["message_type"] = _MESSAGE_TYPE[values["message_type"]]
+    values["is_read"] = bool(values["is_read"])
+    values["created_at"] = parse_timestamp(values["created_at"])
+    return _new_message(values)
