@@ -46,11 +46,16 @@ INSERT_MESSAGE = (
     "INSERT INTO support_messages (ticket_id, sender_id, sender_type, message, message_type, file_url, is_read, "
     "created_at, uid) VALUES (?,?,?,?,?,?,?,?,?) RETURNING id"
 )
+# The columns the store selects: the model's fields, in their order.
+TICKET_ROW = (
+    "id, ticket_number, user_id, subject, description, priority, status, category, assigned_to, created_at, "
+    "updated_at, resolved_at, message_count, 0 AS unread_count, unread_from_user, unread_from_admin, version"
+)
 UPDATE_FOR_MESSAGE = (
     "UPDATE support_tickets SET updated_at=?, message_count=message_count + 1, "
-    "unread_from_user=unread_from_user + 1, version=version + 1 WHERE id = ? AND version = ? RETURNING *"
+    f"unread_from_user=unread_from_user + 1, version=version + 1 WHERE id = ? AND version = ? RETURNING {TICKET_ROW}"
 )
-SELECT_TICKET = "SELECT * FROM support_tickets WHERE id = ?"
+SELECT_TICKET = f"SELECT {TICKET_ROW} FROM support_tickets WHERE id = ?"
 
 
 def now_text() -> str:
@@ -77,7 +82,7 @@ class Raw:
 
     def post_message(self, ticket_id: int) -> None:
         ticket = self.db.execute(SELECT_TICKET, (ticket_id,)).fetchone()
-        version = ticket[12]
+        version = ticket[-1]
         at = now_text()
         self.db.execute("BEGIN IMMEDIATE")
         uid = f"{random.getrandbits(128):032x}"

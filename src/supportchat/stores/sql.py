@@ -76,7 +76,12 @@ _UNREAD_COLUMN = {SenderType.USER: "unread_from_user", SenderType.ADMIN: "unread
 
 # Statements are built once: SQLAlchemy then reuses their cache keys and
 # compiled forms, so a call costs the execution and little else.
-_SELECT_TICKET = sa.select(schema.tickets)
+#: A ticket row in the order of the model's fields, so that a row becomes a
+#: model without reordering (``unread_count`` is the desk's, per caller).
+_TICKET_ROW = tuple(
+    sa.literal_column("0").label(name) if name == "unread_count" else _t[name] for name in Ticket.model_fields
+)
+_SELECT_TICKET = sa.select(*_TICKET_ROW)
 _SELECT_MESSAGE = sa.select(schema.messages)
 _GET_TICKET = _SELECT_TICKET.where(_t.id == sa.bindparam("p_id"))
 _GET_TICKET_BY_NUMBER = _SELECT_TICKET.where(_t.ticket_number == sa.bindparam("p_number"))
@@ -216,17 +221,23 @@ class SQLStore:
             ticket_id = session.inserted_id(_INSERT_TICKET, values)
             if ticket.id is not None:
                 self._advance_sequence(session, schema.tickets)
-        values.update(
-            id=ticket_id,
-            priority=ticket.priority,
-            status=ticket.status,
-            category=ticket.category,
-            created_at=parse_timestamp(ticket.created_at),
-            updated_at=parse_timestamp(ticket.updated_at),
-            resolved_at=None if ticket.resolved_at is None else parse_timestamp(ticket.resolved_at),
-            **_NEW_TICKET_COUNTS,
+        return _new_ticket(
+            {
+                "id": ticket_id,
+                "ticket_number": ticket.ticket_number,
+                "user_id": ticket.user_id,
+                "subject": ticket.subject,
+                "description": ticket.description,
+                "priority": ticket.priority,
+                "status": ticket.status,
+                "category": ticket.category,
+                "assigned_to": ticket.assigned_to,
+                "created_at": parse_timestamp(ticket.created_at),
+                "updated_at": parse_timestamp(ticket.updated_at),
+                "resolved_at": None if ticket.resolved_at is None else parse_timestamp(ticket.resolved_at),
+                **_NEW_TICKET_COUNTS,
+            }
         )
-        return _new_ticket(values)
 
     def get_ticket(self, ticket_id: int) -> Ticket | None:
         with self._reading() as session:
@@ -290,13 +301,20 @@ class SQLStore:
             if message.id is not None:
                 self._advance_sequence(session, schema.messages)
             self._apply(session, message.ticket_id, expected_version, changes, history, counters)
-        values.update(
-            id=message_id,
-            sender_type=message.sender_type,
-            message_type=message.message_type,
-            created_at=parse_timestamp(message.created_at),
+        return _new_message(
+            {
+                "id": message_id,
+                "ticket_id": message.ticket_id,
+                "sender_id": message.sender_id,
+                "sender_type": message.sender_type,
+                "message": message.message,
+                "message_type": message.message_type,
+                "file_url": message.file_url,
+                "is_read": message.is_read,
+                "created_at": parse_timestamp(message.created_at),
+                "uid": message.uid,
+            }
         )
-        return _new_message(values)
 
     def get_message_by_uid(self, uid: str) -> Message | None:
         with self._reading() as session:
@@ -474,7 +492,7 @@ def _ticket_update(columns: frozenset[str], bumped: tuple[str, ...]) -> sa.Updat
         schema.tickets.update()
         .where(_t.id == sa.bindparam("p_id"), _t.version == sa.bindparam("p_version"))
         .values(values)
-        .returning(*schema.tickets.c)
+        .returning(*_TICKET_ROW)
     )
 
 
@@ -559,15 +577,14 @@ def _constructor(model: type[M]) -> Callable[[dict[str, Any]], M]:
     It sets exactly what ``model_construct`` sets when every field is given
     (the field values, the set of fields, no extras, no private attributes),
     without resolving defaults field by field, which costs several times
-    more. ``values`` must hold every field; the model's dict keeps the
-    fields' declared order, which serialisation follows.
+    more. ``values`` must hold every field and nothing else, in the order
+    the model declares them: serialisation follows the dict's order.
     """
-    field_names = tuple(model.model_fields)
-    every_field = frozenset(field_names)
+    every_field = frozenset(model.model_fields)
 
     def construct(values: dict[str, Any]) -> M:
         instance = model.__new__(model)
-        object.__setattr__(instance, "__dict__", {name: values[name] for name in field_names})
+        object.__setattr__(instance, "__dict__", values)
         object.__setattr__(instance, "__pydantic_fields_set__", set(every_field))
         object.__setattr__(instance, "__pydantic_extra__", None)
         object.__setattr__(instance, "__pydantic_private__", None)
@@ -578,27 +595,39 @@ def _constructor(model: type[M]) -> Callable[[dict[str, Any]], M]:
 
 _new_ticket = _constructor(Ticket)
 _new_message = _constructor(Message)
-_TICKET_COLUMNS = tuple(column.name for column in schema.tickets.c)
-_MESSAGE_COLUMNS = tuple(column.name for column in schema.messages.c)
+_TICKET_FIELDS = tuple(Ticket.model_fields)
+_fromisoformat = datetime.fromisoformat
+_MESSAGE_FIELDS = tuple(Message.model_fields)
 
 
 def _ticket(row: Sequence[Any]) -> Ticket:
-    """A ticket from a row of ``support_tickets`` in column order."""
-    values = dict(zip(_TICKET_COLUMNS, row, strict=True))
+    """A ticket from a row selected as :data:`_TICKET_ROW`."""
+    values = dict(zip(_TICKET_FIELDS, row))  # noqa: B905 - the row is built from the same fields
     values["priority"] = _PRIORITY[values["priority"]]
     values["status"] = _STATUS[values["status"]]
     values["category"] = _CATEGORY[values["category"]]
-    values["created_at"] = parse_timestamp(values["created_at"])
-    values["updated_at"] = parse_timestamp(values["updated_at"])
+    created, updated = values["created_at"], values["updated_at"]
+    # Listing 50 tickets parses 100 timestamps: the stored SQLite form is
+    # parsed inline, anything else by parse_timestamp.
+    if created.__class__ is str and _is_stored_form(created) and _is_stored_form(updated):
+        values["created_at"] = _fromisoformat(created + "+00:00")
+        values["updated_at"] = _fromisoformat(updated + "+00:00")
+    else:
+        values["created_at"] = parse_timestamp(created)
+        values["updated_at"] = parse_timestamp(updated)
     if values["resolved_at"] is not None:
         values["resolved_at"] = parse_timestamp(values["resolved_at"])
-    values["unread_count"] = 0
     return _new_ticket(values)
 
 
+def _is_stored_form(value: Any) -> bool:
+    """Whether ``value`` is SQLite's ``YYYY-MM-DD HH:MM:SS.ffffff`` as the store writes it."""
+    return value.__class__ is str and len(value) == 26 and value[19] == "." and value[10] == " "
+
+
 def _message(row: Sequence[Any]) -> Message:
-    """A message from a row of ``support_messages`` in column order."""
-    values = dict(zip(_MESSAGE_COLUMNS, row, strict=True))
+    """A message from a row of ``support_messages`` (its columns are in the model's field order)."""
+    values = dict(zip(_MESSAGE_FIELDS, row))  # noqa: B905 - the columns are the fields
     values["sender_type"] = _SENDER[values["sender_type"]]
     values["message_type"] = _MESSAGE_TYPE[values["message_type"]]
     values["is_read"] = bool(values["is_read"])
