@@ -26,11 +26,12 @@ try:
     from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
     from starlette.concurrency import run_in_threadpool
     from starlette.exceptions import HTTPException as StarletteHTTPException
+    from starlette.requests import ClientDisconnect
 except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError("supportchat.adapters.fastapi needs FastAPI: pip install 'supportchat[fastapi]'") from exc
 
 from ..desk import SupportDesk
-from ..errors import PayloadTooLarge, SupportChatError
+from ..errors import BadRequest, PayloadTooLarge, SupportChatError
 from ..http.auth import Authenticator, TokenAuthenticator
 from ..http.dispatch import MAX_BODY_BYTES, dispatch, too_large
 from ..http.envelope import ErrorEnvelope, render_error
@@ -116,6 +117,8 @@ def support_router(
                     read_body = lambda: raw  # noqa: E731
                 except PayloadTooLarge as exc:
                     read_body = _raiser(exc)
+                except ClientDisconnect:
+                    read_body = _raiser(BadRequest("the client disconnected before sending the whole body"))
             status, body = await run_in_threadpool(
                 dispatch, route, desk, who, request.path_params, request.query_params, read_body, limit=max_body_bytes
             )
