@@ -19,13 +19,6 @@ lib/bare ratio. Each run stops by itself: ``duration`` seconds per load.
 """
 
 # No "from __future__ import annotations": FastAPI must resolve the bare app's local models.
-import sys
-from pathlib import Path
-
-# Run as a script, this file's folder comes first on sys.path, and its name
-# would shadow the standard library's ``http`` package.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
-
 import argparse
 import contextlib
 import hashlib
@@ -35,12 +28,17 @@ import re
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+# Run as a script, this file's folder comes first on sys.path, and its name
+# would shadow the standard library's ``http`` package (nothing above imports it).
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
@@ -220,7 +218,11 @@ def fastapi_bare() -> Any:
             raise HTTPException(401)
         query = _query(request.query_params)
         items, total = store.list_tickets(query)
-        return {"success": True, "data": items, "meta": {"page": query.page, "per_page": query.per_page, "total": total}}
+        return {
+            "success": True,
+            "data": items,
+            "meta": {"page": query.page, "per_page": query.per_page, "total": total},
+        }
 
     return app
 
@@ -344,7 +346,10 @@ def main() -> None:
                         results[key] = (rps, p99)
 
     print(f"wrk -t2 -c{args.connections} -d{args.duration}s, best of {args.rounds}; Python {sys.version.split()[0]}")
-    print(f"{'framework':<9} {'route':<14} {'lib req/s':>10} {'bare req/s':>11} {'ratio':>6} {'lib p99':>9} {'bare p99':>9}")
+    print(
+        f"{'framework':<9} {'route':<14} {'lib req/s':>10} {'bare req/s':>11}"
+        f" {'ratio':>6} {'lib p99':>9} {'bare p99':>9}"
+    )
     for framework in args.frameworks.split(","):
         for load in loads:
             lib, bare = results[(framework, load, "lib")], results[(framework, load, "bare")]

@@ -67,6 +67,9 @@ def _identity_dependency(
 ) -> Callable[..., Any]:
     """A dependency giving the endpoint a thunk that names the caller.
 
+    It is ``async`` because it does no work itself: a sync dependency would
+    cost every request a trip through the threadpool.
+
     The standalone authenticator is called lazily, inside the threadpool and
     inside :func:`dispatch`, so that a slow or failing token registry is
     handled like any other storage call.
@@ -74,14 +77,16 @@ def _identity_dependency(
     if identify is not None:
         host_identify = identify
 
-        def from_host(actor: Annotated[Actor | None, Depends(host_identify)]) -> Identity:
+        async def from_host(actor: Annotated[Actor | None, Depends(host_identify)]) -> Identity:
             return lambda: actor
 
         return from_host
 
     auth = authenticator or TokenAuthenticator.from_env()
 
-    def from_token(request: Request, _: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)]) -> Identity:
+    async def from_token(
+        request: Request, _: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)]
+    ) -> Identity:
         return lambda: auth.identify(request)
 
     return from_token
