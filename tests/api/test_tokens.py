@@ -77,3 +77,17 @@ def test_authenticator_tells_admins_from_users() -> None:
     assert auth.identify(Headers(f"Token {token}")) is None
     # Without a user-token verifier, JWTs identify nobody.
     assert TokenAuthenticator(tokens).identify(Headers(f"Bearer {users.mint(9)}")) is None
+
+
+def test_a_remembered_token_still_expires(monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    users = UserTokens(SECRET, leeway=timedelta(0))
+    token = users.mint(5, expires_in=timedelta(seconds=60))
+    assert users.verify(token) == 5
+    assert users.verify(token) == 5  # from the cache
+    real = time.time
+    monkeypatch.setattr(time, "time", lambda: real() + 61)
+    assert users.verify(token) is None
+    # Another secret's verifier does not share the cache.
+    assert UserTokens(SECRET + "-other").verify(UserTokens(SECRET).mint(5)) is None
