@@ -4,9 +4,14 @@ One implementation serves every SQLAlchemy URL the project supports
 (``sqlite:///file``, in-memory ``sqlite://`` and ``postgresql+psycopg://``).
 Each write is one transaction of a few statements: the optimistic version
 check is part of the ``UPDATE ... WHERE version = :expected`` itself, so no
-update is lost on either database, and the per-ticket counters, change
-records and event-log entry are written in the same transaction. Statistics
-come from counters that database triggers keep (see :mod:`._schema`).
+update is lost on either database, and the per-ticket counters and change
+records are written in the same transaction. Database triggers (created by
+the migrations) append the event-log entry and move the statistics counters
+in that transaction too.
+
+Statements are SQLAlchemy Core, compiled once per dialect and run on pooled
+DBAPI connections (:mod:`._sql_exec` says why); rows become models without
+re-validation, since the database's constraints have checked them.
 """
 
 from __future__ import annotations
