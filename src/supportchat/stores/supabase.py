@@ -33,6 +33,7 @@ except ImportError as missing:  # pragma: no cover - depends on the environment
 from ..errors import (
     ConcurrentUpdate,
     DuplicateMessage,
+    Forbidden,
     StorageError,
     StorageUnavailable,
     SupportChatError,
@@ -310,7 +311,8 @@ def translate_error(error: Exception) -> SupportChatError:
     * a unique violation (``23505``): :class:`TicketNumberTaken` or
       :class:`DuplicateMessage`, by constraint;
     * the functions' own answers: :class:`ConcurrentUpdate`,
-      :class:`TicketClosed`, :class:`TicketNotFound`;
+      :class:`TicketClosed`, :class:`TicketNotFound`, and :class:`Forbidden`
+      when grants or row-level security refuse the caller (``42501``);
     * anything else is the caller's fault (a 4xx): :class:`StorageError`.
     """
     if isinstance(error, httpx.TransportError):
@@ -334,6 +336,8 @@ def translate_error(error: Exception) -> SupportChatError:
         return ConcurrentUpdate(message)
     if code == "PT404":
         return TicketNotFound(message)
+    if code == "42501":
+        return Forbidden(f"Supabase refused it under row-level security: {message}", details=details)
     if _is_transient(code):
         return StorageUnavailable(f"Supabase is unavailable ({code}): {message}", details=details)
     return StorageError(f"Supabase refused the request ({code or 'no code'}): {message}", details=details)
