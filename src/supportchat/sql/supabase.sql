@@ -80,6 +80,22 @@ begin
 end
 $$;
 
+-- The seed's TIMESTAMP columns hold UTC; make them say so, keeping every value.
+do $$
+declare
+    col record;
+begin
+    for col in select table_name, column_name from information_schema.columns
+               where table_schema = 'public'
+                 and table_name in ('support_tickets', 'support_messages')
+                 and column_name in ('created_at', 'updated_at', 'resolved_at')
+                 and data_type = 'timestamp without time zone' loop
+        execute format('alter table public.%I alter column %I type timestamptz using %I at time zone ''UTC''',
+                       col.table_name, col.column_name, col.column_name);
+    end loop;
+end
+$$;
+
 alter table public.support_messages add column if not exists uid text;
 create unique index if not exists support_messages_uid_key on public.support_messages (uid);
 
