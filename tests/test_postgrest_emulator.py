@@ -196,3 +196,45 @@ def test_errors_are_shaped_like_postgrest(project: EmulatedProject) -> None:
         assert isinstance(answer, httpx.Response)
         assert (answer.status_code, answer.json()["code"]) == (status, code), answer.text
         assert set(answer.json()) == {"code", "message", "details", "hint"}
+
+
+def test_the_emulator_serves_a_real_port_and_a_stopped_one_refuses(project: EmulatedProject) -> None:
+    from supportchat.errors import StorageUnavailable
+    from supportchat.stores.supabase import SupabaseStore
+
+    from .postgrest_emulator.server import EmulatorServer
+
+    server = EmulatorServer(project.transport)
+    store = SupabaseStore.from_url(server.url, project.service_key, timeout=2.0)
+    try:
+        assert store.statistics().total_tickets == 3
+        ticket = SupportDesk(store).create_ticket(Actor.user(4), subject="Over a socket", description="real HTTP")
+        assert store.get_ticket(ticket.id) == ticket
+        server.stop()
+        with pytest.raises(StorageUnavailable):
+            store.statistics()
+    finally:
+        store.close()
+
+
+def test_the_live_test_passes_against_the_emulator_over_http(project: EmulatedProject) -> None:
+    """The live test is skipped here; run it once against the emulator so that it is known to work."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from .postgrest_emulator.server import EmulatorServer
+
+    root = Path(__file__).resolve().parents[1]
+    with EmulatorServer(project.transport) as server:
+        env = {**os.environ, "SUPABASE_URL": server.url, "SUPABASE_KEY": project.service_key}
+        result = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_supabase_live.py"],
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert result.returncode == 0 and "1 passed" in result.stdout, result.stdout + result.stderr

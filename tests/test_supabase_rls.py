@@ -15,8 +15,8 @@ from postgrest.exceptions import APIError
 from supabase import Client
 
 from supportchat import Actor, SupportDesk
-from supportchat.errors import Forbidden, TicketNotFound
-from supportchat.models import Message, SenderType, Ticket, TicketQuery, TicketStatus
+from supportchat.errors import Forbidden, TicketClosed, TicketNotFound
+from supportchat.models import Message, MessageType, NewMessage, SenderType, Ticket, TicketQuery, TicketStatus
 from supportchat.stores.supabase import SupabaseStore
 
 from .postgrest_emulator import EmulatedProject, mint, user_token
@@ -227,3 +227,22 @@ def test_a_user_marks_read_only_the_admins_messages_of_their_own_tickets(world: 
     assert world.service.get_ticket(ticket.id).unread_from_user == 1  # type: ignore[union-attr]
     assert world.store(ALICE).mark_read(ticket.id, SenderType.ADMIN) == 1
     assert world.service.get_ticket(ticket.id).unread_from_admin == 0  # type: ignore[union-attr]
+
+
+def test_a_user_cannot_write_to_a_closed_ticket_or_attach_a_non_http_url(world: World) -> None:
+    ticket = world.alice_ticket
+    message = {"ticket_id": ticket.id, "sender_id": ALICE, "sender_type": "user", "message": "hi", "uid": "z"}
+    bad_link = message | {"message_type": "file", "file_url": "javascript:alert(1)"}
+    refused(world.client(ALICE).rpc("support_insert_message", {"p_message": bad_link}), "23514")
+    SupportDesk(world.service).change_status(Actor.admin(ADMIN), ticket.id, "closed")
+    refused(world.client(ALICE).rpc("support_insert_message", {"p_message": message}), "PT409")
+    closed = world.service.get_ticket(ticket.id)
+    assert closed is not None
+    with pytest.raises(TicketClosed):
+        world.store(ALICE).insert_message(
+            NewMessage(ticket_id=ticket.id, sender_id=ALICE, sender_type=SenderType.USER, message="hi",
+                       message_type=MessageType.TEXT, file_url=None, created_at=closed.updated_at, uid="z2"),
+            expected_version=closed.version,
+            changes={},
+        )  # fmt: skip
+    assert len(world.service.list_messages(ticket.id)) == 2

@@ -77,6 +77,11 @@ def test_running_the_sql_again_keeps_every_row(request: pytest.FixtureRequest) -
     with psycopg.connect(project.database.dsn, autocommit=True) as conn:
         conn.execute(supabase_sql().encode())
     again = desk.get_ticket(Actor.admin(5), ticket.id)
+    with psycopg.connect(project.database.dsn) as conn:
+        published = conn.execute(
+            "select tablename from pg_publication_tables where pubname = 'supabase_realtime' order by 1"
+        ).fetchall()
+    assert published == [("support_messages",), ("support_tickets",)]
     assert again.subject == "Kept" and again.message_count == 1
     assert [m.message for m in again.messages] == ["still here"]
 
