@@ -116,3 +116,30 @@ def test_the_seeds_tables_are_adopted_with_nothing_lost() -> None:
                 " where table_name = 'support_tickets' and column_name = 'created_at'"
             ).fetchone()
         assert kinds == ("timestamp with time zone",)
+
+
+@pytest.mark.postgres
+def test_explicit_ids_move_the_sequences_forward_never_back(request: pytest.FixtureRequest) -> None:
+    """A replayed write keeps the id a client was given; later ids never collide with it."""
+    from supportchat.models import Category, MessageType, NewMessage, NewTicket, Priority, SenderType
+
+    project = shared_project(request)
+    project.reset()
+    store = project.store()
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+
+    def ticket(number: str, ticket_id: int | None = None) -> NewTicket:
+        return NewTicket(ticket_number=number, user_id=1, subject="s", description="d", priority=Priority.LOW,
+                         category=Category.GENERAL, created_at=now, updated_at=now, id=ticket_id)  # fmt: skip
+
+    assert store.insert_ticket(ticket("TKT-00000001", 40)).id == 40
+    assert store.insert_ticket(ticket("TKT-00000002")).id == 41
+    assert store.insert_ticket(ticket("TKT-00000003", 7)).id == 7
+    # A lower explicit id leaves the sequence where it was (reserving may skip one value).
+    assert store.insert_ticket(ticket("TKT-00000004")).id in (42, 43)
+    message = NewMessage(ticket_id=40, sender_id=1, sender_type=SenderType.USER, message="m",
+                         message_type=MessageType.TEXT, file_url=None, created_at=now, uid="a", id=90)  # fmt: skip
+    version = store.get_ticket(40).version  # type: ignore[union-attr]
+    assert store.insert_message(message, expected_version=version, changes={}).id == 90
+    follow_up = message.model_copy(update={"uid": "b", "id": None})
+    assert store.insert_message(follow_up, expected_version=version + 1, changes={}).id == 91

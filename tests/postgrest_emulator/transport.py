@@ -10,6 +10,7 @@ with PostgREST's JSON shapes, headers, status codes and error bodies.
 
 from __future__ import annotations
 
+import itertools
 import json
 from typing import Any
 
@@ -39,6 +40,7 @@ class PostgrestEmulator(httpx.BaseTransport):
         self.database = database
         self.jwt_secret = jwt_secret
         self.max_rows = max_rows
+        self._served = itertools.count(1)
         self.requests = 0
 
     @property
@@ -46,7 +48,7 @@ class PostgrestEmulator(httpx.BaseTransport):
         return self.database.catalog
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        self.requests += 1
+        self.requests = next(self._served)  # atomic under concurrent requests, unlike +=
         try:
             claims = self._authenticate(request)
             return self._dispatch(request, claims)
