@@ -376,10 +376,13 @@ begin
                     using message = 'a user''s message may only reopen a resolved ticket';
             end if;
         end loop;
+        -- The only change a user's message makes is the reopening, recorded as theirs.
         if exists (select 1 from jsonb_populate_recordset(null::public.support_ticket_changes,
                                                           coalesce(p_history, '[]')) h
-                   where h.changed_by_kind <> 'user' or h.changed_by is distinct from caller) then
-            raise insufficient_privilege using message = 'a user records changes only as themselves';
+                   where h.changed_by_kind is distinct from 'user' or h.changed_by is distinct from caller
+                      or h.field is distinct from 'status' or h.old_value is distinct from 'resolved'
+                      or h.new_value is distinct from 'open' or not (p_changes ? 'status')) then
+            raise insufficient_privilege using message = 'a user records only their own reopening';
         end if;
     end if;
     if p_expected_version is not null and current.version <> p_expected_version then
@@ -466,6 +469,9 @@ $$;
 
 -- ------------------------------------------------------ row-level security
 
+-- The caller functions are wrapped in (select …) so that PostgreSQL evaluates them
+-- once per statement, not once per row.
+
 alter table public.support_tickets enable row level security;
 alter table public.support_messages enable row level security;
 alter table public.support_ticket_changes enable row level security;
@@ -473,23 +479,23 @@ alter table public.support_events enable row level security;
 
 drop policy if exists support_tickets_read on public.support_tickets;
 create policy support_tickets_read on public.support_tickets for select to authenticated
-    using (public.support_caller_is_admin() or user_id = public.support_caller_user_id());
+    using ((select public.support_caller_is_admin()) or user_id = (select public.support_caller_user_id()));
 
 drop policy if exists support_messages_read on public.support_messages;
 create policy support_messages_read on public.support_messages for select to authenticated
-    using (public.support_caller_is_admin()
+    using ((select public.support_caller_is_admin())
            or exists (select 1 from public.support_tickets t
-                      where t.id = ticket_id and t.user_id = public.support_caller_user_id()));
+                      where t.id = ticket_id and t.user_id = (select public.support_caller_user_id())));
 
 drop policy if exists support_ticket_changes_read on public.support_ticket_changes;
 create policy support_ticket_changes_read on public.support_ticket_changes for select to authenticated
-    using (public.support_caller_is_admin()
+    using ((select public.support_caller_is_admin())
            or exists (select 1 from public.support_tickets t
-                      where t.id = ticket_id and t.user_id = public.support_caller_user_id()));
+                      where t.id = ticket_id and t.user_id = (select public.support_caller_user_id())));
 
 drop policy if exists support_events_read on public.support_events;
 create policy support_events_read on public.support_events for select to authenticated
-    using (public.support_caller_is_admin() or user_id = public.support_caller_user_id());
+    using ((select public.support_caller_is_admin()) or user_id = (select public.support_caller_user_id()));
 
 -- Supabase grants everything on new tables to anon and authenticated by default;
 -- take it back: rows are read under the policies above and written only through
