@@ -238,3 +238,16 @@ def test_the_live_test_passes_against_the_emulator_over_http(project: EmulatedPr
             timeout=120,
         )
     assert result.returncode == 0 and "1 passed" in result.stdout, result.stdout + result.stderr
+
+
+def test_a_range_header_windows_the_rows(project: EmulatedProject) -> None:
+    http = project.http_client()
+    headers = {
+        "apikey": project.service_key,
+        "Authorization": f"Bearer {project.service_key}",
+        "Range": "1-2",
+        "Prefer": "count=exact",
+    }
+    answer = http.get(f"{PROJECT_URL}/rest/v1/support_tickets", params={"select": "id", "order": "id"}, headers=headers)
+    assert answer.json() == [{"id": 2}, {"id": 3}]
+    assert answer.headers["Content-Range"] == "1-2/3"

@@ -11,9 +11,7 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -35,6 +33,7 @@ from supportchat.models import Category, MessageType, NewMessage, NewTicket, Pri
 from supportchat.stores.supabase import SupabaseStore
 
 from .postgrest_emulator.faults import FaultyTransport
+from .postgrest_emulator.server import SilentServer
 
 URL = "http://supabase.emulator.test"
 KEY = "service-role-key"
@@ -194,42 +193,16 @@ def test_a_closed_port_is_unavailable_at_once() -> None:
     store.close()
 
 
-@pytest.fixture
-def silent_server() -> Iterator[int]:
-    """A TCP server on 127.0.0.1 that accepts connections and never answers."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(8)
-    server.settimeout(0.1)
-    accepted: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        while not stop.is_set():
-            try:
-                accepted.append(server.accept()[0])
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield server.getsockname()[1]
-    stop.set()
-    thread.join(timeout=2)
-    for conn in accepted:
-        conn.close()
-    server.close()
-
-
-def test_a_hanging_server_is_unavailable_after_the_timeout(silent_server: int) -> None:
-    store = SupabaseStore.from_url(f"http://127.0.0.1:{silent_server}", KEY, timeout=0.3)
-    started = time.monotonic()
-    with pytest.raises(StorageUnavailable) as raised:
-        store.get_ticket(1)
-    elapsed = time.monotonic() - started
+def test_a_hanging_server_is_unavailable_after_the_timeout() -> None:
+    with SilentServer() as server:
+        store = SupabaseStore.from_url(server.url, KEY, timeout=0.3)
+        started = time.monotonic()
+        with pytest.raises(StorageUnavailable) as raised:
+            store.get_ticket(1)
+        elapsed = time.monotonic() - started
+        store.close()
     assert 0.25 <= elapsed < 2.0
     assert "ReadTimeout" in raised.value.message
-    store.close()
 
 
 @pytest.mark.parametrize("mode", ["refuse", "hang", "503", "502", "429", "lose_response"])
