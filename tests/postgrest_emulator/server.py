@@ -53,6 +53,8 @@ class EmulatorServer:
 def _handler_for(transport: httpx.BaseTransport, connections: set[socket.socket]) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body go out in two writes; without this, delayed ACKs add 40 ms to each answer.
+        disable_nagle_algorithm = True
 
         def setup(self) -> None:
             super().setup()
