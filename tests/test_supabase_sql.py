@@ -143,3 +143,12 @@ def test_explicit_ids_move_the_sequences_forward_never_back(request: pytest.Fixt
     assert store.insert_message(message, expected_version=version, changes={}).id == 90
     follow_up = message.model_copy(update={"uid": "b", "id": None})
     assert store.insert_message(follow_up, expected_version=version + 1, changes={}).id == 91
+
+
+@pytest.mark.parametrize(("ci", "outcome"), [("true", pytest.fail.Exception), ("", pytest.skip.Exception)])
+def test_an_unreachable_server_skips_outside_ci_and_fails_in_it(
+    monkeypatch: pytest.MonkeyPatch, ci: str, outcome: type[BaseException]
+) -> None:
+    monkeypatch.setenv("CI", ci)
+    with pytest.raises(outcome, match="unreachable"):
+        require_postgres("postgresql://postgres@127.0.0.1:1/test")

@@ -250,10 +250,7 @@ class PostgrestEmulator(httpx.BaseTransport):
             try:
                 with conn.transaction():
                     conn.execute(sql.SQL("set local role {}").format(sql.Identifier(role)))
-                    conn.execute(
-                        "select set_config('request.jwt.claims', %s, true), set_config('request.method', 'POST', true)",
-                        [json.dumps(claims)],
-                    )
+                    conn.execute("select set_config('request.jwt.claims', %s, true)", [json.dumps(claims)])
                     return work(conn)
             except psycopg.Error as error:
                 raise _RequestFailed(_database_error(error, anonymous=role == "anon")) from error
