@@ -53,6 +53,12 @@ insert into support_messages (ticket_id, sender_id, sender_type, message, is_rea
 values (1, 1, 'user', 'first', false, '2024-01-01 10:05:00'),
        (1, 9, 'admin', 'answer', true, '2024-01-01 10:06:00'),
        (1, 1, 'user', 'second', false, '2024-01-01 10:07:00');
+-- A row written by hand with NULLs where the seed only had defaults.
+insert into support_tickets (ticket_number, user_id, subject, description, priority, status, category,
+                             created_at, updated_at)
+values ('TKT-LEGACY02', 2, 'Nulls', 'left empty', null, null, null, '2024-02-01 09:00:00', null);
+insert into support_messages (ticket_id, sender_id, sender_type, message, message_type, is_read, created_at)
+values (2, 2, 'user', 'hello?', null, null, '2024-02-01 09:01:00');
 """
 
 
@@ -103,13 +109,19 @@ def test_the_seeds_tables_are_adopted_with_nothing_lost() -> None:
         assert legacy.created_at == datetime(2024, 1, 1, 10, 0, tzinfo=UTC)
         assert (legacy.message_count, legacy.unread_from_user, legacy.unread_from_admin) == (3, 2, 0)
         assert [m.message for m in store.list_messages(legacy.id)] == ["first", "answer", "second"]
-        assert store.statistics().unread_messages == 2
+        assert store.statistics().unread_messages == 3
+        nulls = store.get_ticket_by_number("TKT-LEGACY02")
+        assert nulls is not None
+        assert (nulls.priority, nulls.status, nulls.category) == ("medium", "open", "general")
+        assert nulls.updated_at == nulls.created_at == datetime(2024, 2, 1, 9, 0, tzinfo=UTC)
+        [hello] = store.list_messages(nulls.id)
+        assert (hello.message_type, hello.is_read) == ("text", False)
         # And the adopted tables take new writes through the functions.
         desk = SupportDesk(store)
         reply = desk.post_message(Actor.admin(9), legacy.id, "we are on it")
-        assert reply.id == 4
+        assert reply.id == 5
         fresh = desk.create_ticket(Actor.user(2), subject="New", description="after adoption")
-        assert fresh.id == 2
+        assert fresh.id == 3
         with psycopg.connect(project.database.dsn) as conn:
             kinds = conn.execute(
                 "select data_type from information_schema.columns"

@@ -96,6 +96,31 @@ begin
 end
 $$;
 
+-- Legacy rows may hold NULL where the seed only declared a default; give them that
+-- default (what the seed app showed for them) and keep NULL out from now on.
+update public.support_tickets set
+    priority = coalesce(priority, 'medium'),
+    status = coalesce(status, 'open'),
+    category = coalesce(category, 'general'),
+    created_at = coalesce(created_at, updated_at, now()),
+    updated_at = coalesce(updated_at, created_at, now())
+where priority is null or status is null or category is null or created_at is null or updated_at is null;
+update public.support_messages set
+    message_type = coalesce(message_type, 'text'),
+    is_read = coalesce(is_read, false),
+    created_at = coalesce(created_at, now())
+where message_type is null or is_read is null or created_at is null;
+alter table public.support_tickets
+    alter column priority set not null,
+    alter column status set not null,
+    alter column category set not null,
+    alter column created_at set not null,
+    alter column updated_at set not null;
+alter table public.support_messages
+    alter column message_type set not null,
+    alter column is_read set not null,
+    alter column created_at set not null;
+
 alter table public.support_messages add column if not exists uid text;
 create unique index if not exists support_messages_uid_key on public.support_messages (uid);
 
