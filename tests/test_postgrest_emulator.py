@@ -251,3 +251,32 @@ def test_a_range_header_windows_the_rows(project: EmulatedProject) -> None:
     answer = http.get(f"{PROJECT_URL}/rest/v1/support_tickets", params={"select": "id", "order": "id"}, headers=headers)
     assert answer.json() == [{"id": 2}, {"id": 3}]
     assert answer.headers["Content-Range"] == "1-2/3"
+
+
+def test_a_database_down_behind_postgrest_is_503_pgrst000_and_unavailable(project: EmulatedProject) -> None:
+    from contextlib import contextmanager
+
+    import psycopg
+
+    from supportchat.errors import StorageUnavailable
+    from supportchat.stores.supabase import SupabaseStore
+
+    from .postgrest_emulator import PostgrestEmulator
+    from .test_supabase_errors import a_ticket
+
+    class DatabaseDown:
+        catalog = project.database.catalog
+
+        @contextmanager
+        def connection(self) -> Any:
+            yield psycopg.connect("postgresql://postgres@127.0.0.1:1/down", connect_timeout=2)
+
+    emulator = PostgrestEmulator(DatabaseDown())  # type: ignore[arg-type]
+    http = httpx.Client(transport=emulator)
+    headers = {"apikey": project.service_key, "Authorization": f"Bearer {project.service_key}"}
+    answer = http.get(f"{PROJECT_URL}/rest/v1/support_tickets", headers=headers)
+    assert (answer.status_code, answer.json()["code"]) == (503, "PGRST000")
+    store = SupabaseStore.from_url(PROJECT_URL, project.service_key, http_client=http)
+    with pytest.raises(StorageUnavailable):
+        store.insert_ticket(__import__("tests.test_supabase_errors", fromlist=["a_ticket"]).a_ticket())
+    http.close()

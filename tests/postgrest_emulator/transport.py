@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import itertools
 import json
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import httpx
 import jwt
@@ -22,6 +23,8 @@ from psycopg import sql
 from .database import Catalog, EmulatedDatabase, Function
 from .query import Columns, QueryError, order_by, select_list, where_clause
 from .tokens import API_ROLES, JWT_SECRET, verify
+
+T = TypeVar("T")
 
 REST_PREFIX = "/rest/v1/"
 SINGLE_OBJECT = "application/vnd.pgrst.object+json"
@@ -56,6 +59,9 @@ class PostgrestEmulator(httpx.BaseTransport):
             return _error(error.status, error.code, error.message, error.details)
         except _RequestFailed as failed:
             return failed.response
+        except psycopg.OperationalError as error:
+            # No connection to be had: what PostgREST answers when its database is down.
+            return _error(503, "PGRST000", "Could not connect with the database", str(error))
 
     # -- authentication ----------------------------------------------------
 
@@ -243,7 +249,7 @@ class PostgrestEmulator(httpx.BaseTransport):
 
     # -- transactions and responses ------------------------------------------
 
-    def _in_transaction(self, claims: dict[str, Any], work: Any) -> Any:
+    def _in_transaction(self, claims: dict[str, Any], work: Callable[[psycopg.Connection], T]) -> T:
         """Run ``work(conn)`` as PostgREST runs a request: one transaction, the token's role and claims."""
         role = str(claims.get("role", "anon"))
         with self.database.connection() as conn:
@@ -255,7 +261,7 @@ class PostgrestEmulator(httpx.BaseTransport):
             except psycopg.Error as error:
                 raise _RequestFailed(_database_error(error, anonymous=role == "anon")) from error
 
-    def _write(self, claims: dict[str, Any], statement: sql.Composable, params: list[object]) -> list[Any]:
+    def _write(self, claims: dict[str, Any], statement: sql.Composed, params: Sequence[object]) -> list[Any]:
         body = self._in_transaction(claims, lambda conn: _scalar(conn, statement, params))
         rows: list[Any] = json.loads(body or "[]")
         return rows
@@ -288,7 +294,7 @@ class _RequestFailed(Exception):
         self.response = response
 
 
-def _scalar(conn: psycopg.Connection, statement: sql.Composable, params: list[object]) -> Any:
+def _scalar(conn: psycopg.Connection, statement: sql.Composed, params: Sequence[object]) -> Any:
     row = conn.execute(statement, params).fetchone()
     return row[0] if row else None
 
@@ -336,6 +342,9 @@ def _error(status: int, code: str, message: str, details: str | None = None, hin
 
 def _database_error(error: psycopg.Error, *, anonymous: bool) -> httpx.Response:
     """PostgREST's answer to a failed statement: the SQLSTATE as ``code``, its HTTP status."""
+    if error.sqlstate is None and isinstance(error, psycopg.OperationalError):
+        # The connection broke mid-request.
+        return _error(503, "PGRST001", "Database client error. Retrying the connection.", str(error))
     diag = error.diag
     code = error.sqlstate or "XX000"
     return _error(
