@@ -278,5 +278,5 @@ def test_a_database_down_behind_postgrest_is_503_pgrst000_and_unavailable(projec
     assert (answer.status_code, answer.json()["code"]) == (503, "PGRST000")
     store = SupabaseStore.from_url(PROJECT_URL, project.service_key, http_client=http)
     with pytest.raises(StorageUnavailable):
-        store.insert_ticket(__import__("tests.test_supabase_errors", fromlist=["a_ticket"]).a_ticket())
+        store.insert_ticket(a_ticket())
     http.close()
