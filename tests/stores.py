@@ -146,12 +146,24 @@ def postgres_backend(request: pytest.FixtureRequest) -> Iterator[StoreMaker]:
     yield make
 
 
+@contextmanager
+def supabase_backend(request: pytest.FixtureRequest) -> Iterator[StoreMaker]:
+    """SupabaseStore through the real client over the PostgREST emulator (one database per session)."""
+    from .postgrest_emulator.session import fresh_store
+
+    yield lambda: fresh_store(request)
+
+
 BACKENDS: dict[str, Callable[[pytest.FixtureRequest], object]] = {
     "memory": memory_backend,
     "sqlite-file": sqlite_file_backend,
     "sqlite-memory": sqlite_memory_backend,
     "postgres": postgres_backend,
+    "supabase": supabase_backend,
 }
 
 #: Marks to put on a backend's parameter (for instance ``pytest.mark.postgres``).
-BACKEND_MARKS: dict[str, list[pytest.MarkDecorator]] = {"postgres": [pytest.mark.postgres]}
+BACKEND_MARKS: dict[str, list[pytest.MarkDecorator]] = {
+    "postgres": [pytest.mark.postgres],
+    "supabase": [pytest.mark.postgres],
+}
