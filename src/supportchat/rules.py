@@ -129,7 +129,9 @@ def parse_file_url(value: object, limits: Limits) -> str:
         or len(url) > limits.file_url
         or any(ch.isspace() or ord(ch) < 32 for ch in url)
     ):
-        raise ValidationError("file_url", "must be an absolute http(s) URL", allowed=["http", "https"])
+        raise ValidationError(
+            "file_url", "must be an absolute URL with scheme http or https", allowed=["http", "https"]
+        )
     return url
 
 

@@ -1,0 +1,212 @@
+"""Random sequences of desk operations against a simple model, on every store.
+
+After every step the machine checks the invariants the spec names:
+statistics equal a recount, numbers are unique and well-formed, ``resolved_at``
+is set exactly when a ticket is resolved, closed tickets gained no messages,
+and every message's read flag is what spec §5 says.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    consumes,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
+
+from supportchat import Actor, SupportDesk, TicketClosed, TicketStatus
+from supportchat.errors import InvalidTransition
+from supportchat.models import SenderType
+from supportchat.numbers import TICKET_NUMBER_PATTERN
+from supportchat.rules import allowed_transitions
+
+from .conftest import FakeClock
+from .helpers import all_tickets
+from .stores import StoreMaker
+
+ADMINS = st.sampled_from([Actor.admin(100), Actor.admin(101)])
+USERS = st.integers(min_value=1, max_value=3)
+STATUSES = st.sampled_from(list(TicketStatus))
+TEXT = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=30)
+
+
+@dataclass
+class ModelMessage:
+    sender: SenderType
+    is_read: bool = False
+
+
+@dataclass
+class ModelTicket:
+    id: int
+    user_id: int
+    priority: str
+    category: str
+    status: TicketStatus = TicketStatus.OPEN
+    messages: list[ModelMessage] = field(default_factory=list)
+
+
+class DeskMachine(RuleBasedStateMachine):
+    make_store: StoreMaker
+
+    tickets = Bundle("tickets")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.clock = FakeClock()
+        self.desk = SupportDesk(self.make_store(), clock=self.clock)
+        self.model: dict[int, ModelTicket] = {}
+
+    @initialize(target=tickets)
+    def first_ticket(self) -> int:
+        return self._create(1, "medium", "general")
+
+    @rule(
+        target=tickets,
+        user=USERS,
+        priority=st.sampled_from(["low", "high", "urgent"]),
+        category=st.sampled_from(["billing", "flight"]),
+    )
+    def create(self, user: int, priority: str, category: str) -> int:
+        return self._create(user, priority, category)
+
+    def _create(self, user: int, priority: str, category: str) -> int:
+        ticket = self.desk.create_ticket(
+            Actor.user(user), subject="Need help", description="Details", priority=priority, category=category
+        )
+        self.model[ticket.id] = ModelTicket(ticket.id, user, priority, category)
+        return ticket.id
+
+    @rule(ticket_id=tickets, text=TEXT)
+    def user_writes(self, ticket_id: int, text: str) -> None:
+        ticket = self.model[ticket_id]
+        self._post(Actor.user(ticket.user_id), ticket, SenderType.USER, "user says " + text)
+
+    @rule(ticket_id=tickets, admin=ADMINS)
+    def admin_writes(self, ticket_id: int, admin: Actor) -> None:
+        self._post(admin, self.model[ticket_id], SenderType.ADMIN, "admin replies")
+
+    def _post(self, actor: Actor, ticket: ModelTicket, sender: SenderType, text: str) -> None:
+        if ticket.status is TicketStatus.CLOSED:
+            try:
+                self.desk.post_message(actor, ticket.id, text)
+            except TicketClosed:
+                return
+            raise AssertionError("a closed ticket accepted a message")
+        self.desk.post_message(actor, ticket.id, text)
+        ticket.messages.append(ModelMessage(sender))
+        if sender is SenderType.USER and ticket.status is TicketStatus.RESOLVED:
+            ticket.status = TicketStatus.OPEN
+
+    @rule(ticket_id=tickets, admin=ADMINS, target_status=STATUSES, assignee=st.none() | st.sampled_from([100, 101]))
+    def change_status(self, ticket_id: int, admin: Actor, target_status: TicketStatus, assignee: int | None) -> None:
+        ticket = self.model[ticket_id]
+        allowed = target_status is ticket.status or target_status in allowed_transitions(ticket.status)
+        try:
+            updated = self.desk.change_status(admin, ticket_id, target_status.value, assigned_to=assignee)
+        except (TicketClosed, InvalidTransition):
+            assert not allowed
+            return
+        assert allowed
+        ticket.status = target_status
+        assert updated.status is target_status
+
+    @rule(ticket_id=tickets)
+    def admin_opens(self, ticket_id: int) -> None:
+        self.desk.get_ticket(Actor.admin(100), ticket_id)
+        for message in self.model[ticket_id].messages:
+            if message.sender is SenderType.USER:
+                message.is_read = True
+
+    @rule(ticket_id=tickets)
+    def owner_opens(self, ticket_id: int) -> None:
+        ticket = self.model[ticket_id]
+        thread = self.desk.get_ticket(Actor.user(ticket.user_id), ticket_id)
+        assert thread.unread_count == 0
+        for message in ticket.messages:
+            if message.sender is SenderType.ADMIN:
+                message.is_read = True
+
+    @rule(ticket_id=tickets, priority=st.sampled_from(["low", "medium", "high", "urgent"]))
+    def reprioritise(self, ticket_id: int, priority: str) -> None:
+        self.desk.set_priority(Actor.admin(101), ticket_id, priority)
+        self.model[ticket_id].priority = priority
+
+    @rule(days=st.integers(min_value=0, max_value=10))
+    def time_passes(self, days: int) -> None:
+        self.clock.advance(days=days, seconds=1)
+
+    @rule(older_than=st.integers(min_value=0, max_value=8))
+    def auto_close(self, older_than: int) -> None:
+        from datetime import timedelta
+
+        due = {t.id for t in self.desk.close_resolved(older_than=timedelta(days=older_than), dry_run=True)}
+        closed = self.desk.close_resolved(older_than=timedelta(days=older_than))
+        assert {t.id for t in closed} == due
+        for ticket in closed:
+            assert ticket.status is TicketStatus.CLOSED and ticket.resolved_at is None
+            model = self.model[ticket.id]
+            assert model.status is TicketStatus.RESOLVED
+            model.status = TicketStatus.CLOSED
+
+    @precondition(lambda self: len(self.model) > 1)
+    @rule(ticket_id=consumes(tickets))
+    def forget(self, ticket_id: int) -> None:
+        """Stop touching a ticket (keeps bundles varied); it stays checked."""
+
+    # -- invariants ------------------------------------------------------
+
+    @invariant()
+    def statistics_equal_a_recount(self) -> None:
+        stats = self.desk.statistics(Actor.admin(100))
+        stored = all_tickets(self.desk.store)
+        assert stats.total_tickets == len(self.model) == len(stored)
+        assert stats.by_status == {s.value: 0 for s in TicketStatus} | dict(Counter(t.status.value for t in stored))
+        assert stats.by_status == {s.value: 0 for s in TicketStatus} | dict(
+            Counter(t.status.value for t in self.model.values())
+        )
+        assert sum(stats.by_priority.values()) == len(stored)
+        assert stats.by_priority["urgent"] == sum(1 for t in self.model.values() if t.priority == "urgent")
+        assert stats.by_category["flight"] == sum(1 for t in self.model.values() if t.category == "flight")
+        unread = sum(
+            1 for t in self.model.values() for m in t.messages if m.sender is SenderType.USER and not m.is_read
+        )
+        assert stats.unread_messages == unread
+
+    @invariant()
+    def numbers_unique_and_well_formed(self) -> None:
+        numbers = [t.ticket_number for t in all_tickets(self.desk.store)]
+        assert len(set(numbers)) == len(numbers)
+        assert all(TICKET_NUMBER_PATTERN.match(n) for n in numbers)
+
+    @invariant()
+    def tickets_match_the_model(self) -> None:
+        for ticket in all_tickets(self.desk.store):
+            model = self.model[ticket.id]
+            assert ticket.status is model.status
+            assert (ticket.resolved_at is not None) == (ticket.status is TicketStatus.RESOLVED)
+            # Closed tickets gained no messages: the model refuses them, so counts agree.
+            assert ticket.message_count == len(model.messages)
+            messages = self.desk.store.list_messages(ticket.id)
+            assert [(m.sender_type, m.is_read) for m in messages] == [(m.sender, m.is_read) for m in model.messages]
+            assert ticket.unread_from_user == sum(
+                1 for m in model.messages if m.sender is SenderType.USER and not m.is_read
+            )
+
+
+def test_desk_keeps_its_invariants(make_store: StoreMaker) -> None:
+    class Machine(DeskMachine):
+        pass
+
+    Machine.make_store = staticmethod(make_store)  # type: ignore[assignment]
+    run_state_machine_as_test(Machine, settings=settings(stateful_step_count=25))
