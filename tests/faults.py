@@ -10,11 +10,13 @@ raise, once, as a network that drops the response does.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
 from supportchat.errors import StorageUnavailable
-from supportchat.models import Message, Statistics, Ticket, TicketChange, TicketQuery
+from supportchat.events import Event
+from supportchat.models import EventType, Message, Statistics, Ticket, TicketChange, TicketQuery
 from supportchat.stores import Store
 
 _PROTOCOL = {
@@ -110,3 +112,37 @@ def snapshot(store: Store) -> dict[str, Any]:
 
 def _without_id(change: TicketChange) -> dict[str, Any]:
     return change.model_dump(exclude={"id"})
+
+
+class Witness:
+    """Everything clients were told was created, in the order they were told.
+
+    Subscribe it to a desk; after recovery :meth:`check` asserts that each
+    ticket and message exists exactly once in ``store`` under the id and
+    ticket number the client got, with each ticket's messages in the order
+    they were told.
+    """
+
+    def __init__(self) -> None:
+        self.tickets: dict[int, str] = {}
+        self.messages: dict[int, list[tuple[int, str | None]]] = {}
+
+    def __call__(self, event: Event) -> None:
+        if event.type is EventType.TICKET_CREATED:
+            self.tickets[event.ticket.id] = event.ticket.ticket_number
+            self.messages.setdefault(event.ticket.id, [])
+        elif event.type is EventType.MESSAGE_CREATED and event.message is not None:
+            self.messages.setdefault(event.message.ticket_id, []).append((event.message.id, event.message.uid))
+
+    def check(self, store: Store) -> None:
+        tickets, total = store.list_tickets(TicketQuery(per_page=100_000))
+        numbers = Counter(t.ticket_number for t in tickets)
+        assert total == len(tickets) == len(self.tickets)
+        for ticket_id, number in self.tickets.items():
+            stored = store.get_ticket(ticket_id)
+            assert stored is not None, f"ticket {ticket_id} ({number}) is missing"
+            assert stored.ticket_number == number and numbers[number] == 1
+            assert store.get_ticket_by_number(number) == stored
+            messages = store.list_messages(ticket_id)
+            assert [(m.id, m.uid) for m in messages] == self.messages[ticket_id]
+            assert stored.message_count == len(messages)
