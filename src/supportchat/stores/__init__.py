@@ -1,8 +1,19 @@
-"""Storage backends. Every backend implements :class:`Store`."""
+"""Storage backends. Every backend implements :class:`Store`.
+
+The SQL stores and the fallback store are imported on first use, so that
+``import supportchat`` loads neither SQLAlchemy nor tenacity.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from .base import Store, TicketChanges
-from .fallback import FallbackState, FallbackStore, IdRange, Journal, ReplayReport
 from .memory import InMemoryStore
+
+if TYPE_CHECKING:
+    from .fallback import FallbackState, FallbackStore, IdRange, Journal, ReplayReport
+    from .sql import SQLiteStore, SQLStore
 
 __all__ = [
     "FallbackState",
@@ -11,6 +22,26 @@ __all__ = [
     "InMemoryStore",
     "Journal",
     "ReplayReport",
+    "SQLStore",
+    "SQLiteStore",
     "Store",
     "TicketChanges",
 ]
+
+_LAZY = {
+    "SQLStore": "sql",
+    "SQLiteStore": "sql",
+    "FallbackState": "fallback",
+    "FallbackStore": "fallback",
+    "IdRange": "fallback",
+    "Journal": "fallback",
+    "ReplayReport": "fallback",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        from importlib import import_module
+
+        return getattr(import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
