@@ -178,15 +178,27 @@ def _fallback_backend(mode: str) -> Callable[[pytest.FixtureRequest], object]:
     return backend
 
 
+@contextmanager
+def supabase_backend(request: pytest.FixtureRequest) -> Iterator[StoreMaker]:
+    """SupabaseStore through the real client over the PostgREST emulator (one database per session)."""
+    from .postgrest_emulator.session import fresh_store
+
+    yield lambda: fresh_store(request)
+
+
 BACKENDS: dict[str, Callable[[pytest.FixtureRequest], object]] = {
     "memory": memory_backend,
     "sqlite-file": sqlite_file_backend,
     "sqlite-memory": sqlite_memory_backend,
     "postgres": postgres_backend,
+    "supabase": supabase_backend,
     "fallback-up": _fallback_backend("up"),
     "fallback-down": _fallback_backend("down"),
     "fallback-flapping": _fallback_backend("flapping"),
 }
 
 #: Marks to put on a backend's parameter (for instance ``pytest.mark.postgres``).
-BACKEND_MARKS: dict[str, list[pytest.MarkDecorator]] = {"postgres": [pytest.mark.postgres]}
+BACKEND_MARKS: dict[str, list[pytest.MarkDecorator]] = {
+    "postgres": [pytest.mark.postgres],
+    "supabase": [pytest.mark.postgres],
+}
