@@ -190,6 +190,8 @@ def test_a_flapping_primary_loses_nothing(rig: Rig) -> None:
         rig.ticks.now += COOL_DOWN  # let the breaker probe again
         rig.desk.statistics(ADMIN)
         assert rig.store.state().conflicts == 0, round_
+    journalled = [t for t in rig.witness.tickets if t >= IdRange().start]
+    assert journalled and len(journalled) < len(rig.witness.tickets), "the primary never flapped"
     rig.recover()
     rig.check_recovered()
 

@@ -1,8 +1,10 @@
 """The outage journal: writes waiting to reach the primary, kept in a SQLite file.
 
 A :class:`Journal` holds, in order, every write the fallback store accepted
-while the primary could not. It survives a process restart (a SQLite file in
-WAL mode, ``synchronous=FULL`` by default) and also keeps the counters from
+while the primary could not. It survives a process restart or crash (a SQLite
+file in WAL mode; ``synchronous=NORMAL`` by default, as the SQLite fallback
+store itself, or ``FULL`` to survive a power cut too, at one fsync per
+write) and also keeps the counters from
 which outage-time ids are drawn, so that a restarted process never hands out
 an id twice.
 
@@ -80,7 +82,7 @@ class Journal:
         path: str | os.PathLike[str],
         *,
         id_range: IdRange | None = None,
-        synchronous: Literal["FULL", "NORMAL"] = "FULL",
+        synchronous: Literal["FULL", "NORMAL"] = "NORMAL",
     ) -> None:
         self.path = os.fspath(path)
         self.id_range = id_range or IdRange()
