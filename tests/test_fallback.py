@@ -459,3 +459,70 @@ def test_a_closed_fallback_store_closes_both_stores(journal_path: Path) -> None:
 
     FallbackStore(Tracking("primary"), Tracking("fallback"), journal=journal_path).close()
     assert closed == ["primary", "fallback"]
+
+
+@pytest.mark.timeout(60)
+def test_threads_writing_through_a_flapping_primary_lose_nothing(tmp_path: Path) -> None:
+    import threading
+
+    from .faults import Witness, flapping
+
+    primary = FaultyStore(InMemoryStore(), flapping(up=5, down=3))
+    fallback = InMemoryStore()
+    store = FallbackStore(
+        primary,  # type: ignore[arg-type]
+        fallback,
+        journal=tmp_path / "journal.sqlite",
+        retry=no_wait_retry(2),
+        breaker=CircuitBreaker(cool_down=0.001),
+        replay_batch=5,
+    )
+    desk = SupportDesk(store)
+    witness = Witness()
+    desk.subscribe(witness)
+    errors: list[BaseException] = []
+
+    def client(user: int) -> None:
+        try:
+            for n in range(15):
+                ticket = desk.create_ticket(Actor.user(user), subject=f"t{n}", description="d")
+                desk.post_message(Actor.user(user), ticket.id, "hello")
+                desk.get_ticket(Actor.admin(user), ticket.id)
+                desk.change_status(Actor.admin(user), ticket.id, "resolved")
+                desk.post_message(Actor.user(user), ticket.id, "again")
+        except BaseException as error:  # reported below, with the thread's traceback
+            errors.append(error)
+
+    threads = [threading.Thread(target=client, args=(user,)) for user in range(1, 5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=50)
+    assert not errors, errors
+    assert primary.failures > 0
+    assert any(ticket_id >= IdRange().start for ticket_id in witness.tickets), "nothing was journalled"
+    primary.schedule = None
+    assert store.replay().complete
+    assert store.state().conflicts == 0
+    witness.check(primary.inner)
+    assert snapshot(primary.inner) == snapshot(fallback)
+    store.journal.close()
+
+
+def test_for_supabase_builds_a_sqlite_fallback_with_its_journal_beside_it(tmp_path: Path) -> None:
+    from .netfaults import closed_port
+
+    database = tmp_path / "support.db"
+    store = FallbackStore.for_supabase(
+        f"http://127.0.0.1:{closed_port()}", "a.b.c", sqlite_path=database, timeout=0.5, retry=no_wait_retry(1)
+    )
+    ticket = SupportDesk(store).create_ticket(USER, subject="Offline", description="d")
+    assert ticket.id >= IdRange().start
+    assert store.state().pending_writes == 1
+    assert store.journal.path == str(tmp_path / "support.db.journal")
+    store.close()
+    from supportchat.stores import SQLiteStore
+
+    reopened = SQLiteStore(database)
+    assert reopened.get_ticket(ticket.id) == ticket
+    reopened.close()

@@ -67,7 +67,8 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TypeVar
+from pathlib import Path
+from typing import Any, TypeVar
 
 from tenacity import (
     Retrying,
@@ -184,6 +185,37 @@ class FallbackStore:
         self._last_error: str | None = None
         self._last_error_at: datetime | None = None
         self._mirror_failures = 0
+
+    @classmethod
+    def for_supabase(
+        cls,
+        url: str,
+        key: str,
+        *,
+        sqlite_path: str | os.PathLike[str] | None = None,
+        journal_path: str | os.PathLike[str] | None = None,
+        timeout: float = 5.0,
+        **options: Any,
+    ) -> FallbackStore:
+        """Supabase as the primary and a local SQLite file as the fallback (spec §10).
+
+        ``sqlite_path`` defaults to the embedded database's path and the journal
+        lives beside it (``<sqlite file>.journal``). ``timeout`` is the Supabase
+        HTTP client's; ``options`` go to the constructor. The store owns and
+        closes everything it creates. Needs ``pip install 'supportchat[supabase]'``.
+        """
+        from .sql import SQLiteStore, default_sqlite_path
+        from .supabase import SupabaseStore
+
+        fallback_path = Path(sqlite_path) if sqlite_path is not None else default_sqlite_path()
+        fallback = SQLiteStore(fallback_path)
+        try:
+            primary = SupabaseStore.from_url(url, key, timeout=timeout)
+        except BaseException:
+            fallback.close()
+            raise
+        journal = journal_path if journal_path is not None else fallback_path.with_name(fallback_path.name + ".journal")
+        return cls(primary, fallback, journal=journal, **options)
 
     # -- state and replay --------------------------------------------------
 
