@@ -11,6 +11,7 @@ come from counters that database triggers keep (see :mod:`._schema`).
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from collections.abc import Iterator, Mapping, Sequence
@@ -63,12 +64,35 @@ _ACTOR_KIND = {member.value: member for member in ActorKind}
 _EVENT_TYPE = {member.value: member for member in EventType}
 _UNREAD_COLUMN = {SenderType.USER: "unread_from_user", SenderType.ADMIN: "unread_from_admin"}
 
+# Statements are built once: SQLAlchemy then reuses their cache keys and
+# compiled forms, so a call costs the execution and little else.
 _SELECT_TICKET = sa.select(schema.tickets)
 _SELECT_MESSAGE = sa.select(schema.messages)
+_GET_TICKET = _SELECT_TICKET.where(_t.id == sa.bindparam("p_id"))
+_GET_TICKET_BY_NUMBER = _SELECT_TICKET.where(_t.ticket_number == sa.bindparam("p_number"))
+_GET_MESSAGE_BY_UID = _SELECT_MESSAGE.where(_m.uid == sa.bindparam("p_uid"))
+_MESSAGES_AFTER = _SELECT_MESSAGE.where(
+    _m.ticket_id == sa.bindparam("p_ticket"), _m.id > sa.bindparam("p_after")
+).order_by(_m.id)
+_MESSAGES_AFTER_LIMITED = _MESSAGES_AFTER.limit(sa.bindparam("p_limit", type_=sa.Integer))
+_CHANGES_OF_TICKET = sa.select(schema.changes).where(_c.ticket_id == sa.bindparam("p_ticket")).order_by(_c.id)
+_RESOLVED_BEFORE = (
+    _SELECT_TICKET.where(
+        _t.status == TicketStatus.RESOLVED.value, _t.resolved_at < sa.bindparam("p_cutoff", type_=_t.resolved_at.type)
+    )
+    .order_by(_t.resolved_at, _t.id)
+    .limit(sa.bindparam("p_limit", type_=sa.Integer))
+)
+_EVENTS_AFTER = (
+    sa.select(schema.events)
+    .where(_e.id > sa.bindparam("p_after"))
+    .order_by(_e.id)
+    .limit(sa.bindparam("p_limit", type_=sa.Integer))
+)
+_USER_EVENTS_AFTER = _EVENTS_AFTER.where(_e.user_id == sa.bindparam("p_user"))
 _INSERT_TICKET = schema.tickets.insert().returning(_t.id)
 _INSERT_MESSAGE = schema.messages.insert().returning(_m.id)
 _INSERT_CHANGE = schema.changes.insert()
-_INSERT_EVENT = schema.events.insert()
 _TICKET_EXISTS = sa.select(_t.id).where(_t.id == sa.bindparam("p_ticket"))
 _ANY_UNREAD = (
     sa.select(_m.id)
@@ -148,7 +172,7 @@ class SQLStore:
     # -- tickets -----------------------------------------------------------
 
     def insert_ticket(self, ticket: NewTicket) -> Ticket:
-        values = {
+        values: dict[str, Any] = {
             "ticket_number": ticket.ticket_number,
             "user_id": ticket.user_id,
             "subject": ticket.subject,
@@ -167,16 +191,6 @@ class SQLStore:
             ticket_id = connection.execute(_INSERT_TICKET, values).scalar_one()
             if ticket.id is not None:
                 self._advance_sequence(connection, schema.tickets)
-            connection.execute(
-                _INSERT_EVENT,
-                {
-                    "type": EventType.TICKET_CREATED.value,
-                    "ticket_id": ticket_id,
-                    "user_id": ticket.user_id,
-                    "message_id": None,
-                    "created_at": ticket.created_at,
-                },
-            )
         values.update(
             id=ticket_id,
             priority=ticket.priority,
@@ -190,12 +204,12 @@ class SQLStore:
 
     def get_ticket(self, ticket_id: int) -> Ticket | None:
         with self._reading() as connection:
-            row = connection.execute(_SELECT_TICKET.where(_t.id == ticket_id)).first()
+            row = connection.execute(_GET_TICKET, {"p_id": ticket_id}).first()
         return None if row is None else _ticket(row._mapping)
 
     def get_ticket_by_number(self, ticket_number: str) -> Ticket | None:
         with self._reading() as connection:
-            row = connection.execute(_SELECT_TICKET.where(_t.ticket_number == ticket_number)).first()
+            row = connection.execute(_GET_TICKET_BY_NUMBER, {"p_number": ticket_number}).first()
         return None if row is None else _ticket(row._mapping)
 
     def list_tickets(self, query: TicketQuery) -> tuple[list[Ticket], int]:
@@ -218,17 +232,7 @@ class SQLStore:
         history: Sequence[NewTicketChange] = (),
     ) -> Ticket:
         with self._writing() as connection:
-            ticket = self._apply(connection, ticket_id, expected_version, dict(changes), history)
-            connection.execute(
-                _INSERT_EVENT,
-                {
-                    "type": EventType.TICKET_UPDATED.value,
-                    "ticket_id": ticket.id,
-                    "user_id": ticket.user_id,
-                    "message_id": None,
-                    "created_at": ticket.updated_at,
-                },
-            )
+            ticket = self._apply(connection, ticket_id, expected_version, changes, history)
         return ticket
 
     # -- messages ----------------------------------------------------------
@@ -254,29 +258,14 @@ class SQLStore:
         }
         if message.id is not None:
             values["id"] = message.id
-        counters: dict[str, Any] = {"message_count": _t.message_count + 1}
-        if not message.is_read:
-            column = _UNREAD_COLUMN[message.sender_type]
-            counters[column] = _t[column] + 1
+        counters = ("message_count",) if message.is_read else ("message_count", _UNREAD_COLUMN[message.sender_type])
         with self._writing(uid=message.uid) as connection:
             # The message goes first so that a duplicate uid is reported as
             # such even when the retry carries a stale version.
             message_id = connection.execute(_INSERT_MESSAGE, values).scalar_one()
             if message.id is not None:
                 self._advance_sequence(connection, schema.messages)
-            ticket = self._apply(
-                connection, message.ticket_id, expected_version, {**changes, **counters}, history
-            )
-            connection.execute(
-                _INSERT_EVENT,
-                {
-                    "type": EventType.MESSAGE_CREATED.value,
-                    "ticket_id": ticket.id,
-                    "user_id": ticket.user_id,
-                    "message_id": message_id,
-                    "created_at": message.created_at,
-                },
-            )
+            self._apply(connection, message.ticket_id, expected_version, changes, history, counters)
         values.update(
             id=message_id,
             sender_type=message.sender_type,
@@ -287,15 +276,13 @@ class SQLStore:
 
     def get_message_by_uid(self, uid: str) -> Message | None:
         with self._reading() as connection:
-            row = connection.execute(_SELECT_MESSAGE.where(_m.uid == uid)).first()
+            row = connection.execute(_GET_MESSAGE_BY_UID, {"p_uid": uid}).first()
         return None if row is None else _message(row._mapping)
 
     def list_messages(self, ticket_id: int, *, after_id: int = 0, limit: int | None = None) -> list[Message]:
-        statement = _SELECT_MESSAGE.where(_m.ticket_id == ticket_id, _m.id > after_id).order_by(_m.id)
-        if limit is not None:
-            statement = statement.limit(limit)
+        params = {"p_ticket": ticket_id, "p_after": after_id, "p_limit": limit}
         with self._reading() as connection:
-            rows = connection.execute(statement).all()
+            rows = connection.execute(_MESSAGES_AFTER if limit is None else _MESSAGES_AFTER_LIMITED, params).all()
         return [_message(row._mapping) for row in rows]
 
     def mark_read(self, ticket_id: int, sender_type: SenderType) -> int:
@@ -316,9 +303,8 @@ class SQLStore:
     # -- history, statistics, events -----------------------------------------
 
     def list_changes(self, ticket_id: int) -> list[TicketChange]:
-        statement = sa.select(schema.changes).where(_c.ticket_id == ticket_id).order_by(_c.id)
         with self._reading() as connection:
-            rows = connection.execute(statement).all()
+            rows = connection.execute(_CHANGES_OF_TICKET, {"p_ticket": ticket_id}).all()
         return [
             TicketChange.model_construct(**{**row._mapping, "changed_by_kind": _ACTOR_KIND[row.changed_by_kind]})
             for row in rows
@@ -335,24 +321,15 @@ class SQLStore:
         )
 
     def resolved_before(self, cutoff: datetime, *, limit: int) -> list[Ticket]:
-        statement = (
-            _SELECT_TICKET.where(_t.status == TicketStatus.RESOLVED.value, _t.resolved_at < cutoff)
-            .order_by(_t.resolved_at, _t.id)
-            .limit(limit)
-        )
         with self._reading() as connection:
-            rows = connection.execute(statement).all()
+            rows = connection.execute(_RESOLVED_BEFORE, {"p_cutoff": cutoff, "p_limit": limit}).all()
         return [_ticket(row._mapping) for row in rows]
 
     def events_after(self, after_id: int, *, user_id: int | None = None, limit: int = 100) -> list[EventRecord]:
-        statement = sa.select(schema.events).where(_e.id > after_id).order_by(_e.id).limit(limit)
-        if user_id is not None:
-            statement = statement.where(_e.user_id == user_id)
+        statement = _EVENTS_AFTER if user_id is None else _USER_EVENTS_AFTER
         with self._reading() as connection:
-            rows = connection.execute(statement).all()
-        return [
-            EventRecord.model_construct(**{**row._mapping, "type": _EVENT_TYPE[row.type]}) for row in rows
-        ]
+            rows = connection.execute(statement, {"p_after": after_id, "p_user": user_id, "p_limit": limit}).all()
+        return [EventRecord.model_construct(**{**row._mapping, "type": _EVENT_TYPE[row.type]}) for row in rows]
 
     def close(self) -> None:
         """Dispose of the engine if this store created it."""
@@ -368,17 +345,19 @@ class SQLStore:
         expected_version: int,
         changes: Mapping[str, Any],
         history: Sequence[NewTicketChange],
+        bumped: tuple[str, ...] = (),
     ) -> Ticket:
-        """Write ``changes`` if the version still matches; the check and the write are one statement."""
-        values = {key: value.value if isinstance(value, TicketStatus | Priority) else value for key, value in changes.items()}
-        values["version"] = _t.version + 1
-        statement = (
-            schema.tickets.update()
-            .where(_t.id == ticket_id, _t.version == expected_version)
-            .values(values)
-            .returning(*schema.tickets.c)
-        )
-        row = connection.execute(statement).first()
+        """Write ``changes`` and add one to each ``bumped`` counter, if the version still matches.
+
+        The version check and the write are one statement.
+        """
+        params = {
+            f"v_{key}": value.value if isinstance(value, TicketStatus | Priority) else value
+            for key, value in changes.items()
+        }
+        params["p_id"], params["p_version"] = ticket_id, expected_version
+        statement = _ticket_update(frozenset(changes), bumped)
+        row = connection.execute(statement, params).first()
         if row is None:
             if connection.execute(_TICKET_EXISTS, {"p_ticket": ticket_id}).first() is None:
                 raise TicketNotFound(f"no ticket {ticket_id}")
@@ -423,10 +402,7 @@ class SQLStore:
         if self._is_sqlite:
             return  # AUTOINCREMENT follows the largest id by itself.
         connection.execute(
-            sa.text(
-                f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
-                f"(SELECT max(id) FROM {table.name}))"
-            )
+            sa.text(f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), (SELECT max(id) FROM {table.name}))")
         )
 
 
@@ -449,6 +425,20 @@ class SQLiteStore(SQLStore):
         engine = create_engine(url)
         upgrade(engine)
         super().__init__(engine, owns_engine=True)
+
+
+@functools.cache
+def _ticket_update(columns: frozenset[str], bumped: tuple[str, ...]) -> sa.Update:
+    """The checked ``UPDATE`` of a ticket that sets ``columns`` and adds one to ``bumped``."""
+    values: dict[str, Any] = {name: sa.bindparam(f"v_{name}", type_=_t[name].type) for name in sorted(columns)}
+    values.update({name: _t[name] + 1 for name in bumped})
+    values["version"] = _t.version + 1
+    return (
+        schema.tickets.update()
+        .where(_t.id == sa.bindparam("p_id"), _t.version == sa.bindparam("p_version"))
+        .values(values)
+        .returning(*schema.tickets.c)
+    )
 
 
 def _conditions(query: TicketQuery, *, casefold: bool) -> list[sa.ColumnElement[bool]]:
@@ -476,14 +466,14 @@ def _conditions(query: TicketQuery, *, casefold: bool) -> list[sa.ColumnElement[
     return conditions
 
 
-def _stats_by_dimension(rows: Sequence[sa.Row[Any]]) -> dict[str, dict[str, int]]:
+def _stats_by_dimension(rows: Sequence[Any]) -> dict[str, dict[str, int]]:
     counts: dict[str, dict[str, int]] = {}
     for dimension, value, count in rows:
         counts.setdefault(dimension, {})[value] = int(count)
     return counts
 
 
-def _ticket(row: Mapping[str, Any]) -> Ticket:
+def _ticket(row: Any) -> Ticket:
     return Ticket.model_construct(
         id=row["id"],
         ticket_number=row["ticket_number"],
@@ -504,7 +494,7 @@ def _ticket(row: Mapping[str, Any]) -> Ticket:
     )
 
 
-def _message(row: Mapping[str, Any]) -> Message:
+def _message(row: Any) -> Message:
     return Message.model_construct(
         id=row["id"],
         ticket_id=row["ticket_id"],
