@@ -43,12 +43,13 @@ class EmulatedDatabase:
     """A database of its own on the test server, dropped by :meth:`drop`.
 
     It holds the Supabase prerequisites (roles, ``auth`` schema, default
-    privileges, Realtime publication) and then exactly the SQL supportchat
+    privileges, Realtime publication), then ``existing_sql`` if given (a
+    project's tables before supportchat), then exactly the SQL supportchat
     ships. Connections are superuser connections; the emulator drops to the
     request's role inside each transaction, as PostgREST's authenticator does.
     """
 
-    def __init__(self, server_dsn: str = SERVER_DSN, *, pool_size: int = 4) -> None:
+    def __init__(self, server_dsn: str = SERVER_DSN, *, pool_size: int = 4, existing_sql: str | None = None) -> None:
         self.name = f"sc_supabase_{secrets.token_hex(6)}"
         self._server_dsn = server_dsn
         with psycopg.connect(server_dsn, autocommit=True) as admin:
@@ -60,6 +61,9 @@ class EmulatedDatabase:
             with psycopg.connect(self.dsn, autocommit=True) as conn:
                 bootstrap = files(__package__).joinpath("supabase_bootstrap.sql").read_text(encoding="utf-8")
                 conn.execute(bootstrap.encode())
+                if existing_sql is not None:
+                    # What the project held before supportchat came (for adoption tests).
+                    conn.execute(existing_sql.encode())
                 conn.execute(supabase_sql().encode())
                 self.catalog = load_catalog(conn)
         except BaseException:

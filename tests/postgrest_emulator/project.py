@@ -33,8 +33,11 @@ class EmulatedProject:
         self._http_clients: list[httpx.Client] = []
 
     @classmethod
-    def create(cls, server_dsn: str = SERVER_DSN, *, max_rows: int | None = 1000) -> EmulatedProject:
-        return cls(EmulatedDatabase(server_dsn), max_rows=max_rows)
+    def create(
+        cls, server_dsn: str = SERVER_DSN, *, max_rows: int | None = 1000, existing_sql: str | None = None
+    ) -> EmulatedProject:
+        """A project on a new database; ``existing_sql`` runs before the shipped SQL (adoption)."""
+        return cls(EmulatedDatabase(server_dsn, existing_sql=existing_sql), max_rows=max_rows)
 
     def http_client(self, transport: httpx.BaseTransport | None = None, *, timeout: float = 5.0) -> httpx.Client:
         """An ``httpx.Client`` over the emulator (or over ``transport``, e.g. a fault injector wrapping it)."""
@@ -42,10 +45,14 @@ class EmulatedProject:
         self._http_clients.append(client)
         return client
 
-    def store(self, *, token: str | None = None, transport: httpx.BaseTransport | None = None) -> SupabaseStore:
+    def store(
+        self, *, token: str | None = None, transport: httpx.BaseTransport | None = None, page_size: int = 1000
+    ) -> SupabaseStore:
         """A :class:`SupabaseStore` built by ``from_url`` with the service-role key, or as ``token``'s user."""
         key = self.service_key if token is None else self.anon_key
-        return SupabaseStore.from_url(self.url, key, http_client=self.http_client(transport), access_token=token)
+        return SupabaseStore.from_url(
+            self.url, key, http_client=self.http_client(transport), access_token=token, page_size=page_size
+        )
 
     def client(self, *, token: str | None = None, key: str | None = None) -> Client:
         """A plain ``supabase.Client`` (anon key; ``token`` as the user's bearer token)."""

@@ -170,12 +170,15 @@ class PostgrestEmulator(httpx.BaseTransport):
         where = where_clause(table, params)
         relation = sql.Identifier("public", table.table)
         assignments = sql.SQL(", ").join(
-            sql.SQL("{} = new_values.{}").format(table.identifier(name), sql.Identifier(name)) for name in payload
+            sql.SQL("{} = (select new_values.{} from new_values)").format(table.identifier(name), sql.Identifier(name))
+            for name in payload
         )
+        # new_values stays out of the UPDATE's FROM, so the filters' bare column names mean the table's.
         statement = sql.SQL(
-            "with written as (update {} set {} from json_populate_record(null::{}, %s::json) as new_values"
-            " where {} returning {}.*) select coalesce(json_agg(written), '[]')::text from written"
-        ).format(relation, assignments, relation, where.sql(), relation)
+            "with new_values as (select * from json_populate_record(null::{}, %s::json)),"
+            " written as (update {} set {} where {} returning {}.*)"
+            " select coalesce(json_agg(written), '[]')::text from written"
+        ).format(relation, relation, assignments, where.sql(), relation)
         written = self._write(claims, statement, [json.dumps(payload), *where.params])
         return self._written_response(request, 200, written)
 

@@ -80,6 +80,22 @@ begin
 end
 $$;
 
+-- The seed's TIMESTAMP columns hold UTC; make them say so, keeping every value.
+do $$
+declare
+    col record;
+begin
+    for col in select table_name, column_name from information_schema.columns
+               where table_schema = 'public'
+                 and table_name in ('support_tickets', 'support_messages')
+                 and column_name in ('created_at', 'updated_at', 'resolved_at')
+                 and data_type = 'timestamp without time zone' loop
+        execute format('alter table public.%I alter column %I type timestamptz using %I at time zone ''UTC''',
+                       col.table_name, col.column_name, col.column_name);
+    end loop;
+end
+$$;
+
 alter table public.support_messages add column if not exists uid text;
 create unique index if not exists support_messages_uid_key on public.support_messages (uid);
 
@@ -121,6 +137,14 @@ declare
          'sender_type in (''user'', ''admin'')'],
         ['support_messages', 'support_messages_message_type_check',
          'message_type in (''text'', ''image'', ''file'')'],
+        ['support_messages', 'support_messages_file_url_check',
+         'file_url is null or file_url ~* ''^https?://[^[:space:]]+$'''],
+        ['support_messages', 'support_messages_attachment_check',
+         'coalesce(message_type, ''text'') = ''text'' or file_url is not null'],
+        ['support_messages', 'support_messages_message_check', 'char_length(message) >= 1'],
+        ['support_tickets', 'support_tickets_text_check',
+         'char_length(subject) between 1 and 200 and char_length(description) >= 1'],
+        ['support_tickets', 'support_tickets_ids_check', 'user_id > 0 and (assigned_to is null or assigned_to > 0)'],
         ['support_ticket_changes', 'support_ticket_changes_field_check',
          'field in (''status'', ''assigned_to'', ''priority'')'],
         ['support_ticket_changes', 'support_ticket_changes_changed_by_kind_check',
@@ -358,13 +382,15 @@ begin
             raise insufficient_privilege using message = 'a user records changes only as themselves';
         end if;
     end if;
-    if p_expected_version is null and current.status = 'closed' then
-        raise sqlstate 'PT409'
-            using message = format('ticket %s is closed and accepts no messages', current.id), hint = 'ticket_closed';
-    end if;
     if p_expected_version is not null and current.version <> p_expected_version then
         raise sqlstate 'PT409'
             using message = format('ticket %s changed meanwhile', current.id), hint = 'concurrent_update';
+    end if;
+    -- The lifecycle is the desk's business (it runs as an admin or the service role);
+    -- a user calling directly still cannot write to a closed ticket.
+    if not is_admin and current.status = 'closed' then
+        raise sqlstate 'PT409'
+            using message = format('ticket %s is closed and accepts no messages', current.id), hint = 'ticket_closed';
     end if;
     if draft.id is not null then
         perform support_private.reserve_id('public.support_messages', draft.id);

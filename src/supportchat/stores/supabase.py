@@ -33,6 +33,7 @@ except ImportError as missing:  # pragma: no cover - depends on the environment
 from ..errors import (
     ConcurrentUpdate,
     DuplicateMessage,
+    Forbidden,
     StorageError,
     StorageUnavailable,
     SupportChatError,
@@ -60,8 +61,8 @@ __all__ = ["DEFAULT_TIMEOUT", "SupabaseStore", "translate_error"]
 #: Seconds to connect, read, write or wait for a pooled connection.
 DEFAULT_TIMEOUT = 5.0
 
-#: Supabase answers at most this many rows per request (its ``max_rows``).
-PAGE_SIZE = 1000
+#: Supabase answers at most this many rows per request (its default ``max_rows``).
+DEFAULT_PAGE_SIZE = 1000
 
 T = TypeVar("T")
 
@@ -82,8 +83,10 @@ class SupabaseStore:
     user's own tickets.
     """
 
-    def __init__(self, client: Client) -> None:
+    def __init__(self, client: Client, *, page_size: int = DEFAULT_PAGE_SIZE) -> None:
         self._client = client
+        #: Rows asked for per request; at most the project's ``max_rows``, or long reads come back short.
+        self._page_size = page_size
         #: The HTTP client :meth:`from_url` created, closed by :meth:`close`.
         self._owned_http: httpx.Client | None = None
 
@@ -96,13 +99,15 @@ class SupabaseStore:
         http_client: httpx.Client | None = None,
         timeout: float = DEFAULT_TIMEOUT,
         access_token: str | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
     ) -> SupabaseStore:
         """A store on the project at ``url`` with API ``key`` (normally the service-role key).
 
         ``http_client`` carries every request (inject one for its timeouts,
         proxies or, in tests, its transport); without it the store creates one
         with ``timeout`` and closes it in :meth:`close`. ``access_token`` sends
-        a user's JWT instead of the key as the bearer token.
+        a user's JWT instead of the key as the bearer token. ``page_size``
+        must not exceed the project's API setting "Max rows" (1000 by default).
         """
         owns_http = http_client is None
         session = http_client if http_client is not None else httpx.Client(timeout=timeout)
@@ -122,7 +127,7 @@ class SupabaseStore:
             if owns_http:
                 session.close()
             raise
-        store = cls(client)
+        store = cls(client, page_size=page_size)
         store._owned_http = session if owns_http else None
         return store
 
@@ -247,7 +252,7 @@ class SupabaseStore:
         def run() -> list[Any]:
             request = self._tickets().select("*").eq("status", TicketStatus.RESOLVED.value)
             request = request.lt("resolved_at", cutoff.isoformat()).order("resolved_at").order("id")
-            return request.limit(min(limit, PAGE_SIZE)).execute().data
+            return request.limit(min(limit, self._page_size)).execute().data
 
         return [Ticket.model_validate(row) for row in self._run(run)]
 
@@ -283,7 +288,7 @@ class SupabaseStore:
         rows: list[Any] = []
         last_id = after_id
         while limit is None or len(rows) < limit:
-            size = PAGE_SIZE if limit is None else min(PAGE_SIZE, limit - len(rows))
+            size = self._page_size if limit is None else min(self._page_size, limit - len(rows))
             batch = self._run(partial(fetch, last_id, size))
             rows.extend(batch)
             if len(batch) < size:
@@ -293,6 +298,7 @@ class SupabaseStore:
 
     @staticmethod
     def _run(call: Callable[[], T]) -> T:
+        """``call()``, with any failure translated by :func:`translate_error`."""
         try:
             return call()
         except SupportChatError:
@@ -310,7 +316,8 @@ def translate_error(error: Exception) -> SupportChatError:
     * a unique violation (``23505``): :class:`TicketNumberTaken` or
       :class:`DuplicateMessage`, by constraint;
     * the functions' own answers: :class:`ConcurrentUpdate`,
-      :class:`TicketClosed`, :class:`TicketNotFound`;
+      :class:`TicketClosed`, :class:`TicketNotFound`, and :class:`Forbidden`
+      when grants or row-level security refuse the caller (``42501``);
     * anything else is the caller's fault (a 4xx): :class:`StorageError`.
     """
     if isinstance(error, httpx.TransportError):
@@ -334,6 +341,8 @@ def translate_error(error: Exception) -> SupportChatError:
         return ConcurrentUpdate(message)
     if code == "PT404":
         return TicketNotFound(message)
+    if code == "42501":
+        return Forbidden(f"Supabase refused it under row-level security: {message}", details=details)
     if _is_transient(code):
         return StorageUnavailable(f"Supabase is unavailable ({code}): {message}", details=details)
     return StorageError(f"Supabase refused the request ({code or 'no code'}): {message}", details=details)
