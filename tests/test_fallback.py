@@ -526,3 +526,63 @@ def test_for_supabase_builds_a_sqlite_fallback_with_its_journal_beside_it(tmp_pa
     reopened = SQLiteStore(database)
     assert reopened.get_ticket(ticket.id) == ticket
     reopened.close()
+
+
+class _GatedUpdates(InMemoryStore):
+    """Holds the next update inside the store until the test releases it (a write in flight)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.armed = False
+        self.entered = __import__("threading").Event()
+        self.release = __import__("threading").Event()
+
+    def update_ticket(self, *args: object, **kwargs: object) -> object:  # type: ignore[override]
+        if self.armed:
+            self.armed = False
+            self.entered.set()
+            self.release.wait(timeout=10)
+        return super().update_ticket(*args, **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.timeout(30)
+def test_a_fail_over_waits_for_primary_writes_in_flight_so_no_update_is_lost(
+    tmp_path: Path, clock: FakeClock, ticks: Ticks
+) -> None:
+    import itertools
+    import threading
+
+    gated = _GatedUpdates()
+    primary = FaultyStore(gated)
+    fallback = InMemoryStore()
+    store = FallbackStore(
+        primary,  # type: ignore[arg-type]
+        fallback,
+        journal=tmp_path / "journal.sqlite",
+        retry=no_wait_retry(1),
+        breaker=CircuitBreaker(cool_down=10, clock=ticks),
+    )
+    desk = SupportDesk(store, clock=clock)
+    ticket = desk.create_ticket(USER, subject="Contested", description="d")
+    gated.armed = True
+    first = threading.Thread(target=desk.set_priority, args=(Actor.admin(1), ticket.id, "high"))
+    first.start()
+    assert gated.entered.wait(timeout=5)  # admin 1's update is now inside the primary
+    primary.down = True
+    second = threading.Thread(target=desk.set_priority, args=(Actor.admin(2), ticket.id, "urgent"))
+    second.start()
+    second.join(timeout=0.3)
+    assert second.is_alive(), "the fallback write must wait for the primary write in flight"
+    gated.release.set()
+    first.join(timeout=5)
+    second.join(timeout=5)
+    primary.recover()
+    ticks.now += 10
+    assert store.replay().complete
+    for side in (gated, fallback):
+        changes = side.list_changes(ticket.id)
+        assert [(c.old_value, c.new_value) for c in changes] == [("medium", "high"), ("high", "urgent")]
+        for before, after in itertools.pairwise(changes):
+            assert after.old_value == before.new_value
+    assert snapshot(gated) == snapshot(fallback)
+    store.journal.close()

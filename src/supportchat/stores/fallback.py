@@ -19,7 +19,9 @@ What happens to writes
     a failed copy is counted, not raised), so that reads during a later
     outage see what was written before it. A write made while the primary
     is down goes to the fallback *and* into a durable :class:`Journal` in one
-    SQLite transaction, before its result reaches the caller.
+    SQLite transaction, before its result reaches the caller. A write to the
+    fallback first waits for primary writes still in flight (at the moment of
+    a fail-over), so the two stores never accept conflicting writes at once.
 
 Ids and ticket numbers stay valid
     Outage writes get explicit ids drawn from the journal's
@@ -177,10 +179,11 @@ class FallbackStore:
         self._retry = policy.copy(retry=retry_if_exception_type(StorageUnavailable), reraise=True)
         self._auto_replay = auto_replay
         self._replay_batch = replay_batch
-        # Held while a write is routed to the fallback and journalled, and
-        # while the replay decides the journal is empty: so no outage write
-        # can slip in behind the moment the primary takes over again.
-        self._route_lock = threading.RLock()
+        # Held while a write is routed, and while it is written to the fallback
+        # and journalled; ``_primary_writes`` counts writes sent to the primary
+        # and not finished, which a fallback write waits for.
+        self._routing = threading.Condition(threading.Lock())
+        self._primary_writes = 0
         self._replay_lock = threading.Lock()
         self._last_error: str | None = None
         self._last_error_at: datetime | None = None
@@ -387,15 +390,32 @@ class FallbackStore:
 
     def _write(self, on_primary: Callable[[], T], on_fallback: Callable[[], T]) -> T:
         self._recover_if_due()
-        with self._route_lock:
+        with self._routing:
             permit = self.breaker.acquire() if self.journal.pending_count == 0 else None
             if permit is None:
+                self._routing.wait_for(lambda: self._primary_writes == 0)
                 return on_fallback()
+            self._primary_writes += 1
         try:
             return self._on_primary(permit, on_primary)
         except StorageUnavailable:
-            with self._route_lock:
-                return on_fallback()
+            pass
+        finally:
+            with self._routing:
+                self._primary_writes -= 1
+                self._routing.notify_all()
+        return self._on_fallback(on_fallback)
+
+    def _on_fallback(self, on_fallback: Callable[[], T]) -> T:
+        """Write to the fallback and the journal, once no primary write is still in flight.
+
+        Waiting keeps the two stores from accepting conflicting writes at once
+        during a fail-over: a primary write already sent finishes (and is copied
+        into the fallback) before the fallback checks a version against it.
+        """
+        with self._routing:
+            self._routing.wait_for(lambda: self._primary_writes == 0)
+            return on_fallback()
 
     def _on_primary(self, permit: Permit, call: Callable[[], T]) -> T:
         """Run ``call`` against the primary under the retry policy (one try for a probe)."""
