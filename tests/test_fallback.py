@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,7 +18,7 @@ from supportchat.stores import FallbackStore, IdRange, InMemoryStore, Journal
 from supportchat.stores._breaker import BreakerState, CircuitBreaker
 
 from .conftest import FakeClock
-from .faults import FaultyStore, snapshot
+from .faults import FaultyStore, Witness, flapping, snapshot
 
 USER = Actor.user(7)
 ADMIN = Actor.admin(1)
@@ -462,21 +464,11 @@ def test_a_closed_fallback_store_closes_both_stores(journal_path: Path) -> None:
 
 
 @pytest.mark.timeout(60)
-def test_threads_writing_through_a_flapping_primary_lose_nothing(tmp_path: Path) -> None:
-    import threading
-
-    from .faults import Witness, flapping
-
-    primary = FaultyStore(InMemoryStore(), flapping(up=5, down=3))
-    fallback = InMemoryStore()
-    store = FallbackStore(
-        primary,  # type: ignore[arg-type]
-        fallback,
-        journal=tmp_path / "journal.sqlite",
-        retry=no_wait_retry(2),
-        breaker=CircuitBreaker(cool_down=0.001),
-        replay_batch=5,
-    )
+def test_threads_writing_through_a_flapping_primary_lose_nothing(
+    make_fallback_store: Callable[..., FallbackStore], primary: FaultyStore, fallback: FaultyStore
+) -> None:
+    primary.schedule = flapping(up=5, down=3)
+    store = make_fallback_store(retry=no_wait_retry(2), breaker=CircuitBreaker(cool_down=0.001), replay_batch=5)
     desk = SupportDesk(store)
     witness = Witness()
     desk.subscribe(witness)
@@ -505,8 +497,7 @@ def test_threads_writing_through_a_flapping_primary_lose_nothing(tmp_path: Path)
     assert store.replay().complete
     assert store.state().conflicts == 0
     witness.check(primary.inner)
-    assert snapshot(primary.inner) == snapshot(fallback)
-    store.journal.close()
+    assert snapshot(primary.inner) == snapshot(fallback.inner)
 
 
 def test_for_supabase_builds_a_sqlite_fallback_with_its_journal_beside_it(tmp_path: Path) -> None:
@@ -534,8 +525,8 @@ class _GatedUpdates(InMemoryStore):
     def __init__(self) -> None:
         super().__init__()
         self.armed = False
-        self.entered = __import__("threading").Event()
-        self.release = __import__("threading").Event()
+        self.entered = threading.Event()
+        self.release = threading.Event()
 
     def update_ticket(self, *args: object, **kwargs: object) -> object:  # type: ignore[override]
         if self.armed:
@@ -547,21 +538,14 @@ class _GatedUpdates(InMemoryStore):
 
 @pytest.mark.timeout(30)
 def test_a_fail_over_waits_for_primary_writes_in_flight_so_no_update_is_lost(
-    tmp_path: Path, clock: FakeClock, ticks: Ticks
+    make_fallback_store: Callable[..., FallbackStore],
+    primary: FaultyStore,
+    fallback: FaultyStore,
+    clock: FakeClock,
+    ticks: Ticks,
 ) -> None:
-    import itertools
-    import threading
-
-    gated = _GatedUpdates()
-    primary = FaultyStore(gated)
-    fallback = InMemoryStore()
-    store = FallbackStore(
-        primary,  # type: ignore[arg-type]
-        fallback,
-        journal=tmp_path / "journal.sqlite",
-        retry=no_wait_retry(1),
-        breaker=CircuitBreaker(cool_down=10, clock=ticks),
-    )
+    primary.inner = gated = _GatedUpdates()
+    store = make_fallback_store(retry=no_wait_retry(1))
     desk = SupportDesk(store, clock=clock)
     ticket = desk.create_ticket(USER, subject="Contested", description="d")
     gated.armed = True
@@ -579,10 +563,9 @@ def test_a_fail_over_waits_for_primary_writes_in_flight_so_no_update_is_lost(
     primary.recover()
     ticks.now += 10
     assert store.replay().complete
-    for side in (gated, fallback):
+    for side in (gated, fallback.inner):
         changes = side.list_changes(ticket.id)
         assert [(c.old_value, c.new_value) for c in changes] == [("medium", "high"), ("high", "urgent")]
         for before, after in itertools.pairwise(changes):
             assert after.old_value == before.new_value
-    assert snapshot(gated) == snapshot(fallback)
-    store.journal.close()
+    assert snapshot(gated) == snapshot(fallback.inner)
