@@ -67,7 +67,8 @@ def make_fallback_store(
     def make(**options: object) -> FallbackStore:
         options.setdefault("retry", no_wait_retry())
         options.setdefault("breaker", CircuitBreaker(cool_down=10, clock=ticks))
-        store = FallbackStore(primary, fallback, journal=journal_path, **options)  # type: ignore[arg-type]
+        options.setdefault("journal", journal_path)
+        store = FallbackStore(primary, fallback, **options)  # type: ignore[arg-type]
         opened.append(store)
         return store
 
@@ -569,3 +570,38 @@ def test_a_fail_over_waits_for_primary_writes_in_flight_so_no_update_is_lost(
         for before, after in itertools.pairwise(changes):
             assert after.old_value == before.new_value
     assert snapshot(gated) == snapshot(fallback.inner)
+
+
+def test_automatic_replay_goes_in_batches_and_can_be_turned_off(
+    make_fallback_store: Callable[..., FallbackStore], primary: FaultyStore, ticks: Ticks, journal_path: Path
+) -> None:
+    store = make_fallback_store(replay_batch=2)
+    primary.down = True
+    for n in range(5):
+        store.insert_ticket(new_ticket(f"TKT-0000001{n}"))
+    primary.recover()
+    ticks.now += 10
+    store.get_ticket(1)
+    assert store.journal.pending_count == 3  # one batch per call
+    store.get_ticket(1)
+    store.get_ticket(1)
+    assert store.journal.pending_count == 0
+    assert store.state().serving == "primary"
+
+    other_primary = FaultyStore(InMemoryStore())
+    manual = FallbackStore(
+        other_primary,  # type: ignore[arg-type]
+        InMemoryStore(),
+        journal=journal_path.with_name("manual.sqlite"),
+        retry=no_wait_retry(),
+        breaker=CircuitBreaker(cool_down=10, clock=ticks),
+        auto_replay=False,
+    )
+    other_primary.down = True
+    manual.insert_ticket(new_ticket("TKT-00000020"))
+    other_primary.recover()
+    ticks.now += 10
+    manual.get_ticket(1)
+    assert manual.state().pending_writes == 1
+    assert manual.state().serving == "fallback"
+    assert manual.replay().applied == 1
