@@ -238,3 +238,45 @@ def test_the_live_test_passes_against_the_emulator_over_http(project: EmulatedPr
             timeout=120,
         )
     assert result.returncode == 0 and "1 passed" in result.stdout, result.stdout + result.stderr
+
+
+def test_a_range_header_windows_the_rows(project: EmulatedProject) -> None:
+    http = project.http_client()
+    headers = {
+        "apikey": project.service_key,
+        "Authorization": f"Bearer {project.service_key}",
+        "Range": "1-2",
+        "Prefer": "count=exact",
+    }
+    answer = http.get(f"{PROJECT_URL}/rest/v1/support_tickets", params={"select": "id", "order": "id"}, headers=headers)
+    assert answer.json() == [{"id": 2}, {"id": 3}]
+    assert answer.headers["Content-Range"] == "1-2/3"
+
+
+def test_a_database_down_behind_postgrest_is_503_pgrst000_and_unavailable(project: EmulatedProject) -> None:
+    from contextlib import contextmanager
+
+    import psycopg
+
+    from supportchat.errors import StorageUnavailable
+    from supportchat.stores.supabase import SupabaseStore
+
+    from .postgrest_emulator import PostgrestEmulator
+    from .test_supabase_errors import a_ticket
+
+    class DatabaseDown:
+        catalog = project.database.catalog
+
+        @contextmanager
+        def connection(self) -> Any:
+            yield psycopg.connect("postgresql://postgres@127.0.0.1:1/down", connect_timeout=2)
+
+    emulator = PostgrestEmulator(DatabaseDown())  # type: ignore[arg-type]
+    http = httpx.Client(transport=emulator)
+    headers = {"apikey": project.service_key, "Authorization": f"Bearer {project.service_key}"}
+    answer = http.get(f"{PROJECT_URL}/rest/v1/support_tickets", headers=headers)
+    assert (answer.status_code, answer.json()["code"]) == (503, "PGRST000")
+    store = SupabaseStore.from_url(PROJECT_URL, project.service_key, http_client=http)
+    with pytest.raises(StorageUnavailable):
+        store.insert_ticket(a_ticket())
+    http.close()

@@ -7,11 +7,13 @@ that the client's own retries are off.
 
 from __future__ import annotations
 
+import os
 import socket
-import threading
+import subprocess
+import sys
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 import pytest
@@ -27,14 +29,16 @@ from supportchat.errors import (
     TicketNotFound,
     TicketNumberTaken,
 )
-from supportchat.models import Category, MessageType, NewMessage, NewTicket, Priority, SenderType
+from supportchat.models import Category, MessageType, NewMessage, NewTicket, Priority, SenderType, TicketQuery
 from supportchat.stores.supabase import SupabaseStore
 
 from .postgrest_emulator.faults import FaultyTransport
+from .postgrest_emulator.server import SilentServer
 
 URL = "http://supabase.emulator.test"
 KEY = "service-role-key"
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+SRC_ENV = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
 
 
 class CannedTransport(httpx.BaseTransport):
@@ -189,42 +193,16 @@ def test_a_closed_port_is_unavailable_at_once() -> None:
     store.close()
 
 
-@pytest.fixture
-def silent_server() -> Iterator[int]:
-    """A TCP server on 127.0.0.1 that accepts connections and never answers."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(8)
-    server.settimeout(0.1)
-    accepted: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        while not stop.is_set():
-            try:
-                accepted.append(server.accept()[0])
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield server.getsockname()[1]
-    stop.set()
-    thread.join(timeout=2)
-    for conn in accepted:
-        conn.close()
-    server.close()
-
-
-def test_a_hanging_server_is_unavailable_after_the_timeout(silent_server: int) -> None:
-    store = SupabaseStore.from_url(f"http://127.0.0.1:{silent_server}", KEY, timeout=0.3)
-    started = time.monotonic()
-    with pytest.raises(StorageUnavailable) as raised:
-        store.get_ticket(1)
-    elapsed = time.monotonic() - started
+def test_a_hanging_server_is_unavailable_after_the_timeout() -> None:
+    with SilentServer() as server:
+        store = SupabaseStore.from_url(server.url, KEY, timeout=0.3)
+        started = time.monotonic()
+        with pytest.raises(StorageUnavailable) as raised:
+            store.get_ticket(1)
+        elapsed = time.monotonic() - started
+        store.close()
     assert 0.25 <= elapsed < 2.0
     assert "ReadTimeout" in raised.value.message
-    store.close()
 
 
 @pytest.mark.parametrize("mode", ["refuse", "hang", "503", "502", "429", "lose_response"])
@@ -255,3 +233,36 @@ def test_a_store_built_from_a_url_closes_its_own_http_client() -> None:
     assert owned is not None and not owned.is_closed
     store.close()
     assert owned.is_closed
+
+
+def test_a_ready_client_with_retries_on_is_still_not_retried() -> None:
+    from supabase import ClientOptions, create_client
+
+    transport = CannedTransport(503, {"message": "upstream down"})
+    options = ClientOptions(httpx_client=httpx.Client(transport=transport), postgrest_client_retry=True)
+    store = SupabaseStore(create_client(URL, KEY, options=options))
+    with pytest.raises(StorageUnavailable):
+        store.list_tickets(TicketQuery())
+    with pytest.raises(StorageUnavailable):
+        store.get_message_by_uid("u")
+    assert len(transport.requests) == 2
+
+
+def test_an_answer_that_is_not_a_row_is_a_storage_error_not_a_leak() -> None:
+    store = store_over(CannedTransport(200, b"<html>captive portal</html>", "text/html"))
+    with pytest.raises(StorageError):
+        store.get_ticket(1)
+    with pytest.raises(StorageError):
+        store.statistics()
+
+
+def test_without_the_supabase_extra_the_error_names_the_install_command() -> None:
+    code = (
+        "import sys; sys.modules['supabase'] = None\n"
+        "try:\n"
+        "    import supportchat.stores.supabase\n"
+        "except ImportError as error:\n"
+        "    print(error)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=SRC_ENV)
+    assert "pip install 'supportchat[supabase]'" in result.stdout, result.stdout + result.stderr

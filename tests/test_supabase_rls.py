@@ -246,3 +246,14 @@ def test_a_user_cannot_write_to_a_closed_ticket_or_attach_a_non_http_url(world: 
             changes={},
         )  # fmt: skip
     assert len(world.service.list_messages(ticket.id)) == 2
+
+
+def test_a_user_cannot_forge_change_records(world: World) -> None:
+    ticket = world.alice_ticket
+    message = {"ticket_id": ticket.id, "sender_id": ALICE, "sender_type": "user", "message": "hi", "uid": "h"}
+    record = {"field": "priority", "old_value": "medium", "new_value": "urgent", "changed_by_kind": "user",
+              "changed_by": ALICE, "changed_at": "2026-01-01T00:00:00Z"}  # fmt: skip
+    as_admin = record | {"field": "status", "old_value": "resolved", "new_value": "open", "changed_by_kind": "admin"}
+    for history in ([record], [as_admin]):
+        refused(world.client(ALICE).rpc("support_insert_message", {"p_message": message, "p_history": history}))
+    assert len(world.service.list_changes(ticket.id)) == 1

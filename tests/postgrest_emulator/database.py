@@ -16,6 +16,27 @@ from supportchat.sql import supabase_sql
 
 SERVER_DSN = "postgresql://postgres@127.0.0.1:5432/test"
 
+#: Supabase's API roles. Roles belong to the whole server, so they are made once, under a
+#: lock, by whichever test database comes first (parallel workers included).
+ROLES_SQL = """
+select pg_advisory_xact_lock(hashtext('supportchat-emulator-roles'));
+do $$
+begin
+    if not exists (select 1 from pg_roles where rolname = 'anon') then
+        create role anon nologin noinherit;
+    end if;
+    if not exists (select 1 from pg_roles where rolname = 'authenticated') then
+        create role authenticated nologin noinherit;
+    end if;
+    if not exists (select 1 from pg_roles where rolname = 'service_role') then
+        create role service_role nologin noinherit bypassrls;
+    elsif not (select rolbypassrls from pg_roles where rolname = 'service_role') then
+        alter role service_role bypassrls;
+    end if;
+end
+$$;
+"""
+
 #: The tables :meth:`EmulatedDatabase.reset` empties, children first.
 SUPPORT_TABLES = ("support_events", "support_ticket_changes", "support_messages", "support_tickets")
 
@@ -53,6 +74,8 @@ class EmulatedDatabase:
         self.name = f"sc_supabase_{secrets.token_hex(6)}"
         self._server_dsn = server_dsn
         with psycopg.connect(server_dsn, autocommit=True) as admin:
+            with admin.transaction():
+                admin.execute(ROLES_SQL.encode())
             admin.execute(sql.SQL("create database {}").format(sql.Identifier(self.name)))
         self.dsn = psycopg.conninfo.make_conninfo(server_dsn, dbname=self.name)
         self._idle: queue.LifoQueue[psycopg.Connection] = queue.LifoQueue()

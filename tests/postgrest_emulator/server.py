@@ -53,6 +53,8 @@ class EmulatorServer:
 def _handler_for(transport: httpx.BaseTransport, connections: set[socket.socket]) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body go out in two writes; without this, delayed ACKs add 40 ms to each answer.
+        disable_nagle_algorithm = True
 
         def setup(self) -> None:
             super().setup()
@@ -85,3 +87,45 @@ def _handler_for(transport: httpx.BaseTransport, connections: set[socket.socket]
             """Quiet: tests read answers, not access logs."""
 
     return Handler
+
+
+class SilentServer:
+    """A TCP server on 127.0.0.1 that accepts connections and never answers: a hung primary.
+
+    Requests to :attr:`url` block until the client's read timeout.
+    """
+
+    def __init__(self) -> None:
+        self._socket = socket.socket()
+        self._socket.bind(("127.0.0.1", 0))
+        self._socket.listen(16)
+        self._socket.settimeout(0.05)
+        self.port: int = self._socket.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._accepted: list[socket.socket] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self._accepted.append(self._socket.accept()[0])
+            except OSError:
+                continue  # the accept timed out; look at the stop flag again
+
+    def stop(self) -> None:
+        """Close every connection and the listening socket."""
+        self._stop.set()
+        self._thread.join(timeout=5)
+        for conn in self._accepted:
+            conn.close()
+        self._socket.close()
+
+    def __enter__(self) -> SilentServer:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()

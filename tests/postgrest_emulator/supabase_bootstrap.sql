@@ -1,22 +1,8 @@
 -- What a Supabase database has before any project SQL runs, as far as supportchat's
--- SQL depends on it: the API roles, the auth schema's claim helpers (same definitions
--- as Supabase's), the default privileges Supabase grants on new objects in public,
--- and the supabase_realtime publication.
-
-do $$
-declare
-    role_name text;
-begin
-    foreach role_name in array array['anon', 'authenticated', 'service_role'] loop
-        begin
-            execute format('create role %I nologin noinherit', role_name);
-        exception when duplicate_object or unique_violation then
-            null;  -- roles are cluster-wide; another test database made it already
-        end;
-    end loop;
-end
-$$;
-alter role service_role bypassrls;
+-- SQL depends on it: the auth schema's claim helpers (same definitions as Supabase's),
+-- the default privileges Supabase grants on new objects in public, and the
+-- supabase_realtime publication. The API roles are cluster-wide and made once
+-- (database.py, ROLES_SQL).
 
 create schema if not exists auth;
 grant usage on schema auth to anon, authenticated, service_role;

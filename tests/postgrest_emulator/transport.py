@@ -10,8 +10,10 @@ with PostgREST's JSON shapes, headers, status codes and error bodies.
 
 from __future__ import annotations
 
+import itertools
 import json
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import httpx
 import jwt
@@ -21,6 +23,8 @@ from psycopg import sql
 from .database import Catalog, EmulatedDatabase, Function
 from .query import Columns, QueryError, order_by, select_list, where_clause
 from .tokens import API_ROLES, JWT_SECRET, verify
+
+T = TypeVar("T")
 
 REST_PREFIX = "/rest/v1/"
 SINGLE_OBJECT = "application/vnd.pgrst.object+json"
@@ -39,6 +43,7 @@ class PostgrestEmulator(httpx.BaseTransport):
         self.database = database
         self.jwt_secret = jwt_secret
         self.max_rows = max_rows
+        self._served = itertools.count(1)
         self.requests = 0
 
     @property
@@ -46,7 +51,7 @@ class PostgrestEmulator(httpx.BaseTransport):
         return self.database.catalog
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        self.requests += 1
+        self.requests = next(self._served)  # atomic under concurrent requests, unlike +=
         try:
             claims = self._authenticate(request)
             return self._dispatch(request, claims)
@@ -54,6 +59,9 @@ class PostgrestEmulator(httpx.BaseTransport):
             return _error(error.status, error.code, error.message, error.details)
         except _RequestFailed as failed:
             return failed.response
+        except psycopg.OperationalError as error:
+            # No connection to be had: what PostgREST answers when its database is down.
+            return _error(503, "PGRST000", "Could not connect with the database", str(error))
 
     # -- authentication ----------------------------------------------------
 
@@ -241,22 +249,19 @@ class PostgrestEmulator(httpx.BaseTransport):
 
     # -- transactions and responses ------------------------------------------
 
-    def _in_transaction(self, claims: dict[str, Any], work: Any) -> Any:
+    def _in_transaction(self, claims: dict[str, Any], work: Callable[[psycopg.Connection], T]) -> T:
         """Run ``work(conn)`` as PostgREST runs a request: one transaction, the token's role and claims."""
         role = str(claims.get("role", "anon"))
         with self.database.connection() as conn:
             try:
                 with conn.transaction():
                     conn.execute(sql.SQL("set local role {}").format(sql.Identifier(role)))
-                    conn.execute(
-                        "select set_config('request.jwt.claims', %s, true), set_config('request.method', 'POST', true)",
-                        [json.dumps(claims)],
-                    )
+                    conn.execute("select set_config('request.jwt.claims', %s, true)", [json.dumps(claims)])
                     return work(conn)
             except psycopg.Error as error:
                 raise _RequestFailed(_database_error(error, anonymous=role == "anon")) from error
 
-    def _write(self, claims: dict[str, Any], statement: sql.Composable, params: list[object]) -> list[Any]:
+    def _write(self, claims: dict[str, Any], statement: sql.Composed, params: Sequence[object]) -> list[Any]:
         body = self._in_transaction(claims, lambda conn: _scalar(conn, statement, params))
         rows: list[Any] = json.loads(body or "[]")
         return rows
@@ -289,7 +294,7 @@ class _RequestFailed(Exception):
         self.response = response
 
 
-def _scalar(conn: psycopg.Connection, statement: sql.Composable, params: list[object]) -> Any:
+def _scalar(conn: psycopg.Connection, statement: sql.Composed, params: Sequence[object]) -> Any:
     row = conn.execute(statement, params).fetchone()
     return row[0] if row else None
 
@@ -337,6 +342,9 @@ def _error(status: int, code: str, message: str, details: str | None = None, hin
 
 def _database_error(error: psycopg.Error, *, anonymous: bool) -> httpx.Response:
     """PostgREST's answer to a failed statement: the SQLSTATE as ``code``, its HTTP status."""
+    if error.sqlstate is None and isinstance(error, psycopg.OperationalError):
+        # The connection broke mid-request.
+        return _error(503, "PGRST001", "Database client error. Retrying the connection.", str(error))
     diag = error.diag
     code = error.sqlstate or "XX000"
     return _error(

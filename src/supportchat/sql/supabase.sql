@@ -96,6 +96,31 @@ begin
 end
 $$;
 
+-- Legacy rows may hold NULL where the seed only declared a default; give them that
+-- default (what the seed app showed for them) and keep NULL out from now on.
+update public.support_tickets set
+    priority = coalesce(priority, 'medium'),
+    status = coalesce(status, 'open'),
+    category = coalesce(category, 'general'),
+    created_at = coalesce(created_at, updated_at, now()),
+    updated_at = coalesce(updated_at, created_at, now())
+where priority is null or status is null or category is null or created_at is null or updated_at is null;
+update public.support_messages set
+    message_type = coalesce(message_type, 'text'),
+    is_read = coalesce(is_read, false),
+    created_at = coalesce(created_at, now())
+where message_type is null or is_read is null or created_at is null;
+alter table public.support_tickets
+    alter column priority set not null,
+    alter column status set not null,
+    alter column category set not null,
+    alter column created_at set not null,
+    alter column updated_at set not null;
+alter table public.support_messages
+    alter column message_type set not null,
+    alter column is_read set not null,
+    alter column created_at set not null;
+
 alter table public.support_messages add column if not exists uid text;
 create unique index if not exists support_messages_uid_key on public.support_messages (uid);
 
@@ -376,10 +401,13 @@ begin
                     using message = 'a user''s message may only reopen a resolved ticket';
             end if;
         end loop;
+        -- The only change a user's message makes is the reopening, recorded as theirs.
         if exists (select 1 from jsonb_populate_recordset(null::public.support_ticket_changes,
                                                           coalesce(p_history, '[]')) h
-                   where h.changed_by_kind <> 'user' or h.changed_by is distinct from caller) then
-            raise insufficient_privilege using message = 'a user records changes only as themselves';
+                   where h.changed_by_kind is distinct from 'user' or h.changed_by is distinct from caller
+                      or h.field is distinct from 'status' or h.old_value is distinct from 'resolved'
+                      or h.new_value is distinct from 'open' or not (p_changes ? 'status')) then
+            raise insufficient_privilege using message = 'a user records only their own reopening';
         end if;
     end if;
     if p_expected_version is not null and current.version <> p_expected_version then
@@ -466,6 +494,9 @@ $$;
 
 -- ------------------------------------------------------ row-level security
 
+-- The caller functions are wrapped in (select …) so that PostgreSQL evaluates them
+-- once per statement, not once per row.
+
 alter table public.support_tickets enable row level security;
 alter table public.support_messages enable row level security;
 alter table public.support_ticket_changes enable row level security;
@@ -473,23 +504,23 @@ alter table public.support_events enable row level security;
 
 drop policy if exists support_tickets_read on public.support_tickets;
 create policy support_tickets_read on public.support_tickets for select to authenticated
-    using (public.support_caller_is_admin() or user_id = public.support_caller_user_id());
+    using ((select public.support_caller_is_admin()) or user_id = (select public.support_caller_user_id()));
 
 drop policy if exists support_messages_read on public.support_messages;
 create policy support_messages_read on public.support_messages for select to authenticated
-    using (public.support_caller_is_admin()
+    using ((select public.support_caller_is_admin())
            or exists (select 1 from public.support_tickets t
-                      where t.id = ticket_id and t.user_id = public.support_caller_user_id()));
+                      where t.id = ticket_id and t.user_id = (select public.support_caller_user_id())));
 
 drop policy if exists support_ticket_changes_read on public.support_ticket_changes;
 create policy support_ticket_changes_read on public.support_ticket_changes for select to authenticated
-    using (public.support_caller_is_admin()
+    using ((select public.support_caller_is_admin())
            or exists (select 1 from public.support_tickets t
-                      where t.id = ticket_id and t.user_id = public.support_caller_user_id()));
+                      where t.id = ticket_id and t.user_id = (select public.support_caller_user_id())));
 
 drop policy if exists support_events_read on public.support_events;
 create policy support_events_read on public.support_events for select to authenticated
-    using (public.support_caller_is_admin() or user_id = public.support_caller_user_id());
+    using ((select public.support_caller_is_admin()) or user_id = (select public.support_caller_user_id()));
 
 -- Supabase grants everything on new tables to anon and authenticated by default;
 -- take it back: rows are read under the policies above and written only through

@@ -14,14 +14,14 @@ decided by :func:`translate_error`.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import datetime
-from functools import partial
-from typing import Any, TypeVar
+from typing import Any
 
 try:
     import httpx
-    from postgrest import SyncRequestBuilder
+    from postgrest import SyncSelectRequestBuilder
     from postgrest.exceptions import APIError
     from postgrest.types import CountMethod
     from supabase import Client, ClientOptions, create_client
@@ -63,8 +63,6 @@ DEFAULT_TIMEOUT = 5.0
 
 #: Supabase answers at most this many rows per request (its default ``max_rows``).
 DEFAULT_PAGE_SIZE = 1000
-
-T = TypeVar("T")
 
 # SQLSTATE classes and codes that mean "the database could not do it now";
 # the transaction was rolled back, so retrying elsewhere is safe.
@@ -134,43 +132,46 @@ class SupabaseStore:
     # -- tickets ---------------------------------------------------------
 
     def insert_ticket(self, ticket: NewTicket) -> Ticket:
-        row = self._rpc("support_insert_ticket", {"p_ticket": ticket.model_dump(mode="json", exclude_none=True)})
-        return Ticket.model_validate(row)
+        with _translated():
+            row = self._call("support_insert_ticket", p_ticket=ticket.model_dump(mode="json", exclude_none=True))
+            return Ticket.model_validate(row)
 
     def get_ticket(self, ticket_id: int) -> Ticket | None:
-        rows = self._run(lambda: self._tickets().select("*").eq("id", ticket_id).execute().data)
-        return Ticket.model_validate(rows[0]) if rows else None
+        with _translated():
+            rows = self._send(self._table("support_tickets").eq("id", ticket_id))
+            return Ticket.model_validate(rows[0]) if rows else None
 
     def get_ticket_by_number(self, ticket_number: str) -> Ticket | None:
-        rows = self._run(lambda: self._tickets().select("*").eq("ticket_number", ticket_number).execute().data)
-        return Ticket.model_validate(rows[0]) if rows else None
+        with _translated():
+            rows = self._send(self._table("support_tickets").eq("ticket_number", ticket_number))
+            return Ticket.model_validate(rows[0]) if rows else None
 
     def list_tickets(self, query: TicketQuery) -> tuple[list[Ticket], int]:
-        def run() -> tuple[list[Any], int | None]:
-            request = self._tickets().select("*", count=CountMethod.exact)
-            if query.status is not None:
-                request = request.eq("status", query.status.value)
-            if query.priority is not None:
-                request = request.eq("priority", query.priority.value)
-            if query.category is not None:
-                request = request.eq("category", query.category.value)
-            if query.unassigned:
-                request = request.is_("assigned_to", "null")
-            elif query.assigned_to is not None:
-                request = request.eq("assigned_to", query.assigned_to)
-            if query.user_id is not None:
-                request = request.eq("user_id", query.user_id)
-            if query.q:
-                pattern = _quote(_regex_literal(query.q))
-                request = request.or_(
-                    f"subject.imatch.{pattern},description.imatch.{pattern},ticket_number.imatch.{pattern}"
-                )
-            response = request.order("id", desc=True).range(query.offset, query.offset + query.per_page - 1).execute()
-            return response.data, response.count
-
-        rows, total = self._run(run)
-        tickets = [Ticket.model_validate(row) for row in rows]
-        return tickets, total if total is not None else len(tickets)
+        request = self._client.table("support_tickets").select("*", count=CountMethod.exact)
+        if query.status is not None:
+            request = request.eq("status", query.status.value)
+        if query.priority is not None:
+            request = request.eq("priority", query.priority.value)
+        if query.category is not None:
+            request = request.eq("category", query.category.value)
+        if query.unassigned:
+            request = request.is_("assigned_to", "null")
+        elif query.assigned_to is not None:
+            request = request.eq("assigned_to", query.assigned_to)
+        if query.user_id is not None:
+            request = request.eq("user_id", query.user_id)
+        if query.q:
+            # A literal, case-insensitive substring: a regex with every symbol escaped,
+            # because ilike would read * % _ in the search text as wildcards.
+            pattern = _quote(_regex_literal(query.q))
+            request = request.or_(
+                f"subject.imatch.{pattern},description.imatch.{pattern},ticket_number.imatch.{pattern}"
+            )
+        request = request.order("id", desc=True).range(query.offset, query.offset + query.per_page - 1)
+        with _translated():
+            response = request.retry(False).execute()
+            tickets = [Ticket.model_validate(row) for row in response.data]
+            return tickets, response.count if response.count is not None else len(tickets)
 
     def update_ticket(
         self,
@@ -180,16 +181,15 @@ class SupabaseStore:
         changes: TicketChanges,
         history: Sequence[NewTicketChange] = (),
     ) -> Ticket:
-        row = self._rpc(
-            "support_update_ticket",
-            {
-                "p_ticket_id": ticket_id,
-                "p_expected_version": expected_version,
-                "p_changes": _json_row(changes),
-                "p_history": [change.model_dump(mode="json") for change in history],
-            },
-        )
-        return Ticket.model_validate(row)
+        with _translated():
+            row = self._call(
+                "support_update_ticket",
+                p_ticket_id=ticket_id,
+                p_expected_version=expected_version,
+                p_changes=_json_row(changes),
+                p_history=[change.model_dump(mode="json") for change in history],
+            )
+            return Ticket.model_validate(row)
 
     # -- messages --------------------------------------------------------
 
@@ -202,68 +202,60 @@ class SupabaseStore:
         history: Sequence[NewTicketChange] = (),
     ) -> Message:
         try:
-            row = self._rpc(
-                "support_insert_message",
-                {
-                    "p_message": message.model_dump(mode="json", exclude_none=True),
-                    "p_expected_version": expected_version,
-                    "p_changes": _json_row(changes),
-                    "p_history": [change.model_dump(mode="json") for change in history],
-                },
-            )
+            with _translated():
+                row = self._call(
+                    "support_insert_message",
+                    p_message=message.model_dump(mode="json", exclude_none=True),
+                    p_expected_version=expected_version,
+                    p_changes=_json_row(changes),
+                    p_history=[change.model_dump(mode="json") for change in history],
+                )
+                return Message.model_validate(row)
         except DuplicateMessage:
             raise DuplicateMessage(message.uid) from None
-        return Message.model_validate(row)
 
     def get_message_by_uid(self, uid: str) -> Message | None:
-        rows = self._run(lambda: self._client.table("support_messages").select("*").eq("uid", uid).execute().data)
-        return Message.model_validate(rows[0]) if rows else None
+        with _translated():
+            rows = self._send(self._table("support_messages").eq("uid", uid))
+            return Message.model_validate(rows[0]) if rows else None
 
     def list_messages(self, ticket_id: int, *, after_id: int = 0, limit: int | None = None) -> list[Message]:
-        def page(last_id: int, size: int) -> list[Any]:
-            request = self._client.table("support_messages").select("*").eq("ticket_id", ticket_id).gt("id", last_id)
-            return request.order("id").limit(size).execute().data
-
-        return [Message.model_validate(row) for row in self._pages(page, after_id, limit)]
+        with _translated():
+            rows = self._pages("support_messages", {"ticket_id": ticket_id}, after_id, limit)
+            return [Message.model_validate(row) for row in rows]
 
     def mark_read(self, ticket_id: int, sender_type: SenderType) -> int:
-        marked = self._rpc("support_mark_read", {"p_ticket_id": ticket_id, "p_sender_type": sender_type.value})
-        return int(marked)
+        with _translated():
+            return int(self._call("support_mark_read", p_ticket_id=ticket_id, p_sender_type=sender_type.value))
 
     # -- history, statistics, events ---------------------------------------
 
     def list_changes(self, ticket_id: int) -> list[TicketChange]:
-        def page(last_id: int, size: int) -> list[Any]:
-            request = self._client.table("support_ticket_changes").select("*").eq("ticket_id", ticket_id)
-            return request.gt("id", last_id).order("id").limit(size).execute().data
-
-        return [TicketChange.model_validate(row) for row in self._pages(page, 0, None)]
+        with _translated():
+            rows = self._pages("support_ticket_changes", {"ticket_id": ticket_id}, 0, None)
+            return [TicketChange.model_validate(row) for row in rows]
 
     def statistics(self) -> Statistics:
-        counts = self._rpc("support_statistics", {})
-        return Statistics.from_counts(
-            by_status=counts["by_status"],
-            by_priority=counts["by_priority"],
-            by_category=counts["by_category"],
-            unread_messages=counts["unread_messages"],
-        )
+        with _translated():
+            counts = self._call("support_statistics")
+            return Statistics.from_counts(
+                by_status=counts["by_status"],
+                by_priority=counts["by_priority"],
+                by_category=counts["by_category"],
+                unread_messages=counts["unread_messages"],
+            )
 
     def resolved_before(self, cutoff: datetime, *, limit: int) -> list[Ticket]:
-        def run() -> list[Any]:
-            request = self._tickets().select("*").eq("status", TicketStatus.RESOLVED.value)
-            request = request.lt("resolved_at", cutoff.isoformat()).order("resolved_at").order("id")
-            return request.limit(min(limit, self._page_size)).execute().data
-
-        return [Ticket.model_validate(row) for row in self._run(run)]
+        request = self._table("support_tickets").eq("status", TicketStatus.RESOLVED.value)
+        request = request.lt("resolved_at", cutoff.isoformat()).order("resolved_at").order("id")
+        with _translated():
+            rows = self._send(request.limit(min(limit, self._page_size)))
+            return [Ticket.model_validate(row) for row in rows]
 
     def events_after(self, after_id: int, *, user_id: int | None = None, limit: int = 100) -> list[EventRecord]:
-        def page(last_id: int, size: int) -> list[Any]:
-            request = self._client.table("support_events").select("*").gt("id", last_id)
-            if user_id is not None:
-                request = request.eq("user_id", user_id)
-            return request.order("id").limit(size).execute().data
-
-        return [EventRecord.model_validate(row) for row in self._pages(page, after_id, limit)]
+        owner = {} if user_id is None else {"user_id": user_id}
+        with _translated():
+            return [EventRecord.model_validate(row) for row in self._pages("support_events", owner, after_id, limit)]
 
     def close(self) -> None:
         """Close the HTTP client if :meth:`from_url` created it; a given client stays the caller's."""
@@ -273,38 +265,49 @@ class SupabaseStore:
 
     # -- internals -------------------------------------------------------
 
-    def _tickets(self) -> SyncRequestBuilder:
-        return self._client.table("support_tickets")
+    def _table(self, name: str) -> SyncSelectRequestBuilder:
+        """``select * from name``, to be filtered and sent."""
+        return self._client.table(name).select("*")
 
-    def _rpc(self, function: str, params: Mapping[str, Any]) -> Any:
-        return self._run(lambda: self._client.rpc(function, dict(params)).execute().data)
+    @staticmethod
+    def _send(request: SyncSelectRequestBuilder) -> list[Any]:
+        """Send one request with the client's own retries off (whatever the client was built with)."""
+        return request.retry(False).execute().data
 
-    def _pages(self, fetch: Callable[[int, int], list[Any]], after_id: int, limit: int | None) -> list[Any]:
-        """Rows with ``id > after_id`` in id order, at most ``limit``, fetched a page at a time.
+    def _call(self, function: str, **params: Any) -> Any:
+        """Call a database function of the shipped SQL; its result."""
+        return self._client.rpc(function, params).retry(False).execute().data
 
-        Supabase caps every answer at ``max_rows``; keyset paging makes an
-        unbounded read complete and consistent while rows are being added.
+    def _pages(self, table: str, equal: Mapping[str, object], after_id: int, limit: int | None) -> list[Any]:
+        """Rows of ``table`` matching ``equal`` with ``id > after_id``, in id order, at most ``limit``.
+
+        Fetched a page at a time: Supabase caps every answer at ``max_rows``,
+        and keyset paging stays complete and consistent while rows are added.
         """
         rows: list[Any] = []
         last_id = after_id
         while limit is None or len(rows) < limit:
             size = self._page_size if limit is None else min(self._page_size, limit - len(rows))
-            batch = self._run(partial(fetch, last_id, size))
+            request = self._table(table)
+            for column, value in equal.items():
+                request = request.eq(column, value)
+            batch = self._send(request.gt("id", last_id).order("id").limit(size))
             rows.extend(batch)
             if len(batch) < size:
                 break
             last_id = int(batch[-1]["id"])
         return rows
 
-    @staticmethod
-    def _run(call: Callable[[], T]) -> T:
-        """``call()``, with any failure translated by :func:`translate_error`."""
-        try:
-            return call()
-        except SupportChatError:
-            raise
-        except Exception as error:
-            raise translate_error(error) from error
+
+@contextmanager
+def _translated() -> Iterator[None]:
+    """Let supportchat errors through and turn every other failure into one (see :func:`translate_error`)."""
+    try:
+        yield
+    except SupportChatError:
+        raise
+    except Exception as error:
+        raise translate_error(error) from error
 
 
 def translate_error(error: Exception) -> SupportChatError:
