@@ -17,6 +17,7 @@ library adds: validation, sanitising, models, SQLAlchemy Core.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import sqlite3
 import sys
@@ -45,11 +46,16 @@ INSERT_MESSAGE = (
     "INSERT INTO support_messages (ticket_id, sender_id, sender_type, message, message_type, file_url, is_read, "
     "created_at, uid) VALUES (?,?,?,?,?,?,?,?,?) RETURNING id"
 )
+# The columns the store selects: the model's fields, in their order.
+TICKET_ROW = (
+    "id, ticket_number, user_id, subject, description, priority, status, category, assigned_to, created_at, "
+    "updated_at, resolved_at, message_count, 0 AS unread_count, unread_from_user, unread_from_admin, version"
+)
 UPDATE_FOR_MESSAGE = (
     "UPDATE support_tickets SET updated_at=?, message_count=message_count + 1, "
-    "unread_from_user=unread_from_user + 1, version=version + 1 WHERE id = ? AND version = ? RETURNING *"
+    f"unread_from_user=unread_from_user + 1, version=version + 1 WHERE id = ? AND version = ? RETURNING {TICKET_ROW}"
 )
-SELECT_TICKET = "SELECT * FROM support_tickets WHERE id = ?"
+SELECT_TICKET = f"SELECT {TICKET_ROW} FROM support_tickets WHERE id = ?"
 
 
 def now_text() -> str:
@@ -76,7 +82,7 @@ class Raw:
 
     def post_message(self, ticket_id: int) -> None:
         ticket = self.db.execute(SELECT_TICKET, (ticket_id,)).fetchone()
-        version = ticket[12]
+        version = ticket[-1]
         at = now_text()
         self.db.execute("BEGIN IMMEDIATE")
         uid = f"{random.getrandbits(128):032x}"
@@ -88,23 +94,35 @@ class Raw:
 ROUNDS = 7
 
 
-def timed(operation: Callable[[], object], calls: int) -> float:
-    start = time.perf_counter()
+def timed(operation: Callable[[], object], calls: int) -> tuple[float, float]:
+    """Wall-clock and CPU seconds per call over ``calls`` calls."""
+    wall, cpu = time.perf_counter(), time.process_time()
     for _ in range(calls):
         operation()
-    return (time.perf_counter() - start) / calls
+    return (time.perf_counter() - wall) / calls, (time.process_time() - cpu) / calls
 
 
-def per_op(operation: Callable[[], object], count: int) -> float:
-    """Seconds per call: the best of 7 rounds (the machine is shared; the best round is the least disturbed)."""
-    return min(timed(operation, max(count // ROUNDS, 1)) for _ in range(ROUNDS))
+def per_op(operation: Callable[[], object], count: int) -> tuple[float, float]:
+    """Wall-clock and CPU seconds per call, each the best of 7 rounds.
+
+    The machine is shared: the best round is the least disturbed one, and CPU
+    time (this process's user + system time, SQLite's writes included) does
+    not count the time other processes hold the cores.
+    """
+    rounds = [timed(operation, max(count // ROUNDS, 1)) for _ in range(ROUNDS)]
+    return min(r[0] for r in rounds), min(r[1] for r in rounds)
 
 
-def side_by_side(first: Callable[[], object], second: Callable[[], object], count: int) -> tuple[float, float]:
-    """Seconds per call of each, rounds interleaved so that both see the same machine load."""
+def side_by_side(
+    first: Callable[[], object], second: Callable[[], object], count: int
+) -> tuple[tuple[float, float], tuple[float, float]]:
+    """:func:`per_op` of both, rounds interleaved so that both see the same machine load."""
     calls = max(count // ROUNDS, 1)
     rounds = [(timed(first, calls), timed(second, calls)) for _ in range(ROUNDS)]
-    return min(r[0] for r in rounds), min(r[1] for r in rounds)
+    return (
+        (min(r[0][0] for r in rounds), min(r[0][1] for r in rounds)),
+        (min(r[1][0] for r in rounds), min(r[1][1] for r in rounds)),
+    )
 
 
 def fill(path: Path, tickets: int) -> None:
@@ -169,8 +187,10 @@ def main() -> None:
         desk_ticket_and_message()
         raw_ticket_and_message()
 
-    print(f"SQLite {sqlite3.sqlite_version}, {operations} operations per figure, best of 7 interleaved rounds\n")
-    print(f"{'operation':<28}{'desk µs':>10}{'raw µs':>10}{'ratio':>8}  target")
+    print(f"SQLite {sqlite3.sqlite_version}, {operations} operations per figure, best of {ROUNDS} interleaved rounds")
+    print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores\n")
+    print(f"{'':<26}{'--- CPU time ---':>26}{'--- wall clock ---':>28}")
+    print(f"{'operation':<26}{'desk µs':>9}{'raw µs':>9}{'ratio':>8}{'desk µs':>10}{'raw µs':>9}{'ratio':>8}  target")
     writes = [
         ("create ticket", desk_create, raw.create_ticket, 0.30),
         ("ticket + first message", desk_ticket_and_message, raw_ticket_and_message, 0.25),
@@ -182,28 +202,37 @@ def main() -> None:
         ),
     ]
     for name, desk_op, raw_op, target in writes:
-        desk_time, raw_time = side_by_side(desk_op, raw_op, operations)
-        ratio = raw_time / desk_time
-        verdict = "ok" if ratio >= target else "MISSED"
-        print(f"{name:<28}{desk_time * 1e6:>10.1f}{raw_time * 1e6:>10.1f}{ratio:>7.2f}×  ≥ {target:.2f}× {verdict}")
+        (desk_wall, desk_cpu), (raw_wall, raw_cpu) = side_by_side(desk_op, raw_op, operations)
+        cpu_ratio, wall_ratio = raw_cpu / desk_cpu, raw_wall / desk_wall
+        verdict = "ok" if min(cpu_ratio, wall_ratio) >= target else "MISSED"
+        print(
+            f"{name:<26}{desk_cpu * 1e6:>9.1f}{raw_cpu * 1e6:>9.1f}{cpu_ratio:>7.2f}×"
+            f"{desk_wall * 1e6:>10.1f}{raw_wall * 1e6:>9.1f}{wall_ratio:>7.2f}×  ≥ {target:.2f}× {verdict}"
+        )
 
     thread_id = desk_create()
     for index in range(10):
         desk.post_message(USER if index % 2 else ADMIN, thread_id, f"Message {index}")
 
-    print(f"\n{'read at N tickets':<40}{'ms':>8}  target")
+    print(f"\n{'read at N tickets':<40}{'CPU ms':>8}{'wall ms':>9}  target")
     listing: dict[int, float] = {}
     for size in sizes:
         fill(folder / "desk.db", size)
-        listing[size] = per_op(lambda: desk.list_tickets(ADMIN, status="open", per_page=50), 500) * 1e3
-        thread = per_op(lambda: desk.get_ticket(ADMIN, thread_id), 500) * 1e3
-        stats = per_op(lambda: desk.statistics(ADMIN), 500) * 1e3
         total = desk.statistics(ADMIN).total_tickets
-        print(f"{f'list 50 open tickets at {total:,}':<40}{listing[size]:>8.3f}  ≤ 0.5 ms")
-        print(f"{f'ticket with 10 messages at {total:,}':<40}{thread:>8.3f}  ≤ 0.5 ms")
-        print(f"{f'statistics at {total:,}':<40}{stats:>8.3f}  ≤ 5 ms")
+        reads = [
+            (f"list 50 open tickets at {total:,}", lambda: desk.list_tickets(ADMIN, status="open", per_page=50), 0.5),
+            (f"ticket with 10 messages at {total:,}", lambda: desk.get_ticket(ADMIN, thread_id), 0.5),
+            (f"statistics at {total:,}", lambda: desk.statistics(ADMIN), 5.0),
+        ]
+        for name, read, target_ms in reads:
+            wall, cpu = per_op(read, 500)
+            if name.startswith("list"):
+                listing[size] = cpu
+            verdict = "ok" if cpu * 1e3 <= target_ms else "MISSED"
+            print(f"{name:<40}{cpu * 1e3:>8.3f}{wall * 1e3:>9.3f}  ≤ {target_ms} ms {verdict}")
     small, large = sizes
-    print(f"\nlisting at {large:,} / at {small:,}: {listing[large] / listing[small]:.2f}× (target ≤ 1.5×)")
+    print(f"\nlisting (CPU) at {large:,} / at {small:,}: {listing[large] / listing[small]:.2f}× (target ≤ 1.5×)")
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
     store.close()
 
 

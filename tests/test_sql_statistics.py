@@ -45,8 +45,9 @@ def recount(store: SQLStore) -> Statistics:
 
 users = st.integers(min_value=1, max_value=3)
 tickets = st.integers(min_value=0, max_value=7)  # index into the tickets created so far
+create = st.tuples(st.just("create"), users, st.sampled_from(Priority), st.sampled_from(Category))
 operation = st.one_of(
-    st.tuples(st.just("create"), users, st.sampled_from(Priority), st.sampled_from(Category)),
+    create,
     st.tuples(st.just("user_message"), tickets),
     st.tuples(st.just("admin_message"), tickets),
     st.tuples(st.just("status"), tickets, st.sampled_from(TicketStatus)),
@@ -56,15 +57,17 @@ operation = st.one_of(
 )
 
 
-@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(operations=st.lists(operation, max_size=30))
-def test_statistics_equal_a_recount(make_sql_store: StoreMaker, operations: list[tuple[object, ...]]) -> None:
+@settings(max_examples=100, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(first=st.lists(create, min_size=1, max_size=3), then=st.lists(operation, min_size=1, max_size=30))
+def test_statistics_equal_a_recount(
+    make_sql_store: StoreMaker, first: list[tuple[object, ...]], then: list[tuple[object, ...]]
+) -> None:
     store = make_sql_store()
     assert isinstance(store, SQLStore)
     desk = SupportDesk(store)
     created: list[tuple[int, int]] = []  # (ticket id, owner)
     try:
-        for name, *args in operations:
+        for name, *args in first + then:
             if name == "create":
                 user, priority, category = args
                 ticket = desk.create_ticket(

@@ -4,9 +4,14 @@ One implementation serves every SQLAlchemy URL the project supports
 (``sqlite:///file``, in-memory ``sqlite://`` and ``postgresql+psycopg://``).
 Each write is one transaction of a few statements: the optimistic version
 check is part of the ``UPDATE ... WHERE version = :expected`` itself, so no
-update is lost on either database, and the per-ticket counters, change
-records and event-log entry are written in the same transaction. Statistics
-come from counters that database triggers keep (see :mod:`._schema`).
+update is lost on either database, and the per-ticket counters and change
+records are written in the same transaction. Database triggers (created by
+the migrations) append the event-log entry and move the statistics counters
+in that transaction too.
+
+Statements are SQLAlchemy Core, compiled once per dialect and run on pooled
+DBAPI connections (:mod:`._sql_exec` says why); rows become models without
+re-validation, since the database's constraints have checked them.
 """
 
 from __future__ import annotations
@@ -74,9 +79,13 @@ _NEW_TICKET_COUNTS = {
 }
 _UNREAD_COLUMN = {SenderType.USER: "unread_from_user", SenderType.ADMIN: "unread_from_admin"}
 
-# Statements are built once: SQLAlchemy then reuses their cache keys and
-# compiled forms, so a call costs the execution and little else.
-_SELECT_TICKET = sa.select(schema.tickets)
+# Statements are built once and compiled once per dialect (see _sql_exec).
+#: A ticket row in the order of the model's fields, so that a row becomes a
+#: model without reordering (``unread_count`` is the desk's, per caller).
+_TICKET_ROW = tuple(
+    sa.literal_column("0").label(name) if name == "unread_count" else _t[name] for name in Ticket.model_fields
+)
+_SELECT_TICKET = sa.select(*_TICKET_ROW)
 _SELECT_MESSAGE = sa.select(schema.messages)
 _GET_TICKET = _SELECT_TICKET.where(_t.id == sa.bindparam("p_id"))
 _GET_TICKET_BY_NUMBER = _SELECT_TICKET.where(_t.ticket_number == sa.bindparam("p_number"))
@@ -88,7 +97,10 @@ _MESSAGES_AFTER_LIMITED = _MESSAGES_AFTER.limit(sa.bindparam("p_limit", type_=sa
 _CHANGES_OF_TICKET = sa.select(schema.changes).where(_c.ticket_id == sa.bindparam("p_ticket")).order_by(_c.id)
 _RESOLVED_BEFORE = (
     _SELECT_TICKET.where(
-        _t.status == TicketStatus.RESOLVED.value, _t.resolved_at < sa.bindparam("p_cutoff", type_=_t.resolved_at.type)
+        # A literal, not a parameter: the planner must see that the partial
+        # index on resolved tickets applies.
+        _t.status == sa.literal_column("'resolved'"),
+        _t.resolved_at < sa.bindparam("p_cutoff", type_=_t.resolved_at.type),
     )
     .order_by(_t.resolved_at, _t.id)
     .limit(sa.bindparam("p_limit", type_=sa.Integer))
@@ -216,17 +228,23 @@ class SQLStore:
             ticket_id = session.inserted_id(_INSERT_TICKET, values)
             if ticket.id is not None:
                 self._advance_sequence(session, schema.tickets)
-        values.update(
-            id=ticket_id,
-            priority=ticket.priority,
-            status=ticket.status,
-            category=ticket.category,
-            created_at=parse_timestamp(ticket.created_at),
-            updated_at=parse_timestamp(ticket.updated_at),
-            resolved_at=None if ticket.resolved_at is None else parse_timestamp(ticket.resolved_at),
-            **_NEW_TICKET_COUNTS,
+        return _new_ticket(
+            {
+                "id": ticket_id,
+                "ticket_number": ticket.ticket_number,
+                "user_id": ticket.user_id,
+                "subject": ticket.subject,
+                "description": ticket.description,
+                "priority": ticket.priority,
+                "status": ticket.status,
+                "category": ticket.category,
+                "assigned_to": ticket.assigned_to,
+                "created_at": parse_timestamp(ticket.created_at),
+                "updated_at": parse_timestamp(ticket.updated_at),
+                "resolved_at": None if ticket.resolved_at is None else parse_timestamp(ticket.resolved_at),
+                **_NEW_TICKET_COUNTS,
+            }
         )
-        return _new_ticket(**values)
 
     def get_ticket(self, ticket_id: int) -> Ticket | None:
         with self._reading() as session:
@@ -290,13 +308,20 @@ class SQLStore:
             if message.id is not None:
                 self._advance_sequence(session, schema.messages)
             self._apply(session, message.ticket_id, expected_version, changes, history, counters)
-        values.update(
-            id=message_id,
-            sender_type=message.sender_type,
-            message_type=message.message_type,
-            created_at=parse_timestamp(message.created_at),
+        return _new_message(
+            {
+                "id": message_id,
+                "ticket_id": message.ticket_id,
+                "sender_id": message.sender_id,
+                "sender_type": message.sender_type,
+                "message": message.message,
+                "message_type": message.message_type,
+                "file_url": message.file_url,
+                "is_read": message.is_read,
+                "created_at": parse_timestamp(message.created_at),
+                "uid": message.uid,
+            }
         )
-        return _new_message(**values)
 
     def get_message_by_uid(self, uid: str) -> Message | None:
         with self._reading() as session:
@@ -474,7 +499,7 @@ def _ticket_update(columns: frozenset[str], bumped: tuple[str, ...]) -> sa.Updat
         schema.tickets.update()
         .where(_t.id == sa.bindparam("p_id"), _t.version == sa.bindparam("p_version"))
         .values(values)
-        .returning(*schema.tickets.c)
+        .returning(*_TICKET_ROW)
     )
 
 
@@ -553,17 +578,18 @@ def _stats_by_dimension(rows: Sequence[Any]) -> dict[str, dict[str, int]]:
 M = TypeVar("M", bound=BaseModel)
 
 
-def _constructor(model: type[M]) -> Callable[..., M]:
+def _constructor(model: type[M]) -> Callable[[dict[str, Any]], M]:
     """A faster :meth:`~pydantic.BaseModel.model_construct` for rows the database already checked.
 
     It sets exactly what ``model_construct`` sets when every field is given
     (the field values, the set of fields, no extras, no private attributes),
     without resolving defaults field by field, which costs several times
-    more. Every call must name every field.
+    more. ``values`` must hold every field and nothing else, in the order
+    the model declares them: serialisation follows the dict's order.
     """
     every_field = frozenset(model.model_fields)
 
-    def construct(**values: Any) -> M:
+    def construct(values: dict[str, Any]) -> M:
         instance = model.__new__(model)
         object.__setattr__(instance, "__dict__", values)
         object.__setattr__(instance, "__pydantic_fields_set__", set(every_field))
@@ -576,45 +602,41 @@ def _constructor(model: type[M]) -> Callable[..., M]:
 
 _new_ticket = _constructor(Ticket)
 _new_message = _constructor(Message)
+_TICKET_FIELDS = tuple(Ticket.model_fields)
+_fromisoformat = datetime.fromisoformat
+_MESSAGE_FIELDS = tuple(Message.model_fields)
 
 
 def _ticket(row: Sequence[Any]) -> Ticket:
-    """A ticket from a row of ``support_tickets`` in column order."""
-    (id_, number, user, subject, description, priority, status, category, assigned) = row[:9]
-    (created, updated, resolved, version, messages, unread_user, unread_admin) = row[9:]
-    return _new_ticket(
-        id=id_,
-        ticket_number=number,
-        user_id=user,
-        subject=subject,
-        description=description,
-        priority=_PRIORITY[priority],
-        status=_STATUS[status],
-        category=_CATEGORY[category],
-        assigned_to=assigned,
-        created_at=parse_timestamp(created),
-        updated_at=parse_timestamp(updated),
-        resolved_at=None if resolved is None else parse_timestamp(resolved),
-        message_count=messages,
-        unread_from_user=unread_user,
-        unread_from_admin=unread_admin,
-        version=version,
-        unread_count=0,
-    )
+    """A ticket from a row selected as :data:`_TICKET_ROW`."""
+    values = dict(zip(_TICKET_FIELDS, row))  # noqa: B905 - the row is built from the same fields
+    values["priority"] = _PRIORITY[values["priority"]]
+    values["status"] = _STATUS[values["status"]]
+    values["category"] = _CATEGORY[values["category"]]
+    created, updated = values["created_at"], values["updated_at"]
+    # Listing 50 tickets parses 100 timestamps: the stored SQLite form is
+    # parsed inline, anything else by parse_timestamp.
+    if created.__class__ is str and _is_stored_form(created) and _is_stored_form(updated):
+        values["created_at"] = _fromisoformat(created + "+00:00")
+        values["updated_at"] = _fromisoformat(updated + "+00:00")
+    else:
+        values["created_at"] = parse_timestamp(created)
+        values["updated_at"] = parse_timestamp(updated)
+    if values["resolved_at"] is not None:
+        values["resolved_at"] = parse_timestamp(values["resolved_at"])
+    return _new_ticket(values)
+
+
+def _is_stored_form(value: Any) -> bool:
+    """Whether ``value`` is SQLite's ``YYYY-MM-DD HH:MM:SS.ffffff`` as the store writes it."""
+    return value.__class__ is str and len(value) == 26 and value[19] == "." and value[10] == " "
 
 
 def _message(row: Sequence[Any]) -> Message:
-    """A message from a row of ``support_messages`` in column order."""
-    id_, ticket, sender, sender_type, text, message_type, file_url, is_read, created, uid = row
-    return _new_message(
-        id=id_,
-        ticket_id=ticket,
-        sender_id=sender,
-        sender_type=_SENDER[sender_type],
-        message=text,
-        message_type=_MESSAGE_TYPE[message_type],
-        file_url=file_url,
-        is_read=bool(is_read),
-        created_at=parse_timestamp(created),
-        uid=uid,
-    )
+    """A message from a row of ``support_messages`` (its columns are in the model's field order)."""
+    values = dict(zip(_MESSAGE_FIELDS, row))  # noqa: B905 - the columns are the fields
+    values["sender_type"] = _SENDER[values["sender_type"]]
+    values["message_type"] = _MESSAGE_TYPE[values["message_type"]]
+    values["is_read"] = bool(values["is_read"])
+    values["created_at"] = parse_timestamp(values["created_at"])
+    return _new_message(values)
