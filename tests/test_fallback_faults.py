@@ -1,7 +1,7 @@
 """Fault injection on real sockets: FallbackStore(SupabaseStore, SQLiteStore).
 
 The primary is the real ``supabase`` client talking HTTP to 127.0.0.1, where a
-:class:`~tests.netfaults.FaultyGateway` forwards to the PostgREST emulator
+:class:`~tests.netfaults.FaultyGateway` serves the PostgREST emulator
 (PostgreSQL underneath) or fails: refused connections, a server that never
 answers, 503, non-JSON 502, flapping, a failure in the middle of a replay,
 and a process restart during an outage. Every test is bounded in time.
@@ -109,7 +109,7 @@ class Rig:
 def rig(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Rig]:
     project = shared_project(request)
     project.reset()
-    gateway = FaultyGateway(project.transport, project.url)
+    gateway = FaultyGateway(project.transport)
     ticks, clock, witness = Ticks(), FakeClock(), Witness()
     rig = Rig(project, gateway, tmp_path, ticks, clock, witness, None, None)  # type: ignore[arg-type]
     rig.restart()
@@ -184,7 +184,7 @@ def test_a_closed_port_from_the_start_is_served_by_the_fallback(rig: Rig, tmp_pa
 
 def test_a_flapping_primary_loses_nothing(rig: Rig) -> None:
     # Three requests fail in every seven, alternating 503 and a non-JSON 502.
-    rig.gateway.schedule = lambda index: ("forward", "forward", "forward", "forward", "503", "502", "503")[index % 7]
+    rig.gateway.set_schedule(lambda index: ("forward", "forward", "forward", "forward", "503", "502", "503")[index % 7])
     for round_ in range(3):
         session(rig.desk, rounds=1)
         rig.ticks.now += COOL_DOWN  # let the breaker probe again
