@@ -1,6 +1,9 @@
 """Benchmark of the FallbackStore during an outage (run by hand).
 
-    PYTHONPATH=src python benchmarks/fallback.py [--tickets 1000] [--timeouts 0.25,0.5,1.0]
+    PYTHONPATH=src python -m benchmarks.fallback [--tickets 1000] [--timeouts 0.25,0.5,1.0]
+
+(as a module: ``benchmarks/http.py`` shadows the standard library's ``http``
+for a script run by path.)
 
 1. Creating a ticket with the primary down and the breaker open, against
    the fallback store alone. Both desks write to a SQLite file
