@@ -43,12 +43,29 @@ def _on_the_wire(mode: Mode) -> TransportMode:
     return "up" if mode == "forward" else mode
 
 
+class _Quiet(httpx.BaseTransport):
+    """Ends a hung request with a late 504 instead of a server-side traceback.
+
+    By then the client has long given up on its read timeout; nobody reads it.
+    """
+
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self.inner = inner
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        try:
+            return self.inner.handle_request(request)
+        except httpx.TimeoutException:
+            return httpx.Response(504, request=request)
+
+
 class FaultyGateway:
     """The emulator on a real port of 127.0.0.1, failing on command."""
 
     def __init__(self, upstream: httpx.BaseTransport) -> None:
         self.transport = FaultyTransport(upstream)
-        self._server: EmulatorServer | None = EmulatorServer(self.transport)
+        self._served = _Quiet(self.transport)
+        self._server: EmulatorServer | None = EmulatorServer(self._served)
         self.port = self._server.port
         self.url = self._server.url
         self._mode: Mode = "forward"
@@ -70,7 +87,7 @@ class FaultyGateway:
                 self._server.stop()
                 self._server = None
         elif self._server is None:
-            self._server = EmulatorServer(self.transport, port=self.port)
+            self._server = EmulatorServer(self._served, port=self.port)
         self.transport.mode = "up" if mode == "refuse" else _on_the_wire(mode)
         self._mode = mode
 
