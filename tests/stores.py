@@ -41,9 +41,12 @@ POSTGRES_URL = os.environ.get("SUPPORTCHAT_TEST_PG_URL", "postgresql+psycopg://p
 _SQL_TABLES = ("support_ticket_changes", "support_events", "support_messages", "support_tickets", "support_admins")
 
 
+_RESOURCES = pytest.StashKey[dict[str, Any]]()
+
+
 def _once(request: pytest.FixtureRequest, key: str, build: Callable[[], tuple[Any, Callable[[], None]]]) -> Any:
     """A resource built on first use in this test session and cleaned up at its end."""
-    cache: dict[str, Any] = request.config.__dict__.setdefault("_supportchat_backends", {})
+    cache = request.config.stash.setdefault(_RESOURCES, {})
     if key not in cache:
         value, cleanup = build()
         cache[key] = value
