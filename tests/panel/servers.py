@@ -108,6 +108,8 @@ _ADAPTERS: dict[str, tuple[Callable[..., Any], Callable[[Any], Any]]] = {
     "flask": (_flask_app, _werkzeug),
 }
 ADAPTER_NAMES = tuple(_ADAPTERS)
+#: Adapter name → a context manager serving a WSGI/ASGI app on 127.0.0.1, yielding its base URL.
+RUNNERS = {name: run for name, (_, run) in _ADAPTERS.items()}
 
 
 @contextmanager

@@ -612,6 +612,7 @@
   }
 
   function changeValue(field, value) {
+    if ((value === null || value === undefined) && field === "assigned_to") return t("filter.unassigned");
     if (value === null || value === undefined) return t("history.none");
     if (field === "status" || field === "priority") return label(field, value);
     if (field === "assigned_to") return adminName(Number(value));
@@ -787,6 +788,10 @@
         })
       );
       work.push(loadStats().then(function (changed) { if (changed) refreshSoon(); }));
+    }
+    // Read receipts change without an event (the user only opened the ticket): refresh them now and then.
+    if (pollTick % 5 === 0 && state.ticket && $("messages").querySelector(".msg-admin .msg-read:not(.is-read)")) {
+      work.push(openTicket(state.ticket.id));
     }
     return Promise.all(work).then(
       function () { if (state.live !== "live") setLive("polling"); },
