@@ -99,7 +99,7 @@ class PanelPage:
         assert self.findings() == {"dialogs": [], "errors": [], "xss": 0, "csp": [], "added": []}
 
 
-def new_panel_page(browser: Any, locale: str = "en-US") -> PanelPage:
-    context = browser.new_context(locale=locale, viewport={"width": 1400, "height": 900})
+def new_panel_page(browser: Any, locale: str = "en-US", timezone: str = "Europe/Madrid") -> PanelPage:
+    context = browser.new_context(locale=locale, timezone_id=timezone, viewport={"width": 1400, "height": 900})
     context.add_init_script(INSTRUMENT)
     return PanelPage(context)

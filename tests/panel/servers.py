@@ -113,10 +113,15 @@ RUNNERS = {name: run for name, (_, run) in _ADAPTERS.items()}
 
 
 @contextmanager
-def serve(adapter: str, store: Store | None = None, **panel_options: Any) -> Iterator[Site]:
-    """The desk over ``store`` (a fresh in-memory one by default) with its panel, served by ``adapter``."""
+def serve(
+    adapter: str, store: Store | None = None, desk_options: dict[str, Any] | None = None, **panel_options: Any
+) -> Iterator[Site]:
+    """The desk over ``store`` (a fresh in-memory one by default) with its panel, served by ``adapter``.
+
+    ``desk_options`` go to :class:`SupportDesk` (a clock, a number generator); the rest to :class:`Panel`.
+    """
     store = store or InMemoryStore()
-    desk = SupportDesk(store)
+    desk = SupportDesk(store, **(desk_options or {}))
     tokens = InMemoryAdminTokens()
     admin, admin_token = tokens.create("ana")
     tokens.create("luis")

@@ -658,6 +658,12 @@
           state.lastMessageId = 0;
         }
         renderTicket(json.data);
+        // Opening marked the user's messages read: the row's unread badge goes at once.
+        var badge = document.querySelector('#ticket-rows tr[data-ticket-id="' + Number(json.data.id) + '"] .badge');
+        if (badge) {
+          badge.remove();
+          refreshSoon();
+        }
         appendMessages(json.data.messages);
         refreshReadState(json.data.messages);
         body.setAttribute("data-ticket-loaded", String(json.data.id));
