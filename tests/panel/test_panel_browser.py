@@ -153,13 +153,32 @@ def test_sign_in_filter_open_reply_change_status_and_assign(site: Site, panel: A
     assert site.store.get_ticket(pay.id).status is TicketStatus.CLOSED  # type: ignore[union-attr]
 
 
-def test_a_user_message_appears_in_the_open_conversation_within_two_seconds(fastapi_site: Site, panel: Any) -> None:
+def expected_live_state(site: Site, mode: str) -> str:
+    """``live`` over the admin event stream when the server has it; otherwise the polling fallback."""
+    if mode == "polling":
+        return "polling"
+    with httpx.stream("GET", f"{site.api_url}/events", headers=site.admin, timeout=5) as probe:
+        return "live" if probe.status_code == 200 else "polling"
+
+
+#: Runs before the page's scripts: a browser without EventSource must fall back to polling.
+NO_EVENT_SOURCE = "delete window.EventSource;"
+
+
+@pytest.mark.parametrize("mode", ["stream", "polling"])
+def test_a_user_message_appears_in_the_open_conversation_within_two_seconds(
+    fastapi_site: Site, panel: Any, mode: str
+) -> None:
     site = fastapi_site
     ticket = site.desk.create_ticket(Actor.user(40), subject="Pedido sin llegar", description="Pedido 8812")
     site.desk.post_message(Actor.admin(site.admin_id), ticket.id, "¿Cuál es el número de seguimiento?")
     ui = panel()
+    if mode == "polling":
+        ui.context.add_init_script(NO_EVENT_SOURCE)
     ui.sign_in(site)
     ui.open_ticket(ticket.id)
+    state = expected_live_state(site, mode)
+    ui.page.wait_for_selector(f"#live-state[data-state='{state}']", timeout=5000)
     ui.page.evaluate("window.__sameDocument = 42")
 
     delays = []
@@ -177,7 +196,7 @@ def test_a_user_message_appears_in_the_open_conversation_within_two_seconds(fast
         assert ui.page.text_content(f"[data-message-id='{message_id}'] .msg-text") == text
     assert max(delays) < 2.0, delays
     assert ui.page.evaluate("window.__sameDocument") == 42  # no reload happened
-    print(f"\nuser message → open conversation: {', '.join(f'{d * 1000:.0f} ms' for d in delays)}")
+    print(f"\nuser message → open conversation ({state}): {', '.join(f'{d * 1000:.0f} ms' for d in delays)}")
 
     # The admin is looking, so the user's messages get marked read; the user reading the admin's
     # message turns its mark into "Read" without a reload.
@@ -191,11 +210,15 @@ def test_a_user_message_appears_in_the_open_conversation_within_two_seconds(fast
     assert ui.page.text_content(".msg-admin .msg-read") == "✓✓ Read"
 
 
-def test_a_new_ticket_raises_a_notification_and_joins_the_list(fastapi_site: Site, panel: Any) -> None:
+@pytest.mark.parametrize("mode", ["stream", "polling"])
+def test_a_new_ticket_raises_a_notification_and_joins_the_list(fastapi_site: Site, panel: Any, mode: str) -> None:
     site = fastapi_site
     site.desk.create_ticket(Actor.user(50), subject="Anterior", description="x")
     ui = panel()
+    if mode == "polling":
+        ui.context.add_init_script(NO_EVENT_SOURCE)
     ui.sign_in(site)
+    ui.page.wait_for_selector(f"#live-state[data-state='{expected_live_state(site, mode)}']", timeout=5000)
     assert len(ui.row_ids()) == 1
     reply = httpx.post(
         f"{site.api_url}/create-ticket",

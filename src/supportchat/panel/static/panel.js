@@ -795,14 +795,16 @@
       );
       work.push(loadStats().then(function (changed) { if (changed) refreshSoon(); }));
     }
-    // Read receipts change without an event (the user only opened the ticket): refresh them now and then.
-    if (pollTick % 5 === 0 && state.ticket && $("messages").querySelector(".msg-admin .msg-read:not(.is-read)")) {
-      work.push(openTicket(state.ticket.id));
-    }
     return Promise.all(work).then(
       function () { if (state.live !== "live") setLive("polling"); },
       function () { setLive("offline"); }
     );
+  }
+
+  // Read receipts change without any event (the user only opened the ticket), in stream and polling
+  // mode alike: while an admin message shows unread, look again now and then.
+  function refreshReceipts() {
+    if (state.ticket && $("messages").querySelector(".msg-admin .msg-read:not(.is-read)")) openTicket(state.ticket.id);
   }
 
   function startPolling() {
@@ -933,6 +935,7 @@
       .then(function () {
         route();
         startStream();
+        window.setInterval(refreshReceipts, 4000);
         body.setAttribute("data-ready", "true");
       })
       .catch(function (error) {
