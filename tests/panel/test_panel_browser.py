@@ -330,3 +330,13 @@ def test_every_string_is_translated() -> None:
     html = (resources.files("supportchat.panel") / "static" / "panel.html").read_text("utf-8")
     used |= set(re.findall(r'data-i18n="([\w.]+)"', html))
     assert used <= set(keys.findall(english)), used - set(keys.findall(english))
+
+
+def test_a_revoked_admin_is_sent_back_to_the_login(fastapi_site: Site, panel: Any) -> None:
+    ui = panel()
+    ui.sign_in(fastapi_site)
+    assert fastapi_site.tokens.revoke("ana")
+    ui.page.click("#filters button[type=submit]")
+    ui.page.wait_for_selector("#login-view", state="visible", timeout=5000)
+    assert ui.page.get_attribute("body", "data-view") == "login"
+    assert ui.page.is_hidden("#app-view")

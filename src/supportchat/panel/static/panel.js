@@ -291,12 +291,24 @@
         })
         .then(function (json) {
           if (!response.ok || !json || json.success !== true) {
-            if (response.status === 401 && state.session) window.location.reload();
+            if (response.status === 401 && state.session) signedOut();
             throw new ApiError(response.status, json && json.error);
           }
           return json;
         });
     });
+  }
+
+  // The session ended (expired, revoked): reload once so the server shows the login view, but never
+  // loop if the page and the API disagree about who is signed in.
+  function signedOut() {
+    var last = Number(window.sessionStorage.getItem("supportchat-reload") || 0);
+    if (Date.now() - last > 30000) {
+      window.sessionStorage.setItem("supportchat-reload", String(Date.now()));
+      window.location.reload();
+    } else {
+      setLive("offline");
+    }
   }
 
   function api(method, path, payload) {
@@ -939,7 +951,7 @@
         body.setAttribute("data-ready", "true");
       })
       .catch(function (error) {
-        if (error && error.status === 401) window.location.reload();
+        if (error && error.status === 401) signedOut();
         else showError(error);
       });
   }
