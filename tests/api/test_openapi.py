@@ -63,7 +63,7 @@ def test_every_operation_is_documented_with_schemas() -> None:
 
 
 @SCHEMA.parametrize()
-@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+@settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck), database=None)
 @pytest.mark.timeout(180)
 def test_api_conforms_to_its_openapi_document(case: Any) -> None:
     if case.path in USER_PATHS:
