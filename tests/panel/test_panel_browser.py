@@ -340,3 +340,41 @@ def test_a_revoked_admin_is_sent_back_to_the_login(fastapi_site: Site, panel: An
     ui.page.wait_for_selector("#login-view", state="visible", timeout=5000)
     assert ui.page.get_attribute("body", "data-view") == "login"
     assert ui.page.is_hidden("#app-view")
+
+
+def test_statistics_cards_and_charts_show_the_desk_counts(site: Site, panel: Any) -> None:
+    seed(site)
+    ui = panel("es-ES")
+    ui.sign_in(site)
+    ui.page.click("#nav-stats")
+    ui.page.wait_for_selector("#chart-category rect")
+    stats = site.store.statistics()
+    cards = ui.page.eval_on_selector_all(
+        "#stat-cards .stat",
+        "cs => Object.fromEntries(cs.map(c => [c.dataset.stat, c.querySelector('.stat-value').textContent]))",
+    )
+    assert cards == {
+        "total": str(stats.total_tickets),
+        **{status: str(count) for status, count in stats.by_status.items()},
+        "unread": str(stats.unread_messages),
+    }
+    for chart, counts in (
+        ("status", stats.by_status),
+        ("priority", stats.by_priority),
+        ("category", stats.by_category),
+    ):
+        labels = ui.page.eval_on_selector_all(f"#chart-{chart} .chart-label", "ts => ts.map(t => t.textContent)")
+        values = ui.page.eval_on_selector_all(
+            f"#chart-{chart} .chart-value", "ts => ts.map(t => Number(t.textContent))"
+        )
+        widths = ui.page.eval_on_selector_all(
+            f"#chart-{chart} rect", "rs => rs.map(r => Number(r.getAttribute('width')))"
+        )
+        assert values == list(counts.values()), chart
+        assert len(labels) == len(counts) and all(labels), chart
+        # Bars are proportional: the largest count has the longest bar.
+        assert widths.index(max(widths)) == values.index(max(values)), chart
+    assert ui.page.text_content("#chart-category .chart-label") == "General"
+    assert "Facturación" in ui.page.eval_on_selector_all(
+        "#chart-category .chart-label", "ts => ts.map(t => t.textContent)"
+    )
