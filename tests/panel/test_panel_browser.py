@@ -166,10 +166,7 @@ NO_EVENT_SOURCE = "delete window.EventSource;"
 
 
 @pytest.mark.parametrize("mode", ["stream", "polling"])
-def test_a_user_message_appears_in_the_open_conversation_within_two_seconds(
-    fastapi_site: Site, panel: Any, mode: str
-) -> None:
-    site = fastapi_site
+def test_a_user_message_appears_in_the_open_conversation_within_two_seconds(site: Site, panel: Any, mode: str) -> None:
     ticket = site.desk.create_ticket(Actor.user(40), subject="Pedido sin llegar", description="Pedido 8812")
     site.desk.post_message(Actor.admin(site.admin_id), ticket.id, "¿Cuál es el número de seguimiento?")
     ui = panel()
@@ -196,7 +193,8 @@ def test_a_user_message_appears_in_the_open_conversation_within_two_seconds(
         assert ui.page.text_content(f"[data-message-id='{message_id}'] .msg-text") == text
     assert max(delays) < 2.0, delays
     assert ui.page.evaluate("window.__sameDocument") == 42  # no reload happened
-    print(f"\nuser message → open conversation ({state}): {', '.join(f'{d * 1000:.0f} ms' for d in delays)}")
+    shown = ", ".join(f"{d * 1000:.0f} ms" for d in delays)
+    print(f"\n{site.adapter}: user message → open conversation ({state}): {shown}")
 
     # The admin is looking, so the user's messages get marked read; the user reading the admin's
     # message turns its mark into "Read" without a reload.

@@ -18,7 +18,14 @@ from typing import Any
 from pydantic import BaseModel
 
 from ..errors import BadRequest, Forbidden, NotAuthenticated
-from ..http.auth import ADMIN_TOKEN_PREFIX, SECRET_VARIABLE, AdminTokens, Authenticator, ChainAuthenticator
+from ..http.auth import (
+    ADMIN_TOKEN_PREFIX,
+    SECRET_VARIABLE,
+    AdminAccount,
+    AdminTokens,
+    Authenticator,
+    ChainAuthenticator,
+)
 from ..http.dispatch import parse_body
 from ..http.envelope import render_error
 from ..http.routes import DEFAULT_PREFIX
@@ -257,7 +264,7 @@ class Panel:
         )
         return PanelResponse(200, _ok(info), _JSON, [("Cache-Control", "no-store")])
 
-    def _admins(self) -> list[Any]:
+    def _admins(self) -> list[AdminAccount]:
         if self.admin_tokens is None:
             return []
         return [a for a in self.admin_tokens.list() if a.revoked_at is None]
