@@ -154,3 +154,13 @@ def test_no_payload_runs_or_adds_an_element(fastapi_site: Site, browser: Any) ->
         print(f"\nXSS corpus: {len(PAYLOADS)} payloads × (API + legacy rows) in {len(tickets)} tickets, all inert")
     finally:
         ui.context.close()
+
+
+def test_the_script_has_no_html_sinks() -> None:
+    """A guard beside the browser test: the page's code never parses strings as HTML or code."""
+    from importlib import resources
+
+    code = (resources.files("supportchat.panel") / "static" / "panel.js").read_text("utf-8")
+    code = "\n".join(line for line in code.splitlines() if not line.lstrip().startswith(("*", "/*", "//")))
+    for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function", ".style"):
+        assert sink not in code, sink
