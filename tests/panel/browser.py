@@ -52,6 +52,13 @@ class PanelPage:
         self.errors: list[str] = []
         self.page.on("dialog", self._dialog)
         self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+        # Works offline: nothing is ever fetched from anywhere but the server on 127.0.0.1.
+        self.foreign: list[str] = []
+        self.page.on("request", self._request)
+
+    def _request(self, request: Any) -> None:
+        if not request.url.startswith(("http://127.0.0.1:", "data:", "about:")):
+            self.foreign.append(request.url)
 
     def _dialog(self, dialog: Any) -> None:
         self.dialogs.append(f"{dialog.type}: {dialog.message}")
@@ -93,10 +100,10 @@ class PanelPage:
         recorded = self.page.evaluate(
             "({xss: window.__xss || 0, csp: window.__cspViolations || [], added: window.__addedForbidden || []})"
         )
-        return {"dialogs": self.dialogs, "errors": self.errors, **recorded}
+        return {"dialogs": self.dialogs, "errors": self.errors, "foreign": self.foreign, **recorded}
 
     def assert_clean(self) -> None:
-        assert self.findings() == {"dialogs": [], "errors": [], "xss": 0, "csp": [], "added": []}
+        assert self.findings() == {"dialogs": [], "errors": [], "foreign": [], "xss": 0, "csp": [], "added": []}
 
 
 def new_panel_page(browser: Any, locale: str = "en-US", timezone: str = "Europe/Madrid") -> PanelPage:

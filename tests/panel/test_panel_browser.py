@@ -376,3 +376,27 @@ def test_statistics_cards_and_charts_show_the_desk_counts(site: Site, panel: Any
     assert "Facturación" in ui.page.eval_on_selector_all(
         "#chart-category .chart-label", "ts => ts.map(t => t.textContent)"
     )
+
+
+def test_live_refreshes_keep_the_admins_pending_choice(fastapi_site: Site, panel: Any) -> None:
+    site = fastapi_site
+    ticket = site.desk.create_ticket(Actor.user(70), subject="Pedido", description="x")
+    ui = panel()
+    ui.sign_in(site)
+    ui.open_ticket(ticket.id)
+    ui.page.select_option("#ticket-status", "resolved")
+    reply = httpx.post(
+        f"{site.api_url}/tickets/{ticket.id}/user-message", json={"message": "¿Hola?"}, headers=site.user(70)
+    )
+    message_id = reply.json()["data"]["id"]
+    ui.page.wait_for_selector(f"[data-message-id='{message_id}']", timeout=3000)
+    # The panel reloads the ticket to mark the message read; the pending choice survives it.
+    deadline = time.monotonic() + 5
+    while not site.store.list_messages(ticket.id)[-1].is_read:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    time.sleep(0.3)
+    assert ui.page.input_value("#ticket-status") == "resolved"
+    ui.page.click("#ticket-apply")
+    ui.page.wait_for_function("() => document.querySelector('#ticket-status option:checked').textContent.includes('(')")
+    assert site.store.get_ticket(ticket.id).status is TicketStatus.RESOLVED  # type: ignore[union-attr]

@@ -150,7 +150,7 @@ def test_no_payload_runs_or_adds_an_element(fastapi_site: Site, browser: Any) ->
         assert page.evaluate(SHOWN)["elementsInText"] == 0
 
         findings = ui.findings()
-        assert findings == {"dialogs": [], "errors": [], "xss": 0, "csp": [], "added": []}
+        assert findings == {"dialogs": [], "errors": [], "foreign": [], "xss": 0, "csp": [], "added": []}
         print(f"\nXSS corpus: {len(PAYLOADS)} payloads × (API + legacy rows) in {len(tickets)} tickets, all inert")
     finally:
         ui.context.close()

@@ -599,6 +599,7 @@
   }
 
   function renderTicket(ticket) {
+    var previous = state.ticket;
     state.ticket = ticket;
     $("ticket-view").hidden = false;
     $("ticket-view").setAttribute("data-ticket-id", String(ticket.id));
@@ -611,7 +612,10 @@
       created: when(ticket.created_at),
     });
     $("ticket-description").textContent = ticket.description;
-    renderControls(ticket);
+    // Refreshes (new messages, read receipts) must not undo a choice the admin is making in the controls.
+    var changed = !previous || previous.id !== ticket.id || previous.status !== ticket.status ||
+      previous.assigned_to !== ticket.assigned_to;
+    if (changed) renderControls(ticket);
     document.querySelectorAll("#ticket-rows tr").forEach(function (row) {
       row.classList.toggle("selected", row.getAttribute("data-ticket-id") === String(ticket.id));
     });
