@@ -23,9 +23,18 @@ def memory_backend(request: pytest.FixtureRequest) -> Iterator[StoreMaker]:
     yield InMemoryStore
 
 
+@contextmanager
+def supabase_backend(request: pytest.FixtureRequest) -> Iterator[StoreMaker]:
+    """SupabaseStore through the real client over the PostgREST emulator (one database per session)."""
+    from .postgrest_emulator.session import fresh_store
+
+    yield lambda: fresh_store(request)
+
+
 BACKENDS: dict[str, Callable[[pytest.FixtureRequest], object]] = {
     "memory": memory_backend,
+    "supabase": supabase_backend,
 }
 
 #: Marks to put on a backend's parameter (for instance ``pytest.mark.postgres``).
-BACKEND_MARKS: dict[str, list[pytest.MarkDecorator]] = {}
+BACKEND_MARKS: dict[str, list[pytest.MarkDecorator]] = {"supabase": [pytest.mark.postgres]}
