@@ -98,10 +98,14 @@ def test_screenshots_of_the_list_the_conversation_and_the_statistics(
         try:
             ui.sign_in(site)
             ui.page.wait_for_selector(".badge")
+            ui.page.wait_for_selector("#live-state:not([data-state='connecting'])")
             if not suffix:
                 shots.append(SHOTS / "panel-tickets.png")
                 ui.page.screenshot(path=str(shots[-1]))
             ui.open_ticket(made[101].id)
+            # Opening marks the user's messages read: let the list drop the badge and settle.
+            ui.page.wait_for_selector(f"tr[data-ticket-id='{made[101].id}'] .badge", state="detached")
+            ui.page.wait_for_timeout(800)
             ui.page.click("#history summary")
             ui.page.fill("#reply-text", "¡Genial! Cierro el ticket entonces.")
             shots.append(SHOTS / f"panel-conversation{suffix}.png")
