@@ -233,3 +233,21 @@ def test_sessions_expire(expiring_site: tuple[Site, list[datetime]]) -> None:
         assert http.get("/admin/api/support/statistics").status_code == 200
         now[0] += timedelta(minutes=2)
         assert http.get("/admin/api/support/statistics").status_code == 401
+
+
+def test_repeated_failed_logins_are_slowed_down(expiring_site: tuple[Site, list[datetime]]) -> None:
+    site, now = expiring_site
+    with client(site) as http:
+        for _ in range(10):
+            assert http.post("/admin/support/login", json={"token": "sca_guess"}).status_code == 401
+        refused = http.post("/admin/support/login", json={"token": site.admin_token})
+        assert refused.status_code == 429
+        assert refused.json()["error"]["code"] == "rate_limited"
+        assert 1 <= int(refused.headers["retry-after"]) <= 301
+        assert "set-cookie" not in refused.headers
+        now[0] += timedelta(minutes=5, seconds=1)
+        assert http.post("/admin/support/login", json={"token": site.admin_token}).status_code == 200
+        # A success forgets the failures.
+        for _ in range(9):
+            assert http.post("/admin/support/login", json={"token": "sca_guess"}).status_code == 401
+        assert http.post("/admin/support/login", json={"token": site.admin_token}).status_code == 200

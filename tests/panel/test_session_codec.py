@@ -97,3 +97,23 @@ def test_csp_allows_no_inline_script_and_cookie_attributes() -> None:
     cookie = session_cookie("s", "v", path="/admin", secure=True, lifetime=timedelta(hours=1))
     assert {"HttpOnly", "SameSite=Strict", "Secure", "Path=/admin", "Max-Age=3600"} <= set(cookie.split("; "))
     assert "Secure" not in session_cookie("s", "v", path="/", secure=False, lifetime=timedelta(hours=1))
+
+
+def test_the_login_throttle_counts_per_client_in_a_window() -> None:
+    from supportchat.panel.throttle import LoginThrottle
+
+    clock = Clock()
+    throttle = LoginThrottle(clock, failures=3, window=timedelta(minutes=1), max_clients=2)
+    for _ in range(3):
+        assert throttle.retry_after("a") == 0
+        throttle.failed("a")
+    assert throttle.retry_after("a") == 61
+    assert throttle.retry_after("b") == 0
+    clock.now += timedelta(seconds=30)
+    assert throttle.retry_after("a") == 31
+    clock.now += timedelta(seconds=31)
+    assert throttle.retry_after("a") == 0
+    throttle.failed("b")
+    throttle.failed("c")  # over max_clients: "a", whose failures aged out, is forgotten
+    throttle.failed("d")
+    assert len(throttle._seen) <= 2

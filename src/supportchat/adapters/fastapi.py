@@ -176,6 +176,7 @@ async def _serve_panel(panel: Panel, route: str, request: Request, identify: Ide
         path_params=request.path_params,
         body=body,
         secure=request.url.scheme == "https",
+        client=request.client.host if request.client else "",
     )
     return _panel_response(await run_in_threadpool(panel.handle, panel_request, identify))
 

@@ -138,6 +138,7 @@ def panel_blueprint(
                     path_params=path,
                     body=body,
                     secure=request.is_secure,
+                    client=request.remote_addr or "",
                 ),
                 identify,
             )

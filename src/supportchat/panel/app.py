@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from ..errors import BadRequest, Forbidden, NotAuthenticated
+from ..errors import BadRequest, Forbidden, NotAuthenticated, RateLimited
 from ..http.auth import (
     ADMIN_TOKEN_PREFIX,
     SECRET_VARIABLE,
@@ -34,6 +34,7 @@ from ..rules import allowed_transitions
 from .assets import asset, render_page
 from .headers import SECURITY_HEADERS, clear_cookie, session_cookie
 from .session import CSRF_HEADER, SESSION_COOKIE, SessionAuthenticator, SessionCodec
+from .throttle import LoginThrottle
 
 __all__ = ["DEFAULT_PANEL_PATH", "PANEL_ROUTES", "Panel", "PanelRequest", "PanelResponse"]
 
@@ -72,6 +73,8 @@ class PanelRequest:
     body: bytes = b""
     #: Whether the client reached us over https (decides the cookie's ``Secure``).
     secure: bool = False
+    #: The client's address, for the login throttle.
+    client: str = ""
 
 
 @dataclass(slots=True)
@@ -145,6 +148,7 @@ class Panel:
             self.sessions = SessionAuthenticator(
                 SessionCodec(secret, lifetime=session_lifetime, clock=clock), admin_tokens
             )
+        self.throttle = LoginThrottle(clock)
         # The cookie must reach both the page and the API.
         self.cookie_path = posixpath.commonpath([self.path, self.api_prefix]) or "/"
 
@@ -175,7 +179,10 @@ class Panel:
     def error(self, exc: Exception) -> PanelResponse:
         """The response for a request the adapter could not even read (an oversized body)."""
         status, body = render_error(exc)
-        return PanelResponse(status, body, _JSON, [("Cache-Control", "no-store"), *SECURITY_HEADERS])
+        headers = [("Cache-Control", "no-store"), *SECURITY_HEADERS]
+        if isinstance(exc, RateLimited) and isinstance(exc.details, dict) and "retry_after" in exc.details:
+            headers.append(("Retry-After", str(exc.details["retry_after"])))
+        return PanelResponse(status, body, _JSON, headers)
 
     def full_path(self, route_path: str) -> str:
         return self.path + route_path
@@ -275,13 +282,18 @@ class Panel:
         # Only JSON is accepted: a cross-site HTML form cannot send it, so nobody can be signed in as someone else.
         if not request.headers.get("content-type", "").lower().startswith(_JSON):
             raise BadRequest('the login body must be JSON: {"token": "…"}')
+        wait = self.throttle.retry_after(request.client)
+        if wait:
+            raise RateLimited("too many failed sign-ins; try again later", details={"retry_after": wait})
         body = parse_body(request.body, _LOGIN_BODY_LIMIT)
         token = body.get("token") if isinstance(body, dict) else None
-        if not isinstance(token, str) or not token.startswith(ADMIN_TOKEN_PREFIX):
-            raise NotAuthenticated("that is not an admin token")
-        admin = self.admin_tokens.verify(token.strip())
+        admin = None
+        if isinstance(token, str) and token.strip().startswith(ADMIN_TOKEN_PREFIX):
+            admin = self.admin_tokens.verify(token.strip())
         if admin is None:
+            self.throttle.failed(request.client)
             raise NotAuthenticated("that admin token is not valid")
+        self.throttle.succeeded(request.client)
         value, _ = self.sessions.codec.issue(admin.id)
         cookie = session_cookie(
             SESSION_COOKIE,
