@@ -38,9 +38,10 @@ from ..http.envelope import ErrorEnvelope, render_error
 from ..http.openapi import ERROR_DESCRIPTIONS, error_statuses, operation_extra
 from ..http.routes import DEFAULT_PREFIX, ROUTES, Route
 from ..models import Actor
+from ..panel import PANEL_ROUTES, Panel, PanelRequest, PanelResponse
 from ..stores import InMemoryStore
 
-__all__ = ["create_app", "support_router"]
+__all__ = ["create_app", "panel_router", "support_router"]
 
 _JSON = "application/json"
 _bearer = HTTPBearer(auto_error=False, description="An admin token (`sca_…`) or a user JWT (HS256, `sub` = user id).")
@@ -100,14 +101,18 @@ def support_router(
     prefix: str = DEFAULT_PREFIX,
     max_body_bytes: int = MAX_BODY_BYTES,
     tags: list[str] | None = None,
+    panel: Panel | None = None,
 ) -> APIRouter:
     """An ``APIRouter`` serving every API route under ``prefix``.
 
     ``identify`` is a FastAPI dependency returning the current
     :class:`~supportchat.models.Actor` or ``None``; otherwise
     ``authenticator`` (default: bearer tokens, user JWTs signed with
-    ``SUPPORTCHAT_SECRET``) reads the request.
+    ``SUPPORTCHAT_SECRET``) reads the request, followed by ``panel``'s
+    session cookie when a panel is given.
     """
+    if panel is not None and identify is None:
+        authenticator = panel.api_authenticator(authenticator or TokenAuthenticator.from_env())
     router = APIRouter(prefix=prefix.rstrip("/"), tags=list(tags or ["support"]))
     caller = _identity_dependency(identify, authenticator)
 
@@ -150,6 +155,59 @@ def support_router(
     return router
 
 
+def _panel_response(served: PanelResponse) -> Response:
+    response = Response(served.body, status_code=served.status, media_type=served.content_type)
+    for name, value in served.headers:
+        response.headers.append(name, value)
+    return response
+
+
+async def _serve_panel(panel: Panel, route: str, request: Request, identify: Identity | None) -> Response:
+    try:
+        body = await _read_body(request, panel.body_limit) if request.method == "POST" else b""
+    except PayloadTooLarge as exc:
+        return _panel_response(panel.error(exc))
+    panel_request = PanelRequest(
+        method=request.method,
+        route=route,
+        headers=request.headers,
+        cookies=request.cookies,
+        query=request.query_params,
+        path_params=request.path_params,
+        body=body,
+        secure=request.url.scheme == "https",
+        client=request.client.host if request.client else "",
+    )
+    return _panel_response(await run_in_threadpool(panel.handle, panel_request, identify))
+
+
+def panel_router(panel: Panel, *, identify: Callable[..., Any] | None = None) -> APIRouter:
+    """An ``APIRouter`` serving the admin panel at ``panel.path``.
+
+    ``identify`` is the same host dependency given to :func:`support_router`;
+    without it the panel's own session cookie names the admin.
+    """
+    router = APIRouter(prefix=panel.path, include_in_schema=False)
+
+    def endpoint(route: str) -> Callable[..., Any]:
+        if identify is not None:
+            host_identify = identify
+
+            async def from_host(request: Request, actor: Annotated[Actor | None, Depends(host_identify)]) -> Response:
+                return await _serve_panel(panel, route, request, lambda: actor)
+
+            return from_host
+
+        async def standalone(request: Request) -> Response:
+            return await _serve_panel(panel, route, request, None)
+
+        return standalone
+
+    for method, path, route in PANEL_ROUTES:
+        router.add_api_route(path, endpoint(route), methods=[method], name=f"supportchat_panel_{route}")
+    return router
+
+
 def _raiser(exc: SupportChatError) -> Callable[[], bytes]:
     def read() -> bytes:
         raise exc
@@ -180,12 +238,16 @@ def create_app(
 ) -> FastAPI:
     """A FastAPI app serving the desk (an in-memory one if none is given).
 
-    Keyword options are those of :func:`support_router`.
+    Keyword options are those of :func:`support_router`; with ``panel`` the
+    app also serves the admin panel.
     """
     from .. import __version__
 
     app = FastAPI(title=title, version=__version__)
     app.include_router(support_router(desk or SupportDesk(InMemoryStore()), **options))
+    panel: Panel | None = options.get("panel")
+    if panel is not None:
+        app.include_router(panel_router(panel, identify=options.get("identify")))
     app.add_exception_handler(StarletteHTTPException, _framework_error)
     app.add_exception_handler(Exception, _unexpected_error)
     return app

@@ -26,12 +26,14 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError("supportchat.adapters.flask needs Flask: pip install 'supportchat[flask]'") from exc
 
 from ..desk import SupportDesk
+from ..errors import PayloadTooLarge
 from ..http.auth import Authenticator, RequestView, TokenAuthenticator
 from ..http.dispatch import MAX_BODY_BYTES, dispatch, too_large
 from ..http.routes import DEFAULT_PREFIX, ROUTES, Route
 from ..models import Actor
+from ..panel import PANEL_ROUTES, Panel, PanelRequest, PanelResponse
 
-__all__ = ["EXTENSION_KEY", "SupportChat", "support_blueprint"]
+__all__ = ["EXTENSION_KEY", "SupportChat", "panel_blueprint", "support_blueprint"]
 
 #: Where :meth:`SupportChat.init_app` leaves itself in ``app.extensions``.
 EXTENSION_KEY = "supportchat"
@@ -67,15 +69,19 @@ def support_blueprint(
     prefix: str = DEFAULT_PREFIX,
     name: str = "supportchat",
     max_body_bytes: int = MAX_BODY_BYTES,
+    panel: Panel | None = None,
 ) -> flask.Blueprint:
     """A Blueprint serving every API route under ``prefix``.
 
     ``identify`` (called in the request context) returns the current actor
     or ``None``; otherwise ``authenticator`` (default: bearer tokens, user
-    JWTs signed with ``SUPPORTCHAT_SECRET``) reads the request.
+    JWTs signed with ``SUPPORTCHAT_SECRET``) reads the request, followed by
+    ``panel``'s session cookie when a panel is given.
     """
     if identify is None:
         auth = authenticator or TokenAuthenticator.from_env()
+        if panel is not None:
+            auth = panel.api_authenticator(auth)
 
         def identify() -> Actor | None:
             return auth.identify(cast(RequestView, flask.request))
@@ -97,10 +103,59 @@ def support_blueprint(
     return blueprint
 
 
+def _panel_response(served: PanelResponse) -> flask.Response:
+    response = flask.Response(served.body, status=served.status, content_type=served.content_type)
+    for name, value in served.headers:
+        response.headers.add(name, value)
+    return response
+
+
+def panel_blueprint(
+    panel: Panel, *, identify: Callable[[], Actor | None] | None = None, name: str = "supportchat_panel"
+) -> flask.Blueprint:
+    """A Blueprint serving the admin panel at ``panel.path``.
+
+    ``identify`` is the same host hook given to :func:`support_blueprint`;
+    without it the panel's own session cookie names the admin.
+    """
+    blueprint = flask.Blueprint(name, __name__, url_prefix=panel.path)
+    read_body = _reader(panel.body_limit)
+
+    def view(route: str) -> Callable[..., flask.Response]:
+        def serve(**path: Any) -> flask.Response:
+            request = flask.request
+            try:
+                body = read_body() if request.method == "POST" else b""
+            except PayloadTooLarge as exc:
+                return _panel_response(panel.error(exc))
+            served = panel.handle(
+                PanelRequest(
+                    method=request.method,
+                    route=route,
+                    headers=request.headers,  # type: ignore[arg-type]
+                    cookies=request.cookies,
+                    query=request.args,
+                    path_params=path,
+                    body=body,
+                    secure=request.is_secure,
+                    client=request.remote_addr or "",
+                ),
+                identify,
+            )
+            return _panel_response(served)
+
+        return serve
+
+    for method, path, route in PANEL_ROUTES:
+        blueprint.add_url_rule(_flask_path(path), endpoint=route, view_func=view(route), methods=[method])
+    return blueprint
+
+
 class SupportChat:
     """The Flask extension: ``SupportChat(desk, ...).init_app(app)`` (or ``SupportChat(desk, app=app)``).
 
-    Keyword options are those of :func:`support_blueprint`.
+    Keyword options are those of :func:`support_blueprint`; with ``panel``
+    the app also serves the admin panel.
     """
 
     def __init__(self, desk: SupportDesk, app: flask.Flask | None = None, **options: Any) -> None:
@@ -111,4 +166,7 @@ class SupportChat:
 
     def init_app(self, app: flask.Flask) -> None:
         app.register_blueprint(support_blueprint(self.desk, **self.options))
+        panel: Panel | None = self.options.get("panel")
+        if panel is not None:
+            app.register_blueprint(panel_blueprint(panel, identify=self.options.get("identify")))
         app.extensions[EXTENSION_KEY] = self

@@ -20,7 +20,18 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..desk import UNSET, SupportDesk
 from ..errors import Forbidden, ValidationError
-from ..models import Actor, Category, Message, MessageType, Priority, Statistics, Ticket, TicketStatus, TicketThread
+from ..models import (
+    Actor,
+    Category,
+    Message,
+    MessageType,
+    Priority,
+    Statistics,
+    Ticket,
+    TicketChange,
+    TicketStatus,
+    TicketThread,
+)
 from ..rules import parse_positive_int
 from .envelope import DataRenderer, PageRenderer, Renderer
 
@@ -203,6 +214,10 @@ def messages_after(desk: SupportDesk, actor: Actor, path: Params, query: Params,
     return desk.messages_after(actor, path["ticket_id"], query.get("after_id", 0))
 
 
+def ticket_history(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> Any:
+    return desk.history(actor, path["ticket_id"])
+
+
 def statistics(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> Any:
     return desk.statistics(actor)
 
@@ -323,6 +338,17 @@ ROUTES: tuple[Route, ...] = (
         _MESSAGES,
         "Messages newer than `after_id`, oldest first (polling)",
         params=(_TICKET_ID, _AFTER_ID),
+        errors=(404,),
+    ),
+    Route(
+        "ticket_history",
+        "GET",
+        "/tickets/{ticket_id}/history",
+        Audience.ADMIN,
+        ticket_history,
+        DataRenderer(list[TicketChange]),
+        "The ticket's recorded changes of status, assignment and priority, oldest first",
+        params=(_TICKET_ID,),
         errors=(404,),
     ),
     Route("statistics", "GET", "/statistics", Audience.ADMIN, statistics, DataRenderer(Statistics), "Ticket counts"),

@@ -1,0 +1,1001 @@
+/* supportchat admin panel.
+ *
+ * Security rules this file keeps: stored text only ever reaches the page
+ * through textContent (never innerHTML), links only get http(s) URLs, and
+ * every write carries the CSRF token the session endpoint hands out.
+ */
+(function () {
+  "use strict";
+
+  // -- interface text: every string of the panel, in one dictionary ----------
+
+  var STRINGS = {
+    en: {
+      "app.title": "Support desk",
+      "login.title": "Support desk sign-in",
+      "login.help": "Enter your admin token (created with `supportchat admin create`).",
+      "login.token": "Admin token",
+      "login.submit": "Sign in",
+      "login.invalid": "That token is not valid.",
+      "login.failed": "Sign-in failed ({status}).",
+      "notice.signedOut": "You are not signed in.",
+      "notice.forbidden": "Only admins may use the support panel.",
+      "notice.signin": "Sign in",
+      "nav.tickets": "Tickets",
+      "nav.stats": "Statistics",
+      "nav.logout": "Sign out",
+      "live.connecting": "Connecting…",
+      "live.live": "Live",
+      "live.polling": "Live (polling)",
+      "live.offline": "Offline",
+      "filter.all": "All",
+      "filter.any": "Any",
+      "filter.unassigned": "Unassigned",
+      "filter.priority": "Priority",
+      "filter.category": "Category",
+      "filter.assignee": "Assignee",
+      "filter.search": "Search",
+      "filter.apply": "Filter",
+      "filter.reset": "Clear",
+      "col.number": "Number",
+      "col.subject": "Subject",
+      "col.status": "Status",
+      "col.priority": "Priority",
+      "col.category": "Category",
+      "col.assignee": "Assignee",
+      "col.updated": "Updated",
+      "list.empty": "No tickets match.",
+      "list.unread": "{count} unread",
+      "page.prev": "Previous",
+      "page.next": "Next",
+      "page.info": "Page {page} of {pages} · {total} tickets",
+      "ticket.close": "Close view",
+      "ticket.status": "Status",
+      "ticket.assignee": "Assigned to",
+      "ticket.apply": "Apply",
+      "ticket.current": "{label} (current)",
+      "ticket.closedNote": "Closed tickets cannot change status or receive messages.",
+      "ticket.meta": "User #{user} · {priority} · {category} · opened {created}",
+      "ticket.updated": "Ticket updated.",
+      "msg.user": "User #{id}",
+      "msg.admin": "Admin {name}",
+      "msg.read": "Read",
+      "msg.sent": "Sent",
+      "msg.attachment": "Attachment",
+      "reply.placeholder": "Write a reply…",
+      "reply.send": "Send",
+      "history.title": "Record of changes",
+      "history.empty": "No changes yet.",
+      "history.entry": "{who} changed {field}: {old} → {new}",
+      "history.none": "none",
+      "who.admin": "admin {name}",
+      "who.user": "user #{id}",
+      "who.system": "the system",
+      "field.status": "status",
+      "field.assigned_to": "assignment",
+      "field.priority": "priority",
+      "toast.newTicket": "New ticket {number}: {subject}",
+      "toast.newTicketNoSubject": "New ticket",
+      "toast.error": "Error: {message}",
+      "stats.total": "Tickets",
+      "stats.unread": "Unread messages",
+      "stats.byStatus": "By status",
+      "stats.byPriority": "By priority",
+      "stats.byCategory": "By category",
+      "status.open": "Open",
+      "status.in_progress": "In progress",
+      "status.resolved": "Resolved",
+      "status.closed": "Closed",
+      "priority.low": "Low",
+      "priority.medium": "Medium",
+      "priority.high": "High",
+      "priority.urgent": "Urgent",
+      "category.general": "General",
+      "category.technical": "Technical",
+      "category.billing": "Billing",
+      "category.flight": "Flight",
+      "category.order": "Order",
+    },
+    es: {
+      "app.title": "Centro de soporte",
+      "login.title": "Acceso al centro de soporte",
+      "login.help": "Introduce tu token de administrador (creado con `supportchat admin create`).",
+      "login.token": "Token de administrador",
+      "login.submit": "Entrar",
+      "login.invalid": "Ese token no es válido.",
+      "login.failed": "No se pudo entrar ({status}).",
+      "notice.signedOut": "No has iniciado sesión.",
+      "notice.forbidden": "Solo los administradores pueden usar el panel de soporte.",
+      "notice.signin": "Iniciar sesión",
+      "nav.tickets": "Tickets",
+      "nav.stats": "Estadísticas",
+      "nav.logout": "Cerrar sesión",
+      "live.connecting": "Conectando…",
+      "live.live": "En vivo",
+      "live.polling": "En vivo (sondeo)",
+      "live.offline": "Sin conexión",
+      "filter.all": "Todos",
+      "filter.any": "Cualquiera",
+      "filter.unassigned": "Sin asignar",
+      "filter.priority": "Prioridad",
+      "filter.category": "Categoría",
+      "filter.assignee": "Asignado a",
+      "filter.search": "Buscar",
+      "filter.apply": "Filtrar",
+      "filter.reset": "Limpiar",
+      "col.number": "Número",
+      "col.subject": "Asunto",
+      "col.status": "Estado",
+      "col.priority": "Prioridad",
+      "col.category": "Categoría",
+      "col.assignee": "Asignado a",
+      "col.updated": "Actualizado",
+      "list.empty": "Ningún ticket coincide.",
+      "list.unread": "{count} sin leer",
+      "page.prev": "Anterior",
+      "page.next": "Siguiente",
+      "page.info": "Página {page} de {pages} · {total} tickets",
+      "ticket.close": "Cerrar vista",
+      "ticket.status": "Estado",
+      "ticket.assignee": "Asignado a",
+      "ticket.apply": "Aplicar",
+      "ticket.current": "{label} (actual)",
+      "ticket.closedNote": "Los tickets cerrados no cambian de estado ni admiten mensajes.",
+      "ticket.meta": "Usuario #{user} · {priority} · {category} · abierto {created}",
+      "ticket.updated": "Ticket actualizado.",
+      "msg.user": "Usuario #{id}",
+      "msg.admin": "Admin {name}",
+      "msg.read": "Leído",
+      "msg.sent": "Enviado",
+      "msg.attachment": "Adjunto",
+      "reply.placeholder": "Escribe una respuesta…",
+      "reply.send": "Enviar",
+      "history.title": "Registro de cambios",
+      "history.empty": "Aún no hay cambios.",
+      "history.entry": "{who} cambió {field}: {old} → {new}",
+      "history.none": "ninguno",
+      "who.admin": "el admin {name}",
+      "who.user": "el usuario #{id}",
+      "who.system": "el sistema",
+      "field.status": "el estado",
+      "field.assigned_to": "la asignación",
+      "field.priority": "la prioridad",
+      "toast.newTicket": "Nuevo ticket {number}: {subject}",
+      "toast.newTicketNoSubject": "Nuevo ticket",
+      "toast.error": "Error: {message}",
+      "stats.total": "Tickets",
+      "stats.unread": "Mensajes sin leer",
+      "stats.byStatus": "Por estado",
+      "stats.byPriority": "Por prioridad",
+      "stats.byCategory": "Por categoría",
+      "status.open": "Abierto",
+      "status.in_progress": "En curso",
+      "status.resolved": "Resuelto",
+      "status.closed": "Cerrado",
+      "priority.low": "Baja",
+      "priority.medium": "Media",
+      "priority.high": "Alta",
+      "priority.urgent": "Urgente",
+      "category.general": "General",
+      "category.technical": "Técnica",
+      "category.billing": "Facturación",
+      "category.flight": "Vuelo",
+      "category.order": "Pedido",
+    },
+  };
+
+  var LANG = String(navigator.language || "en").toLowerCase().indexOf("es") === 0 ? "es" : "en";
+
+  function t(key, vars) {
+    var text = STRINGS[LANG][key];
+    if (text === undefined) text = STRINGS.en[key] !== undefined ? STRINGS.en[key] : key;
+    return text.replace(/\{(\w+)\}/g, function (whole, name) {
+      return vars && vars[name] !== undefined && vars[name] !== null ? String(vars[name]) : whole;
+    });
+  }
+
+  var DATE_FORMAT = new Intl.DateTimeFormat(navigator.language || undefined, { dateStyle: "medium", timeStyle: "short" });
+
+  function when(iso) {
+    var date = new Date(iso);
+    return isNaN(date.getTime()) ? "" : DATE_FORMAT.format(date);
+  }
+
+  // -- DOM helpers: text only ever goes in through textContent ---------------
+
+  function $(id) {
+    return document.getElementById(id);
+  }
+
+  function el(tag, options) {
+    var node = document.createElement(tag);
+    options = options || {};
+    if (options.cls) node.className = options.cls;
+    if (options.text !== undefined) node.textContent = options.text;
+    if (options.attrs) {
+      Object.keys(options.attrs).forEach(function (name) {
+        node.setAttribute(name, options.attrs[name]);
+      });
+    }
+    (options.children || []).forEach(function (child) {
+      if (child) node.appendChild(child);
+    });
+    return node;
+  }
+
+  function option(value, label, selected) {
+    var node = el("option", { text: label });
+    node.value = value;
+    if (selected) node.selected = true;
+    return node;
+  }
+
+  function safeUrl(value) {
+    try {
+      var url = new URL(value, window.location.href);
+      return url.protocol === "http:" || url.protocol === "https:" ? url.href : null;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  function applyStrings() {
+    document.documentElement.lang = LANG;
+    document.title = t("app.title");
+    document.querySelectorAll("[data-i18n]").forEach(function (node) {
+      node.textContent = t(node.getAttribute("data-i18n"));
+    });
+    $("reply-text").placeholder = t("reply.placeholder");
+  }
+
+  // -- state ---------------------------------------------------------------
+
+  var body = document.body;
+  var state = {
+    session: null,
+    filters: { status: "", priority: "", category: "", assigned_to: "", q: "" },
+    page: 1,
+    perPage: 25,
+    total: 0,
+    ticket: null,
+    lastMessageId: 0,
+    newestTicketId: 0,
+    lastStats: null,
+    live: "connecting",
+    pollTimer: null,
+  };
+
+  function ApiError(status, error) {
+    this.status = status;
+    this.code = (error && error.code) || "http_" + status;
+    this.message = (error && error.message) || "HTTP " + status;
+  }
+
+  function request(method, url, payload) {
+    var headers = { Accept: "application/json" };
+    if (payload !== undefined) headers["Content-Type"] = "application/json";
+    if (method !== "GET" && state.session && state.session.csrf_token) {
+      headers[state.session.csrf_header] = state.session.csrf_token;
+    }
+    return fetch(url, {
+      method: method,
+      credentials: "same-origin",
+      cache: "no-store",
+      headers: headers,
+      body: payload === undefined ? undefined : JSON.stringify(payload),
+    }).then(function (response) {
+      return response
+        .json()
+        .catch(function () {
+          return null;
+        })
+        .then(function (json) {
+          if (!response.ok || !json || json.success !== true) {
+            if (response.status === 401 && state.session) signedOut();
+            throw new ApiError(response.status, json && json.error);
+          }
+          return json;
+        });
+    });
+  }
+
+  // The session ended (expired, revoked): reload once so the server shows the login view, but never
+  // loop if the page and the API disagree about who is signed in.
+  function signedOut() {
+    var last = Number(window.sessionStorage.getItem("supportchat-reload") || 0);
+    if (Date.now() - last > 30000) {
+      window.sessionStorage.setItem("supportchat-reload", String(Date.now()));
+      window.location.reload();
+    } else {
+      setLive("offline");
+    }
+  }
+
+  function api(method, path, payload) {
+    return request(method, state.session.api + path, payload);
+  }
+
+  function query(params) {
+    var parts = [];
+    Object.keys(params).forEach(function (key) {
+      if (params[key] !== "" && params[key] !== null && params[key] !== undefined) {
+        parts.push(encodeURIComponent(key) + "=" + encodeURIComponent(params[key]));
+      }
+    });
+    return parts.length ? "?" + parts.join("&") : "";
+  }
+
+  function toast(text, onClick, kind) {
+    var node = el("div", { cls: "toast" + (kind ? " toast-" + kind : ""), text: text, attrs: { role: "status" } });
+    if (onClick) {
+      node.classList.add("clickable");
+      node.addEventListener("click", function () {
+        onClick();
+        node.remove();
+      });
+    }
+    $("toasts").appendChild(node);
+    window.setTimeout(function () {
+      node.remove();
+    }, 10000);
+    return node;
+  }
+
+  function showError(error) {
+    toast(t("toast.error", { message: error && error.message ? error.message : String(error) }), null, "error");
+  }
+
+  function label(kind, value) {
+    return t(kind + "." + value);
+  }
+
+  function adminName(id) {
+    if (id === null || id === undefined) return t("filter.unassigned");
+    var admin = (state.session.admins || []).find(function (a) {
+      return a.id === id;
+    });
+    return admin && admin.name ? admin.name : "#" + id;
+  }
+
+  // -- the ticket list -------------------------------------------------------
+
+  function fillChoices(select, values, kind, anyLabel) {
+    select.replaceChildren(option("", anyLabel));
+    values.forEach(function (value) {
+      select.appendChild(option(value, label(kind, value)));
+    });
+  }
+
+  function fillAssignees(select, first) {
+    select.replaceChildren();
+    first.forEach(function (pair) {
+      select.appendChild(option(pair[0], pair[1]));
+    });
+    (state.session.admins || []).forEach(function (admin) {
+      select.appendChild(option(String(admin.id), admin.name || "#" + admin.id));
+    });
+  }
+
+  function renderStatusTabs(stats) {
+    var tabs = $("status-tabs");
+    tabs.replaceChildren();
+    var entries = [["", t("filter.all"), stats ? stats.total_tickets : null]];
+    state.session.statuses.forEach(function (status) {
+      entries.push([status, label("status", status), stats ? stats.by_status[status] : null]);
+    });
+    entries.forEach(function (entry) {
+      var button = el("button", {
+        cls: "status-tab" + (state.filters.status === entry[0] ? " active" : ""),
+        attrs: { type: "button", role: "tab", "data-status": entry[0] || "all" },
+        children: [el("span", { text: entry[1] }), el("span", { cls: "count", text: entry[2] === null ? "" : String(entry[2]) })],
+      });
+      button.addEventListener("click", function () {
+        state.filters.status = entry[0];
+        state.page = 1;
+        renderStatusTabs(state.lastStats);
+        loadTickets();
+      });
+      tabs.appendChild(button);
+    });
+  }
+
+  function pill(kind, value) {
+    return el("span", { cls: "pill " + kind + "-" + value, text: label(kind, value) });
+  }
+
+  function renderTickets(tickets) {
+    var rows = $("ticket-rows");
+    rows.replaceChildren();
+    tickets.forEach(function (ticket) {
+      var subject = el("td", {
+        cls: "subject-cell",
+        children: [el("span", { cls: "ticket-subject", text: ticket.subject })],
+      });
+      if (ticket.unread_count > 0) {
+        subject.appendChild(
+          el("span", {
+            cls: "badge",
+            text: String(ticket.unread_count),
+            attrs: { title: t("list.unread", { count: ticket.unread_count }) },
+          })
+        );
+      }
+      var row = el("tr", {
+        cls: state.ticket && state.ticket.id === ticket.id ? "selected" : "",
+        attrs: { "data-ticket-id": String(ticket.id), tabindex: "0" },
+        children: [
+          el("td", { cls: "mono", text: ticket.ticket_number }),
+          subject,
+          el("td", { children: [pill("status", ticket.status)] }),
+          el("td", { children: [pill("priority", ticket.priority)] }),
+          el("td", { text: label("category", ticket.category) }),
+          el("td", { text: ticket.assigned_to === null ? "—" : adminName(ticket.assigned_to) }),
+          el("td", { cls: "time", text: when(ticket.updated_at) }),
+        ],
+      });
+      row.addEventListener("click", function () {
+        window.location.hash = "#/tickets/" + ticket.id;
+      });
+      row.addEventListener("keydown", function (event) {
+        if (event.key === "Enter") window.location.hash = "#/tickets/" + ticket.id;
+      });
+      rows.appendChild(row);
+    });
+    $("list-empty").hidden = tickets.length > 0;
+  }
+
+  function renderPager() {
+    var pages = Math.max(1, Math.ceil(state.total / state.perPage));
+    $("page-info").textContent = t("page.info", { page: state.page, pages: pages, total: state.total });
+    $("page-prev").disabled = state.page <= 1;
+    $("page-next").disabled = state.page >= pages;
+  }
+
+  var listRequest = 0;
+
+  function loadTickets() {
+    var mine = ++listRequest;
+    var params = Object.assign({}, state.filters, { page: state.page, per_page: state.perPage });
+    return api("GET", "/tickets" + query(params))
+      .then(function (json) {
+        if (mine !== listRequest) return;
+        state.total = json.meta.total;
+        renderTickets(json.data);
+        renderPager();
+        body.setAttribute("data-list-loaded", String(mine));
+      })
+      .catch(showError);
+  }
+
+  function readFilters() {
+    state.filters.priority = $("filter-priority").value;
+    state.filters.category = $("filter-category").value;
+    state.filters.assigned_to = $("filter-assignee").value;
+    state.filters.q = $("filter-q").value.trim();
+    state.page = 1;
+  }
+
+  // -- statistics ------------------------------------------------------------
+
+  var SVG = "http://www.w3.org/2000/svg";
+
+  function svg(tag, attrs, text) {
+    var node = document.createElementNS(SVG, tag);
+    Object.keys(attrs).forEach(function (name) {
+      node.setAttribute(name, String(attrs[name]));
+    });
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function barChart(target, kind, counts, order) {
+    var chart = $(target);
+    var rowHeight = 30;
+    var max = Math.max.apply(null, order.map(function (k) { return counts[k] || 0; }).concat([1]));
+    chart.replaceChildren();
+    chart.setAttribute("viewBox", "0 0 320 " + order.length * rowHeight);
+    order.forEach(function (key, index) {
+      var value = counts[key] || 0;
+      var y = index * rowHeight;
+      chart.appendChild(svg("text", { x: 0, y: y + 19, class: "chart-label" }, label(kind, key)));
+      chart.appendChild(svg("rect", { x: 100, y: y + 6, height: 18, rx: 3, width: Math.max(1, (value / max) * 180), class: "bar " + kind + "-" + key }));
+      chart.appendChild(svg("text", { x: 104 + Math.max(1, (value / max) * 180), y: y + 19, class: "chart-value" }, String(value)));
+    });
+  }
+
+  function renderStats(stats) {
+    var cards = $("stat-cards");
+    cards.replaceChildren();
+    var entries = [["total", t("stats.total"), stats.total_tickets]];
+    state.session.statuses.forEach(function (status) {
+      entries.push([status, label("status", status), stats.by_status[status]]);
+    });
+    entries.push(["unread", t("stats.unread"), stats.unread_messages]);
+    entries.forEach(function (entry) {
+      cards.appendChild(
+        el("div", {
+          cls: "card stat stat-" + entry[0],
+          attrs: { "data-stat": entry[0] },
+          children: [el("span", { cls: "stat-value", text: String(entry[2]) }), el("span", { cls: "stat-label", text: entry[1] })],
+        })
+      );
+    });
+    barChart("chart-status", "status", stats.by_status, state.session.statuses);
+    barChart("chart-priority", "priority", stats.by_priority, state.session.priorities);
+    barChart("chart-category", "category", stats.by_category, state.session.categories);
+  }
+
+  function loadStats() {
+    return api("GET", "/statistics")
+      .then(function (json) {
+        var changed = JSON.stringify(json.data) !== JSON.stringify(state.lastStats);
+        state.lastStats = json.data;
+        renderStatusTabs(json.data);
+        renderStats(json.data);
+        return changed;
+      })
+      .catch(function (error) {
+        showError(error);
+        return false;
+      });
+  }
+
+  // -- one ticket ------------------------------------------------------------
+
+  function renderMessage(message) {
+    var own = message.sender_type === "admin";
+    var who = own ? t("msg.admin", { name: adminName(message.sender_id) }) : t("msg.user", { id: message.sender_id });
+    var meta = [el("span", { cls: "msg-sender", text: who }), el("time", { cls: "msg-time", text: when(message.created_at), attrs: { datetime: message.created_at } })];
+    if (own) meta.push(el("span", { cls: "msg-read" + (message.is_read ? " is-read" : ""), text: message.is_read ? "✓✓ " + t("msg.read") : "✓ " + t("msg.sent") }));
+    var children = [el("div", { cls: "msg-text", text: message.message })];
+    var href = message.file_url ? safeUrl(message.file_url) : null;
+    if (message.file_url) {
+      var link = el("a", { cls: "msg-file", text: message.file_url });
+      if (href) {
+        link.href = href;
+        link.rel = "noopener noreferrer";
+        link.target = "_blank";
+      }
+      children.push(el("div", { cls: "msg-attachment", children: [el("span", { text: t("msg.attachment") + ": " }), link] }));
+    }
+    children.push(el("div", { cls: "msg-meta", children: meta }));
+    return el("li", {
+      cls: "msg " + (own ? "msg-admin" : "msg-user"),
+      attrs: { "data-message-id": String(message.id) },
+      children: children,
+    });
+  }
+
+  function appendMessages(messages) {
+    var list = $("messages");
+    var added = false;
+    messages.forEach(function (message) {
+      if (list.querySelector('[data-message-id="' + Number(message.id) + '"]')) return;
+      list.appendChild(renderMessage(message));
+      state.lastMessageId = Math.max(state.lastMessageId, message.id);
+      added = true;
+    });
+    if (added) list.scrollTop = list.scrollHeight;
+    return added;
+  }
+
+  function renderControls(ticket) {
+    var status = $("ticket-status");
+    status.replaceChildren(option(ticket.status, t("ticket.current", { label: label("status", ticket.status) }), true));
+    (state.session.transitions[ticket.status] || []).forEach(function (next) {
+      status.appendChild(option(next, label("status", next)));
+    });
+    var assignee = $("ticket-assignee");
+    fillAssignees(assignee, [["", t("filter.unassigned")]]);
+    if (ticket.assigned_to !== null && !assignee.querySelector('option[value="' + Number(ticket.assigned_to) + '"]')) {
+      assignee.appendChild(option(String(ticket.assigned_to), "#" + ticket.assigned_to));
+    }
+    assignee.value = ticket.assigned_to === null ? "" : String(ticket.assigned_to);
+    var closed = ticket.status === "closed";
+    status.disabled = closed;
+    $("ticket-closed-note").hidden = !closed;
+    $("reply-text").disabled = closed;
+    $("reply-send").disabled = closed;
+  }
+
+  function renderTicket(ticket) {
+    var previous = state.ticket;
+    state.ticket = ticket;
+    $("ticket-view").hidden = false;
+    $("ticket-view").setAttribute("data-ticket-id", String(ticket.id));
+    $("ticket-number").textContent = ticket.ticket_number;
+    $("ticket-subject").textContent = ticket.subject;
+    $("ticket-meta").textContent = t("ticket.meta", {
+      user: ticket.user_id,
+      priority: label("priority", ticket.priority),
+      category: label("category", ticket.category),
+      created: when(ticket.created_at),
+    });
+    $("ticket-description").textContent = ticket.description;
+    // Refreshes (new messages, read receipts) must not undo a choice the admin is making in the controls.
+    var changed = !previous || previous.id !== ticket.id || previous.status !== ticket.status ||
+      previous.assigned_to !== ticket.assigned_to;
+    if (changed) renderControls(ticket);
+    document.querySelectorAll("#ticket-rows tr").forEach(function (row) {
+      row.classList.toggle("selected", row.getAttribute("data-ticket-id") === String(ticket.id));
+    });
+  }
+
+  function whoChanged(change) {
+    if (change.changed_by_kind === "admin") return t("who.admin", { name: adminName(change.changed_by) });
+    if (change.changed_by_kind === "user") return t("who.user", { id: change.changed_by });
+    return t("who.system");
+  }
+
+  function changeValue(field, value) {
+    if ((value === null || value === undefined) && field === "assigned_to") return t("filter.unassigned");
+    if (value === null || value === undefined) return t("history.none");
+    if (field === "status" || field === "priority") return label(field, value);
+    if (field === "assigned_to") return adminName(Number(value));
+    return value;
+  }
+
+  function renderHistory(changes) {
+    var list = $("history-list");
+    list.replaceChildren();
+    if (!changes.length) list.appendChild(el("li", { cls: "muted", text: t("history.empty") }));
+    changes.forEach(function (change) {
+      list.appendChild(
+        el("li", {
+          attrs: { "data-field": change.field },
+          children: [
+            el("time", { cls: "time", text: when(change.changed_at) + " — " }),
+            el("span", {
+              text: t("history.entry", {
+                who: whoChanged(change),
+                field: t("field." + change.field),
+                old: changeValue(change.field, change.old_value),
+                new: changeValue(change.field, change.new_value),
+              }),
+            }),
+          ],
+        })
+      );
+    });
+  }
+
+  function loadHistory(id) {
+    return api("GET", "/tickets/" + id + "/history").then(function (json) {
+      if (state.ticket && state.ticket.id === id) renderHistory(json.data);
+    });
+  }
+
+  function openTicket(id) {
+    return api("GET", "/tickets/" + id)
+      .then(function (json) {
+        var fresh = !state.ticket || state.ticket.id !== json.data.id;
+        if (fresh) {
+          $("messages").replaceChildren();
+          state.lastMessageId = 0;
+        }
+        renderTicket(json.data);
+        // Opening marked the user's messages read: the row's unread badge goes at once.
+        var badge = document.querySelector('#ticket-rows tr[data-ticket-id="' + Number(json.data.id) + '"] .badge');
+        if (badge) {
+          badge.remove();
+          refreshSoon();
+        }
+        appendMessages(json.data.messages);
+        refreshReadState(json.data.messages);
+        body.setAttribute("data-ticket-loaded", String(json.data.id));
+        return loadHistory(json.data.id);
+      })
+      .catch(showError);
+  }
+
+  function refreshReadState(messages) {
+    messages.forEach(function (message) {
+      var node = $("messages").querySelector('[data-message-id="' + Number(message.id) + '"]');
+      if (node) node.replaceWith(renderMessage(message));
+    });
+  }
+
+  function closeTicket() {
+    state.ticket = null;
+    $("ticket-view").hidden = true;
+    $("ticket-view").removeAttribute("data-ticket-id");
+  }
+
+  function fetchNewMessages() {
+    if (!state.ticket) return Promise.resolve();
+    var id = state.ticket.id;
+    return api("GET", "/tickets/" + id + "/messages?after_id=" + state.lastMessageId).then(function (json) {
+      if (!state.ticket || state.ticket.id !== id) return;
+      appendMessages(json.data);
+      // A user wrote while the admin is looking: reopening marks it read (and refreshes status and read marks).
+      if (json.data.some(function (m) { return m.sender_type === "user"; })) return openTicket(id);
+    });
+  }
+
+  // -- live updates: the admin event stream, or polling without it -----------
+
+  function setLive(mode) {
+    state.live = mode;
+    var node = $("live-state");
+    node.setAttribute("data-state", mode);
+    node.textContent = t("live." + mode);
+  }
+
+  var refreshTimer = null;
+
+  function refreshSoon() {
+    if (refreshTimer) return;
+    refreshTimer = window.setTimeout(function () {
+      refreshTimer = null;
+      loadTickets();
+      loadStats();
+    }, 250);
+  }
+
+  function notifyNewTicket(ticket) {
+    var text = ticket && ticket.ticket_number
+      ? t("toast.newTicket", { number: ticket.ticket_number, subject: ticket.subject || "" })
+      : t("toast.newTicketNoSubject");
+    var node = toast(text, function () {
+      if (ticket && ticket.id) window.location.hash = "#/tickets/" + ticket.id;
+    }, "new-ticket");
+    node.setAttribute("data-ticket-id", ticket && ticket.id ? String(ticket.id) : "");
+  }
+
+  function ticketOf(data) {
+    if (!data) return {};
+    if (data.ticket && typeof data.ticket === "object") return data.ticket;
+    return data;
+  }
+
+  function onEvent(type, data) {
+    var ticket = ticketOf(data);
+    var ticketId = Number(data && (data.ticket_id || (data.ticket && data.ticket.id) || data.id));
+    if (type === "ticket_created") {
+      state.newestTicketId = Math.max(state.newestTicketId, ticketId || 0);
+      if (ticket.ticket_number) notifyNewTicket(ticket);
+      else if (ticketId) api("GET", "/tickets" + query({ per_page: 1 })).then(function (json) {
+        notifyNewTicket(json.data[0]);
+      });
+    }
+    if (state.ticket && ticketId === state.ticket.id) {
+      if (type === "message_created") fetchNewMessages();
+      else openTicket(ticketId);
+    }
+    refreshSoon();
+  }
+
+  function parseData(raw) {
+    try {
+      return JSON.parse(raw);
+    } catch (e) {
+      return null;
+    }
+  }
+
+  function startStream() {
+    if (!window.EventSource) return startPolling();
+    var stream = new EventSource(state.session.events, { withCredentials: true });
+    stream.onopen = function () {
+      stopPolling();
+      setLive("live");
+    };
+    ["ticket_created", "message_created", "ticket_updated"].forEach(function (type) {
+      stream.addEventListener(type, function (event) {
+        onEvent(type, parseData(event.data));
+      });
+    });
+    stream.onerror = function () {
+      // CLOSED means the server refused the stream (no such route, or an error status): poll instead.
+      // CONNECTING is the browser reconnecting by itself with Last-Event-ID; poll meanwhile.
+      startPolling();
+      if (stream.readyState === EventSource.CLOSED) stream.close();
+    };
+  }
+
+  var pollTick = 0;
+
+  function poll() {
+    pollTick += 1;
+    var work = [fetchNewMessages()];
+    if (pollTick % 2 === 0) {
+      work.push(
+        api("GET", "/tickets" + query({ per_page: 1 })).then(function (json) {
+          var newest = json.data[0];
+          if (newest && newest.id > state.newestTicketId) {
+            if (state.newestTicketId) notifyNewTicket(newest);
+            state.newestTicketId = newest.id;
+            refreshSoon();
+          }
+        })
+      );
+      work.push(loadStats().then(function (changed) { if (changed) refreshSoon(); }));
+    }
+    return Promise.all(work).then(
+      function () { if (state.live !== "live") setLive("polling"); },
+      function () { setLive("offline"); }
+    );
+  }
+
+  // Read receipts change without any event (the user only opened the ticket), in stream and polling
+  // mode alike: while an admin message shows unread, look again now and then.
+  function refreshReceipts() {
+    if (state.ticket && $("messages").querySelector(".msg-admin .msg-read:not(.is-read)")) openTicket(state.ticket.id);
+  }
+
+  function startPolling() {
+    if (state.pollTimer) return;
+    setLive("polling");
+    state.pollTimer = window.setInterval(poll, 1000);
+  }
+
+  function stopPolling() {
+    if (state.pollTimer) window.clearInterval(state.pollTimer);
+    state.pollTimer = null;
+  }
+
+  // -- navigation ------------------------------------------------------------
+
+  function route() {
+    var hash = window.location.hash || "#/";
+    var stats = hash === "#/stats";
+    $("tickets-view").hidden = stats;
+    $("stats-view").hidden = !stats;
+    $("nav-tickets").classList.toggle("active", !stats);
+    $("nav-stats").classList.toggle("active", stats);
+    var match = /^#\/tickets\/(\d+)$/.exec(hash);
+    if (match) openTicket(Number(match[1]));
+    else if (!stats) closeTicket();
+    if (stats) loadStats();
+  }
+
+  // -- wiring ----------------------------------------------------------------
+
+  function wireApp() {
+    fillChoices($("filter-priority"), state.session.priorities, "priority", t("filter.any"));
+    fillChoices($("filter-category"), state.session.categories, "category", t("filter.any"));
+    fillAssignees($("filter-assignee"), [["", t("filter.any")], ["none", t("filter.unassigned")]]);
+    $("me").textContent = state.session.admin.name || "#" + state.session.admin.id;
+    $("logout").hidden = !state.session.can_logout;
+
+    $("filters").addEventListener("submit", function (event) {
+      event.preventDefault();
+      readFilters();
+      loadTickets();
+    });
+    $("filter-reset").addEventListener("click", function () {
+      $("filters").reset();
+      state.filters.status = "";
+      readFilters();
+      renderStatusTabs(state.lastStats);
+      loadTickets();
+    });
+    $("page-prev").addEventListener("click", function () {
+      if (state.page > 1) {
+        state.page -= 1;
+        loadTickets();
+      }
+    });
+    $("page-next").addEventListener("click", function () {
+      state.page += 1;
+      loadTickets();
+    });
+    $("ticket-close").addEventListener("click", function () {
+      window.location.hash = "#/";
+    });
+    $("ticket-controls").addEventListener("submit", function (event) {
+      event.preventDefault();
+      if (!state.ticket) return;
+      var id = state.ticket.id;
+      var assignee = $("ticket-assignee").value;
+      api("PUT", "/tickets/" + id + "/status", {
+        status: $("ticket-status").value,
+        assigned_to: assignee === "" ? null : Number(assignee),
+      })
+        .then(function () {
+          toast(t("ticket.updated"), null, "ok");
+          refreshSoon();
+          return openTicket(id);
+        })
+        .catch(showError);
+    });
+    $("reply-form").addEventListener("submit", function (event) {
+      event.preventDefault();
+      var text = $("reply-text").value;
+      if (!state.ticket || !text.trim()) return;
+      var id = state.ticket.id;
+      $("reply-send").disabled = true;
+      api("POST", "/tickets/" + id + "/messages", {
+        message: text,
+        message_type: "text",
+        client_message_id: "panel-" + Date.now().toString(36) + "-" + Math.random().toString(36).slice(2, 10),
+      })
+        .then(function (json) {
+          $("reply-text").value = "";
+          if (state.ticket && state.ticket.id === id) appendMessages([json.data]);
+          refreshSoon();
+        })
+        .catch(showError)
+        .then(function () {
+          $("reply-send").disabled = state.ticket !== null && state.ticket.status === "closed";
+        });
+    });
+    $("reply-text").addEventListener("keydown", function (event) {
+      if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) $("reply-send").click();
+    });
+    $("logout").addEventListener("click", function () {
+      request("POST", body.getAttribute("data-logout-url"), {}).then(function () {
+        window.location.hash = "";
+        window.location.reload();
+      }, showError);
+    });
+    window.addEventListener("hashchange", route);
+  }
+
+  function startApp() {
+    $("app-view").hidden = false;
+    setLive("connecting");
+    request("GET", body.getAttribute("data-session-url"))
+      .then(function (json) {
+        state.session = json.data;
+        wireApp();
+        renderStatusTabs(null);
+        return Promise.all([
+          loadTickets(),
+          loadStats(),
+          api("GET", "/tickets" + query({ per_page: 1 })).then(function (newest) {
+            state.newestTicketId = newest.data.length ? newest.data[0].id : 0;
+          }),
+        ]);
+      })
+      .then(function () {
+        route();
+        startStream();
+        window.setInterval(refreshReceipts, 4000);
+        body.setAttribute("data-ready", "true");
+      })
+      .catch(function (error) {
+        if (error && error.status === 401) signedOut();
+        else showError(error);
+      });
+  }
+
+  function startLogin() {
+    $("login-view").hidden = false;
+    $("login-token").focus();
+    $("login-form").addEventListener("submit", function (event) {
+      event.preventDefault();
+      $("login-error").textContent = "";
+      $("login-submit").disabled = true;
+      request("POST", body.getAttribute("data-login-url"), { token: $("login-token").value.trim() })
+        .then(function () {
+          window.location.reload();
+        })
+        .catch(function (error) {
+          $("login-error").textContent = error.status === 401 ? t("login.invalid") : t("login.failed", { status: error.status });
+          $("login-submit").disabled = false;
+        });
+    });
+  }
+
+  function startNotice(key) {
+    $("notice-view").hidden = false;
+    $("notice-text").textContent = t(key);
+    var href = safeUrl(body.getAttribute("data-host-login-url") || "");
+    if (href && key === "notice.signedOut") {
+      $("notice-link").href = href;
+      $("notice-link").hidden = false;
+    }
+  }
+
+  function start() {
+    applyStrings();
+    var view = body.getAttribute("data-view");
+    if (view === "app") startApp();
+    else if (view === "login") startLogin();
+    else startNotice(view === "forbidden" ? "notice.forbidden" : "notice.signedOut");
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();
