@@ -137,8 +137,12 @@ messages = sa.Table(
     sa.Column("message", sa.Text, nullable=False),
     sa.Column("message_type", sa.Text, nullable=False, server_default="text"),
     sa.Column("file_url", sa.Text),
-    sa.Column("is_read", sa.Boolean(create_constraint=True, name="ck_support_messages_is_read"), nullable=False,
-              server_default=sa.false()),
+    sa.Column(
+        "is_read",
+        sa.Boolean(create_constraint=True, name="ck_support_messages_is_read"),
+        nullable=False,
+        server_default=sa.false(),
+    ),
     sa.Column("created_at", UTCTimestamp, nullable=False, server_default=sa.func.current_timestamp()),
     #: Idempotency id; NULL for rows adopted from a database that predates it.
     sa.Column("uid", sa.Text),

@@ -30,9 +30,7 @@ DEFAULT_CONNECT_TIMEOUT = 5
 def is_memory_sqlite(url: sa.URL) -> bool:
     """Whether ``url`` names an in-memory SQLite database (one per connection)."""
     database = url.database or ""
-    return url.get_backend_name() == "sqlite" and (
-        database in ("", ":memory:") or url.query.get("mode") == "memory"
-    )
+    return url.get_backend_name() == "sqlite" and (database in ("", ":memory:") or url.query.get("mode") == "memory")
 
 
 def create_engine(url: str | sa.URL, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT, **kwargs: Any) -> sa.Engine:

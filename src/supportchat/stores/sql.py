@@ -47,7 +47,7 @@ from ._sql_engine import WRITE, configure_sqlite, create_engine
 from ._sql_errors import translated
 from .base import TicketChanges
 
-__all__ = ["SQLStore", "SQLiteStore", "default_sqlite_path"]
+__all__ = ["SQLStore", "SQLiteStore", "create_engine", "default_sqlite_path"]
 
 _t = schema.tickets.c
 _m = schema.messages.c
@@ -264,9 +264,7 @@ class SQLStore:
             message_id = connection.execute(_INSERT_MESSAGE, values).scalar_one()
             if message.id is not None:
                 self._advance_sequence(connection, schema.messages)
-            ticket = self._apply(
-                connection, message.ticket_id, expected_version, {**changes, **counters}, history
-            )
+            ticket = self._apply(connection, message.ticket_id, expected_version, {**changes, **counters}, history)
             connection.execute(
                 _INSERT_EVENT,
                 {
@@ -350,9 +348,7 @@ class SQLStore:
             statement = statement.where(_e.user_id == user_id)
         with self._reading() as connection:
             rows = connection.execute(statement).all()
-        return [
-            EventRecord.model_construct(**{**row._mapping, "type": _EVENT_TYPE[row.type]}) for row in rows
-        ]
+        return [EventRecord.model_construct(**{**row._mapping, "type": _EVENT_TYPE[row.type]}) for row in rows]
 
     def close(self) -> None:
         """Dispose of the engine if this store created it."""
@@ -370,7 +366,9 @@ class SQLStore:
         history: Sequence[NewTicketChange],
     ) -> Ticket:
         """Write ``changes`` if the version still matches; the check and the write are one statement."""
-        values = {key: value.value if isinstance(value, TicketStatus | Priority) else value for key, value in changes.items()}
+        values = {
+            key: value.value if isinstance(value, TicketStatus | Priority) else value for key, value in changes.items()
+        }
         values["version"] = _t.version + 1
         statement = (
             schema.tickets.update()
@@ -423,10 +421,7 @@ class SQLStore:
         if self._is_sqlite:
             return  # AUTOINCREMENT follows the largest id by itself.
         connection.execute(
-            sa.text(
-                f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
-                f"(SELECT max(id) FROM {table.name}))"
-            )
+            sa.text(f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), (SELECT max(id) FROM {table.name}))")
         )
 
 
