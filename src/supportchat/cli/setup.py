@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
 import typer
@@ -65,6 +66,7 @@ def serve(
     app = create_server_app()
     shown_host = f"[{host}]" if ":" in host else host
     _print_login(setup, f"http://{shown_host}:{port}", panel=serves_panel(app))
+    sys.stdout.flush()  # the token must be readable before uvicorn takes over the process
     if workers == 1:
         uvicorn.run(app, host=host, port=port, log_level=log_level)
     else:
