@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ import pytest
 from supportchat import Actor, SupportDesk
 from supportchat.stores import InMemoryStore
 from supportchat.stores.sql import SQLStore
-from supportchat.transfer import iter_threads
+from supportchat.transfer import import_threads, iter_threads
 
 from .conftest import Cli
 
@@ -40,6 +41,7 @@ def snapshot(store: SQLStore) -> dict[str, object]:
         "threads": [
             (
                 record.ticket.model_dump(exclude={"unread_count"}),
+                (record.ticket.unread_from_user, record.ticket.unread_from_admin),
                 [m.model_dump() for m in record.messages],
                 [c.model_dump(exclude={"id"}) for c in record.changes],
             )
@@ -69,6 +71,44 @@ def test_export_then_import_reproduces_the_desk(
         assert snapshot(copy) == snapshot(desk_store)
     finally:
         copy.close()
+
+
+def test_import_writes_one_event_per_ticket_message_and_history(cli: Cli, desk: SupportDesk, tmp_path: Path) -> None:
+    fill(desk)
+    exported = tmp_path / "desk.jsonl"
+    cli("export", "-o", str(exported))
+    target = f"sqlite:///{tmp_path / 'events.db'}"
+    cli("import", str(exported), "--database-url", target)
+    copy = SQLStore.from_url(target)
+    try:
+        kinds = Counter(event.type.value for event in copy.events_after(0, limit=1000))
+        assert kinds == {"ticket_created": 5, "message_created": 7, "ticket_updated": 3}
+        message_events = [e for e in copy.events_after(0, limit=1000) if e.message_id is not None]
+        assert all(copy.list_messages(e.ticket_id, after_id=e.message_id - 1, limit=1) for e in message_events)
+    finally:
+        copy.close()
+
+
+def test_a_file_repeating_a_ticket_imports_it_once(cli: Cli, desk: SupportDesk, tmp_path: Path) -> None:
+    fill(desk)
+    lines = cli("export").stdout.splitlines()
+    path = tmp_path / "twice.jsonl"
+    path.write_text("\n".join([*lines, lines[1], lines[3]]) + "\n")
+    report = cli.json("import", str(path), "--database-url", f"sqlite:///{tmp_path / 'twice.db'}")
+    assert report["tickets_created"] == 5 and report["tickets_skipped"] == 2 and report["messages_created"] == 7
+
+
+@pytest.mark.parametrize("keep_ids", [True, False])
+def test_import_through_the_store_protocol_alone(keep_ids: bool) -> None:
+    source, target = InMemoryStore(), InMemoryStore()
+    fill(SupportDesk(source))
+    records = list(iter_threads(source))
+    first = import_threads(target, records, keep_ids=keep_ids, batch_size=2)
+    assert (first.tickets_created, first.messages_created) == (5, 7)
+    assert target.statistics() == source.statistics()
+    assert import_threads(target, records).tickets_skipped == 5
+    assert target.statistics() == source.statistics()
+    assert sum(len(target.list_changes(t.id)) for t in (r.ticket for r in iter_threads(target))) == 5
 
 
 def test_import_into_a_desk_with_tickets_draws_new_ids_and_keeps_numbers(

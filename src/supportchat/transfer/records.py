@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
-from ..models import Message, Ticket, TicketChange
+from ..models import Message, NewTicket, Ticket, TicketChange
 
-__all__ = ["ThreadRecord"]
+__all__ = ["TICKET_COLUMNS", "ThreadRecord"]
 
+#: Ticket columns an import copies as they are: text is sanitised again, ids are the import's choice.
+TICKET_COLUMNS: set[str] = set(NewTicket.model_fields) - {"subject", "description", "id"}
 #: Counted from the viewer's side, so meaningless in a file.
 _VIEWER_FIELDS = {"ticket": {"unread_count"}}
 

@@ -1,0 +1,209 @@
+"""Export and import of a large desk: time and peak memory (run by hand).
+
+    python benchmarks/export.py                  # 1,000,000 tickets
+    python benchmarks/export.py --tickets 50000  # a quicker look
+
+Steps, each ``supportchat`` command in a child process of its own whose peak
+resident memory is read with ``os.wait4`` (``ru_maxrss``):
+
+1. write a synthetic export of N tickets (Spanish and English, 0-3 messages,
+   some change records) and ``import`` it into an empty SQLite database A;
+2. ``export`` A to JSON Lines;
+3. ``import`` that export into an empty database B;
+4. check that ``stats`` of A and B are identical (and match what was
+   generated), and compare the export's peak memory with that of ``stats``
+   (a process that only opens the database).
+
+Figures go to stdout as a Markdown table for ``docs/performance.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+SUBJECTS = [
+    ("No puedo cambiar la fecha de mi vuelo", "flight"),
+    ("Cobro duplicado en mi tarjeta", "billing"),
+    ("Mi pedido no ha llegado", "order"),
+    ("La app se cierra al abrir el chat", "technical"),
+    ("¿Cómo elimino mi cuenta?", "general"),
+    ("Baggage allowance for my booking", "flight"),
+    ("Invoice shows the wrong VAT number", "billing"),
+    ("Received the wrong size", "order"),
+    ("Password reset email never arrives", "technical"),
+    ("Feature request: dark mode", "general"),
+]
+STATUSES = ["open", "in_progress", "resolved", "closed"]
+PRIORITIES = ["low", "medium", "high", "urgent"]
+
+
+def number(index: int) -> str:
+    digits = []
+    for _ in range(8):
+        index, rest = divmod(index, 32)
+        digits.append(CROCKFORD[rest])
+    return "TKT-" + "".join(reversed(digits))
+
+
+def iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def generate(path: Path, count: int, seed: int) -> dict[str, object]:
+    """Write a synthetic export of ``count`` tickets; returns the statistics it implies."""
+    rng = random.Random(seed)
+    start = datetime(2025, 1, 1, tzinfo=UTC)
+    by_status: Counter[str] = Counter()
+    by_priority: Counter[str] = Counter()
+    by_category: Counter[str] = Counter()
+    unread = 0
+    message_id = 0
+    with path.open("w", encoding="utf-8") as out:
+        out.write(json.dumps({"format": "supportchat-export", "version": 1}) + "\n")
+        for ticket_id in range(1, count + 1):
+            subject, category = SUBJECTS[rng.randrange(len(SUBJECTS))]
+            status = STATUSES[rng.randrange(4)]
+            priority = PRIORITIES[rng.randrange(4)]
+            created = start + timedelta(seconds=ticket_id * 7)
+            messages = []
+            for turn in range(rng.choice((0, 1, 1, 2, 3))):
+                message_id += 1
+                side = "user" if turn % 2 == 0 else "admin"
+                read = status != "open" or side == "admin"
+                unread += side == "user" and not read
+                messages.append(
+                    {
+                        "id": message_id,
+                        "ticket_id": ticket_id,
+                        "sender_id": 1000 + ticket_id % 5000 if side == "user" else 1,
+                        "sender_type": side,
+                        "message": f"Mensaje {turn} del ticket {ticket_id} — message {turn}",
+                        "message_type": "text",
+                        "file_url": None,
+                        "is_read": read,
+                        "created_at": iso(created + timedelta(minutes=turn + 1)),
+                        "uid": f"bench-{message_id}",
+                    }
+                )
+            changes = []
+            if status != "open":
+                changes.append(
+                    {
+                        "id": ticket_id,
+                        "ticket_id": ticket_id,
+                        "field": "status",
+                        "old_value": "open",
+                        "new_value": status,
+                        "changed_by_kind": "admin",
+                        "changed_by": 1,
+                        "changed_at": iso(created + timedelta(hours=1)),
+                    }
+                )
+            ticket = {
+                "id": ticket_id,
+                "ticket_number": number(ticket_id * 7919 + 12345),
+                "user_id": 1000 + ticket_id % 5000,
+                "subject": subject,
+                "description": f"{subject}. Detalle / details #{ticket_id}",
+                "priority": priority,
+                "status": status,
+                "category": category,
+                "assigned_to": None if status == "open" else 1,
+                "created_at": iso(created),
+                "updated_at": iso(created + timedelta(hours=1)),
+                "resolved_at": iso(created + timedelta(hours=1)) if status == "resolved" else None,
+                "message_count": len(messages),
+            }
+            out.write(json.dumps({"ticket": ticket, "messages": messages, "changes": changes}) + "\n")
+            by_status[status] += 1
+            by_priority[priority] += 1
+            by_category[category] += 1
+    return {
+        "total_tickets": count,
+        "by_status": {s: by_status[s] for s in STATUSES},
+        "by_priority": {p: by_priority[p] for p in PRIORITIES},
+        "by_category": {c: by_category[c] for c in ("general", "technical", "billing", "flight", "order")},
+        "unread_messages": unread,
+        "messages": message_id,
+    }
+
+
+def run(*args: str, env: dict[str, str]) -> tuple[float, int, str]:
+    """Run ``supportchat args`` in a child; its wall time, peak RSS (MiB) and stdout."""
+    started = time.perf_counter()
+    with tempfile.TemporaryFile() as captured:
+        child = subprocess.Popen([sys.executable, "-m", "supportchat", *args], stdout=captured, env=env)
+        _, status, usage = os.wait4(child.pid, 0)
+        child.returncode = os.waitstatus_to_exitcode(status)
+        elapsed = time.perf_counter() - started
+        captured.seek(0)
+        output = captured.read().decode()
+    if child.returncode != 0:
+        raise SystemExit(f"supportchat {' '.join(args)} failed with exit code {child.returncode}")
+    return elapsed, usage.ru_maxrss // 1024, output
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tickets", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--workdir", type=Path, default=None, help="Keep the files here (default: a temporary folder).")
+    options = parser.parse_args()
+
+    workdir = options.workdir or Path(tempfile.mkdtemp(prefix="supportchat-bench-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "XDG_DATA_HOME": str(workdir)}
+    for name in ("SUPPORTCHAT_DATABASE_URL", "SUPABASE_URL", "SUPABASE_KEY"):
+        env.pop(name, None)
+    a, b = f"sqlite:///{workdir / 'a.db'}", f"sqlite:///{workdir / 'b.db'}"
+    generated, exported = workdir / "generated.jsonl", workdir / "export.jsonl"
+
+    started = time.perf_counter()
+    expected = generate(generated, options.tickets, options.seed)
+    print(f"generated {options.tickets:,} tickets in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+
+    rows = []
+    seconds, rss, _ = run("import", str(generated), "--database-url", a, "--json", env=env)
+    rows.append(("import (generated file → empty A)", seconds, rss))
+    print(f"seeded A: {seconds:.0f} s, {rss} MiB", file=sys.stderr)
+    seconds, rss, _ = run("export", "-o", str(exported), "--database-url", a, env=env)
+    rows.append(("export A → JSON Lines", seconds, rss))
+    export_rss = rss
+    print(f"exported: {seconds:.0f} s, {rss} MiB", file=sys.stderr)
+    seconds, rss, _ = run("import", str(exported), "--database-url", b, "--json", env=env)
+    rows.append(("import export → empty B", seconds, rss))
+    print(f"imported B: {seconds:.0f} s, {rss} MiB", file=sys.stderr)
+    seconds, baseline_rss, stats_a = run("stats", "--json", "--database-url", a, env=env)
+    rows.append(("stats A (baseline: open the database)", seconds, baseline_rss))
+    _, _, stats_b = run("stats", "--json", "--database-url", b, env=env)
+
+    same = json.loads(stats_a) == json.loads(stats_b)
+    expected_stats = {k: v for k, v in expected.items() if k != "messages"}
+    matches_generated = json.loads(stats_a) == expected_stats
+    size = exported.stat().st_size / 2**20
+
+    print(f"\n{options.tickets:,} tickets, {expected['messages']:,} messages; export file {size:,.0f} MiB\n")
+    print("| step | wall time | peak RSS |")
+    print("|---|---:|---:|")
+    for name, elapsed, peak in rows:
+        print(f"| {name} | {elapsed:,.0f} s | {peak} MiB |")
+    print(f"\nstatistics of A and B identical: {same}; equal to the generated counts: {matches_generated}")
+    print(f"export peak RSS above the baseline: {export_rss - baseline_rss} MiB (limit: 200 MiB total)")
+    if not (same and matches_generated and export_rss < 200):
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()
