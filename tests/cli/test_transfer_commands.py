@@ -227,3 +227,35 @@ def test_export_from_sqlite_imports_into_postgresql(
         assert snapshot(copy) == snapshot(desk_store)
     finally:
         copy.close()
+
+
+@pytest.mark.timeout(120)
+def test_a_terminal_gets_a_progress_bar_on_stderr(cli: Cli, desk: SupportDesk, tmp_path: Path) -> None:
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    fill(desk)
+    controller, terminal = pty.openpty()
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src"), "XDG_DATA_HOME": str(cli.home)}
+    child = subprocess.Popen(
+        [sys.executable, "-m", "supportchat", "export", "-o", str(tmp_path / "out.jsonl")],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=terminal,
+        env=env,
+    )
+    os.close(terminal)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(controller, 4096)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(controller)
+    assert child.wait(timeout=60) == 0
+    assert b"Exporting" in shown and b"5/5" in shown
