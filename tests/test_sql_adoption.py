@@ -224,7 +224,7 @@ def test_unknown_enumerations_stop_the_adoption_and_change_nothing(tmp_path: Pat
     path = tmp_path / "odd.db"
     odd = [*LEGACY_TICKETS[:2], (5, "TKT-X", 8, "S", "D", "medium", "pending", "flight", None, None, None, None)]
     seed_database(path, odd)
-    with pytest.raises(RuntimeError, match="support_tickets.status holds 'pending'"):
+    with pytest.raises(RuntimeError, match=r"support_tickets\.status holds 'pending'"):
         SQLiteStore(path)
     with sqlite3.connect(path) as connection:
         tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}

@@ -59,6 +59,10 @@ def _iter_sql(store: SQLStore, batch_size: int) -> Iterator[ThreadRecord]:
 
     from ..stores import _schema as schema
     from ..stores._sql_errors import translated
+
+    # The store's own row readers and ticket selection: rows from our schema
+    # need no validation, and this is the export's hot loop.
+    from ..stores.sql import _SELECT_MESSAGE, _SELECT_TICKET
     from ..stores.sql import _message as sql_message
     from ..stores.sql import _ticket as sql_ticket
 
@@ -66,26 +70,22 @@ def _iter_sql(store: SQLStore, batch_size: int) -> Iterator[ThreadRecord]:
     after = 0
     while True:
         with translated(), store.engine.connect() as connection:
-            rows: Any = connection.execute(
-                sa.select(schema.tickets).where(t.id > after).order_by(t.id).limit(batch_size)
-            ).all()
+            rows: Any = connection.execute(_SELECT_TICKET.where(t.id > after).order_by(t.id).limit(batch_size)).all()
             if not rows:
                 return
             first, last = rows[0].id, rows[-1].id
             # A range on ticket_id (indexed) rather than IN (...): one bound pair per batch.
             messages = connection.execute(
-                sa.select(schema.messages).where(m.ticket_id.between(first, last)).order_by(m.ticket_id, m.id)
+                _SELECT_MESSAGE.where(m.ticket_id.between(first, last)).order_by(m.ticket_id, m.id)
             ).all()
             changes = connection.execute(
                 sa.select(schema.changes).where(c.ticket_id.between(first, last)).order_by(c.ticket_id, c.id)
             ).all()
         messages_by_ticket = _grouped(messages, sql_message)
-        changes_by_ticket = _grouped(changes, _change)
+        changes_by_ticket = _grouped(changes, lambda row: _change(row._mapping))
         for row in rows:
-            # Built without validation, as the store itself builds them: the
-            # rows come from our own schema, and this is the export's hot loop.
             yield ThreadRecord.model_construct(
-                ticket=sql_ticket(row._mapping),
+                ticket=sql_ticket(row),
                 messages=messages_by_ticket.get(row.id, []),
                 changes=changes_by_ticket.get(row.id, []),
             )
@@ -95,7 +95,7 @@ def _iter_sql(store: SQLStore, batch_size: int) -> Iterator[ThreadRecord]:
 def _grouped(rows: Any, build: Callable[[Any], Message | TicketChange]) -> dict[int, list[Any]]:
     grouped: defaultdict[int, list[Any]] = defaultdict(list)
     for row in rows:
-        grouped[row.ticket_id].append(build(row._mapping))
+        grouped[row.ticket_id].append(build(row))
     return grouped
 
 

@@ -4,9 +4,9 @@ Going through the :class:`Store` protocol costs a transaction per ticket and
 per message, which is right for a desk but makes a million-ticket import take
 hours. For a SQL store the loader hands whole batches of tickets that the
 database does not hold yet to :func:`insert_new_tickets`: one transaction
-writes their rows, messages, change records and event-log entries with
-multi-row statements, and the per-ticket counters are set to what the
-messages imply, exactly as the store would have left them. Any clash (a
+writes their rows, messages and change records with multi-row statements
+(the schema's triggers log the events), and the per-ticket counters are set
+to what the messages imply, exactly as the store would have left them. Any clash (a
 ticket or message that exists after all, an id taken) rolls the batch back
 and the loader falls back to the careful one-by-one path for it.
 """
@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ..models import EventType, SenderType
+from ..models import SenderType
 from .records import TICKET_COLUMNS, ThreadRecord
 
 if TYPE_CHECKING:
@@ -45,23 +45,26 @@ def existing_numbers(store: SQLStore, numbers: Sequence[str]) -> set[str]:
 def insert_new_tickets(store: SQLStore, records: Sequence[ThreadRecord], *, keep_ids: bool, clean: Clean) -> int:
     """Write ``records`` (tickets the store lacks) in one transaction; returns how many messages.
 
-    Raises a :class:`~supportchat.errors.StorageError` (nothing written) if
-    any row clashes with what the database holds.
+    The schema's triggers log the events: ``ticket_created`` and
+    ``message_created`` for the inserted rows, and ``ticket_updated`` for
+    the one version bump given to each ticket that has change records (as
+    the one-by-one path writes its history). Raises a
+    :class:`~supportchat.errors.StorageError` (nothing written) if any row
+    clashes with what the database holds.
     """
+    import sqlalchemy as sa
+
     from ..stores import _schema as schema
     from ..stores._sql_engine import WRITE
     from ..stores._sql_errors import translated
 
     with translated(), store.engine.execution_options(**{WRITE: True}).begin() as connection:
-        ticket_ids = _insert_returning_ids(
-            connection, schema.tickets, [_ticket_row(r, keep_ids, clean) for r in records]
-        )
+        ticket_rows = [_ticket_row(record, keep_ids, clean) for record in records]
+        ticket_ids = _insert_returning_ids(connection, schema.tickets, ticket_rows)
         message_rows: list[dict[str, Any]] = []
         change_rows: list[dict[str, Any]] = []
-        events: list[dict[str, Any]] = []
         for record, ticket_id in zip(records, ticket_ids, strict=True):
             ticket = record.ticket
-            events.append(_event(EventType.TICKET_CREATED, ticket_id, ticket.user_id, None, ticket.created_at))
             for message in sorted(record.messages, key=lambda m: m.id):
                 row = {
                     "ticket_id": ticket_id,
@@ -85,21 +88,15 @@ def insert_new_tickets(store: SQLStore, records: Sequence[ThreadRecord], *, keep
                 }
                 for change in record.changes
             ]
-        message_ids = _insert_returning_ids(connection, schema.messages, message_rows)
-        owners = {ticket_id: record.ticket.user_id for record, ticket_id in zip(records, ticket_ids, strict=True)}
-        for message_row, message_id in zip(message_rows, message_ids, strict=True):
-            owner: int = message_row["ticket_id"]
-            events.append(
-                _event(EventType.MESSAGE_CREATED, owner, owners[owner], message_id, message_row["created_at"])
-            )
-        for record, ticket_id in zip(records, ticket_ids, strict=True):
-            if record.changes:
-                events.append(
-                    _event(EventType.TICKET_UPDATED, ticket_id, record.ticket.user_id, None, record.ticket.updated_at)
-                )
+        if message_rows:
+            connection.execute(schema.messages.insert(), message_rows)
         if change_rows:
             connection.execute(schema.changes.insert(), change_rows)
-        connection.execute(schema.events.insert(), events)
+            with_history = [ticket_id for record, ticket_id in zip(records, ticket_ids, strict=True) if record.changes]
+            t = schema.tickets.c
+            connection.execute(
+                schema.tickets.update().where(t.id.in_(with_history)).values(version=t.version + sa.literal(1))
+            )
         if keep_ids and connection.dialect.name == "postgresql":
             _advance_sequences(connection, (schema.tickets, schema.messages))
     return len(message_rows)
@@ -116,8 +113,8 @@ def _ticket_row(record: ThreadRecord, keep_ids: bool, clean: Clean) -> dict[str,
         **ticket.model_dump(include=TICKET_COLUMNS),  # enumerations bind as their values
         "subject": clean("subject", ticket.subject),
         "description": clean("description", ticket.description),
-        # As many versions as the one-by-one path would have written.
-        "version": len(record.messages) + (1 if record.changes else 0),
+        # One version per message; the history's bump comes with its update.
+        "version": len(record.messages),
         "message_count": len(record.messages),
         "unread_from_user": unread_user,
         "unread_from_admin": unread_admin,
@@ -132,10 +129,6 @@ def _insert_returning_ids(connection: sa.Connection, table: sa.Table, rows: list
         return []
     statement = table.insert().returning(table.c.id, sort_by_parameter_order=True)
     return [row.id for row in connection.execute(statement, rows)]
-
-
-def _event(kind: EventType, ticket_id: int, user_id: int, message_id: int | None, at: Any) -> dict[str, Any]:
-    return {"type": kind.value, "ticket_id": ticket_id, "user_id": user_id, "message_id": message_id, "created_at": at}
 
 
 def _advance_sequences(connection: sa.Connection, tables: Sequence[sa.Table]) -> None:
