@@ -23,11 +23,15 @@ def _print_login(setup: Bootstrap, base_url: str | None, *, panel: bool) -> None
     if base_url is not None:
         if panel:
             console.print(f"Admin panel: [bold]{base_url}{PANEL_PATH}[/]")
-        console.print(f"API: {base_url}/admin/api/support/statistics (and the rest of spec §7)", markup=False)
+        console.print(f"API: {base_url}/admin/api/support/ (OpenAPI docs: {base_url}/docs)", markup=False)
     if setup.first_admin_token is not None:
         console.print("First start: created the admin 'admin'. Its token, shown only this once:")
         console.print(f"Admin token: {setup.first_admin_token}", markup=False, soft_wrap=True)
-        console.print("Log in to the panel with it, or send `Authorization: Bearer <token>` to the API.", markup=False)
+        console.print("Log in to the panel with it, or send it to the API as a bearer token:", markup=False)
+        if base_url is not None:
+            console.print(
+                f"  curl -H 'Authorization: Bearer <token>' {base_url}/admin/api/support/statistics", markup=False
+            )
     else:
         console.print("Log in with an admin token; `supportchat admin create NAME` makes a new one.", markup=False)
 
