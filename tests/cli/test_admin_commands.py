@@ -105,3 +105,20 @@ def test_token_user_needs_a_secret_and_a_valid_ttl(cli: Cli) -> None:
     cli("init")
     assert "not a duration" in cli.fails("token", "user", "42", "--ttl", "soon")
     assert cli("token", "user", "0", ok=False).exit_code == 2  # a usage error, from Typer itself
+
+
+@pytest.mark.postgres
+def test_admin_tokens_and_ticket_commands_on_postgresql(cli: Cli, postgres_url: str) -> None:
+    assert "db upgrade" in cli.fails("admin", "list", "--database-url", postgres_url)
+    cli("db", "upgrade", "--database-url", postgres_url)
+    created = cli.json("admin", "create", "alice", "--database-url", postgres_url)
+    cli.json("demo", "-n", "3", "--seed", "1", "--database-url", postgres_url)
+    ticket = cli.json("tickets", "list", "--database-url", postgres_url)["data"][0]
+    stored = cli.json("tickets", "reply", ticket["ticket_number"], "hola", "--database-url", postgres_url)
+    assert stored["sender_id"] == created["id"]
+    assert cli.json("stats", "--database-url", postgres_url)["total_tickets"] == 3
+    assert cli.json("admin", "list", "--database-url", postgres_url)[0]["name"] == "alice"
+    cli("admin", "revoke", "alice", "--database-url", postgres_url)
+    assert "revoked" in cli.fails(
+        "tickets", "reply", ticket["ticket_number"], "x", "--as", "alice", "--database-url", postgres_url
+    )
