@@ -12,6 +12,7 @@ in-memory backup, or truncated tables in a PostgreSQL schema of its own.
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import sqlite3
@@ -24,10 +25,14 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from tenacity import Retrying, stop_after_attempt, wait_none
 
 from supportchat.migrations import upgrade
-from supportchat.stores import InMemoryStore, Store
+from supportchat.stores import FallbackStore, InMemoryStore, Store
+from supportchat.stores._breaker import CircuitBreaker
 from supportchat.stores.sql import SQLStore, create_engine
+
+from .faults import FaultyStore, flapping
 
 StoreMaker = Callable[[], Store]
 
@@ -36,9 +41,12 @@ POSTGRES_URL = os.environ.get("SUPPORTCHAT_TEST_PG_URL", "postgresql+psycopg://p
 _SQL_TABLES = ("support_ticket_changes", "support_events", "support_messages", "support_tickets", "support_admins")
 
 
+_RESOURCES = pytest.StashKey[dict[str, Any]]()
+
+
 def _once(request: pytest.FixtureRequest, key: str, build: Callable[[], tuple[Any, Callable[[], None]]]) -> Any:
     """A resource built on first use in this test session and cleaned up at its end."""
-    cache: dict[str, Any] = request.config.__dict__.setdefault("_supportchat_backends", {})
+    cache = request.config.stash.setdefault(_RESOURCES, {})
     if key not in cache:
         value, cleanup = build()
         cache[key] = value
@@ -143,12 +151,57 @@ def postgres_backend(request: pytest.FixtureRequest) -> Iterator[StoreMaker]:
     yield make
 
 
+def _fallback_backend(mode: str) -> Callable[[pytest.FixtureRequest], object]:
+    """FallbackStore over two InMemoryStores, the primary up, down or flapping.
+
+    Down: the breaker stays open (a long cool-down), so everything is served by
+    the fallback and journalled. Flapping: the primary fails 2 calls in every
+    5 and the breaker probes at once, so requests fail over, replay and
+    switch back all the time.
+    """
+
+    @contextmanager
+    def backend(request: pytest.FixtureRequest) -> Iterator[StoreMaker]:
+        folder = request.getfixturevalue("tmp_path_factory").mktemp("fallback")
+        numbers = itertools.count()
+
+        def make() -> Store:
+            primary = FaultyStore(InMemoryStore(), flapping(up=3, down=2) if mode == "flapping" else None)
+            primary.down = mode == "down"
+            return FallbackStore(
+                primary,  # type: ignore[arg-type]
+                InMemoryStore(),
+                journal=folder / f"journal-{next(numbers)}.sqlite",
+                retry=Retrying(stop=stop_after_attempt(2), wait=wait_none(), sleep=lambda _s: None),
+                breaker=CircuitBreaker(cool_down=0 if mode == "flapping" else 3600),
+            )
+
+        yield make
+
+    return backend
+
+
+@contextmanager
+def supabase_backend(request: pytest.FixtureRequest) -> Iterator[StoreMaker]:
+    """SupabaseStore through the real client over the PostgREST emulator (one database per session)."""
+    from .postgrest_emulator.session import fresh_store
+
+    yield lambda: fresh_store(request)
+
+
 BACKENDS: dict[str, Callable[[pytest.FixtureRequest], object]] = {
     "memory": memory_backend,
     "sqlite-file": sqlite_file_backend,
     "sqlite-memory": sqlite_memory_backend,
     "postgres": postgres_backend,
+    "supabase": supabase_backend,
+    "fallback-up": _fallback_backend("up"),
+    "fallback-down": _fallback_backend("down"),
+    "fallback-flapping": _fallback_backend("flapping"),
 }
 
 #: Marks to put on a backend's parameter (for instance ``pytest.mark.postgres``).
-BACKEND_MARKS: dict[str, list[pytest.MarkDecorator]] = {"postgres": [pytest.mark.postgres]}
+BACKEND_MARKS: dict[str, list[pytest.MarkDecorator]] = {
+    "postgres": [pytest.mark.postgres],
+    "supabase": [pytest.mark.postgres],
+}

@@ -1,7 +1,7 @@
 """Storage backends. Every backend implements :class:`Store`.
 
-The SQL stores are imported on first use, so that ``import supportchat``
-does not load SQLAlchemy.
+The SQL stores and the fallback store are imported on first use, so that
+``import supportchat`` loads neither SQLAlchemy nor tenacity.
 """
 
 from __future__ import annotations
@@ -12,14 +12,36 @@ from .base import Store, TicketChanges
 from .memory import InMemoryStore
 
 if TYPE_CHECKING:
+    from .fallback import FallbackState, FallbackStore, IdRange, Journal, ReplayReport
     from .sql import SQLiteStore, SQLStore
 
-__all__ = ["InMemoryStore", "SQLStore", "SQLiteStore", "Store", "TicketChanges"]
+__all__ = [
+    "FallbackState",
+    "FallbackStore",
+    "IdRange",
+    "InMemoryStore",
+    "Journal",
+    "ReplayReport",
+    "SQLStore",
+    "SQLiteStore",
+    "Store",
+    "TicketChanges",
+]
+
+_LAZY = {
+    "SQLStore": "sql",
+    "SQLiteStore": "sql",
+    "FallbackState": "fallback",
+    "FallbackStore": "fallback",
+    "IdRange": "fallback",
+    "Journal": "fallback",
+    "ReplayReport": "fallback",
+}
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("SQLStore", "SQLiteStore"):
-        from . import sql
+    if name in _LAZY:
+        from importlib import import_module
 
-        return getattr(sql, name)
+        return getattr(import_module(f".{_LAZY[name]}", __name__), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

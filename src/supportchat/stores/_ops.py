@@ -1,0 +1,177 @@
+"""Writes as data: what the fallback journal records and what a replay re-applies.
+
+Each of the four kinds of store write becomes a small frozen model that can be
+serialised to JSON (for the journal), read back, and applied to any
+:class:`~supportchat.stores.Store`. Applying an operation *rebases* it: the
+optimistic version check is made against the target store's current version
+of the ticket, because the operation was already accepted once (by the store
+that served it) and is now being copied, not decided again.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal, cast
+
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, TypeAdapter, model_serializer
+
+from ..errors import ConcurrentUpdate, TicketNotFound
+from ..models import (
+    Message,
+    NewMessage,
+    NewTicket,
+    NewTicketChange,
+    Priority,
+    SenderType,
+    Ticket,
+    TicketStatus,
+)
+from .base import Store, TicketChanges
+
+__all__ = [
+    "InsertMessageOp",
+    "InsertTicketOp",
+    "MarkReadOp",
+    "Operation",
+    "UpdateTicketOp",
+    "apply_operation",
+    "current_ticket",
+    "insert_message_op",
+    "load_operation",
+    "update_ticket_op",
+]
+
+#: How often a rebased write is re-read and re-sent when the version moves under it.
+_REBASE_ATTEMPTS = 5
+
+
+class _ChangeSet(BaseModel):
+    """:class:`~supportchat.stores.base.TicketChanges` in a form pydantic can (de)serialise.
+
+    (``TicketChanges`` is a ``typing.TypedDict``, which pydantic refuses on Python 3.11.)
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    status: TicketStatus | None = None
+    priority: Priority | None = None
+    assigned_to: int | None = None
+    resolved_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    @classmethod
+    def of(cls, changes: TicketChanges) -> _ChangeSet:
+        return cls(**changes)
+
+    @model_serializer(mode="wrap")
+    def _only_given(self, serialize: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Unset keys stay absent in JSON too, or reading it back would set them to None.
+        return {key: value for key, value in serialize(self).items() if key in self.model_fields_set}
+
+    def as_changes(self) -> TicketChanges:
+        # Only the keys that were given: ``None`` is a value (it clears a column).
+        return cast(TicketChanges, self.model_dump(exclude_unset=True))
+
+
+class _Op(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class InsertTicketOp(_Op):
+    """:meth:`Store.insert_ticket` of a ticket whose id is already fixed."""
+
+    kind: Literal["insert_ticket"] = "insert_ticket"
+    ticket: NewTicket
+
+    @property
+    def ticket_id(self) -> int:
+        assert self.ticket.id is not None, "journalled tickets always carry their id"
+        return self.ticket.id
+
+
+class InsertMessageOp(_Op):
+    """:meth:`Store.insert_message` of a message whose id is already fixed."""
+
+    kind: Literal["insert_message"] = "insert_message"
+    message: NewMessage
+    changes: _ChangeSet
+    history: tuple[NewTicketChange, ...] = ()
+
+    @property
+    def ticket_id(self) -> int:
+        return self.message.ticket_id
+
+
+class UpdateTicketOp(_Op):
+    """:meth:`Store.update_ticket`."""
+
+    kind: Literal["update_ticket"] = "update_ticket"
+    ticket_id: int
+    changes: _ChangeSet
+    history: tuple[NewTicketChange, ...] = ()
+
+
+class MarkReadOp(_Op):
+    """:meth:`Store.mark_read`."""
+
+    kind: Literal["mark_read"] = "mark_read"
+    ticket_id: int
+    sender_type: SenderType
+
+
+Operation = Annotated[
+    InsertTicketOp | InsertMessageOp | UpdateTicketOp | MarkReadOp,
+    Field(discriminator="kind"),
+]
+_OPERATION: TypeAdapter[Operation] = TypeAdapter(Operation)
+
+
+def load_operation(document: str) -> Operation:
+    """The operation a journal entry's JSON describes."""
+    return _OPERATION.validate_json(document)
+
+
+def insert_message_op(
+    message: NewMessage, changes: TicketChanges, history: tuple[NewTicketChange, ...] | list[NewTicketChange]
+) -> InsertMessageOp:
+    return InsertMessageOp(message=message, changes=_ChangeSet.of(changes), history=tuple(history))
+
+
+def update_ticket_op(
+    ticket_id: int, changes: TicketChanges, history: tuple[NewTicketChange, ...] | list[NewTicketChange]
+) -> UpdateTicketOp:
+    return UpdateTicketOp(ticket_id=ticket_id, changes=_ChangeSet.of(changes), history=tuple(history))
+
+
+def current_ticket(store: Store, ticket_id: int) -> Ticket:
+    """The ticket as ``store`` has it now; :class:`TicketNotFound` if it has none."""
+    ticket = store.get_ticket(ticket_id)
+    if ticket is None:
+        raise TicketNotFound(f"no ticket {ticket_id}")
+    return ticket
+
+
+def apply_operation(store: Store, op: Operation) -> Ticket | Message | int:
+    """Apply ``op`` to ``store`` at whatever version the ticket has there now.
+
+    Raises what the store raises (:class:`TicketNumberTaken`,
+    :class:`DuplicateMessage`, :class:`TicketNotFound`, ...); a version that
+    moves between the read and the write is re-read a few times first.
+    """
+    if isinstance(op, InsertTicketOp):
+        return store.insert_ticket(op.ticket)
+    if isinstance(op, MarkReadOp):
+        return store.mark_read(op.ticket_id, op.sender_type)
+    for _ in range(_REBASE_ATTEMPTS):
+        version = current_ticket(store, op.ticket_id).version
+        try:
+            if isinstance(op, InsertMessageOp):
+                return store.insert_message(
+                    op.message, expected_version=version, changes=op.changes.as_changes(), history=op.history
+                )
+            return store.update_ticket(
+                op.ticket_id, expected_version=version, changes=op.changes.as_changes(), history=op.history
+            )
+        except ConcurrentUpdate:
+            continue
+    raise ConcurrentUpdate(f"ticket {op.ticket_id} kept changing while a write was copied to it")

@@ -1,0 +1,172 @@
+"""Replay: copy the journal's pending writes to the primary, once each, in order.
+
+Every entry is applied idempotently, so a replay that stops half-way (the
+primary fails again, the process dies) and starts over later duplicates
+nothing:
+
+- a ticket is already there if the primary has its id with the same number;
+- a message is already there if the primary has its ``uid``;
+- an update is already there if the primary's version of the ticket moved
+  since the version recorded (durably, in the journal) just before the
+  update was sent; the replayer is the primary's only writer while entries
+  are pending, because the fallback store serves every request until the
+  journal is empty;
+- marking messages read twice is harmless.
+
+A :class:`~supportchat.errors.StorageUnavailable` stops the replay (the entry
+stays pending). Any other refusal is the primary's definite answer: the entry
+is parked as a conflict, kept in the journal with the reason, and the replay
+goes on.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ..errors import ConcurrentUpdate, DuplicateMessage, StorageUnavailable, SupportChatError, TicketNumberTaken
+from ._journal import Journal, JournalEntry
+from ._ops import (
+    InsertMessageOp,
+    InsertTicketOp,
+    UpdateTicketOp,
+    apply_operation,
+    current_ticket,
+)
+from .base import Store
+
+__all__ = ["ProgressCallback", "ReplayReport", "replay_journal"]
+
+#: Called after each entry with (entries done, entries pending when the replay began).
+ProgressCallback = Callable[[int, int], None]
+
+_BATCH = 100
+_UPDATE_ATTEMPTS = 5
+
+
+class _Outcome(enum.Enum):
+    APPLIED = "applied"
+    ALREADY_THERE = "already_there"
+
+
+class _Refused(Exception):
+    """The primary holds something else under this entry's identity."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayReport:
+    """What a replay did.
+
+    ``applied``: written to the primary now; ``already_there``: found written
+    by an earlier, interrupted replay; ``conflicts``: parked; ``remaining``:
+    still pending (non-zero when ``error`` stopped the replay or ``limit``
+    was reached).
+    """
+
+    applied: int = 0
+    already_there: int = 0
+    conflicts: int = 0
+    remaining: int = 0
+    error: StorageUnavailable | None = None
+
+    @property
+    def complete(self) -> bool:
+        return self.remaining == 0 and self.error is None
+
+
+def replay_journal(
+    primary: Store,
+    journal: Journal,
+    *,
+    limit: int | None = None,
+    progress: ProgressCallback | None = None,
+) -> ReplayReport:
+    """Replay up to ``limit`` pending entries (all by default) to ``primary``."""
+    total = journal.pending_count if limit is None else min(limit, journal.pending_count)
+    counts = {_Outcome.APPLIED: 0, _Outcome.ALREADY_THERE: 0}
+    conflicts = 0
+    done = 0
+    error: StorageUnavailable | None = None
+    while limit is None or done < limit:
+        batch = journal.pending(_BATCH if limit is None else min(_BATCH, limit - done))
+        if not batch:
+            break
+        try:
+            for entry in batch:
+                try:
+                    counts[_replay_entry(primary, journal, entry)] += 1
+                    journal.settle(entry.seq)
+                except StorageUnavailable:
+                    raise
+                except (SupportChatError, _Refused) as refusal:
+                    journal.park(entry.seq, f"{type(refusal).__name__}: {refusal}")
+                    conflicts += 1
+                done += 1
+                if progress is not None:
+                    progress(done, max(total, done))
+        except StorageUnavailable as failure:
+            error = failure
+            break
+    return ReplayReport(
+        applied=counts[_Outcome.APPLIED],
+        already_there=counts[_Outcome.ALREADY_THERE],
+        conflicts=conflicts,
+        remaining=journal.pending_count,
+        error=error,
+    )
+
+
+def _replay_entry(primary: Store, journal: Journal, entry: JournalEntry) -> _Outcome:
+    op = entry.operation
+    if isinstance(op, InsertTicketOp):
+        return _replay_ticket(primary, op)
+    if isinstance(op, InsertMessageOp):
+        if primary.get_message_by_uid(op.message.uid) is not None:
+            return _Outcome.ALREADY_THERE
+        try:
+            apply_operation(primary, op)
+        except DuplicateMessage:
+            return _Outcome.ALREADY_THERE
+        return _Outcome.APPLIED
+    if isinstance(op, UpdateTicketOp):
+        return _replay_update(primary, journal, entry.seq, entry.marker, op)
+    apply_operation(primary, op)
+    return _Outcome.APPLIED
+
+
+def _replay_ticket(primary: Store, op: InsertTicketOp) -> _Outcome:
+    holder = primary.get_ticket(op.ticket_id)
+    if holder is not None:
+        if holder.ticket_number == op.ticket.ticket_number:
+            return _Outcome.ALREADY_THERE
+        raise _Refused(f"ticket id {op.ticket_id} is held by {holder.ticket_number} in the primary")
+    try:
+        primary.insert_ticket(op.ticket)
+    except TicketNumberTaken:
+        holder = primary.get_ticket_by_number(op.ticket.ticket_number)
+        if holder is not None and holder.id == op.ticket_id:
+            return _Outcome.ALREADY_THERE
+        raise _Refused(f"ticket number {op.ticket.ticket_number} is held by another ticket in the primary") from None
+    return _Outcome.APPLIED
+
+
+def _replay_update(primary: Store, journal: Journal, seq: int, marker: int | None, op: UpdateTicketOp) -> _Outcome:
+    for _ in range(_UPDATE_ATTEMPTS):
+        version = current_ticket(primary, op.ticket_id).version
+        if marker is not None and version != marker:
+            # The version moved since this update was sent: it got there.
+            return _Outcome.ALREADY_THERE
+        if marker is None:
+            journal.set_marker(seq, version)
+            marker = version
+        try:
+            primary.update_ticket(
+                op.ticket_id, expected_version=version, changes=op.changes.as_changes(), history=op.history
+            )
+        except ConcurrentUpdate:
+            # Someone else writes to the primary after all: start again from its version.
+            marker = None
+            continue
+        return _Outcome.APPLIED
+    raise ConcurrentUpdate(f"ticket {op.ticket_id} kept changing in the primary during the replay")
