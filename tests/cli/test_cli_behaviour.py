@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from tenacity import Retrying, stop_after_attempt
 
 from supportchat import Actor, SupportDesk
 from supportchat.cli import storage as storage_module
+from supportchat.stores import FallbackStore, InMemoryStore
+from supportchat.stores._breaker import CircuitBreaker
 
+from ..faults import FaultyStore
 from .conftest import Cli
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -85,62 +92,58 @@ def test_storage_commands_explain_that_a_single_database_has_no_fallback(cli: Cl
     assert "SUPABASE_URL" in cli.fails("storage", "replay")
 
 
-class _Hybrid:
-    """Stands in for the hybrid store's state/replay surface (spec §9) until its branch lands."""
-
-    def __init__(self, pending: int, error: str | None = None) -> None:
-        self.pending = pending
-        self.error = error
-        self.replayed = False
-
-    def state(self) -> SimpleNamespace:
-        return SimpleNamespace(
-            serving="fallback" if self.pending else "primary",
-            breaker=SimpleNamespace(value="open" if self.pending else "closed"),
-            pending_writes=self.pending,
-            conflicts=0,
-            last_error="connection refused" if self.pending else None,
-            last_error_at=None,
-            mirror_failures=0,
-        )
-
-    def replay(self, *, progress: Any = None) -> SimpleNamespace:
-        self.replayed = True
-        if progress is not None:
-            progress(self.pending, self.pending)
-        remaining = self.pending if self.error else 0
-        self.pending = remaining
-        return SimpleNamespace(
-            applied=0 if self.error else 3, already_there=0, conflicts=0, remaining=remaining, error=self.error
-        )
-
-
 @pytest.fixture
-def hybrid(monkeypatch: pytest.MonkeyPatch) -> _Hybrid:
-    from contextlib import contextmanager
-
-    store = _Hybrid(pending=3)
+def hybrid(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[tuple[FallbackStore, FaultyStore]]:
+    """A real FallbackStore whose primary can be taken down, behind the storage commands."""
+    primary = FaultyStore(InMemoryStore())
+    store = FallbackStore(
+        primary,
+        InMemoryStore(),
+        journal=tmp_path / "journal.sqlite",
+        retry=Retrying(stop=stop_after_attempt(1), sleep=lambda _s: None),
+        breaker=CircuitBreaker(cool_down=3600),
+    )
 
     @contextmanager
-    def session(database_url: str | None) -> Any:
+    def session(database_url: str | None) -> Iterator[SimpleNamespace]:
         yield SimpleNamespace(store=store)
 
     monkeypatch.setattr(storage_module, "open_session", session)
-    return store
+    yield store, primary
+    store.journal.close()
 
 
-def test_storage_status_and_replay_of_a_hybrid_store(cli: Cli, hybrid: _Hybrid) -> None:
+def test_storage_status_and_replay_of_a_hybrid_store(cli: Cli, hybrid: tuple[FallbackStore, FaultyStore]) -> None:
+    store, primary = hybrid
+    primary.down = True
+    desk = SupportDesk(store)
+    for n in range(3):
+        desk.create_ticket(Actor.user(n + 1), subject=f"caída {n}", description="durante la caída")
     state = cli.json("storage", "status")
     assert state["serving"] == "fallback" and state["pending_writes"] == 3 and state["breaker"] == "open"
-    assert "connection refused" in cli("storage", "status").stdout
-    report = cli.json("storage", "replay")
-    assert hybrid.replayed and report["applied"] == 3 and report["remaining"] == 0
-    assert cli.json("storage", "status")["serving"] == "primary"
+    assert "injected fault" in cli("storage", "status").stdout
 
-
-def test_storage_replay_reports_a_primary_still_down(cli: Cli, hybrid: _Hybrid) -> None:
-    hybrid.error = "still unreachable"
     assert "still unavailable" in cli.fails("storage", "replay")
+    primary.recover()
+    report = cli.json("storage", "replay")
+    assert report == {"applied": 3, "already_there": 0, "conflicts": 0, "remaining": 0, "error": None}
+    assert primary.inner.statistics().total_tickets == 3
+    assert cli.json("storage", "status")["pending_writes"] == 0
+
+
+def test_supabase_variables_make_a_hybrid_store_that_survives_an_unreachable_primary(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed_port = sock.getsockname()[1]  # nothing listens once the socket is closed
+    monkeypatch.setenv("SUPABASE_URL", f"http://127.0.0.1:{closed_port}")
+    monkeypatch.setenv("SUPABASE_KEY", "eyJhbGciOiJIUzI1NiJ9.eyJyb2xlIjoic2VydmljZV9yb2xlIn0.c2lnbmF0dXJl")
+    cli("demo", "-n", "1", "--seed", "3")
+    assert cli.json("stats")["total_tickets"] == 1  # served by the local fallback
+    assert cli.json("storage", "status")["pending_writes"] > 0
+    assert "still unavailable" in cli.fails("storage", "replay")
+    assert cli.database.exists()  # the fallback is the embedded SQLite file
 
 
 def test_admins_act_through_the_desk_as_admin_actors(cli: Cli, desk: SupportDesk) -> None:

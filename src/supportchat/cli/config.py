@@ -194,18 +194,19 @@ def open_engine(url: str, *, migrate: bool = False, check: bool = True) -> sa.En
     return engine
 
 
-def _supabase_store(engine: sa.Engine) -> Store:
-    """Supabase as primary, the local SQL store (``engine``) as fallback."""
+def _supabase_store() -> tuple[Store, sa.Engine]:
+    """Supabase as primary, the local SQLite file as fallback; and that file's engine (admin tokens)."""
     from ..stores.sql import SQLStore
 
     try:
-        from ..stores.fallback import FallbackStore  # type: ignore[import-not-found,unused-ignore]
-        from ..stores.supabase import SupabaseStore  # type: ignore[import-not-found,unused-ignore]
+        from ..stores.fallback import FallbackStore
     except ImportError as exc:
         raise UserError(f"Supabase storage is not available: {exc}; pip install 'supportchat[supabase]'") from None
-    primary = SupabaseStore.from_url(os.environ[SUPABASE_URL_VARIABLE], os.environ[SUPABASE_KEY_VARIABLE])
-    store: Store = FallbackStore(primary, SQLStore(engine, owns_engine=True), journal=data_dir() / "journal.sqlite")
-    return store
+    store = FallbackStore.for_supabase(
+        os.environ[SUPABASE_URL_VARIABLE], os.environ[SUPABASE_KEY_VARIABLE], sqlite_path=data_dir() / "supportchat.db"
+    )
+    assert isinstance(store.fallback, SQLStore)
+    return store, store.fallback.engine
 
 
 @contextmanager
@@ -227,13 +228,13 @@ def connect(database_url: str | None, *, migrate: bool = False) -> Session:
     """
     from ..stores.sql import SQLStore
 
-    supabase = uses_supabase(database_url)
     url = sql_url(database_url)
-    engine = open_engine(url, migrate=migrate or url.startswith("sqlite"))
-    if supabase:
-        store = _supabase_store(engine)
+    store: Store
+    if uses_supabase(database_url):
+        store, engine = _supabase_store()
         description = f"Supabase {os.environ[SUPABASE_URL_VARIABLE]} (fallback {_describe_url(url)})"
     else:
+        engine = open_engine(url, migrate=migrate or url.startswith("sqlite"))
         store = SQLStore(engine, owns_engine=True)
         description = _describe_url(url)
     return Session(store=store, desk=SupportDesk(store), engine=engine, description=description)
