@@ -7,7 +7,7 @@ stateful test runs on it; write no test twice.
 
 The SQL backends build their database once per test session (migrations are
 the slow part) and make each fresh store cheaply from it: a copied file, an
-in-memory backup, or truncated tables in a PostgreSQL schema of its own.
+in-memory backup, or emptied tables in a PostgreSQL schema of its own.
 """
 
 from __future__ import annotations
