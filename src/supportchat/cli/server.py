@@ -1,0 +1,94 @@
+"""The standalone server: the FastAPI app over the configured database, and its first start.
+
+``supportchat serve`` runs :func:`create_server_app` on uvicorn. The factory
+reads its configuration from the environment (``SUPPORTCHAT_DATABASE_URL``,
+``SUPPORTCHAT_SECRET``, or Supabase's variables) so that each uvicorn worker
+process builds the same app; ``serve`` puts what it resolved there first.
+It also works on its own::
+
+    uvicorn --factory supportchat.cli.server:create_server_app
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ..http.auth import TokenAuthenticator, UserTokens
+from .config import (
+    DATABASE_URL_VARIABLE,
+    SECRET_VARIABLE,
+    connect,
+    open_session,
+    read_secret,
+    resolve_database_url,
+    uses_supabase,
+)
+from .output import UserError
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+__all__ = ["FIRST_ADMIN_NAME", "Bootstrap", "bootstrap", "create_server_app"]
+
+#: The admin created on the first start, when the database has none.
+FIRST_ADMIN_NAME = "admin"
+PANEL_PATH = "/admin/support"
+
+
+@dataclass(frozen=True, slots=True)
+class Bootstrap:
+    """What the first start (or ``init``) set up."""
+
+    database: str
+    database_url: str | None
+    secret: str
+    #: The token of the admin created now, or ``None`` if admins existed.
+    first_admin_token: str | None
+
+
+def bootstrap(database_url: str | None) -> Bootstrap:
+    """Create (or upgrade) the database, the secret and, if there is no admin yet, a first admin."""
+    secret = read_secret(create=True)
+    assert secret is not None
+    with open_session(database_url, migrate=True) as session:
+        registry = session.admin_tokens
+        token = None
+        if not registry.list():
+            _, token = registry.create(FIRST_ADMIN_NAME)
+        described = session.description
+    url = None if uses_supabase(database_url) else resolve_database_url(database_url)
+    return Bootstrap(database=described, database_url=url, secret=secret, first_admin_token=token)
+
+
+def export_configuration(setup: Bootstrap) -> None:
+    """Put what ``serve`` resolved in the environment, where every worker's factory reads it."""
+    if setup.database_url is not None:
+        os.environ[DATABASE_URL_VARIABLE] = setup.database_url
+    os.environ[SECRET_VARIABLE] = setup.secret
+
+
+def create_server_app() -> FastAPI:
+    """The standalone app: the API (and the panel, when installed) over the configured database.
+
+    Admins authenticate with tokens from ``support_admins``, users with JWTs
+    signed with the secret. The store lives as long as the process.
+    """
+    try:
+        from ..adapters.fastapi import create_app
+    except ImportError as exc:
+        raise UserError(f"{exc}; the server needs: pip install 'supportchat[cli]'") from None
+    secret = read_secret()
+    if secret is None:
+        raise UserError(f"no secret: set {SECRET_VARIABLE} or run `supportchat init`")
+    session = connect(os.environ.get(DATABASE_URL_VARIABLE), migrate=True)
+    authenticator = TokenAuthenticator(session.admin_tokens, UserTokens(secret))
+    app = create_app(session.desk, authenticator=authenticator)
+    app.router.add_event_handler("shutdown", session.close)
+    return app
+
+
+def serves_panel(app: FastAPI) -> bool:
+    """Whether the app has the admin panel's page."""
+    return any(getattr(route, "path", None) == PANEL_PATH for route in app.routes)
