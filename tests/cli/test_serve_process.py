@@ -7,6 +7,7 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from .serving import STATISTICS, clean_environment, serving
@@ -25,6 +26,13 @@ def test_serve_starts_on_the_embedded_default_and_answers_with_the_printed_token
         assert reply.status_code == 200, reply.text
         assert reply.json()["success"] is True and reply.json()["data"]["total_tickets"] == 0
         assert server.get(STATISTICS, deadline).status_code == 401
+        assert f"http://127.0.0.1:{server.port}/admin/support" in server.output
+        panel = server.get("/admin/support", deadline)
+        assert panel.status_code == 200 and "text/html" in panel.headers["content-type"]
+        assert "script-src 'self'" in panel.headers["content-security-policy"]
+        login = httpx.post(f"http://127.0.0.1:{server.port}/admin/support/login", json={"token": token}, timeout=5)
+        assert login.status_code == 200, login.text
+        assert "HttpOnly" in login.headers["set-cookie"]
         assert (tmp_path / "supportchat" / "supportchat.db").exists()
         assert (tmp_path / "supportchat" / "secret").exists()
     assert server.process.returncode == 0, server.output

@@ -30,7 +30,7 @@ from .output import UserError
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
-__all__ = ["FIRST_ADMIN_NAME", "Bootstrap", "bootstrap", "create_server_app"]
+__all__ = ["FIRST_ADMIN_NAME", "PANEL_PATH", "Bootstrap", "bootstrap", "create_server_app"]
 
 #: The admin created on the first start, when the database has none.
 FIRST_ADMIN_NAME = "admin"
@@ -70,7 +70,7 @@ def export_configuration(setup: Bootstrap) -> None:
 
 
 def create_server_app() -> FastAPI:
-    """The standalone app: the API (and the panel, when installed) over the configured database.
+    """The standalone app: the API and the admin panel over the configured database.
 
     Admins authenticate with tokens from ``support_admins``, users with JWTs
     signed with the secret. The store lives as long as the process.
@@ -82,13 +82,11 @@ def create_server_app() -> FastAPI:
     secret = read_secret()
     if secret is None:
         raise UserError(f"no secret: set {SECRET_VARIABLE} or run `supportchat init`")
+    from ..panel import Panel
+
     session = connect(os.environ.get(DATABASE_URL_VARIABLE), migrate=True)
     authenticator = TokenAuthenticator(session.admin_tokens, UserTokens(secret))
-    app = create_app(session.desk, authenticator=authenticator)
+    panel = Panel(secret=secret, admin_tokens=session.admin_tokens)
+    app = create_app(session.desk, authenticator=authenticator, panel=panel)
     app.router.add_event_handler("shutdown", session.close)
     return app
-
-
-def serves_panel(app: FastAPI) -> bool:
-    """Whether the app has the admin panel's page."""
-    return any(getattr(route, "path", None) == PANEL_PATH for route in app.routes)

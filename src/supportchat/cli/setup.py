@@ -10,7 +10,7 @@ import typer
 from .config import open_engine, resolve_database_url, secret_path, sql_url, uses_supabase
 from .options import DatabaseUrl, JsonOutput
 from .output import UserError, emit_json, handled, out
-from .server import PANEL_PATH, Bootstrap, bootstrap, create_server_app, export_configuration, serves_panel
+from .server import PANEL_PATH, Bootstrap, bootstrap, create_server_app, export_configuration
 
 __all__ = ["db_app", "init", "serve"]
 
@@ -69,7 +69,7 @@ def serve(
     # Built here once, so that a broken configuration fails before uvicorn starts.
     app = create_server_app()
     shown_host = f"[{host}]" if ":" in host else host
-    _print_login(setup, f"http://{shown_host}:{port}", panel=serves_panel(app))
+    _print_login(setup, f"http://{shown_host}:{port}", panel=True)
     sys.stdout.flush()  # the token must be readable before uvicorn takes over the process
     if workers == 1:
         uvicorn.run(app, host=host, port=port, log_level=log_level)
