@@ -1,0 +1,183 @@
+"""FastAPI adapter: the support desk's API as an ``APIRouter``, or a whole app.
+
+::
+
+    from supportchat.adapters.fastapi import support_router
+
+    app.include_router(support_router(desk, identify=current_actor))
+
+``identify`` is an ordinary FastAPI dependency returning an
+:class:`~supportchat.models.Actor` or ``None``: it may itself depend on the
+host's session, OAuth2 scheme or database. Without it, the standalone
+:class:`~supportchat.http.auth.TokenAuthenticator` reads the
+``Authorization`` header (documented as a bearer security scheme).
+
+The desk is synchronous, so each request's work runs in the threadpool.
+"""
+
+# No "from __future__ import annotations": FastAPI must resolve the local dependencies in the signatures.
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+try:
+    from fastapi import APIRouter, Depends, FastAPI, Request, Security
+    from fastapi.responses import Response
+    from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+    from starlette.concurrency import run_in_threadpool
+    from starlette.exceptions import HTTPException as StarletteHTTPException
+except ImportError as exc:  # pragma: no cover - depends on the environment
+    raise ImportError("supportchat.adapters.fastapi needs FastAPI: pip install 'supportchat[fastapi]'") from exc
+
+from ..desk import SupportDesk
+from ..errors import PayloadTooLarge, SupportChatError
+from ..http.auth import Authenticator, TokenAuthenticator
+from ..http.dispatch import MAX_BODY_BYTES, dispatch, too_large
+from ..http.envelope import ErrorEnvelope, render_error
+from ..http.openapi import ERROR_DESCRIPTIONS, error_statuses, operation_extra
+from ..http.routes import DEFAULT_PREFIX, ROUTES, Route
+from ..models import Actor
+from ..stores import InMemoryStore
+
+__all__ = ["create_app", "support_router"]
+
+_JSON = "application/json"
+_bearer = HTTPBearer(auto_error=False, description="An admin token (`sca_…`) or a user JWT (HS256, `sub` = user id).")
+
+Identity = Callable[[], Actor | None]
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdecimal() and int(declared) > limit:
+        raise too_large(limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise too_large(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _identity_dependency(
+    identify: Callable[..., Any] | None, authenticator: Authenticator | None
+) -> Callable[..., Any]:
+    """A dependency giving the endpoint a thunk that names the caller.
+
+    The standalone authenticator is called lazily, inside the threadpool and
+    inside :func:`dispatch`, so that a slow or failing token registry is
+    handled like any other storage call.
+    """
+    if identify is not None:
+        host_identify = identify
+
+        def from_host(actor: Annotated[Actor | None, Depends(host_identify)]) -> Identity:
+            return lambda: actor
+
+        return from_host
+
+    auth = authenticator or TokenAuthenticator.from_env()
+
+    def from_token(request: Request, _: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)]) -> Identity:
+        return lambda: auth.identify(request)
+
+    return from_token
+
+
+def support_router(
+    desk: SupportDesk,
+    *,
+    identify: Callable[..., Any] | None = None,
+    authenticator: Authenticator | None = None,
+    prefix: str = DEFAULT_PREFIX,
+    max_body_bytes: int = MAX_BODY_BYTES,
+    tags: list[str] | None = None,
+) -> APIRouter:
+    """An ``APIRouter`` serving every API route under ``prefix``.
+
+    ``identify`` is a FastAPI dependency returning the current
+    :class:`~supportchat.models.Actor` or ``None``; otherwise
+    ``authenticator`` (default: bearer tokens, user JWTs signed with
+    ``SUPPORTCHAT_SECRET``) reads the request.
+    """
+    router = APIRouter(prefix=prefix.rstrip("/"), tags=list(tags or ["support"]))
+    caller = _identity_dependency(identify, authenticator)
+
+    def endpoint(route: Route) -> Callable[..., Any]:
+        async def serve(request: Request, who: Annotated[Identity, Depends(caller)]) -> Response:
+            read_body: Callable[[], bytes]
+            if route.body is None:
+                read_body = bytes
+            else:
+                try:
+                    raw = await _read_body(request, max_body_bytes)
+                    read_body = lambda: raw  # noqa: E731
+                except PayloadTooLarge as exc:
+                    read_body = _raiser(exc)
+            status, body = await run_in_threadpool(
+                dispatch, route, desk, who, request.path_params, request.query_params, read_body, limit=max_body_bytes
+            )
+            return Response(body, status_code=status, media_type=_JSON)
+
+        serve.__name__ = route.name
+        return serve
+
+    for route in ROUTES:
+        router.add_api_route(
+            route.path,
+            endpoint(route),
+            methods=[route.method],
+            name=f"supportchat_{route.name}",
+            operation_id=route.name,
+            summary=route.summary,
+            response_class=Response,
+            responses={
+                200: {"model": route.render.envelope, "description": "Success"},
+                **{s: {"model": ErrorEnvelope, "description": ERROR_DESCRIPTIONS[s]} for s in error_statuses(route)},
+            },
+            openapi_extra=operation_extra(route),
+        )
+    return router
+
+
+def _raiser(exc: SupportChatError) -> Callable[[], bytes]:
+    def read() -> bytes:
+        raise exc
+
+    return read
+
+
+async def _framework_error(request: Request, exc: Exception) -> Response:
+    """Unknown paths and methods answer in the API's envelope too."""
+    status = exc.status_code if isinstance(exc, StarletteHTTPException) else 500
+    code = {404: "not_found", 405: "method_not_allowed"}.get(status, "http_error")
+    envelope = ErrorEnvelope.model_validate(
+        {"success": False, "error": {"code": code, "message": str(getattr(exc, "detail", "error")), "details": None}}
+    )
+    return Response(envelope.model_dump_json().encode(), status_code=status, media_type=_JSON)
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> Response:
+    status, body = render_error(exc)
+    return Response(body, status_code=status, media_type=_JSON)
+
+
+def create_app(
+    desk: SupportDesk | None = None,
+    *,
+    title: str = "supportchat",
+    **options: Any,
+) -> FastAPI:
+    """A FastAPI app serving the desk (an in-memory one if none is given).
+
+    Keyword options are those of :func:`support_router`.
+    """
+    from .. import __version__
+
+    app = FastAPI(title=title, version=__version__)
+    app.include_router(support_router(desk or SupportDesk(InMemoryStore()), **options))
+    app.add_exception_handler(StarletteHTTPException, _framework_error)
+    app.add_exception_handler(Exception, _unexpected_error)
+    return app

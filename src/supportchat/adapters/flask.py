@@ -1,0 +1,109 @@
+"""Flask adapter: the support desk's API as a Blueprint.
+
+::
+
+    from supportchat.adapters.flask import SupportChat
+
+    support = SupportChat(desk, identify=current_actor)   # current_actor() -> Actor | None
+    support.init_app(app)
+
+``identify`` is called inside the request context, so it may read
+``flask.request``, the session, or Flask-Login's ``current_user``. Without it
+the standalone :class:`~supportchat.http.auth.TokenAuthenticator` reads the
+``Authorization`` header.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any, cast
+
+try:
+    import flask
+except ImportError as exc:  # pragma: no cover - depends on the environment
+    raise ImportError("supportchat.adapters.flask needs Flask: pip install 'supportchat[flask]'") from exc
+
+from ..desk import SupportDesk
+from ..http.auth import Authenticator, RequestView, TokenAuthenticator
+from ..http.dispatch import MAX_BODY_BYTES, dispatch, too_large
+from ..http.routes import DEFAULT_PREFIX, ROUTES, Route
+from ..models import Actor
+
+__all__ = ["EXTENSION_KEY", "SupportChat", "support_blueprint"]
+
+#: Where :meth:`SupportChat.init_app` leaves itself in ``app.extensions``.
+EXTENSION_KEY = "supportchat"
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+_JSON = "application/json"
+
+
+def _flask_path(template: str) -> str:
+    return _PLACEHOLDER.sub(r"<\1>", template)
+
+
+def _reader(limit: int) -> Callable[[], bytes]:
+    def read() -> bytes:
+        request = flask.request
+        if request.content_length is not None and request.content_length > limit:
+            raise too_large(limit)
+        # One byte over the limit is enough to know it is too large (chunked bodies have no length).
+        data: bytes = request.stream.read(limit + 1)
+        return data
+
+    return read
+
+
+def support_blueprint(
+    desk: SupportDesk,
+    *,
+    identify: Callable[[], Actor | None] | None = None,
+    authenticator: Authenticator | None = None,
+    prefix: str = DEFAULT_PREFIX,
+    name: str = "supportchat",
+    max_body_bytes: int = MAX_BODY_BYTES,
+) -> flask.Blueprint:
+    """A Blueprint serving every API route under ``prefix``.
+
+    ``identify`` (called in the request context) returns the current actor
+    or ``None``; otherwise ``authenticator`` (default: bearer tokens, user
+    JWTs signed with ``SUPPORTCHAT_SECRET``) reads the request.
+    """
+    if identify is None:
+        auth = authenticator or TokenAuthenticator.from_env()
+
+        def identify() -> Actor | None:
+            return auth.identify(cast(RequestView, flask.request))
+
+    blueprint = flask.Blueprint(name, __name__, url_prefix=prefix.rstrip("/") or None)
+    read_body = _reader(max_body_bytes)
+
+    def view(route: Route) -> Callable[..., flask.Response]:
+        def serve(**path: Any) -> flask.Response:
+            status, body = dispatch(route, desk, identify, path, flask.request.args, read_body, limit=max_body_bytes)
+            return flask.Response(body, status=status, content_type=_JSON)
+
+        return serve
+
+    for route in ROUTES:
+        blueprint.add_url_rule(
+            _flask_path(route.path), endpoint=route.name, view_func=view(route), methods=[route.method]
+        )
+    return blueprint
+
+
+class SupportChat:
+    """The Flask extension: ``SupportChat(desk, ...).init_app(app)`` (or ``SupportChat(desk, app=app)``).
+
+    Keyword options are those of :func:`support_blueprint`.
+    """
+
+    def __init__(self, desk: SupportDesk, app: flask.Flask | None = None, **options: Any) -> None:
+        self.desk = desk
+        self.options = options
+        if app is not None:
+            self.init_app(app)
+
+    def init_app(self, app: flask.Flask) -> None:
+        app.register_blueprint(support_blueprint(self.desk, **self.options))
+        app.extensions[EXTENSION_KEY] = self

@@ -1,0 +1,284 @@
+"""Who is calling: the identity hook and the standalone credentials.
+
+A host app tells supportchat who the caller is through a hook that returns an
+:class:`~supportchat.models.Actor` (or ``None`` for nobody). Each adapter takes
+the hook in its framework's idiom (a plain callable in Flask, a dependency in
+FastAPI); the framework-free default is :class:`TokenAuthenticator`:
+
+* admins send ``Authorization: Bearer <token>``; tokens live in an
+  :class:`AdminTokens` registry that stores only their SHA-256 hashes;
+* users send ``Authorization: Bearer <JWT>`` signed HS256 with
+  ``SUPPORTCHAT_SECRET``, ``sub`` holding the user id (see :class:`UserTokens`).
+
+Panel session cookies (and their CSRF tokens) will be another
+:class:`Authenticator` chained in front of the bearer one, reading
+``RequestView.cookies``; nothing else needs to change for them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from ..errors import Forbidden, NotAuthenticated
+from ..models import Actor, ActorKind
+
+__all__ = [
+    "ADMIN_TOKEN_PREFIX",
+    "AdminAccount",
+    "AdminTokens",
+    "Authenticator",
+    "ChainAuthenticator",
+    "InMemoryAdminTokens",
+    "RequestView",
+    "TokenAuthenticator",
+    "UserTokens",
+    "bearer_token",
+    "hash_token",
+    "require_admin",
+    "require_user",
+]
+
+#: Admin tokens start with this, so they are told apart from JWTs at a glance (and in logs).
+ADMIN_TOKEN_PREFIX = "sca_"
+SECRET_VARIABLE = "SUPPORTCHAT_SECRET"
+
+
+class RequestView(Protocol):
+    """The little of a request an authenticator reads; Flask's and Starlette's requests both fit."""
+
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+
+    @property
+    def cookies(self) -> Mapping[str, str]: ...
+
+
+class Authenticator(Protocol):
+    """Finds the caller of a request; ``None`` when there is none (or the credentials are bad)."""
+
+    def identify(self, request: RequestView) -> Actor | None: ...
+
+
+def require_admin(actor: Actor | None) -> Actor:
+    """The actor, if it is an admin; 401 for nobody, 403 for a user."""
+    if actor is None:
+        raise NotAuthenticated("an admin token is required")
+    if not actor.is_staff:
+        raise Forbidden("only an admin may do this")
+    return actor
+
+
+def require_user(actor: Actor | None) -> Actor:
+    """The actor, if it is a user; 401 for nobody, 403 for anyone else."""
+    if actor is None:
+        raise NotAuthenticated("a user token is required")
+    if actor.kind is not ActorKind.USER:
+        raise Forbidden("this route is for users acting as themselves")
+    return actor
+
+
+def bearer_token(headers: Mapping[str, str]) -> str | None:
+    """The token of an ``Authorization: Bearer …`` header, if there is one."""
+    value = headers.get("authorization")
+    if not value:
+        return None
+    scheme, _, token = value.partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and token else None
+
+
+def hash_token(token: str) -> str:
+    """The SHA-256 hex digest under which a token is stored (tokens are high-entropy, so no salt is needed)."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class AdminAccount:
+    """An admin who may hold a token. The token itself is never stored."""
+
+    id: int
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+class AdminTokens(Protocol):
+    """A registry of admins and the hashes of their bearer tokens.
+
+    The SQL implementation keeps them in ``support_admins``; the in-memory one
+    serves tests and embedded use.
+    """
+
+    def create(self, name: str) -> tuple[AdminAccount, str]:
+        """A new admin and its token; the token is shown once and only its hash is kept."""
+        ...
+
+    def verify(self, token: str) -> AdminAccount | None:
+        """The admin whose live token this is, or ``None``."""
+        ...
+
+    def revoke(self, name: str) -> bool:
+        """Revoke ``name``'s token; whether there was a live one."""
+        ...
+
+    def list(self) -> list[AdminAccount]:
+        """Every admin, revoked ones included, oldest first."""
+        ...
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class InMemoryAdminTokens:
+    """:class:`AdminTokens` in a dict, keyed by token hash; thread-safe."""
+
+    def __init__(self, *, clock: Callable[[], datetime] = _utcnow) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._by_name: dict[str, tuple[AdminAccount, str]] = {}
+        self._by_hash: dict[str, str] = {}
+
+    def create(self, name: str) -> tuple[AdminAccount, str]:
+        name = name.strip()
+        if not name:
+            raise ValueError("an admin needs a name")
+        token = ADMIN_TOKEN_PREFIX + secrets.token_urlsafe(32)
+        digest = hash_token(token)
+        with self._lock:
+            if name in self._by_name:
+                raise ValueError(f"an admin named {name!r} already exists")
+            admin = AdminAccount(id=len(self._by_name) + 1, name=name, created_at=self._clock())
+            self._by_name[name] = (admin, digest)
+            self._by_hash[digest] = name
+        return admin, token
+
+    def verify(self, token: str) -> AdminAccount | None:
+        digest = hash_token(token)
+        with self._lock:
+            name = self._by_hash.get(digest)
+            if name is None:
+                return None
+            admin, stored = self._by_name[name]
+            if admin.revoked_at is not None or not hmac.compare_digest(stored, digest):
+                return None
+            admin = replace(admin, last_used_at=self._clock())
+            self._by_name[name] = (admin, stored)
+            return admin
+
+    def revoke(self, name: str) -> bool:
+        with self._lock:
+            entry = self._by_name.get(name)
+            if entry is None or entry[0].revoked_at is not None:
+                return False
+            admin, digest = entry
+            self._by_name[name] = (replace(admin, revoked_at=self._clock()), digest)
+            self._by_hash.pop(digest, None)
+            return True
+
+    def list(self) -> list[AdminAccount]:
+        with self._lock:
+            return sorted((admin for admin, _ in self._by_name.values()), key=lambda a: a.id)
+
+
+def _jwt() -> Any:
+    try:
+        import jwt
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError("user tokens need PyJWT: pip install 'supportchat[flask]' or 'supportchat[fastapi]'") from exc
+    return jwt
+
+
+class UserTokens:
+    """User JWTs: HS256, ``sub`` = the user id, ``exp`` required.
+
+    The host app mints them with its own code or :meth:`mint`; supportchat
+    only verifies them.
+    """
+
+    ALGORITHM = "HS256"
+
+    def __init__(self, secret: str, *, leeway: timedelta = timedelta(seconds=30)) -> None:
+        if len(secret) < 16:
+            raise ValueError(f"{SECRET_VARIABLE} must be at least 16 characters")
+        self._secret = secret
+        self._leeway = leeway
+        self._jwt = _jwt()
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> UserTokens:
+        """Verify with the secret in ``SUPPORTCHAT_SECRET`` (required)."""
+        secret = environ.get(SECRET_VARIABLE)
+        if not secret:
+            raise RuntimeError(f"{SECRET_VARIABLE} is not set; `supportchat init` generates one")
+        return cls(secret)
+
+    def mint(self, user_id: int, *, expires_in: timedelta = timedelta(hours=1), now: datetime | None = None) -> str:
+        """A token for ``user_id`` (for tests, the CLI and host apps without their own JWTs)."""
+        issued = now or _utcnow()
+        claims = {"sub": str(user_id), "iat": issued, "exp": issued + expires_in}
+        token: str = self._jwt.encode(claims, self._secret, algorithm=self.ALGORITHM)
+        return token
+
+    def verify(self, token: str) -> int | None:
+        """The user id in a valid, unexpired token, or ``None``."""
+        try:
+            claims = self._jwt.decode(
+                token,
+                self._secret,
+                algorithms=[self.ALGORITHM],
+                leeway=self._leeway,
+                options={"require": ["sub", "exp"]},
+            )
+        except self._jwt.PyJWTError:
+            return None
+        subject = claims.get("sub")
+        if isinstance(subject, str) and subject.isdecimal() and subject.isascii() and 0 < int(subject) < 2**63:
+            return int(subject)
+        return None
+
+
+class TokenAuthenticator:
+    """The standalone default: admin bearer tokens and user JWTs in ``Authorization``."""
+
+    def __init__(self, admin_tokens: AdminTokens | None = None, user_tokens: UserTokens | None = None) -> None:
+        self.admin_tokens = admin_tokens
+        self.user_tokens = user_tokens
+
+    @classmethod
+    def from_env(cls, admin_tokens: AdminTokens | None = None) -> TokenAuthenticator:
+        """Admin tokens from ``admin_tokens``; user JWTs signed with ``SUPPORTCHAT_SECRET``."""
+        return cls(admin_tokens, UserTokens.from_env())
+
+    def identify(self, request: RequestView) -> Actor | None:
+        token = bearer_token(request.headers)
+        if token is None:
+            return None
+        if token.startswith(ADMIN_TOKEN_PREFIX):
+            admin = self.admin_tokens.verify(token) if self.admin_tokens is not None else None
+            return Actor.admin(admin.id) if admin is not None else None
+        user_id = self.user_tokens.verify(token) if self.user_tokens is not None else None
+        return Actor.user(user_id) if user_id is not None else None
+
+
+class ChainAuthenticator:
+    """Asks several authenticators in turn; the first that knows the caller wins."""
+
+    def __init__(self, authenticators: Iterable[Authenticator]) -> None:
+        self._chain = tuple(authenticators)
+
+    def identify(self, request: RequestView) -> Actor | None:
+        for authenticator in self._chain:
+            actor = authenticator.identify(request)
+            if actor is not None:
+                return actor
+        return None

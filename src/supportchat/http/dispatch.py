@@ -1,0 +1,67 @@
+"""Serving one request of the route table, whatever the framework.
+
+An adapter gathers what it knows (the identity hook, path parameters, query
+string, a reader for the body) and calls :func:`dispatch`; it gets back the
+status and the JSON bytes to send. Every failure on the way, including a
+broken identity hook or an oversized body, is rendered by
+:func:`~supportchat.http.envelope.render_error`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from pydantic_core import from_json
+
+from ..desk import SupportDesk
+from ..errors import BadRequest, PayloadTooLarge
+from ..models import Actor
+from .auth import require_admin, require_user
+from .envelope import Rendered, render_error
+from .routes import Audience, Route
+
+__all__ = ["MAX_BODY_BYTES", "dispatch", "parse_body", "too_large"]
+
+#: Spec §4: request bodies of at most 1 MiB.
+MAX_BODY_BYTES = 1024 * 1024
+
+
+def too_large(limit: int) -> PayloadTooLarge:
+    return PayloadTooLarge(f"the request body exceeds {limit} bytes", details={"limit": limit})
+
+
+def parse_body(raw: bytes, limit: int = MAX_BODY_BYTES) -> Any:
+    """The JSON value of a request body; 413 over ``limit``, 400 if it is not JSON."""
+    if len(raw) > limit:
+        raise too_large(limit)
+    if not raw.strip():
+        raise BadRequest("a JSON body is required")
+    try:
+        return from_json(raw, allow_inf_nan=False)
+    except ValueError as exc:
+        raise BadRequest("the body is not valid JSON", details={"reason": str(exc)[:200]}) from None
+
+
+def dispatch(
+    route: Route,
+    desk: SupportDesk,
+    identify: Callable[[], Actor | None],
+    path: Mapping[str, str],
+    query: Mapping[str, str],
+    read_body: Callable[[], bytes],
+    *,
+    limit: int = MAX_BODY_BYTES,
+) -> Rendered:
+    """Authenticate, parse, call the handler and render: the status and body of the response.
+
+    The body is read only after the caller is known, so anonymous clients
+    cannot make the server parse megabytes.
+    """
+    try:
+        actor = identify()
+        actor = require_admin(actor) if route.audience is Audience.ADMIN else require_user(actor)
+        body = parse_body(read_body(), limit) if route.body is not None else None
+        return 200, route.render(route.handler(desk, actor, path, query, body))
+    except Exception as exc:
+        return render_error(exc)
