@@ -354,6 +354,11 @@ class SQLStore:
             EventRecord.model_construct(**{**row._mapping, "type": _EVENT_TYPE[row.type]}) for row in rows
         ]
 
+    def last_event_id(self) -> int:
+        """The newest event-log id, 0 for an empty log (where a live stream starts)."""
+        with self._reading() as connection:
+            return int(connection.execute(sa.select(sa.func.coalesce(sa.func.max(_e.id), 0))).scalar_one())
+
     def close(self) -> None:
         """Dispose of the engine if this store created it."""
         if self._owns_engine:
