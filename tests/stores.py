@@ -4,18 +4,46 @@ Each entry is a context manager factory: entering it gives a ``make`` callable
 that returns a fresh, empty store each time it is called (the stateful test
 calls it once per example). Add a backend here and every contract and
 stateful test runs on it; write no test twice.
+
+The SQL backends build their database once per test session (migrations are
+the slow part) and make each fresh store cheaply from it: a copied file, an
+in-memory backup, or truncated tables in a PostgreSQL schema of its own.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
+import sqlite3
+import tempfile
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
+from supportchat.migrations import upgrade
 from supportchat.stores import InMemoryStore, Store
+from supportchat.stores.sql import SQLStore, create_engine
 
 StoreMaker = Callable[[], Store]
+
+#: Where the test PostgreSQL server is (trust auth); override with SUPPORTCHAT_TEST_PG_URL.
+POSTGRES_URL = os.environ.get("SUPPORTCHAT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+_SQL_TABLES = ("support_ticket_changes", "support_events", "support_messages", "support_tickets", "support_admins")
+
+
+def _once(request: pytest.FixtureRequest, key: str, build: Callable[[], tuple[Any, Callable[[], None]]]) -> Any:
+    """A resource built on first use in this test session and cleaned up at its end."""
+    cache: dict[str, Any] = request.config.__dict__.setdefault("_supportchat_backends", {})
+    if key not in cache:
+        value, cleanup = build()
+        cache[key] = value
+        request.config.add_cleanup(cleanup)
+    return cache[key]
 
 
 @contextmanager
@@ -23,9 +51,104 @@ def memory_backend(request: pytest.FixtureRequest) -> Iterator[StoreMaker]:
     yield InMemoryStore
 
 
+def _sqlite_template() -> tuple[Path, Callable[[], None]]:
+    folder = Path(tempfile.mkdtemp(prefix="supportchat-sqlite-"))
+    template = folder / "template.db"
+    engine = create_engine(f"sqlite:///{template}")
+    upgrade(engine)
+    engine.dispose()  # the last connection checkpoints the WAL into the file
+    return template, lambda: shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextmanager
+def sqlite_file_backend(request: pytest.FixtureRequest) -> Iterator[StoreMaker]:
+    template: Path = _once(request, "sqlite-file", _sqlite_template)
+
+    def make() -> Store:
+        path = template.with_name(f"{uuid.uuid4().hex}.db")
+        shutil.copyfile(template, path)
+        return SQLStore.from_url(f"sqlite:///{path}", migrate=False)
+
+    yield make
+
+
+def _memory_template() -> tuple[sqlite3.Connection, Callable[[], None]]:
+    engine = create_engine("sqlite://")
+    upgrade(engine)
+    raw = engine.raw_connection().driver_connection
+    assert isinstance(raw, sqlite3.Connection)
+    return raw, engine.dispose
+
+
+@contextmanager
+def sqlite_memory_backend(request: pytest.FixtureRequest) -> Iterator[StoreMaker]:
+    template: sqlite3.Connection = _once(request, "sqlite-memory", _memory_template)
+
+    def make() -> Store:
+        database = sqlite3.connect(":memory:", check_same_thread=False)
+        template.backup(database)
+        return SQLStore.from_url("sqlite://", creator=lambda: database, migrate=False)
+
+    yield make
+
+
+def postgres_engine(request: pytest.FixtureRequest) -> sa.Engine:
+    """An engine on a PostgreSQL schema of this test session's own, migrated; dropped at the end.
+
+    Unreachable PostgreSQL skips the test, or fails it when ``CI`` is set.
+    """
+
+    def build() -> tuple[sa.Engine | Exception, Callable[[], None]]:
+        schema = f"supportchat_test_{uuid.uuid4().hex[:12]}"
+        admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as connection:
+                connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
+        except sa.exc.OperationalError as error:
+            admin.dispose()
+            return error, lambda: None
+        engine = create_engine(POSTGRES_URL, connect_args={"options": f"-c search_path={schema}"})
+        upgrade(engine)
+
+        def drop() -> None:
+            engine.dispose()
+            with admin.connect() as connection:
+                connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+            admin.dispose()
+
+        return engine, drop
+
+    engine = _once(request, "postgres", build)
+    if isinstance(engine, Exception):
+        reason = f"PostgreSQL is unreachable at {POSTGRES_URL}: {engine}"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return engine  # type: ignore[no-any-return]
+
+
+@contextmanager
+def postgres_backend(request: pytest.FixtureRequest) -> Iterator[StoreMaker]:
+    engine = postgres_engine(request)
+
+    def make() -> Store:
+        # DELETE is much faster than TRUNCATE on tables this small.
+        with engine.begin() as connection:
+            for table in _SQL_TABLES:
+                connection.exec_driver_sql(f"DELETE FROM {table}")
+                connection.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), 1, false)")
+            connection.exec_driver_sql("UPDATE support_stats SET count = 0")
+        return SQLStore(engine)
+
+    yield make
+
+
 BACKENDS: dict[str, Callable[[pytest.FixtureRequest], object]] = {
     "memory": memory_backend,
+    "sqlite-file": sqlite_file_backend,
+    "sqlite-memory": sqlite_memory_backend,
+    "postgres": postgres_backend,
 }
 
 #: Marks to put on a backend's parameter (for instance ``pytest.mark.postgres``).
-BACKEND_MARKS: dict[str, list[pytest.MarkDecorator]] = {}
+BACKEND_MARKS: dict[str, list[pytest.MarkDecorator]] = {"postgres": [pytest.mark.postgres]}

@@ -47,7 +47,7 @@ from ._sql_engine import WRITE, configure_sqlite, create_engine
 from ._sql_errors import translated
 from .base import TicketChanges
 
-__all__ = ["SQLStore", "SQLiteStore", "default_sqlite_path"]
+__all__ = ["SQLStore", "SQLiteStore", "create_engine", "default_sqlite_path"]
 
 _t = schema.tickets.c
 _m = schema.messages.c

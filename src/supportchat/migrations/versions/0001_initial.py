@@ -154,7 +154,8 @@ def _check_enumerations(bind: sa.Connection) -> None:
         listed = ", ".join(f"'{choice}'" for choice in allowed)
         rows = bind.exec_driver_sql(f"SELECT DISTINCT {column} FROM {table} WHERE {value} NOT IN ({listed})").all()
         if rows:
-            problems.append(f"{table}.{column} holds {sorted(repr(row[0]) for row in rows)} (allowed: {listed})")
+            found = ", ".join(sorted(repr(row[0]) for row in rows))
+            problems.append(f"{table}.{column} holds {found} (allowed: {listed})")
     if problems:
         raise RuntimeError("cannot adopt the existing tables: " + "; ".join(problems))
 
