@@ -18,12 +18,17 @@ class StreamReader:
     def __init__(self, frames: Iterator[Frame]) -> None:
         self._frames = frames
         self._queue: queue.Queue[Frame] = queue.Queue()
+        #: What ended the stream, if it failed (after the test, its store may be closed under it).
+        self.error: BaseException | None = None
         self._thread = threading.Thread(target=self._drain, daemon=True)
         self._thread.start()
 
     def _drain(self) -> None:
-        for frame in self._frames:
-            self._queue.put(frame)
+        try:
+            for frame in self._frames:
+                self._queue.put(frame)
+        except Exception as exc:
+            self.error = exc
 
     def next(self, timeout: float = 5.0) -> Frame:
         return self._queue.get(timeout=timeout)

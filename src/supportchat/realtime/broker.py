@@ -72,6 +72,11 @@ class Subscription:
             return False
         return True
 
+    @property
+    def active(self) -> bool:
+        """False once closed or once the broker shut down: the stream should end."""
+        return not self.closed and not self._broker.shut_down
+
     def close(self) -> None:
         """Stop receiving rings; idempotent."""
         if not self.closed:
@@ -90,8 +95,10 @@ class Broker:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._emptied = threading.Condition(self._lock)
         self._everyone: set[Subscription] = set()
         self._by_user: dict[int, set[Subscription]] = {}
+        self.shut_down = False
 
     def subscribe(self, actor: Actor) -> Subscription:
         """A subscription for ``actor``'s stream: every ticket for staff, their own for a user."""
@@ -122,6 +129,17 @@ class Broker:
         """
         return subscribe(lambda event: self.announce(event.ticket.user_id))
 
+    def shutdown(self, wait: float = 5.0) -> bool:
+        """End every stream: ring them all, and wait up to ``wait`` seconds for them to close.
+
+        Whether every stream closed in time. A stream closes when its
+        consumer asks for the next frame, which a server does at once.
+        """
+        self.shut_down = True
+        self.announce(None)
+        with self._emptied:
+            return self._emptied.wait_for(lambda: not self._everyone and not self._by_user, timeout=wait)
+
     @property
     def listeners(self) -> int:
         """How many subscriptions are open."""
@@ -138,3 +156,5 @@ class Broker:
                     group.discard(subscription)
                     if not group:
                         del self._by_user[subscription.user_id]
+            if not self._everyone and not self._by_user:
+                self._emptied.notify_all()

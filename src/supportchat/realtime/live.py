@@ -62,9 +62,13 @@ class LiveEvents:
         options.setdefault("heartbeat", self.heartbeat)
         return EventStream(self.desk, self.broker, actor, last_event_id=start, **options)
 
-    def close(self) -> None:
-        """Stop the background threads and stop listening to the desk."""
+    def close(self, wait: float = 5.0) -> None:
+        """End every open stream (waiting up to ``wait`` seconds), stop the threads, detach from the desk.
+
+        From an event loop, pass ``wait=0`` (async streams end on the loop itself).
+        """
         self._detach()
+        self.broker.shutdown(wait)
         if self.listener is not None:
             self.listener.stop()
         if self.poller is not None:

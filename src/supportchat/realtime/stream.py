@@ -103,14 +103,15 @@ class EventStream:
     def frames(self) -> Iterator[Frame]:
         """The frames, blocking between them (for threaded servers: Flask, WSGI).
 
-        Runs until the consumer stops iterating; closing the generator (a
-        WSGI server does when the client is gone) releases the subscription.
+        Runs until the consumer stops iterating or the broker shuts down;
+        closing the generator (a WSGI server does when the client is gone)
+        releases the subscription.
         """
         with self._broker.subscribe(self.actor) as subscription:
             cursor = self._cursor()
             yield self._opening()
             quiet_since = time.monotonic()
-            while True:
+            while subscription.active:
                 subscription.clear()
                 frames, cursor, more = self._read(cursor)
                 yield from frames
@@ -131,7 +132,7 @@ class EventStream:
             cursor = await asyncio.to_thread(self._cursor)
             yield self._opening()
             quiet_since = time.monotonic()
-            while True:
+            while subscription.active:
                 subscription.clear()
                 frames, cursor, more = await asyncio.to_thread(self._read, cursor)
                 for frame in frames:
