@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, Generator
 
 from ..desk import SupportDesk
 from ..errors import ValidationError
@@ -100,7 +100,7 @@ class EventStream:
 
     # -- the two ways to run it ------------------------------------------
 
-    def frames(self) -> Iterator[Frame]:
+    def frames(self) -> Generator[Frame, None, None]:
         """The frames, blocking between them (for threaded servers: Flask, WSGI).
 
         Runs until the consumer stops iterating or the broker shuts down;
@@ -125,7 +125,7 @@ class EventStream:
                 else:
                     subscription.wait(due)
 
-    async def aframes(self) -> AsyncIterator[Frame]:
+    async def aframes(self) -> AsyncGenerator[Frame, None]:
         """The same frames for an event loop (FastAPI); store reads run in a worker thread."""
         subscription: Subscription = self._broker.subscribe(self.actor)
         try:
