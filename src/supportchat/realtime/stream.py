@@ -28,7 +28,7 @@ from ..stores.base import Store
 from .broker import Broker, Subscription
 from .frames import EventPayload, Frame
 
-__all__ = ["EventStream", "latest_event_id", "parse_last_event_id"]
+__all__ = ["EventStream", "latest_event_id", "message_of", "parse_last_event_id"]
 
 #: Longest accepted ``Last-Event-ID`` (a decimal id; anything longer is not one of ours).
 _MAX_ID_LENGTH = 19
@@ -61,6 +61,14 @@ def latest_event_id(store: Store) -> int:
     while batch := store.events_after(cursor, limit=1000):
         cursor = batch[-1].id
     return cursor
+
+
+def message_of(store: Store, record: EventRecord) -> Message | None:
+    """The message a ``message_created`` entry announces (``None`` for other events)."""
+    if record.message_id is None:
+        return None
+    found = store.list_messages(record.ticket_id, after_id=record.message_id - 1, limit=1)
+    return found[0] if found and found[0].id == record.message_id else None
 
 
 class EventStream:
@@ -179,12 +187,6 @@ class EventStream:
             return None
         return ticket.seen_by(self.actor)
 
-    def _message(self, record: EventRecord) -> Message | None:
-        if record.message_id is None:
-            return None
-        found = self.desk.store.list_messages(record.ticket_id, after_id=record.message_id - 1, limit=1)
-        return found[0] if found and found[0].id == record.message_id else None
-
     def _frame(self, record: EventRecord, ticket: Ticket | None) -> Frame:
         payload = EventPayload(
             event_id=record.id,
@@ -192,7 +194,7 @@ class EventStream:
             ticket_id=record.ticket_id,
             created_at=record.created_at,
             ticket=ticket,
-            message=self._message(record) if ticket is not None else None,
+            message=message_of(self.desk.store, record) if ticket is not None else None,
         )
         return Frame(id=record.id, event=record.type.value, data=payload.model_dump_json())
 
