@@ -164,6 +164,15 @@ class Outbox:
             )
         return [_delivery(row, status=DeliveryStatus.SENDING) for row in rows]
 
+    def release(self, deliveries: Sequence[Delivery]) -> None:
+        """Give claimed deliveries back unattempted (due at once, attempts unchanged)."""
+        if deliveries:
+            with self._transaction() as db:
+                db.executemany(
+                    "UPDATE deliveries SET status = 'pending', lease_until = NULL WHERE id = ? AND status = 'sending'",
+                    [(d.id,) for d in deliveries],
+                )
+
     def delivered(self, delivery: Delivery) -> None:
         self._finish(
             delivery,

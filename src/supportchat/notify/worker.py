@@ -76,6 +76,9 @@ class NotificationWorker:
         """Listen to the desk and start one thread per notifier."""
         if self._threads:
             return self
+        for notifier in self.notifiers:
+            # Fixed now, so that an event written right after start() is not taken for the past.
+            self._cursor(notifier)
         self._detach = self.desk.subscribe(lambda event: self.wake())
         for notifier in self.notifiers:
             thread = threading.Thread(
@@ -101,17 +104,17 @@ class NotificationWorker:
 
     # -- one round ---------------------------------------------------------
 
-    def run_once(self, notifier: Notifier) -> None:
-        """Take in the new events and attempt what is due, once (the thread's loop body)."""
+    def run_once(self, notifier: Notifier) -> bool:
+        """Take in the new events and attempt what is due, once (the thread's loop body).
+
+        Whether the receiver looked healthy (no attempt failed for a reason worth retrying).
+        """
         self.take_in(notifier)
-        self.deliver_due(notifier)
+        return self.deliver_due(notifier)
 
     def take_in(self, notifier: Notifier) -> int:
         """Move the notifier's new events into the outbox; how many events were read."""
-        cursor = self.outbox.cursor(notifier.name)
-        if cursor is None:
-            start = 0 if self._from_beginning else latest_event_id(self.desk.store)
-            cursor = self.outbox.start_cursor(notifier.name, start)
+        cursor = self._cursor(notifier)
         read = 0
         while records := self.desk.store.events_after(cursor, limit=self.batch):
             payloads = []
@@ -125,16 +128,29 @@ class NotificationWorker:
             read += len(records)
         return read
 
-    def deliver_due(self, notifier: Notifier) -> int:
-        """Attempt every due delivery of the notifier; how many were attempted."""
-        attempted = 0
-        while not self._stopping.is_set() and (due := self.outbox.claim_due(notifier.name, lease=self.lease)):
-            for delivery in due:
-                self._attempt(notifier, delivery)
-                attempted += 1
-        return attempted
+    def _cursor(self, notifier: Notifier) -> int:
+        cursor = self.outbox.cursor(notifier.name)
+        if cursor is None:
+            start = 0 if self._from_beginning else latest_event_id(self.desk.store)
+            cursor = self.outbox.start_cursor(notifier.name, start)
+        return cursor
 
-    def _attempt(self, notifier: Notifier, delivery: Delivery) -> None:
+    def deliver_due(self, notifier: Notifier) -> bool:
+        """Attempt the due deliveries in event order, stopping at the first that should be retried.
+
+        A receiver that fails one delivery is most likely down: trying the
+        next ones at once would only add load, so they wait for the next
+        round (the thread backs off first). Whether no attempt failed that way.
+        """
+        while not self._stopping.is_set() and (due := self.outbox.claim_due(notifier.name, lease=self.lease)):
+            for position, delivery in enumerate(due):
+                if not self._attempt(notifier, delivery):
+                    self.outbox.release(due[position + 1 :])
+                    return False
+        return True
+
+    def _attempt(self, notifier: Notifier, delivery: Delivery) -> bool:
+        """One attempt, recorded; False if it failed and will be retried."""
         try:
             notifier.deliver(delivery)
         except PermanentFailure as exc:
@@ -149,8 +165,10 @@ class NotificationWorker:
                 self.outbox.failed_attempt(delivery, repr(exc), retry_in=None)
             else:
                 self.outbox.failed_attempt(delivery, repr(exc), retry_in=self.retry_delay(attempt))
+                return False
         else:
             self.outbox.delivered(delivery)
+        return True
 
     def retry_delay(self, failed_attempts: int) -> float:
         """Seconds to wait after ``failed_attempts`` failures (tenacity's exponential schedule)."""
@@ -164,14 +182,20 @@ class NotificationWorker:
 
     def _run(self, notifier: Notifier) -> None:
         waker = self._wakers[notifier.name]
+        failures = 0
         while not self._stopping.is_set():
             waker.clear()
             try:
-                self.run_once(notifier)
+                healthy = self.run_once(notifier)
                 due = self.outbox.next_due_in(notifier.name)
             except Exception:
                 # The store or the outbox briefly away must not end the thread.
                 logger.warning("notifier %s: a round failed", notifier.name, exc_info=True)
-                due = None
-            pause = self.poll_interval if due is None else min(due, self.poll_interval)
-            waker.wait(pause)
+                healthy, due = False, None
+            if not healthy:
+                # The receiver is failing: probe it again after a growing pause, whatever new events say.
+                failures += 1
+                self._stopping.wait(self.retry_delay(failures))
+                continue
+            failures = 0
+            waker.wait(self.poll_interval if due is None else min(due, self.poll_interval))
