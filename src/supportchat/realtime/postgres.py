@@ -56,8 +56,9 @@ class PostgresListener:
         self._stopping = threading.Event()
         self._listening = threading.Event()
         self._thread: threading.Thread | None = None
-        #: How many times the connection was (re)opened; for monitoring and tests.
+        #: How many times the connection was (re)opened, and its server process; for monitoring and tests.
         self.connections = 0
+        self.backend_pid: int | None = None
 
     @classmethod
     def for_engine(cls, engine: Any, broker: Broker, **options: Any) -> PostgresListener:
@@ -67,8 +68,8 @@ class PostgresListener:
             # A pool connection detached from the pool carries every connect
             # argument of the engine (search_path included) and is ours to close.
             pooled = engine.raw_connection()
-            pooled.detach()
             connection = pooled.driver_connection
+            pooled.detach()
             connection.rollback()
             connection.autocommit = True
             return connection
@@ -117,6 +118,7 @@ class PostgresListener:
 
     def _listen(self, connection: Any) -> None:
         connection.execute(f"LISTEN {CHANNEL}")
+        self.backend_pid = int(connection.info.backend_pid)
         self.connections += 1
         self._listening.set()
         # Whatever was notified while we were not listening is lost: everyone catches up from the log.
