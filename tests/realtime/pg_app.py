@@ -1,6 +1,6 @@
 """A FastAPI server process on the test PostgreSQL schema, for the cross-process tests and the benchmark.
 
-Run as ``uvicorn tests.realtime.pg_app:app``; it reads ``SUPPORTCHAT_TEST_PG_URL`` and
+Run as ``uvicorn --factory tests.realtime.pg_app:build``; it reads ``SUPPORTCHAT_TEST_PG_URL`` and
 ``SUPPORTCHAT_TEST_PG_SCHEMA``. ``Authorization: Bearer admin`` is an admin; users send JWTs signed
 with ``SUPPORTCHAT_SECRET``.
 """
@@ -18,6 +18,8 @@ from supportchat.stores.sql import SQLStore, create_engine
 
 
 class TestAuthenticator:
+    """``Bearer admin`` is admin 1; a JWT signed with the secret is its user."""
+
     def __init__(self, users: UserTokens) -> None:
         self.users = users
 
@@ -36,6 +38,3 @@ def build() -> object:
     live = LiveEvents(desk, heartbeat=float(os.environ.get("SUPPORTCHAT_TEST_HEARTBEAT", "5")))
     assert live.listener is not None and live.listener.wait_listening(10)
     return create_app(desk, live=live, authenticator=TestAuthenticator(UserTokens(os.environ["SUPPORTCHAT_SECRET"])))
-
-
-app = build()

@@ -1,0 +1,292 @@
+"""Latency of live events: a message posted over HTTP → the frame read by an SSE client.
+
+Run by hand from the repository root (needs the PostgreSQL test server for
+the cross-process part)::
+
+    PYTHONPATH=src:. python benchmarks/realtime.py --messages 500
+
+Every figure is the time from just before the writer sends its POST to the
+moment the stream client has parsed the event frame carrying that message,
+all on loopback. Scenarios:
+
+- one process: the app under uvicorn (FastAPI) or Werkzeug's threaded server
+  (Flask) in this process, the writer and the stream client beside it, on a
+  SQLite file store (the embedded default);
+- across processes: two uvicorn processes on one PostgreSQL schema
+  (``tests/realtime/pg_app.py``), the writer posting to the first, the
+  stream client reading from the second (LISTEN/NOTIFY carries the event).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+PREFIX = "/admin/api/support"
+SECRET = "benchmark-secret-0123456789abcdefghij"
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class StreamClient:
+    """Reads an SSE stream in a thread and notes when each message's frame arrived."""
+
+    def __init__(self, url: str, headers: dict[str, str]) -> None:
+        self.arrived: dict[str, float] = {}
+        self.ready = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(url, headers), daemon=True)
+        self._thread.start()
+        if not self.ready.wait(30):
+            raise RuntimeError("the stream did not open")
+
+    def _run(self, url: str, headers: dict[str, str]) -> None:
+        import json
+
+        with httpx.Client(timeout=None) as client, client.stream("GET", url, headers=headers) as response:
+            response.raise_for_status()
+            for line in response.iter_lines():
+                if line.startswith(":"):
+                    self.ready.set()
+                elif line.startswith("data: "):
+                    at = time.perf_counter()
+                    message = json.loads(line[6:]).get("message")
+                    if message:
+                        self.arrived[message["message"]] = at
+                if self._stop.is_set():
+                    return
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
+def measure(write_base: str, read_base: str, messages: int, warmup: int) -> list[float]:
+    from supportchat.http import UserTokens
+
+    admin = {"Authorization": "Bearer admin"}
+    user = {"Authorization": f"Bearer {UserTokens(SECRET).mint(10)}"}
+    stream = StreamClient(read_base + PREFIX + "/events", admin)
+    with httpx.Client(base_url=write_base + PREFIX, timeout=30) as writer:
+        ticket = writer.post("/create-ticket", headers=user, json={"subject": "Benchmark", "description": "x"})
+        ticket.raise_for_status()
+        ticket_id = ticket.json()["data"]["id"]
+        sent: dict[str, float] = {}
+        answered: dict[str, float] = {}
+        for n in range(warmup + messages):
+            text = f"m{n}-{uuid.uuid4().hex[:6]}"
+            sent[text] = time.perf_counter()
+            writer.post(f"/tickets/{ticket_id}/messages", headers=admin, json={"message": text}).raise_for_status()
+            answered[text] = time.perf_counter()
+            # One message in flight at a time, as a chat is typed; wait (bounded) for its frame.
+            deadline = time.monotonic() + 5
+            while text not in stream.arrived and time.monotonic() < deadline:
+                time.sleep(0.0005)
+            if text not in stream.arrived:
+                raise RuntimeError(f"message {n} never reached the stream")
+    stream.stop()
+    texts = list(sent)[warmup:]
+    if os.environ.get("BENCH_DETAIL"):
+        report("  of which the POST's answer", [answered[t] - sent[t] for t in texts])
+    return [stream.arrived[t] - sent[t] for t in texts]
+
+
+def report(name: str, latencies: list[float]) -> None:
+    ms = [v * 1000 for v in latencies]
+    print(
+        f"| {name} | {len(ms)} | {statistics.median(ms):.2f} ms | {percentile(ms, 0.95):.2f} ms | "
+        f"{percentile(ms, 0.99):.2f} ms | {max(ms):.2f} ms |",
+        flush=True,
+    )
+
+
+# -- one process ------------------------------------------------------------------
+
+
+@contextmanager
+def in_process(adapter: str, folder: Path) -> Iterator[str]:
+    from tests.realtime.pg_app import TestAuthenticator
+
+    from supportchat import SupportDesk
+    from supportchat.http import UserTokens
+    from supportchat.realtime import LiveEvents
+    from supportchat.stores.sql import SQLiteStore
+
+    store = SQLiteStore(folder / f"{adapter}.db")
+    desk = SupportDesk(store)
+    live = LiveEvents(desk)
+    try:
+        if adapter == "flask":
+            import flask
+            from werkzeug.serving import make_server
+
+            from supportchat.adapters.flask import SupportChat
+
+            app = flask.Flask("bench")
+            SupportChat(desk, live=live, authenticator=TestAuthenticator(UserTokens(SECRET))).init_app(app)
+            server = make_server("127.0.0.1", 0, app, threaded=True)
+            thread = threading.Thread(target=server.serve_forever, daemon=True)
+            thread.start()
+            try:
+                yield f"http://127.0.0.1:{server.server_port}"
+            finally:
+                live.close()
+                server.shutdown()
+        else:
+            import uvicorn
+
+            from supportchat.adapters.fastapi import create_app
+
+            sock = socket.socket()
+            sock.bind(("127.0.0.1", 0))
+            userver = uvicorn.Server(
+                uvicorn.Config(
+                    create_app(desk, live=live, authenticator=TestAuthenticator(UserTokens(SECRET))),
+                    log_level="warning",
+                )
+            )
+            thread = threading.Thread(target=userver.run, kwargs={"sockets": [sock]}, daemon=True)
+            thread.start()
+            while not userver.started:
+                time.sleep(0.01)
+            try:
+                yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+            finally:
+                live.close()
+                userver.should_exit = True
+                thread.join(10)
+    finally:
+        store.close()
+
+
+# -- across processes ---------------------------------------------------------------
+
+
+@contextmanager
+def postgres_schema(url: str) -> Iterator[str]:
+    from supportchat.migrations import upgrade
+    from supportchat.stores.sql import create_engine
+
+    schema = f"supportchat_bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    engine = create_engine(url, connect_args={"options": f"-c search_path={schema}"})
+    upgrade(engine)
+    engine.dispose()
+    try:
+        yield schema
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+        admin.dispose()
+
+
+@contextmanager
+def server_processes(url: str, schema: str, count: int) -> Iterator[list[str]]:
+    env = {
+        **os.environ,
+        "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT}",
+        "SUPPORTCHAT_TEST_PG_URL": url,
+        "SUPPORTCHAT_TEST_PG_SCHEMA": schema,
+        "SUPPORTCHAT_SECRET": SECRET,
+    }
+    ports = [free_port() for _ in range(count)]
+    processes = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--factory",
+                "tests.realtime.pg_app:build",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=env,
+        )
+        for port in ports
+    ]
+    bases = [f"http://127.0.0.1:{port}" for port in ports]
+    try:
+        for base in bases:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    httpx.get(
+                        base + PREFIX + "/statistics", headers={"Authorization": "Bearer admin"}
+                    ).raise_for_status()
+                    break
+                except httpx.TransportError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.1)
+        yield bases
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(15)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--messages", type=int, default=500)
+    parser.add_argument("--warmup", type=int, default=20)
+    parser.add_argument(
+        "--pg-url",
+        default=os.environ.get("SUPPORTCHAT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"),
+    )
+    parser.add_argument("--skip", choices=["in-process", "cross-process"], action="append", default=[])
+    args = parser.parse_args(argv)
+    print("| scenario | messages | p50 | p95 | p99 | max |\n|---|---|---|---|---|---|", flush=True)
+    runs: list[tuple[str, Callable[[], list[float]]]] = []
+    if "in-process" not in args.skip:
+        folder = Path(tempfile.mkdtemp(prefix="supportchat-bench-"))
+        for adapter in ("fastapi", "flask"):
+
+            def run(adapter: str = adapter) -> list[float]:
+                with in_process(adapter, folder) as base:
+                    return measure(base, base, args.messages, args.warmup)
+
+            runs.append((f"one process, {adapter}, SQLite", run))
+    if "cross-process" not in args.skip:
+
+        def across() -> list[float]:
+            with postgres_schema(args.pg_url) as schema, server_processes(args.pg_url, schema, 2) as (a, b):
+                return measure(a, b, args.messages, args.warmup)
+
+        runs.append(("two processes, FastAPI, PostgreSQL NOTIFY", across))
+    for name, run in runs:
+        report(name, run())
+
+
+if __name__ == "__main__":
+    main()
