@@ -23,8 +23,6 @@ import argparse
 import os
 import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -204,58 +202,6 @@ def postgres_schema(url: str) -> Iterator[str]:
         admin.dispose()
 
 
-@contextmanager
-def server_processes(url: str, schema: str, count: int) -> Iterator[list[str]]:
-    env = {
-        **os.environ,
-        "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT}",
-        "SUPPORTCHAT_TEST_PG_URL": url,
-        "SUPPORTCHAT_TEST_PG_SCHEMA": schema,
-        "SUPPORTCHAT_SECRET": SECRET,
-    }
-    ports = [free_port() for _ in range(count)]
-    processes = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "--factory",
-                "tests.realtime.pg_app:build",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
-            ],
-            cwd=ROOT,
-            env=env,
-        )
-        for port in ports
-    ]
-    bases = [f"http://127.0.0.1:{port}" for port in ports]
-    try:
-        for base in bases:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    httpx.get(
-                        base + PREFIX + "/statistics", headers={"Authorization": "Bearer admin"}
-                    ).raise_for_status()
-                    break
-                except httpx.TransportError:
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.1)
-        yield bases
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.wait(15)
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--messages", type=int, default=500)
@@ -280,7 +226,9 @@ def main(argv: list[str] | None = None) -> None:
     if "cross-process" not in args.skip:
 
         def across() -> list[float]:
-            with postgres_schema(args.pg_url) as schema, server_processes(args.pg_url, schema, 2) as (a, b):
+            from tests.realtime.pg_app import server_processes
+
+            with postgres_schema(args.pg_url) as schema, server_processes(args.pg_url, schema, SECRET) as (a, b):
                 return measure(a, b, args.messages, args.warmup)
 
         runs.append(("two processes, FastAPI, PostgreSQL NOTIFY", across))

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import socket
 import statistics
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -23,6 +19,7 @@ from supportchat.stores.sql import SQLStore, create_engine
 
 from ..api.live_server import SSEClient
 from ..stores import POSTGRES_URL, postgres_backend, postgres_engine
+from .pg_app import server_processes
 
 pytestmark = pytest.mark.postgres
 
@@ -124,66 +121,11 @@ def test_notifications_of_another_schema_are_ignored(pg_store: SQLStore) -> None
 # -- two real server processes ------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def two_servers(request: pytest.FixtureRequest, pg_store: SQLStore) -> Iterator[list[str]]:
     """Two uvicorn processes serving the same PostgreSQL schema."""
-    engine = postgres_engine(request)
-    env = {
-        **os.environ,
-        "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT}",
-        "SUPPORTCHAT_TEST_PG_URL": POSTGRES_URL,
-        "SUPPORTCHAT_TEST_PG_SCHEMA": schema_of(engine),
-        "SUPPORTCHAT_SECRET": SECRET,
-        "SUPPORTCHAT_TEST_HEARTBEAT": "1",
-    }
-    ports = [free_port(), free_port()]
-    processes = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "tests.realtime.pg_app:app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
-            ],
-            cwd=ROOT,
-            env=env,
-        )
-        for port in ports
-    ]
-    bases = [f"http://127.0.0.1:{port}" for port in ports]
-    try:
-        deadline = time.monotonic() + 30
-        for base, process in zip(bases, processes, strict=True):
-            while True:
-                assert process.poll() is None, "the server process died"
-                assert time.monotonic() < deadline, "the server process did not start"
-                try:
-                    if httpx.get(base + PREFIX + "/statistics", headers={"Authorization": "Bearer admin"}).is_success:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.1)
+    with server_processes(POSTGRES_URL, schema_of(postgres_engine(request)), SECRET, heartbeat=1.0) as bases:
         yield bases
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(10)
 
 
 @pytest.mark.slow

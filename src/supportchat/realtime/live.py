@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from typing import Any
 
 from ..desk import SupportDesk
@@ -28,7 +30,8 @@ class LiveEvents:
     - any other store (in memory, or one without an ``engine``): nothing,
       as only this process writes to it (pass ``poll_interval`` to poll).
 
-    Call :meth:`close` when the app shuts down.
+    Nothing starts until the first stream opens (or :meth:`start`); call
+    :meth:`close` when the app shuts down.
     """
 
     def __init__(
@@ -42,23 +45,39 @@ class LiveEvents:
         self.desk = desk
         self.heartbeat = heartbeat
         self.broker = Broker()
-        self._detach = self.broker.attach(desk.subscribe)
-        engine: Any = getattr(desk.store, "engine", None)
-        dialect = getattr(getattr(engine, "dialect", None), "name", None)
-        if listen is None:
-            listen = dialect == "postgresql"
-        if poll_interval is None and dialect is not None and not listen:
-            poll_interval = 2.0
-        self.listener = PostgresListener.for_engine(engine, self.broker).start() if listen else None
-        self.poller = (
-            EventLogPoller(desk.store, self.broker, interval=poll_interval).start()
-            if poll_interval is not None
-            else None
-        )
+        self.listener: PostgresListener | None = None
+        self.poller: EventLogPoller | None = None
+        self._listen = listen
+        self._poll_interval = poll_interval
+        self._detach: Callable[[], None] | None = None
+        self._lock = threading.Lock()
+
+    def start(self) -> LiveEvents:
+        """Attach to the desk and start the wake-up thread the store needs; idempotent.
+
+        The first :meth:`stream` calls it, so an app whose streams are never
+        opened (a test, a CLI) starts no thread and opens no connection.
+        """
+        with self._lock:
+            if self._detach is not None or self.broker.shut_down:
+                return self
+            self._detach = self.broker.attach(self.desk.subscribe)
+            engine: Any = getattr(self.desk.store, "engine", None)
+            dialect = getattr(getattr(engine, "dialect", None), "name", None)
+            listen = dialect == "postgresql" if self._listen is None else self._listen
+            poll_interval = self._poll_interval
+            if poll_interval is None and dialect is not None and not listen:
+                poll_interval = 2.0
+            if listen:
+                self.listener = PostgresListener.for_engine(engine, self.broker).start()
+            if poll_interval is not None:
+                self.poller = EventLogPoller(self.desk.store, self.broker, interval=poll_interval).start()
+        return self
 
     def stream(self, actor: Actor, last_event_id: str | int | None = None, **options: Any) -> EventStream:
         """A stream of what ``actor`` may see, resuming after ``last_event_id`` (the header's raw value is fine)."""
         start = last_event_id if isinstance(last_event_id, int) else parse_last_event_id(last_event_id)
+        self.start()
         options.setdefault("heartbeat", self.heartbeat)
         return EventStream(self.desk, self.broker, actor, last_event_id=start, **options)
 
@@ -67,7 +86,11 @@ class LiveEvents:
 
         From an event loop, pass ``wait=0`` (async streams end on the loop itself).
         """
-        self._detach()
+        with self._lock:
+            detach, self._detach = self._detach, None
+        if detach is None:
+            return
+        detach()
         self.broker.shutdown(wait)
         if self.listener is not None:
             self.listener.stop()
