@@ -8,7 +8,8 @@ import time
 
 import pytest
 
-from supportchat import Actor, SupportDesk, ValidationError
+from supportchat import Actor, InMemoryStore, StorageUnavailable, SupportDesk, ValidationError
+from supportchat.models import EventRecord
 from supportchat.realtime import Broker, EventStream, Frame, LiveEvents, parse_last_event_id
 
 from .reader import StreamReader, payload
@@ -176,3 +177,27 @@ def test_a_missing_last_event_id_means_a_fresh_client() -> None:
     assert parse_last_event_id(None) is None
     assert parse_last_event_id("  ") is None
     assert parse_last_event_id("42") == 42
+
+
+class FailingLog(InMemoryStore):
+    """An in-memory store whose event log can be made unreachable."""
+
+    failing = False
+
+    def events_after(self, after_id: int, *, user_id: int | None = None, limit: int = 100) -> list[EventRecord]:
+        if self.failing:
+            raise StorageUnavailable("the database went away")
+        return super().events_after(after_id, user_id=user_id, limit=limit)
+
+
+def test_a_store_failure_ends_the_stream_cleanly_for_the_client_to_resume() -> None:
+    store = FailingLog()
+    desk = SupportDesk(store)
+    broker = Broker()
+    frames = EventStream(desk, broker, ALICE, heartbeat=5.0).frames()
+    assert next(frames).comment == "supportchat stream"
+    store.failing = True
+    desk.create_ticket(ALICE, subject="Durante la caída", description="x")  # rings the stream
+    broker.announce(10)
+    assert list(frames) == []  # ended, not raised: the client reconnects with Last-Event-ID
+    assert broker.listeners == 0

@@ -18,17 +18,20 @@ event id under a lock held to the commit), so a reader that has seen id
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncGenerator, Generator
 
 from ..desk import SupportDesk
-from ..errors import ValidationError
+from ..errors import StorageError, ValidationError
 from ..models import Actor, ActorKind, EventRecord, Message, Ticket
 from ..stores.base import Store
 from .broker import Broker, Subscription
 from .frames import EventPayload, Frame
 
 __all__ = ["EventStream", "latest_event_id", "message_of", "parse_last_event_id"]
+
+logger = logging.getLogger("supportchat.realtime")
 
 #: Longest accepted ``Last-Event-ID`` (a decimal id; anything longer is not one of ours).
 _MAX_ID_LENGTH = 19
@@ -116,12 +119,16 @@ class EventStream:
         releases the subscription.
         """
         with self._broker.subscribe(self.actor) as subscription:
-            cursor = self._cursor()
+            # The cursor is fixed before the client hears of the stream, so nothing it does after is missed.
+            if (cursor := self._cursor()) is None:
+                return
             yield self._opening()
             quiet_since = time.monotonic()
             while subscription.active:
                 subscription.clear()
-                frames, cursor, more = self._read(cursor)
+                if (batch := self._read(cursor)) is None:
+                    return
+                frames, cursor, more = batch
                 yield from frames
                 if frames:
                     quiet_since = time.monotonic()
@@ -137,12 +144,15 @@ class EventStream:
         """The same frames for an event loop (FastAPI); store reads run in a worker thread."""
         subscription: Subscription = self._broker.subscribe(self.actor)
         try:
-            cursor = await asyncio.to_thread(self._cursor)
+            if (cursor := await asyncio.to_thread(self._cursor)) is None:
+                return
             yield self._opening()
             quiet_since = time.monotonic()
             while subscription.active:
                 subscription.clear()
-                frames, cursor, more = await asyncio.to_thread(self._read, cursor)
+                if (batch := await asyncio.to_thread(self._read, cursor)) is None:
+                    return
+                frames, cursor, more = batch
                 for frame in frames:
                     yield frame
                 if frames:
@@ -162,24 +172,40 @@ class EventStream:
     def _opening(self) -> Frame:
         return Frame(comment="supportchat stream", retry_ms=self.retry_ms)
 
-    def _cursor(self) -> int:
-        # Subscribed before this read, so an event committed meanwhile still rings.
-        return self._start if self._start is not None else latest_event_id(self.desk.store)
+    def _cursor(self) -> int | None:
+        """Where to read from; ``None`` if the store cannot say (the stream then ends).
+
+        Subscribed before this read, so an event committed meanwhile still rings.
+        """
+        if self._start is not None:
+            return self._start
+        try:
+            return latest_event_id(self.desk.store)
+        except StorageError:
+            logger.warning("cannot open a live stream: the store is unavailable", exc_info=True)
+            return None
 
     def _heartbeat_due(self, quiet_since: float) -> float:
         return self.heartbeat - (time.monotonic() - quiet_since)
 
-    def _read(self, cursor: int) -> tuple[list[Frame], int, bool]:
-        """The frames of the next batch after ``cursor``, the new cursor, and whether more may wait."""
-        records = self.desk.store.events_after(cursor, user_id=self._user_id, limit=self.batch)
-        tickets: dict[int, Ticket | None] = {}
-        frames = []
-        for record in records:
-            if record.ticket_id not in tickets:
-                tickets[record.ticket_id] = self._ticket(record.ticket_id)
-            frames.append(self._frame(record, tickets[record.ticket_id]))
-            cursor = record.id
-        return frames, cursor, len(records) == self.batch
+    def _read(self, cursor: int) -> tuple[list[Frame], int, bool] | None:
+        """The frames of the next batch after ``cursor``, the new cursor, and whether more may wait.
+
+        ``None`` when the store fails: the stream ends, and the client, which
+        reconnects by itself with ``Last-Event-ID``, resumes where it was.
+        """
+        try:
+            records = self.desk.store.events_after(cursor, user_id=self._user_id, limit=self.batch)
+            tickets: dict[int, Ticket | None] = {}
+            frames = []
+            for record in records:
+                if record.ticket_id not in tickets:
+                    tickets[record.ticket_id] = self._ticket(record.ticket_id)
+                frames.append(self._frame(record, tickets[record.ticket_id]))
+        except StorageError:
+            logger.warning("ending a live stream: the store failed", exc_info=True)
+            return None
+        return frames, (records[-1].id if records else cursor), len(records) == self.batch
 
     def _ticket(self, ticket_id: int) -> Ticket | None:
         ticket = self.desk.store.get_ticket(ticket_id)
