@@ -50,12 +50,48 @@ CREATE TABLE support_messages (
 
 LEGACY_TICKETS = [
     # id, number, user, subject, description, priority, status, category, assigned, created, updated, resolved
-    (1, "TKT-20240105-0001", 7, "Login fails", "Cannot log in", "high", "open", "technical", None,
-     "2024-01-05 10:00:00", "2024-01-05 10:05:00", None),
-    (2, "TKT-A1B2C3", 7, "Refund", "Charged twice", "urgent", "resolved", "billing", 3,
-     "2024-01-06 08:30:00", "2024-01-07 09:00:00", "2024-01-07 09:00:00"),
-    (5, "TKT-0A1B2C3D", 8, "Flight moved", "New time?", "medium", "in_progress", "flight", 3,
-     "2024-02-01 12:00:00", "2024-02-01 12:00:00", None),
+    (
+        1,
+        "TKT-20240105-0001",
+        7,
+        "Login fails",
+        "Cannot log in",
+        "high",
+        "open",
+        "technical",
+        None,
+        "2024-01-05 10:00:00",
+        "2024-01-05 10:05:00",
+        None,
+    ),
+    (
+        2,
+        "TKT-A1B2C3",
+        7,
+        "Refund",
+        "Charged twice",
+        "urgent",
+        "resolved",
+        "billing",
+        3,
+        "2024-01-06 08:30:00",
+        "2024-01-07 09:00:00",
+        "2024-01-07 09:00:00",
+    ),
+    (
+        5,
+        "TKT-0A1B2C3D",
+        8,
+        "Flight moved",
+        "New time?",
+        "medium",
+        "in_progress",
+        "flight",
+        3,
+        "2024-02-01 12:00:00",
+        "2024-02-01 12:00:00",
+        None,
+    ),
 ]
 LEGACY_MESSAGES = [
     # id, ticket, sender, sender_type, message, message_type, file_url, is_read, created
@@ -188,7 +224,7 @@ def test_unknown_enumerations_stop_the_adoption_and_change_nothing(tmp_path: Pat
     path = tmp_path / "odd.db"
     odd = [*LEGACY_TICKETS[:2], (5, "TKT-X", 8, "S", "D", "medium", "pending", "flight", None, None, None, None)]
     seed_database(path, odd)
-    with pytest.raises(RuntimeError, match="support_tickets.status holds 'pending'"):
+    with pytest.raises(RuntimeError, match=r"support_tickets\.status holds 'pending'"):
         SQLiteStore(path)
     with sqlite3.connect(path) as connection:
         tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}

@@ -49,17 +49,23 @@ class _SQLiteTimestamp(UserDefinedType[str]):
 
 def parse_timestamp(value: str | datetime) -> datetime:
     """An aware UTC datetime from a stored value (ISO text of any usual form, or a datetime)."""
-    parsed = value if isinstance(value, datetime) else datetime.fromisoformat(value)
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    if isinstance(value, str):
+        if value[10:11] == " " and (len(value) == 19 or (len(value) == 26 and value[19] == ".")):
+            # The stored form (naive UTC): appending the offset is several
+            # times faster than replace(tzinfo=...) afterwards.
+            return datetime.fromisoformat(value + "+00:00")
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
 
 
 def format_timestamp(value: datetime) -> str:
     """The stored SQLite text of an aware datetime (naive datetimes are taken as UTC)."""
-    if value.tzinfo is not None:
+    if value.tzinfo is not None and value.utcoffset():
         value = value.astimezone(UTC)
-    return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+    # isoformat is several times faster than strftime; the slice drops any offset.
+    return value.isoformat(" ", "microseconds")[:26]
 
 
 class UTCTimestamp(TypeDecorator[datetime]):
@@ -137,8 +143,12 @@ messages = sa.Table(
     sa.Column("message", sa.Text, nullable=False),
     sa.Column("message_type", sa.Text, nullable=False, server_default="text"),
     sa.Column("file_url", sa.Text),
-    sa.Column("is_read", sa.Boolean(create_constraint=True, name="ck_support_messages_is_read"), nullable=False,
-              server_default=sa.false()),
+    sa.Column(
+        "is_read",
+        sa.Boolean(create_constraint=True, name="ck_support_messages_is_read"),
+        nullable=False,
+        server_default=sa.false(),
+    ),
     sa.Column("created_at", UTCTimestamp, nullable=False, server_default=sa.func.current_timestamp()),
     #: Idempotency id; NULL for rows adopted from a database that predates it.
     sa.Column("uid", sa.Text),

@@ -30,9 +30,7 @@ DEFAULT_CONNECT_TIMEOUT = 5
 def is_memory_sqlite(url: sa.URL) -> bool:
     """Whether ``url`` names an in-memory SQLite database (one per connection)."""
     database = url.database or ""
-    return url.get_backend_name() == "sqlite" and (
-        database in ("", ":memory:") or url.query.get("mode") == "memory"
-    )
+    return url.get_backend_name() == "sqlite" and (database in ("", ":memory:") or url.query.get("mode") == "memory")
 
 
 def create_engine(url: str | sa.URL, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT, **kwargs: Any) -> sa.Engine:
@@ -91,4 +89,9 @@ def _on_connect(dbapi_connection: sqlite3.Connection, record: Any) -> None:
 
 def _on_begin(connection: sa.Connection) -> None:
     if connection.get_execution_options().get(WRITE):
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Straight to the driver: this runs before every write, and going
+        # through SQLAlchemy's execution machinery would double its cost.
+        try:
+            connection.connection.dbapi_connection.execute("BEGIN IMMEDIATE")  # type: ignore[union-attr]
+        except sqlite3.Error as error:
+            raise sa.exc.OperationalError("BEGIN IMMEDIATE", None, error) from error

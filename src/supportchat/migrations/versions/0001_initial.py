@@ -59,15 +59,17 @@ def upgrade() -> None:
     schema.metadata.create_all(bind, tables=_OWN_TABLES)
     _count_statistics(bind)
     if bind.dialect.name == "sqlite":
-        for statement in _SQLITE_TRIGGERS:
+        for statement in [*_SQLITE_TRIGGERS, *_SQLITE_EVENT_TRIGGERS]:
             bind.exec_driver_sql(statement)
     else:
         bind.exec_driver_sql(_POSTGRES_TRIGGER)
+        bind.exec_driver_sql(_POSTGRES_EVENT_TRIGGERS)
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
-        op.execute("DROP FUNCTION IF EXISTS support_tickets_stats() CASCADE")
+        for function in ("support_tickets_stats", *_POSTGRES_EVENT_FUNCTIONS):
+            op.execute(f"DROP FUNCTION IF EXISTS {function}() CASCADE")
     schema.metadata.drop_all(op.get_bind())
 
 
@@ -249,3 +251,50 @@ CREATE TRIGGER support_tickets_stats
 AFTER INSERT OR DELETE OR UPDATE OF status, priority, category, unread_from_user ON support_tickets
 FOR EACH ROW EXECUTE FUNCTION support_tickets_stats();
 """
+
+
+# -- the event log ---------------------------------------------------------------
+#
+# Exactly one entry per write, in the writing transaction, whoever writes: a
+# new ticket logs ticket_created, a new message message_created, and a change
+# of the ticket's version that is not a message's (message_count unchanged)
+# ticket_updated. Marking messages read changes no version and logs nothing.
+
+_EVENT_COLUMNS = "INSERT INTO support_events (type, ticket_id, user_id, message_id, created_at)"
+_TICKET_CREATED = f"{_EVENT_COLUMNS} VALUES ('ticket_created', NEW.id, NEW.user_id, NULL, NEW.created_at);"
+_TICKET_UPDATED = f"{_EVENT_COLUMNS} VALUES ('ticket_updated', NEW.id, NEW.user_id, NULL, NEW.updated_at);"
+_MESSAGE_CREATED = (
+    f"{_EVENT_COLUMNS} SELECT 'message_created', NEW.ticket_id, t.user_id, NEW.id, NEW.created_at "
+    "FROM support_tickets AS t WHERE t.id = NEW.ticket_id;"
+)
+_TICKET_UPDATED_WHEN = "NEW.version <> OLD.version AND NEW.message_count = OLD.message_count"
+
+_SQLITE_EVENT_TRIGGERS = [
+    f"CREATE TRIGGER support_log_ticket_created AFTER INSERT ON support_tickets BEGIN {_TICKET_CREATED} END",
+    f"CREATE TRIGGER support_log_ticket_updated AFTER UPDATE OF version ON support_tickets "
+    f"WHEN {_TICKET_UPDATED_WHEN} BEGIN {_TICKET_UPDATED} END",
+    f"CREATE TRIGGER support_log_message_created AFTER INSERT ON support_messages BEGIN {_MESSAGE_CREATED} END",
+]
+
+#: Function name: (timing and table, row condition, body).
+_POSTGRES_EVENT_FUNCTIONS: dict[str, tuple[str, str, str]] = {
+    "support_log_ticket_created": ("AFTER INSERT ON support_tickets", "", _TICKET_CREATED),
+    "support_log_ticket_updated": (
+        "AFTER UPDATE OF version ON support_tickets",
+        f"WHEN ({_TICKET_UPDATED_WHEN})",
+        _TICKET_UPDATED,
+    ),
+    "support_log_message_created": ("AFTER INSERT ON support_messages", "", _MESSAGE_CREATED),
+}
+_POSTGRES_EVENT_TRIGGERS = "\n".join(
+    f"""
+CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    {body}
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER {name} {timing} FOR EACH ROW {condition} EXECUTE FUNCTION {name}();
+"""
+    for name, (timing, condition, body) in _POSTGRES_EVENT_FUNCTIONS.items()
+)

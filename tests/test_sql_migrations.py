@@ -1,0 +1,89 @@
+"""The shipped migrations build exactly the schema the store is written against."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from supportchat.migrations import current_revision, head_revision, status, upgrade
+from supportchat.stores._schema import metadata
+from supportchat.stores.sql import SQLiteStore, create_engine
+
+from .stores import postgres_engine
+from .test_sql_adoption import seed_database
+
+
+def schema_drift(engine: sa.Engine) -> list[Any]:
+    """What autogenerate would change to reach the package's table definitions.
+
+    The orphaned messages an adoption keeps aside are outside the schema.
+    """
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        drift = compare_metadata(context, metadata)
+    return [d for d in drift if not (d[0] == "remove_table" and d[1].name == "support_messages_orphaned")]
+
+
+def test_a_new_sqlite_database_is_at_head_with_no_drift() -> None:
+    engine = create_engine("sqlite://")
+    assert current_revision(engine) is None
+    assert not status(engine).up_to_date
+    assert upgrade(engine).up_to_date
+    assert current_revision(engine) == head_revision()
+    assert schema_drift(engine) == []
+
+
+def test_an_adopted_database_has_no_drift(tmp_path: Path) -> None:
+    seed_database(tmp_path / "legacy.db")
+    engine = create_engine(f"sqlite:///{tmp_path / 'legacy.db'}")
+    assert schema_drift(engine) != []  # the seed's tables lack the new columns
+    upgrade(engine)
+    assert schema_drift(engine) == []
+    engine.dispose()
+
+
+@pytest.mark.postgres
+def test_postgres_schema_is_at_head_with_no_drift(request: pytest.FixtureRequest) -> None:
+    engine = postgres_engine(request)
+    assert status(engine).up_to_date
+    assert schema_drift(engine) == []
+
+
+def test_processes_opening_a_new_file_at_once_migrate_it_once(tmp_path: Path) -> None:
+    path = tmp_path / "new.db"
+
+    def open_and_count(_: int) -> int:
+        store = SQLiteStore(path)
+        try:
+            return store.statistics().total_tickets
+        finally:
+            store.close()
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        assert list(pool.map(open_and_count, range(4))) == [0, 0, 0, 0]
+    engine = create_engine(f"sqlite:///{path}")
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT count(*) FROM alembic_version").scalar_one() == 1
+        assert connection.exec_driver_sql("SELECT count(*) FROM support_stats").scalar_one() == 14
+    engine.dispose()
+
+
+def test_default_location_follows_xdg_data_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SUPPORTCHAT_DATABASE_URL", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    SQLiteStore().close()
+    assert (tmp_path / "supportchat" / "supportchat.db").is_file()
+
+
+def test_database_url_overrides_the_default_location(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setenv("SUPPORTCHAT_DATABASE_URL", f"sqlite:///{tmp_path / 'chosen.db'}")
+    SQLiteStore().close()
+    assert (tmp_path / "chosen.db").is_file()
+    assert not (tmp_path / "xdg").exists()
