@@ -174,3 +174,26 @@ def test_a_body_of_exactly_the_limit_is_read(api: Api) -> None:
     assert len(content) == 1024 * 1024
     reply = api.call("POST", f"/tickets/{ticket.id}/user-message", headers=api.user(1), content=content)
     assert reply.status == 200
+
+
+TICKET_ROUTES = [
+    ("admin", "GET", "/tickets/{t}", None),
+    ("admin", "PUT", "/tickets/{t}/status", {"status": "open"}),
+    ("admin", "POST", "/tickets/{t}/messages", MESSAGE),
+    ("admin", "GET", "/tickets/{t}/messages", None),
+    ("user", "GET", "/user/1/tickets/{t}", None),
+    ("user", "GET", "/user/1/tickets/{t}/messages", None),
+    ("user", "POST", "/tickets/{t}/user-message", MESSAGE),
+]
+
+
+@pytest.mark.parametrize("ref", ["0", "1.5", "TKT-0000000U", "x" * 100])
+@pytest.mark.parametrize("who,method,path,body", TICKET_ROUTES, ids=[f"{m} {p}" for _, m, p, _ in TICKET_ROUTES])
+def test_garbage_ticket_ids_are_404(api: Api, ref: str, who: str, method: str, path: str, body: Any) -> None:
+    api.ticket_for(1)
+    before = api.written()
+    headers = api.admin if who == "admin" else api.user(1)
+    reply = api.call(method, path.replace("{t}", ref), headers=headers, json=body)
+    assert reply.status == 404
+    assert reply.json()["error"]["code"] == "ticket_not_found"
+    assert api.written() == before

@@ -237,6 +237,9 @@ class ExplodingStore(InMemoryStore):
     def list_tickets(self, query):  # type: ignore[no-untyped-def]
         raise self.error
 
+    def insert_ticket(self, ticket):  # type: ignore[no-untyped-def]
+        raise self.error
+
 
 def test_unexpected_errors_are_500_without_a_stack_trace(adapter: str, caplog: Any) -> None:
     store = ExplodingStore(RuntimeError("secret connection string postgres://u:p@db"))
@@ -251,12 +254,16 @@ def test_unexpected_errors_are_500_without_a_stack_trace(adapter: str, caplog: A
     assert any("secret connection string" in str(r.exc_info[1]) for r in caplog.records if r.exc_info)
 
 
-def test_storage_unavailable_is_503(adapter: str) -> None:
+def test_storage_unavailable_is_503_and_nothing_is_written(adapter: str) -> None:
     store = ExplodingStore(StorageUnavailable("database unreachable"))
     api = make_api(adapter, SupportDesk(store), store)
-    reply = api.call("GET", "/tickets", headers=api.admin)
-    assert reply.status == 503
-    assert reply.json()["error"]["code"] == "storage_unavailable"
+    for reply in (
+        api.call("GET", "/tickets", headers=api.admin),
+        api.call("POST", "/create-ticket", headers=api.user(3), json={"subject": "s", "description": "d"}),
+    ):
+        assert reply.status == 503
+        assert reply.json()["error"]["code"] == "storage_unavailable"
+    assert api.written() == [] and api.store.statistics().total_tickets == 0
 
 
 def test_prefix_is_configurable(adapter: str) -> None:

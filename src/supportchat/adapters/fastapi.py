@@ -28,11 +28,12 @@ try:
     from sse_starlette import EventSourceResponse, ServerSentEvent
     from starlette.concurrency import run_in_threadpool
     from starlette.exceptions import HTTPException as StarletteHTTPException
+    from starlette.requests import ClientDisconnect
 except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError("supportchat.adapters.fastapi needs FastAPI: pip install 'supportchat[fastapi]'") from exc
 
 from ..desk import SupportDesk
-from ..errors import PayloadTooLarge, SupportChatError
+from ..errors import BadRequest, PayloadTooLarge, SupportChatError
 from ..http.auth import Authenticator, TokenAuthenticator
 from ..http.dispatch import MAX_BODY_BYTES, dispatch, too_large
 from ..http.envelope import ErrorEnvelope, render_error
@@ -70,6 +71,9 @@ def _identity_dependency(
 ) -> Callable[..., Any]:
     """A dependency giving the endpoint a thunk that names the caller.
 
+    It is ``async`` because it does no work itself: a sync dependency would
+    cost every request a trip through the threadpool.
+
     The standalone authenticator is called lazily, inside the threadpool and
     inside :func:`dispatch`, so that a slow or failing token registry is
     handled like any other storage call.
@@ -77,14 +81,16 @@ def _identity_dependency(
     if identify is not None:
         host_identify = identify
 
-        def from_host(actor: Annotated[Actor | None, Depends(host_identify)]) -> Identity:
+        async def from_host(actor: Annotated[Actor | None, Depends(host_identify)]) -> Identity:
             return lambda: actor
 
         return from_host
 
     auth = authenticator or TokenAuthenticator.from_env()
 
-    def from_token(request: Request, _: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)]) -> Identity:
+    async def from_token(
+        request: Request, _: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)]
+    ) -> Identity:
         return lambda: auth.identify(request)
 
     return from_token
@@ -125,6 +131,8 @@ def support_router(
                     read_body = lambda: raw  # noqa: E731
                 except PayloadTooLarge as exc:
                     read_body = _raiser(exc)
+                except ClientDisconnect:
+                    read_body = _raiser(BadRequest("the client disconnected before sending the whole body"))
             status, body = await run_in_threadpool(
                 dispatch, route, desk, who, request.path_params, request.query_params, read_body, limit=max_body_bytes
             )

@@ -21,6 +21,7 @@ from typing import Any, cast
 
 try:
     import flask
+    from werkzeug.exceptions import RequestEntityTooLarge
 except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError("supportchat.adapters.flask needs Flask: pip install 'supportchat[flask]'") from exc
 
@@ -50,8 +51,12 @@ def _reader(limit: int) -> Callable[[], bytes]:
         request = flask.request
         if request.content_length is not None and request.content_length > limit:
             raise too_large(limit)
-        # One byte over the limit is enough to know it is too large (chunked bodies have no length).
-        data: bytes = request.stream.read(limit + 1)
+        try:
+            # One byte over the limit is enough to know it is too large (chunked bodies have no length).
+            data: bytes = request.stream.read(limit + 1)
+        except RequestEntityTooLarge:
+            # The host app's own MAX_CONTENT_LENGTH is lower than ours.
+            raise too_large(request.max_content_length or limit) from None
         return data
 
     return read
