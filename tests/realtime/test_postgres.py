@@ -43,34 +43,79 @@ def schema_of(engine: sa.Engine) -> str:
         return str(connection.exec_driver_sql("SELECT current_schema()").scalar_one())
 
 
-def test_event_ids_become_visible_in_commit_order(pg_store: SQLStore) -> None:
-    """A second writer cannot draw an event id until the first has committed, so readers never skip one."""
+def test_event_ids_are_given_in_commit_order(pg_store: SQLStore) -> None:
+    """A transaction that logs first but commits last gets the larger id, so a reader never skips one."""
     desk = SupportDesk(pg_store)
     ticket = desk.create_ticket(ALICE, subject="Orden", description="x")
-    engine = pg_store.engine
-    insert = sa.text(
-        "INSERT INTO support_events (type, ticket_id, user_id, message_id, created_at) "
-        "VALUES ('ticket_updated', :t, 10, NULL, now()) RETURNING id"
-    )
-    first = engine.connect()
-    first_tx = first.begin()
-    first_id = first.execute(insert, {"t": ticket.id}).scalar_one()
-    second_id: list[int] = []
+    seen = pg_store.last_event_id()
+    early, late = pg_store.engine.connect(), pg_store.engine.connect()
+    try:
+        early_tx, late_tx = early.begin(), late.begin()
+        # The store's trigger logs each message inside the writing transaction.
+        for connection, text in ((early, "escrito primero"), (late, "escrito después")):
+            connection.execute(
+                sa.text(
+                    "INSERT INTO support_messages (ticket_id, sender_id, sender_type, message, message_type, "
+                    "is_read, created_at, uid) VALUES (:t, 1, 'admin', :m, 'text', false, now(), :u)"
+                ),
+                {"t": ticket.id, "m": text, "u": text},
+            )
+        assert pg_store.events_after(seen) == []  # nothing visible before a commit
+        late_tx.commit()
+        (first,) = pg_store.events_after(seen)
+        assert first.id == seen + 1
+        early_tx.commit()
+    finally:
+        early.close()  # rolls back whatever a failed assertion left open
+        late.close()
+    logged = pg_store.events_after(seen)
+    assert [e.id for e in logged] == [seen + 1, seen + 2]
+    texts = [pg_store.list_messages(ticket.id, after_id=e.message_id - 1, limit=1)[0].message for e in logged]
+    assert texts == ["escrito después", "escrito primero"]  # commit order, not insert order
 
-    def second_writer() -> None:
-        with engine.begin() as connection:
-            second_id.append(connection.execute(insert, {"t": ticket.id}).scalar_one())
 
-    writer = threading.Thread(target=second_writer)
-    writer.start()
-    writer.join(0.5)
-    assert writer.is_alive(), "the second writer must wait for the first to commit"
-    assert [e.id for e in pg_store.events_after(first_id - 1)] == []  # nothing visible yet
-    first_tx.commit()
-    first.close()
-    writer.join(10)
-    assert second_id == [first_id + 1]
-    assert [e.id for e in pg_store.events_after(first_id - 1)] == [first_id, first_id + 1]
+def test_a_reader_following_the_log_under_concurrent_writers_misses_nothing(pg_store: SQLStore) -> None:
+    """Messages and status changes racing on the same tickets: no deadlock, no id ever skipped by a reader."""
+    desk = SupportDesk(pg_store)
+    tickets = [desk.create_ticket(ALICE, subject=f"Carrera {n}", description="x").id for n in range(2)]
+    start = pg_store.last_event_id()
+    followed: list[int] = []
+    writing = threading.Event()
+    writing.set()
+    errors: list[BaseException] = []
+
+    def follow() -> None:
+        cursor = start
+        while writing.is_set() or pg_store.events_after(cursor, limit=1):
+            for record in pg_store.events_after(cursor, limit=50):
+                followed.append(record.id)
+                cursor = record.id
+
+    def write(worker: int) -> None:
+        try:
+            for n in range(15):
+                ticket = tickets[(worker + n) % 2]
+                if n % 3 == 2:
+                    desk.change_status(ADMIN, ticket, ["open", "in_progress"][n % 2])
+                else:
+                    desk.post_message(ADMIN if worker % 2 else ALICE, ticket, f"w{worker} n{n}")
+        except BaseException as exc:
+            errors.append(exc)
+
+    reader = threading.Thread(target=follow)
+    reader.start()
+    writers = [threading.Thread(target=write, args=(w,)) for w in range(4)]
+    for thread in writers:
+        thread.start()
+    for thread in writers:
+        thread.join(60)
+    writing.clear()
+    reader.join(30)
+    assert errors == []
+    logged = [e.id for e in pg_store.events_after(start, limit=10_000)]
+    assert len(logged) >= 4 * 10
+    assert followed == logged  # every id, once, in order: none was committed behind the reader's back
+    assert logged == list(range(start + 1, start + 1 + len(logged)))
 
 
 def test_the_listener_rings_for_another_connections_writes_and_survives_a_dropped_connection(
