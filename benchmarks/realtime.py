@@ -3,31 +3,32 @@
 Run by hand from the repository root (needs the PostgreSQL test server for
 the cross-process part)::
 
-    PYTHONPATH=src:. python benchmarks/realtime.py --messages 500
+    PYTHONPATH=src:. python -m benchmarks.realtime --messages 500
 
 Every figure is the time from just before the writer sends its POST to the
 moment the stream client has parsed the event frame carrying that message,
 all on loopback. Scenarios:
 
-- one process: the app under uvicorn (FastAPI) or Werkzeug's threaded server
-  (Flask) in this process, the writer and the stream client beside it, on a
-  SQLite file store (the embedded default);
-- across processes: two uvicorn processes on one PostgreSQL schema
-  (``tests/realtime/pg_app.py``), the writer posting to the first, the
-  stream client reading from the second (LISTEN/NOTIFY carries the event).
+- one process: one server process (``tests/realtime/server_app.py``: FastAPI
+  under uvicorn, or Flask under Werkzeug's threaded server) on a SQLite file
+  (the embedded default) or PostgreSQL; the writer and the stream client are
+  this benchmark's process, both talking to that server;
+- across processes: two uvicorn processes on one PostgreSQL schema, the
+  writer posting to the first, the stream client reading from the second
+  (LISTEN/NOTIFY carries the event).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
-import socket
 import statistics
 import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -43,12 +44,6 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 class StreamClient:
     """Reads an SSE stream in a thread and notes when each message's frame arrived."""
 
@@ -62,8 +57,13 @@ class StreamClient:
             raise RuntimeError("the stream did not open")
 
     def _run(self, url: str, headers: dict[str, str]) -> None:
-        import json
+        try:
+            self._read(url, headers)
+        except httpx.HTTPError:
+            if not self._stop.is_set():
+                raise  # the server going away after the run is expected; before, it is not
 
+    def _read(self, url: str, headers: dict[str, str]) -> None:
         with httpx.Client(timeout=None) as client, client.stream("GET", url, headers=headers) as response:
             response.raise_for_status()
             for line in response.iter_lines():
@@ -123,62 +123,6 @@ def report(name: str, latencies: list[float]) -> None:
 # -- one process ------------------------------------------------------------------
 
 
-@contextmanager
-def in_process(adapter: str, folder: Path) -> Iterator[str]:
-    from tests.realtime.pg_app import TestAuthenticator
-
-    from supportchat import SupportDesk
-    from supportchat.http import UserTokens
-    from supportchat.realtime import LiveEvents
-    from supportchat.stores.sql import SQLiteStore
-
-    store = SQLiteStore(folder / f"{adapter}.db")
-    desk = SupportDesk(store)
-    live = LiveEvents(desk)
-    try:
-        if adapter == "flask":
-            import flask
-            from werkzeug.serving import make_server
-
-            from supportchat.adapters.flask import SupportChat
-
-            app = flask.Flask("bench")
-            SupportChat(desk, live=live, authenticator=TestAuthenticator(UserTokens(SECRET))).init_app(app)
-            server = make_server("127.0.0.1", 0, app, threaded=True)
-            thread = threading.Thread(target=server.serve_forever, daemon=True)
-            thread.start()
-            try:
-                yield f"http://127.0.0.1:{server.server_port}"
-            finally:
-                live.close()
-                server.shutdown()
-        else:
-            import uvicorn
-
-            from supportchat.adapters.fastapi import create_app
-
-            sock = socket.socket()
-            sock.bind(("127.0.0.1", 0))
-            userver = uvicorn.Server(
-                uvicorn.Config(
-                    create_app(desk, live=live, authenticator=TestAuthenticator(UserTokens(SECRET))),
-                    log_level="warning",
-                )
-            )
-            thread = threading.Thread(target=userver.run, kwargs={"sockets": [sock]}, daemon=True)
-            thread.start()
-            while not userver.started:
-                time.sleep(0.01)
-            try:
-                yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-            finally:
-                live.close()
-                userver.should_exit = True
-                thread.join(10)
-    finally:
-        store.close()
-
-
 # -- across processes ---------------------------------------------------------------
 
 
@@ -203,6 +147,8 @@ def postgres_schema(url: str) -> Iterator[str]:
 
 
 def main(argv: list[str] | None = None) -> None:
+    from tests.realtime.server_app import server_processes
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--messages", type=int, default=500)
     parser.add_argument("--warmup", type=int, default=20)
@@ -210,30 +156,22 @@ def main(argv: list[str] | None = None) -> None:
         "--pg-url",
         default=os.environ.get("SUPPORTCHAT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"),
     )
-    parser.add_argument("--skip", choices=["in-process", "cross-process"], action="append", default=[])
+    parser.add_argument("--skip-postgres", action="store_true")
     args = parser.parse_args(argv)
     print("| scenario | messages | p50 | p95 | p99 | max |\n|---|---|---|---|---|---|", flush=True)
-    runs: list[tuple[str, Callable[[], list[float]]]] = []
-    if "in-process" not in args.skip:
-        folder = Path(tempfile.mkdtemp(prefix="supportchat-bench-"))
-        for adapter in ("fastapi", "flask"):
+    folder = Path(tempfile.mkdtemp(prefix="supportchat-bench-"))
 
-            def run(adapter: str = adapter) -> list[float]:
-                with in_process(adapter, folder) as base:
-                    return measure(base, base, args.messages, args.warmup)
-
-            runs.append((f"one process, {adapter}, SQLite", run))
-    if "cross-process" not in args.skip:
-
-        def across() -> list[float]:
-            from tests.realtime.pg_app import server_processes
-
-            with postgres_schema(args.pg_url) as schema, server_processes(args.pg_url, schema, SECRET) as (a, b):
-                return measure(a, b, args.messages, args.warmup)
-
-        runs.append(("two processes, FastAPI, PostgreSQL NOTIFY", across))
-    for name, run in runs:
-        report(name, run())
+    for adapter in ("fastapi", "flask"):
+        sqlite = {"SUPPORTCHAT_TEST_DB_URL": f"sqlite:///{folder / adapter}.db"}
+        with server_processes(sqlite, SECRET, count=1, adapter=adapter) as (base,):
+            report(f"one process, {adapter}, SQLite", measure(base, base, args.messages, args.warmup))
+    if args.skip_postgres:
+        return
+    with postgres_schema(args.pg_url) as schema:
+        database = {"SUPPORTCHAT_TEST_PG_URL": args.pg_url, "SUPPORTCHAT_TEST_PG_SCHEMA": schema}
+        with server_processes(database, SECRET, count=2) as (first, second):
+            report("one process, fastapi, PostgreSQL", measure(first, first, args.messages, args.warmup))
+            report("two processes, fastapi, PostgreSQL NOTIFY", measure(first, second, args.messages, args.warmup))
 
 
 if __name__ == "__main__":

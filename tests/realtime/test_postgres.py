@@ -19,7 +19,7 @@ from supportchat.stores.sql import SQLStore, create_engine
 
 from ..api.live_server import SSEClient
 from ..stores import POSTGRES_URL, postgres_backend, postgres_engine
-from .pg_app import server_processes
+from .server_app import server_processes
 
 pytestmark = pytest.mark.postgres
 
@@ -169,7 +169,11 @@ def test_notifications_of_another_schema_are_ignored(pg_store: SQLStore) -> None
 @pytest.fixture
 def two_servers(request: pytest.FixtureRequest, pg_store: SQLStore) -> Iterator[list[str]]:
     """Two uvicorn processes serving the same PostgreSQL schema."""
-    with server_processes(POSTGRES_URL, schema_of(postgres_engine(request)), SECRET, heartbeat=1.0) as bases:
+    database = {
+        "SUPPORTCHAT_TEST_PG_URL": POSTGRES_URL,
+        "SUPPORTCHAT_TEST_PG_SCHEMA": schema_of(postgres_engine(request)),
+    }
+    with server_processes(database, SECRET, heartbeat=1.0) as bases:
         yield bases
 
 
