@@ -14,10 +14,12 @@ from supportchat.http import InMemoryAdminTokens, TokenAuthenticator, UserTokens
 from supportchat.realtime import LiveEvents
 from supportchat.stores import Store
 
+from ..stores import BACKEND_MARKS, BACKENDS
 from .conftest import PREFIX, SECRET
 from .live_server import SSEClient, serve
 
 HEARTBEAT = 0.3
+STREAM_BACKENDS = ("memory", "sqlite-file", "postgres")
 
 
 @dataclass
@@ -44,8 +46,18 @@ class Served:
         return httpx.post(self.url(path), headers=headers, json=body, timeout=10)
 
 
+@pytest.fixture(params=[pytest.param(name, marks=BACKEND_MARKS.get(name, [])) for name in STREAM_BACKENDS])
+def stream_store(request: pytest.FixtureRequest) -> Iterator[Store]:
+    """A fresh store of each kind the streams read differently (SQLite in memory adds nothing here)."""
+    with BACKENDS[request.param](request) as make:  # type: ignore[attr-defined]
+        store = make()
+        yield store
+        store.close()
+
+
 @pytest.fixture
-def served(adapter: str, store: Store) -> Iterator[Served]:
+def served(adapter: str, stream_store: Store) -> Iterator[Served]:
+    store = stream_store
     desk = SupportDesk(store)
     live = LiveEvents(desk, heartbeat=HEARTBEAT, listen=False)
     tokens = InMemoryAdminTokens()

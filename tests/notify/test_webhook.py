@@ -194,3 +194,26 @@ def test_signatures_verify_only_for_the_same_secret_body_and_a_fresh_timestamp()
     assert not verify_signature(SECRET, body, str(now), header, now=now + 301)  # a replay, too late
     assert not verify_signature(SECRET, body, None, header, now=now)
     assert not verify_signature(SECRET, body, "12a", header, now=now)
+
+
+def test_two_workers_sharing_one_outbox_deliver_each_event_once(
+    desk: SupportDesk, receiver: tuple[WebhookReceiver, str], tmp_path: Path
+) -> None:
+    """As two server processes on one host would: one outbox file, the same notifier, each its own thread."""
+    hook, url = receiver
+    outbox_file = tmp_path / "shared-outbox.db"
+    workers = [
+        NotificationWorker(desk, Outbox(outbox_file), [WebhookNotifier(url, SECRET)], poll_interval=0.05).start()
+        for _ in range(2)
+    ]
+    try:
+        ticket = desk.create_ticket(ALICE, subject="Compartido", description="x").id
+        for n in range(30):
+            desk.post_message(ADMIN, ticket, f"Mensaje {n}")
+        wait_until(lambda: len(hook.processed) == 31, 20, "every event")
+        time.sleep(0.3)
+    finally:
+        for worker in workers:
+            worker.stop()
+    assert len(hook.requests) == 31  # no event was sent twice, whichever worker took it
+    assert workers[0].outbox.counts() == {"pending": 0, "sending": 0, "delivered": 31, "failed": 0}
