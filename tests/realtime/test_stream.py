@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from pathlib import Path
 
 import pytest
 
@@ -201,3 +202,25 @@ def test_a_store_failure_ends_the_stream_cleanly_for_the_client_to_resume() -> N
     broker.announce(10)
     assert list(frames) == []  # ended, not raised: the client reconnects with Last-Event-ID
     assert broker.listeners == 0
+
+
+def test_on_sqlite_another_processs_writes_arrive_through_the_slow_poll(tmp_path: Path) -> None:
+    """Two stores on one SQLite file stand for two processes: no notification, the poll finds the event."""
+    from supportchat.stores.sql import SQLiteStore
+
+    here, there = SQLiteStore(tmp_path / "shared.db"), SQLiteStore(tmp_path / "shared.db")
+    live = LiveEvents(SupportDesk(here), heartbeat=30.0, poll_interval=0.3)
+    try:
+        reader = StreamReader(live.stream(ADMIN).frames())
+        reader.next()
+        assert live.poller is not None
+        started = time.monotonic()
+        SupportDesk(there).create_ticket(ALICE, subject="Desde el otro proceso", description="x")
+        (frame,) = reader.events(1, timeout=5)
+        waited = time.monotonic() - started
+        assert payload(frame)["ticket"]["subject"] == "Desde el otro proceso"
+        assert waited < 0.3 + 1.0  # within one poll interval (and some slack), not the 30 s heartbeat
+    finally:
+        live.close()
+        here.close()
+        there.close()
