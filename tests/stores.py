@@ -7,7 +7,7 @@ stateful test runs on it; write no test twice.
 
 The SQL backends build their database once per test session (migrations are
 the slow part) and make each fresh store cheaply from it: a copied file, an
-in-memory backup, or truncated tables in a PostgreSQL schema of its own.
+in-memory backup, or emptied tables in a PostgreSQL schema of its own.
 """
 
 from __future__ import annotations
@@ -36,9 +36,12 @@ POSTGRES_URL = os.environ.get("SUPPORTCHAT_TEST_PG_URL", "postgresql+psycopg://p
 _SQL_TABLES = ("support_ticket_changes", "support_events", "support_messages", "support_tickets", "support_admins")
 
 
+_RESOURCES = pytest.StashKey[dict[str, Any]]()
+
+
 def _once(request: pytest.FixtureRequest, key: str, build: Callable[[], tuple[Any, Callable[[], None]]]) -> Any:
     """A resource built on first use in this test session and cleaned up at its end."""
-    cache: dict[str, Any] = request.config.__dict__.setdefault("_supportchat_backends", {})
+    cache = request.config.stash.setdefault(_RESOURCES, {})
     if key not in cache:
         value, cleanup = build()
         cache[key] = value
@@ -143,12 +146,24 @@ def postgres_backend(request: pytest.FixtureRequest) -> Iterator[StoreMaker]:
     yield make
 
 
+@contextmanager
+def supabase_backend(request: pytest.FixtureRequest) -> Iterator[StoreMaker]:
+    """SupabaseStore through the real client over the PostgREST emulator (one database per session)."""
+    from .postgrest_emulator.session import fresh_store
+
+    yield lambda: fresh_store(request)
+
+
 BACKENDS: dict[str, Callable[[pytest.FixtureRequest], object]] = {
     "memory": memory_backend,
     "sqlite-file": sqlite_file_backend,
     "sqlite-memory": sqlite_memory_backend,
     "postgres": postgres_backend,
+    "supabase": supabase_backend,
 }
 
 #: Marks to put on a backend's parameter (for instance ``pytest.mark.postgres``).
-BACKEND_MARKS: dict[str, list[pytest.MarkDecorator]] = {"postgres": [pytest.mark.postgres]}
+BACKEND_MARKS: dict[str, list[pytest.MarkDecorator]] = {
+    "postgres": [pytest.mark.postgres],
+    "supabase": [pytest.mark.postgres],
+}

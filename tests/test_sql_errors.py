@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,7 +23,7 @@ from supportchat.stores._sql_errors import translate
 from supportchat.stores.sql import SQLStore
 
 from .helpers import ALICE, open_ticket
-from .stores import BACKEND_MARKS, BACKENDS
+from .stores import BACKEND_MARKS, BACKENDS, postgres_engine
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 SQL_BACKENDS = ["sqlite-file", "sqlite-memory", "postgres"]
@@ -128,3 +129,30 @@ def test_other_integrity_errors_are_plain_storage_errors(sql_store: SQLStore) ->
 def test_unknown_exceptions_are_not_swallowed() -> None:
     with pytest.raises(KeyError):
         translate(KeyError("not a database error"))
+
+
+@pytest.mark.postgres
+def test_lost_postgres_connection_is_unavailable_then_replaced(request: pytest.FixtureRequest) -> None:
+    shared = postgres_engine(request)
+    with shared.connect() as connection:
+        schema = connection.exec_driver_sql("SELECT current_schema()").scalar_one()
+    name = f"supportchat-{uuid.uuid4().hex[:8]}"
+    store = SQLStore.from_url(
+        shared.url.render_as_string(hide_password=False),
+        connect_args={"options": f"-c search_path={schema}", "application_name": name},
+        pool_size=1,
+        max_overflow=0,
+    )
+    try:
+        store.statistics()  # the pool now holds one open connection
+        with shared.connect() as connection:
+            killed = connection.exec_driver_sql(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = %(name)s",
+                {"name": name},
+            ).scalar_one()
+        assert killed == 1
+        with pytest.raises(StorageUnavailable):
+            store.statistics()
+        assert store.statistics().total_tickets >= 0  # the broken connection was replaced
+    finally:
+        store.close()

@@ -14,8 +14,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 __all__ = ["MigrationStatus", "current_revision", "head_revision", "status", "upgrade"]
 
@@ -36,7 +40,7 @@ class MigrationStatus:
         return self.current == self.head
 
 
-def _config(connection: sa.Connection | None = None):  # type: ignore[no-untyped-def]
+def _config(connection: sa.Connection | None = None) -> Config:
     from alembic.config import Config
 
     config = Config()

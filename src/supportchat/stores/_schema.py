@@ -125,8 +125,11 @@ sa.Index("ix_support_tickets_status_id", tickets.c.status, tickets.c.id)
 sa.Index("ix_support_tickets_user_id_id", tickets.c.user_id, tickets.c.id)
 sa.Index("ix_support_tickets_assigned_to_id", tickets.c.assigned_to, tickets.c.id)
 #: Auto-close scans resolved tickets by age; only resolved rows are indexed.
+#: ``status`` leads so that planners without statistics prefer this index
+#: (two constrained columns) to ``(status, id)`` for that query.
 sa.Index(
     "ix_support_tickets_resolved_at",
+    tickets.c.status,
     tickets.c.resolved_at,
     tickets.c.id,
     sqlite_where=tickets.c.status == "resolved",

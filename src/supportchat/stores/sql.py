@@ -4,9 +4,14 @@ One implementation serves every SQLAlchemy URL the project supports
 (``sqlite:///file``, in-memory ``sqlite://`` and ``postgresql+psycopg://``).
 Each write is one transaction of a few statements: the optimistic version
 check is part of the ``UPDATE ... WHERE version = :expected`` itself, so no
-update is lost on either database, and the per-ticket counters, change
-records and event-log entry are written in the same transaction. Statistics
-come from counters that database triggers keep (see :mod:`._schema`).
+update is lost on either database, and the per-ticket counters and change
+records are written in the same transaction. Database triggers (created by
+the migrations) append the event-log entry and move the statistics counters
+in that transaction too.
+
+Statements are SQLAlchemy Core, compiled once per dialect and run on pooled
+DBAPI connections (:mod:`._sql_exec` says why); rows become models without
+re-validation, since the database's constraints have checked them.
 """
 
 from __future__ import annotations
@@ -74,8 +79,7 @@ _NEW_TICKET_COUNTS = {
 }
 _UNREAD_COLUMN = {SenderType.USER: "unread_from_user", SenderType.ADMIN: "unread_from_admin"}
 
-# Statements are built once: SQLAlchemy then reuses their cache keys and
-# compiled forms, so a call costs the execution and little else.
+# Statements are built once and compiled once per dialect (see _sql_exec).
 #: A ticket row in the order of the model's fields, so that a row becomes a
 #: model without reordering (``unread_count`` is the desk's, per caller).
 _TICKET_ROW = tuple(
@@ -93,7 +97,10 @@ _MESSAGES_AFTER_LIMITED = _MESSAGES_AFTER.limit(sa.bindparam("p_limit", type_=sa
 _CHANGES_OF_TICKET = sa.select(schema.changes).where(_c.ticket_id == sa.bindparam("p_ticket")).order_by(_c.id)
 _RESOLVED_BEFORE = (
     _SELECT_TICKET.where(
-        _t.status == TicketStatus.RESOLVED.value, _t.resolved_at < sa.bindparam("p_cutoff", type_=_t.resolved_at.type)
+        # A literal, not a parameter: the planner must see that the partial
+        # index on resolved tickets applies.
+        _t.status == sa.literal_column("'resolved'"),
+        _t.resolved_at < sa.bindparam("p_cutoff", type_=_t.resolved_at.type),
     )
     .order_by(_t.resolved_at, _t.id)
     .limit(sa.bindparam("p_limit", type_=sa.Integer))

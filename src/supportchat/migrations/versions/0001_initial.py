@@ -223,27 +223,34 @@ WHERE dimension = 'unread' AND value = 'user' AND NEW.unread_from_user <> OLD.un
 END""",
 ]
 
-# One UPDATE per row change, so every transaction locks the counter rows it
-# touches in the same (scan) order and two writers cannot deadlock on them.
-_POSTGRES_TRIGGER = """
+# The counter rows a ticket's insert, update or delete moves, with how much.
+_POSTGRES_DELTAS = """
+    SELECT c.dimension, c.value, sum(c.delta) AS delta
+    FROM (
+        SELECT 'status' AS dimension, NEW.status AS value, 1 AS delta WHERE TG_OP <> 'DELETE'
+        UNION ALL SELECT 'priority', NEW.priority, 1 WHERE TG_OP <> 'DELETE'
+        UNION ALL SELECT 'category', NEW.category, 1 WHERE TG_OP <> 'DELETE'
+        UNION ALL SELECT 'unread', 'user', NEW.unread_from_user WHERE TG_OP <> 'DELETE'
+        UNION ALL SELECT 'status', OLD.status, -1 WHERE TG_OP <> 'INSERT'
+        UNION ALL SELECT 'priority', OLD.priority, -1 WHERE TG_OP <> 'INSERT'
+        UNION ALL SELECT 'category', OLD.category, -1 WHERE TG_OP <> 'INSERT'
+        UNION ALL SELECT 'unread', 'user', -OLD.unread_from_user WHERE TG_OP <> 'INSERT'
+    ) AS c
+    GROUP BY c.dimension, c.value
+    HAVING sum(c.delta) <> 0
+"""
+# Counter rows are locked in one fixed order (by key) before they are
+# changed, so two transactions moving the same counters cannot deadlock.
+_POSTGRES_TRIGGER = f"""
 CREATE OR REPLACE FUNCTION support_tickets_stats() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    PERFORM 1 FROM support_stats AS s JOIN ({_POSTGRES_DELTAS}) AS d
+        ON s.dimension = d.dimension AND s.value = d.value
+    ORDER BY s.dimension, s.value
+    FOR UPDATE OF s;
     UPDATE support_stats AS s SET count = s.count + d.delta
-    FROM (
-        SELECT c.dimension, c.value, sum(c.delta) AS delta
-        FROM (
-            SELECT 'status' AS dimension, NEW.status AS value, 1 AS delta WHERE TG_OP <> 'DELETE'
-            UNION ALL SELECT 'priority', NEW.priority, 1 WHERE TG_OP <> 'DELETE'
-            UNION ALL SELECT 'category', NEW.category, 1 WHERE TG_OP <> 'DELETE'
-            UNION ALL SELECT 'unread', 'user', NEW.unread_from_user WHERE TG_OP <> 'DELETE'
-            UNION ALL SELECT 'status', OLD.status, -1 WHERE TG_OP <> 'INSERT'
-            UNION ALL SELECT 'priority', OLD.priority, -1 WHERE TG_OP <> 'INSERT'
-            UNION ALL SELECT 'category', OLD.category, -1 WHERE TG_OP <> 'INSERT'
-            UNION ALL SELECT 'unread', 'user', -OLD.unread_from_user WHERE TG_OP <> 'INSERT'
-        ) AS c
-        GROUP BY c.dimension, c.value
-    ) AS d
-    WHERE s.dimension = d.dimension AND s.value = d.value AND d.delta <> 0;
+    FROM ({_POSTGRES_DELTAS}) AS d
+    WHERE s.dimension = d.dimension AND s.value = d.value;
     RETURN NULL;
 END
 $$;
