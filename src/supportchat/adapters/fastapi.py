@@ -17,13 +17,15 @@ The desk is synchronous, so each request's work runs in the threadpool.
 
 # No "from __future__ import annotations": FastAPI must resolve the local dependencies in the signatures.
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 try:
     from fastapi import APIRouter, Depends, FastAPI, Request, Security
     from fastapi.responses import Response
     from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+    from sse_starlette import EventSourceResponse, ServerSentEvent
     from starlette.concurrency import run_in_threadpool
     from starlette.exceptions import HTTPException as StarletteHTTPException
     from starlette.requests import ClientDisconnect
@@ -37,8 +39,10 @@ from ..http.dispatch import MAX_BODY_BYTES, dispatch, too_large
 from ..http.envelope import ErrorEnvelope, render_error
 from ..http.openapi import ERROR_DESCRIPTIONS, error_statuses, operation_extra
 from ..http.routes import DEFAULT_PREFIX, ROUTES, Route
+from ..http.streams import STREAM_HEADERS, STREAM_ROUTES, StreamRoute, open_stream
 from ..models import Actor
 from ..panel import PANEL_ROUTES, Panel, PanelRequest, PanelResponse
+from ..realtime import EventStream, LiveEvents
 from ..stores import InMemoryStore
 
 __all__ = ["create_app", "panel_router", "support_router"]
@@ -102,6 +106,7 @@ def support_router(
     max_body_bytes: int = MAX_BODY_BYTES,
     tags: list[str] | None = None,
     panel: Panel | None = None,
+    live: LiveEvents | None = None,
 ) -> APIRouter:
     """An ``APIRouter`` serving every API route under ``prefix``.
 
@@ -109,10 +114,14 @@ def support_router(
     :class:`~supportchat.models.Actor` or ``None``; otherwise
     ``authenticator`` (default: bearer tokens, user JWTs signed with
     ``SUPPORTCHAT_SECRET``) reads the request, followed by ``panel``'s
-    session cookie when a panel is given.
+    session cookie when a panel is given. The SSE routes stream from
+    ``live`` (by default a new :class:`LiveEvents` on ``desk``; pass your
+    own to choose its options and close it at shutdown). Streams wait on
+    the event loop, so an idle client holds no thread.
     """
     if panel is not None and identify is None:
         authenticator = panel.api_authenticator(authenticator or TokenAuthenticator.from_env())
+    live = live or LiveEvents(desk)
     router = APIRouter(prefix=prefix.rstrip("/"), tags=list(tags or ["support"]))
     caller = _identity_dependency(identify, authenticator)
 
@@ -152,7 +161,56 @@ def support_router(
             },
             openapi_extra=operation_extra(route),
         )
+
+    def stream_endpoint(route: StreamRoute) -> Callable[..., Any]:
+        async def serve(request: Request, who: Annotated[Identity, Depends(caller)]) -> Response:
+            try:
+                stream = await run_in_threadpool(
+                    open_stream,
+                    route,
+                    live,
+                    who,
+                    request.path_params,
+                    request.query_params,
+                    request.headers.get("last-event-id"),
+                )
+            except Exception as exc:
+                status, body = render_error(exc)
+                return Response(body, status_code=status, media_type=_JSON)
+            # Heartbeats come from the stream itself, so sse-starlette's own pings are off.
+            return EventSourceResponse(_events(stream), ping=0, headers=STREAM_HEADERS, sep="\n")
+
+        serve.__name__ = route.name
+        return serve
+
+    for stream_route in STREAM_ROUTES:
+        router.add_api_route(
+            stream_route.path,
+            stream_endpoint(stream_route),
+            methods=["GET"],
+            name=f"supportchat_{stream_route.name}",
+            operation_id=stream_route.name,
+            summary=stream_route.summary,
+            response_class=EventSourceResponse,
+            responses={
+                200: {"description": "A Server-Sent-Events stream", "content": {"text/event-stream": {}}},
+                **{s: {"model": ErrorEnvelope, "description": ERROR_DESCRIPTIONS[s]} for s in (401, 403, 422)},
+            },
+            openapi_extra=operation_extra(stream_route),
+        )
     return router
+
+
+async def _events(stream: EventStream) -> AsyncIterator[ServerSentEvent]:
+    async for frame in stream.aframes():
+        yield ServerSentEvent(
+            data=frame.data,
+            event=frame.event,
+            id=None if frame.id is None else str(frame.id),
+            retry=frame.retry_ms,
+            comment=frame.comment,
+            sep="\n",
+        )
 
 
 def _panel_response(served: PanelResponse) -> Response:
@@ -234,17 +292,33 @@ def create_app(
     desk: SupportDesk | None = None,
     *,
     title: str = "supportchat",
+    on_shutdown: Sequence[Callable[[], object]] = (),
     **options: Any,
 ) -> FastAPI:
     """A FastAPI app serving the desk (an in-memory one if none is given).
 
     Keyword options are those of :func:`support_router`; with ``panel`` the
-    app also serves the admin panel.
+    app also serves the admin panel. A :class:`LiveEvents` the app creates
+    itself is closed at shutdown, and then each of ``on_shutdown`` is called
+    (for instance to close the store the caller opened for the app).
     """
     from .. import __version__
 
-    app = FastAPI(title=title, version=__version__)
-    app.include_router(support_router(desk or SupportDesk(InMemoryStore()), **options))
+    desk = desk or SupportDesk(InMemoryStore())
+    owned = options.get("live") is None
+    live = options["live"] = options.get("live") or LiveEvents(desk)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owned:
+            # In a worker thread: the streams it waits for end on this loop.
+            await run_in_threadpool(live.close)
+        for close in on_shutdown:
+            await run_in_threadpool(close)
+
+    app = FastAPI(title=title, version=__version__, lifespan=lifespan)
+    app.include_router(support_router(desk, **options))
     panel: Panel | None = options.get("panel")
     if panel is not None:
         app.include_router(panel_router(panel, identify=options.get("identify")))

@@ -16,7 +16,7 @@ the standalone :class:`~supportchat.http.auth.TokenAuthenticator` reads the
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, cast
 
 try:
@@ -29,9 +29,12 @@ from ..desk import SupportDesk
 from ..errors import PayloadTooLarge
 from ..http.auth import Authenticator, RequestView, TokenAuthenticator
 from ..http.dispatch import MAX_BODY_BYTES, dispatch, too_large
+from ..http.envelope import render_error
 from ..http.routes import DEFAULT_PREFIX, ROUTES, Route
+from ..http.streams import STREAM_HEADERS, STREAM_ROUTES, StreamRoute, open_stream
 from ..models import Actor
 from ..panel import PANEL_ROUTES, Panel, PanelRequest, PanelResponse
+from ..realtime import EventStream, LiveEvents
 
 __all__ = ["EXTENSION_KEY", "SupportChat", "panel_blueprint", "support_blueprint"]
 
@@ -70,14 +73,19 @@ def support_blueprint(
     name: str = "supportchat",
     max_body_bytes: int = MAX_BODY_BYTES,
     panel: Panel | None = None,
+    live: LiveEvents | None = None,
 ) -> flask.Blueprint:
     """A Blueprint serving every API route under ``prefix``.
 
     ``identify`` (called in the request context) returns the current actor
     or ``None``; otherwise ``authenticator`` (default: bearer tokens, user
     JWTs signed with ``SUPPORTCHAT_SECRET``) reads the request, followed by
-    ``panel``'s session cookie when a panel is given.
+    ``panel``'s session cookie when a panel is given. The SSE
+    routes stream from ``live`` (by default a new :class:`LiveEvents` on
+    ``desk``; pass your own to choose its options and close it at exit).
+    Each open stream holds one server thread: serve with a threaded server.
     """
+    live = live or LiveEvents(desk)
     if identify is None:
         auth = authenticator or TokenAuthenticator.from_env()
         if panel is not None:
@@ -96,11 +104,40 @@ def support_blueprint(
 
         return serve
 
+    def stream_view(route: StreamRoute) -> Callable[..., flask.Response]:
+        def serve(**path: Any) -> flask.Response:
+            request = flask.request
+            try:
+                stream = open_stream(route, live, identify, path, request.args, request.headers.get("Last-Event-ID"))
+            except Exception as exc:
+                status, body = render_error(exc)
+                return flask.Response(body, status=status, content_type=_JSON)
+            return flask.Response(_wire(stream), status=200, mimetype="text/event-stream", headers=STREAM_HEADERS)
+
+        return serve
+
     for route in ROUTES:
         blueprint.add_url_rule(
             _flask_path(route.path), endpoint=route.name, view_func=view(route), methods=[route.method]
         )
+    for stream_route in STREAM_ROUTES:
+        blueprint.add_url_rule(
+            _flask_path(stream_route.path),
+            endpoint=stream_route.name,
+            view_func=stream_view(stream_route),
+            methods=["GET"],
+        )
     return blueprint
+
+
+def _wire(stream: EventStream) -> Iterator[bytes]:
+    """The stream's bytes; the server closes this generator when the client is gone, which ends the stream."""
+    frames = stream.frames()
+    try:
+        for frame in frames:
+            yield frame.encode()
+    finally:
+        frames.close()
 
 
 def _panel_response(served: PanelResponse) -> flask.Response:
@@ -160,7 +197,9 @@ class SupportChat:
 
     def __init__(self, desk: SupportDesk, app: flask.Flask | None = None, **options: Any) -> None:
         self.desk = desk
-        self.options = options
+        #: What the SSE routes stream from; close it when the app stops.
+        self.live: LiveEvents = options.pop("live", None) or LiveEvents(desk)
+        self.options = {**options, "live": self.live}
         if app is not None:
             self.init_app(app)
 

@@ -87,6 +87,4 @@ def create_server_app() -> FastAPI:
     session = connect(os.environ.get(DATABASE_URL_VARIABLE), migrate=True)
     authenticator = TokenAuthenticator(session.admin_tokens, UserTokens(secret))
     panel = Panel(secret=secret, admin_tokens=session.admin_tokens)
-    app = create_app(session.desk, authenticator=authenticator, panel=panel)
-    app.router.add_event_handler("shutdown", session.close)
-    return app
+    return create_app(session.desk, authenticator=authenticator, panel=panel, on_shutdown=[session.close])

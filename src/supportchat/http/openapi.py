@@ -7,11 +7,11 @@ rather than from framework-level type declarations.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel
 
-from .routes import Route
+from .routes import Param, Route
 
 __all__ = ["COMMON_ERRORS", "ERROR_DESCRIPTIONS", "error_statuses", "operation_extra"]
 
@@ -59,7 +59,17 @@ def body_schema(model: type[BaseModel]) -> dict[str, Any]:
     return inlined
 
 
-def operation_extra(route: Route) -> dict[str, Any]:
+class Documented(Protocol):
+    """What the OpenAPI fragments read from a route (a :class:`Route` or a stream route)."""
+
+    @property
+    def params(self) -> tuple[Param, ...]: ...
+
+    @property
+    def body(self) -> type[BaseModel] | None: ...
+
+
+def operation_extra(route: Documented) -> dict[str, Any]:
     """The ``parameters`` and ``requestBody`` of a route's OpenAPI operation."""
     extra: dict[str, Any] = {
         "parameters": [

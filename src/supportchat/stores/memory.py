@@ -173,6 +173,11 @@ class InMemoryStore:
             newer = [e for e in newer if e.user_id == user_id]
         return newer[:limit]
 
+    def last_event_id(self) -> int:
+        """The newest event-log id, 0 for an empty log (where a live stream starts)."""
+        with self._lock:
+            return len(self._events)
+
     def close(self) -> None:
         """Nothing to release."""
 

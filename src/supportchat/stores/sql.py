@@ -112,6 +112,7 @@ _EVENTS_AFTER = (
     .limit(sa.bindparam("p_limit", type_=sa.Integer))
 )
 _USER_EVENTS_AFTER = _EVENTS_AFTER.where(_e.user_id == sa.bindparam("p_user"))
+_LAST_EVENT_ID = sa.select(sa.func.coalesce(sa.func.max(_e.id), 0))
 _INSERT_TICKET = schema.tickets.insert().returning(_t.id)
 _INSERT_MESSAGE = schema.messages.insert().returning(_m.id)
 _INSERT_CHANGE = schema.changes.insert()
@@ -396,6 +397,12 @@ class SQLStore:
             )
             for id_, kind, ticket, user, message, at in rows
         ]
+
+    def last_event_id(self) -> int:
+        """The newest event-log id, 0 for an empty log (where a live stream starts)."""
+        with self._reading() as session:
+            row = session.run(_LAST_EVENT_ID).fetchone()
+        return int(row[0]) if row is not None else 0
 
     def close(self) -> None:
         """Dispose of the engine if this store created it."""

@@ -1,0 +1,98 @@
+"""Live events for one desk: the broker, and the cross-process wake-up that suits its store."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from ..desk import SupportDesk
+from ..models import Actor
+from .broker import Broker
+from .poller import EventLogPoller
+from .postgres import PostgresListener
+from .stream import EventStream, parse_last_event_id
+
+__all__ = ["LiveEvents"]
+
+
+class LiveEvents:
+    """What the SSE routes of both adapters stream from.
+
+    The broker is rung by the desk of this process at once. How other
+    processes' events arrive depends on the store (override with the
+    keywords):
+
+    - a SQL store on PostgreSQL: ``LISTEN``/``NOTIFY`` (``listen=True``),
+      a listener thread per process;
+    - a SQL store on SQLite: a poll of the event log every
+      ``poll_interval`` seconds (default 2), a thread per process;
+    - any other store (in memory, or one without an ``engine``): nothing,
+      as only this process writes to it (pass ``poll_interval`` to poll).
+
+    Nothing starts until the first stream opens (or :meth:`start`); call
+    :meth:`close` when the app shuts down.
+    """
+
+    def __init__(
+        self,
+        desk: SupportDesk,
+        *,
+        heartbeat: float = 15.0,
+        listen: bool | None = None,
+        poll_interval: float | None = None,
+    ) -> None:
+        self.desk = desk
+        self.heartbeat = heartbeat
+        self.broker = Broker()
+        self.listener: PostgresListener | None = None
+        self.poller: EventLogPoller | None = None
+        self._listen = listen
+        self._poll_interval = poll_interval
+        self._detach: Callable[[], None] | None = None
+        self._lock = threading.Lock()
+
+    def start(self) -> LiveEvents:
+        """Attach to the desk and start the wake-up thread the store needs; idempotent.
+
+        The first :meth:`stream` calls it, so an app whose streams are never
+        opened (a test, a CLI) starts no thread and opens no connection.
+        """
+        with self._lock:
+            if self._detach is not None or self.broker.shut_down:
+                return self
+            self._detach = self.broker.attach(self.desk.subscribe)
+            engine: Any = getattr(self.desk.store, "engine", None)
+            dialect = getattr(getattr(engine, "dialect", None), "name", None)
+            listen = dialect == "postgresql" if self._listen is None else self._listen
+            poll_interval = self._poll_interval
+            if poll_interval is None and dialect is not None and not listen:
+                poll_interval = 2.0
+            if listen:
+                self.listener = PostgresListener.for_engine(engine, self.broker).start()
+            if poll_interval is not None:
+                self.poller = EventLogPoller(self.desk.store, self.broker, interval=poll_interval).start()
+        return self
+
+    def stream(self, actor: Actor, last_event_id: str | int | None = None, **options: Any) -> EventStream:
+        """A stream of what ``actor`` may see, resuming after ``last_event_id`` (the header's raw value is fine)."""
+        start = last_event_id if isinstance(last_event_id, int) else parse_last_event_id(last_event_id)
+        self.start()
+        options.setdefault("heartbeat", self.heartbeat)
+        return EventStream(self.desk, self.broker, actor, last_event_id=start, **options)
+
+    def close(self, wait: float = 5.0) -> None:
+        """End every open stream (waiting up to ``wait`` seconds), stop the threads, detach from the desk.
+
+        From an event loop, pass ``wait=0`` (async streams end on the loop itself).
+        """
+        with self._lock:
+            detach, self._detach = self._detach, None
+        if detach is None:
+            return
+        detach()
+        self.broker.shutdown(wait)
+        if self.listener is not None:
+            self.listener.stop()
+        if self.poller is not None:
+            self.poller.stop()

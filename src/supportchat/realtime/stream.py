@@ -1,0 +1,228 @@
+"""One client's live stream: the persisted event log, read from a cursor, as SSE frames.
+
+The stream never holds events of its own: it reads
+:meth:`Store.events_after <supportchat.stores.Store.events_after>` from its
+cursor in bounded batches, sends them, and sleeps on its
+:class:`~.broker.Subscription` until the broker rings or the heartbeat is
+due. Because the log is the only source, a client that reconnects with
+``Last-Event-ID`` gets exactly the events after that id, in order, whatever
+happened while it was away; and a user's stream reads the log filtered by
+that user's id, so another user's event is never even loaded.
+
+Stores commit event-log entries in id order (SQLite and the in-memory store
+have one writer at a time; on PostgreSQL the ``0002`` migration draws each
+event id under a lock held to the commit), so a reader that has seen id
+``n`` will never later find a smaller one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncGenerator, Generator
+
+from ..desk import SupportDesk
+from ..errors import StorageError, ValidationError
+from ..models import Actor, ActorKind, EventRecord, Message, Ticket
+from ..stores.base import Store
+from .broker import Broker, Subscription
+from .frames import EventPayload, Frame
+
+__all__ = ["EventStream", "latest_event_id", "message_of", "parse_last_event_id"]
+
+logger = logging.getLogger("supportchat.realtime")
+
+#: Longest accepted ``Last-Event-ID`` (a decimal id; anything longer is not one of ours).
+_MAX_ID_LENGTH = 19
+
+
+def parse_last_event_id(value: str | None) -> int | None:
+    """The id a reconnecting client last saw, or ``None`` for a fresh client.
+
+    Raises :class:`~supportchat.errors.ValidationError` for anything but a
+    non-negative decimal integer.
+    """
+    if value is None or value.strip() == "":
+        return None
+    text = value.strip()
+    if not (text.isascii() and text.isdecimal() and len(text) <= _MAX_ID_LENGTH):
+        raise ValidationError("Last-Event-ID", "must be the id of an event this server sent (a non-negative integer)")
+    return int(text)
+
+
+def latest_event_id(store: Store) -> int:
+    """The newest id in the store's event log (0 when empty).
+
+    Uses the store's ``last_event_id()`` where it has one; otherwise pages
+    through the log (bounded memory, but linear time).
+    """
+    newest = getattr(store, "last_event_id", None)
+    if callable(newest):
+        return int(newest())
+    cursor = 0
+    while batch := store.events_after(cursor, limit=1000):
+        cursor = batch[-1].id
+    return cursor
+
+
+def message_of(store: Store, record: EventRecord) -> Message | None:
+    """The message a ``message_created`` entry announces (``None`` for other events)."""
+    if record.message_id is None:
+        return None
+    found = store.list_messages(record.ticket_id, after_id=record.message_id - 1, limit=1)
+    return found[0] if found and found[0].id == record.message_id else None
+
+
+class EventStream:
+    """The live events one actor may see, from a cursor on.
+
+    Staff see every ticket's events; a user only their own tickets'. Without
+    ``last_event_id`` the stream starts at the newest event (only what
+    happens from now on); with it, right after that id. ``heartbeat`` is the
+    longest silence before a comment frame is sent (it also bounds how long
+    a vanished client keeps the stream open), ``batch`` the most events read
+    from the store at once.
+    """
+
+    def __init__(
+        self,
+        desk: SupportDesk,
+        broker: Broker,
+        actor: Actor,
+        *,
+        last_event_id: int | None = None,
+        heartbeat: float = 15.0,
+        batch: int = 100,
+        retry_ms: int | None = 2000,
+    ) -> None:
+        if actor.kind is ActorKind.USER and actor.id is None:
+            raise ValueError("a user's stream needs the user's id")
+        if heartbeat <= 0 or batch <= 0:
+            raise ValueError("heartbeat and batch must be positive")
+        self.desk = desk
+        self.actor = actor
+        self.heartbeat = heartbeat
+        self.batch = batch
+        self.retry_ms = retry_ms
+        self._broker = broker
+        self._start = last_event_id
+        self._user_id = actor.id if actor.kind is ActorKind.USER else None
+
+    # -- the two ways to run it ------------------------------------------
+
+    def frames(self) -> Generator[Frame, None, None]:
+        """The frames, blocking between them (for threaded servers: Flask, WSGI).
+
+        Runs until the consumer stops iterating or the broker shuts down;
+        closing the generator (a WSGI server does when the client is gone)
+        releases the subscription.
+        """
+        with self._broker.subscribe(self.actor) as subscription:
+            # The cursor is fixed before the client hears of the stream, so nothing it does after is missed.
+            if (cursor := self._cursor()) is None:
+                return
+            yield self._opening()
+            quiet_since = time.monotonic()
+            while subscription.active:
+                subscription.clear()
+                if (batch := self._read(cursor)) is None:
+                    return
+                frames, cursor, more = batch
+                yield from frames
+                if frames:
+                    quiet_since = time.monotonic()
+                if more:
+                    continue
+                if (due := self._heartbeat_due(quiet_since)) <= 0:
+                    yield _HEARTBEAT
+                    quiet_since = time.monotonic()
+                else:
+                    subscription.wait(due)
+
+    async def aframes(self) -> AsyncGenerator[Frame, None]:
+        """The same frames for an event loop (FastAPI); store reads run in a worker thread."""
+        subscription: Subscription = self._broker.subscribe(self.actor)
+        try:
+            if (cursor := await asyncio.to_thread(self._cursor)) is None:
+                return
+            yield self._opening()
+            quiet_since = time.monotonic()
+            while subscription.active:
+                subscription.clear()
+                if (batch := await asyncio.to_thread(self._read, cursor)) is None:
+                    return
+                frames, cursor, more = batch
+                for frame in frames:
+                    yield frame
+                if frames:
+                    quiet_since = time.monotonic()
+                if more:
+                    continue
+                if (due := self._heartbeat_due(quiet_since)) <= 0:
+                    yield _HEARTBEAT
+                    quiet_since = time.monotonic()
+                else:
+                    await subscription.wait_async(due)
+        finally:
+            subscription.close()
+
+    # -- reading the log -------------------------------------------------
+
+    def _opening(self) -> Frame:
+        return Frame(comment="supportchat stream", retry_ms=self.retry_ms)
+
+    def _cursor(self) -> int | None:
+        """Where to read from; ``None`` if the store cannot say (the stream then ends).
+
+        Subscribed before this read, so an event committed meanwhile still rings.
+        """
+        if self._start is not None:
+            return self._start
+        try:
+            return latest_event_id(self.desk.store)
+        except StorageError:
+            logger.warning("cannot open a live stream: the store is unavailable", exc_info=True)
+            return None
+
+    def _heartbeat_due(self, quiet_since: float) -> float:
+        return self.heartbeat - (time.monotonic() - quiet_since)
+
+    def _read(self, cursor: int) -> tuple[list[Frame], int, bool] | None:
+        """The frames of the next batch after ``cursor``, the new cursor, and whether more may wait.
+
+        ``None`` when the store fails: the stream ends, and the client, which
+        reconnects by itself with ``Last-Event-ID``, resumes where it was.
+        """
+        try:
+            records = self.desk.store.events_after(cursor, user_id=self._user_id, limit=self.batch)
+            tickets: dict[int, Ticket | None] = {}
+            frames = []
+            for record in records:
+                if record.ticket_id not in tickets:
+                    tickets[record.ticket_id] = self._ticket(record.ticket_id)
+                frames.append(self._frame(record, tickets[record.ticket_id]))
+        except StorageError:
+            logger.warning("ending a live stream: the store failed", exc_info=True)
+            return None
+        return frames, (records[-1].id if records else cursor), len(records) == self.batch
+
+    def _ticket(self, ticket_id: int) -> Ticket | None:
+        ticket = self.desk.store.get_ticket(ticket_id)
+        if ticket is None or (self._user_id is not None and ticket.user_id != self._user_id):
+            return None
+        return ticket.seen_by(self.actor)
+
+    def _frame(self, record: EventRecord, ticket: Ticket | None) -> Frame:
+        payload = EventPayload(
+            event_id=record.id,
+            type=record.type,
+            ticket_id=record.ticket_id,
+            created_at=record.created_at,
+            ticket=ticket,
+            message=message_of(self.desk.store, record) if ticket is not None else None,
+        )
+        return Frame(id=record.id, event=record.type.value, data=payload.model_dump_json())
+
+
+_HEARTBEAT = Frame(comment="heartbeat")

@@ -1,0 +1,177 @@
+"""The SSE routes and idempotent sends, over real sockets, through both adapters."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+
+from supportchat import SupportDesk
+from supportchat.http import InMemoryAdminTokens, TokenAuthenticator, UserTokens
+from supportchat.realtime import LiveEvents
+from supportchat.stores import Store
+
+from ..stores import BACKEND_MARKS, BACKENDS
+from .conftest import PREFIX, SECRET
+from .live_server import SSEClient, serve
+
+HEARTBEAT = 0.3
+STREAM_BACKENDS = ("memory", "sqlite-file", "postgres")
+
+
+@dataclass
+class Served:
+    base: str
+    desk: SupportDesk
+    live: LiveEvents
+    admin: dict[str, str]
+    users: UserTokens
+
+    def user(self, user_id: int) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.users.mint(user_id)}"}
+
+    def url(self, path: str) -> str:
+        return self.base + PREFIX + path
+
+    def stream(self, path: str, headers: dict[str, str]) -> SSEClient:
+        client = SSEClient(self.url(path), headers).start()
+        assert client.status == 200, client.error_body
+        assert client.frames.get(timeout=5).comment == "supportchat stream"
+        return client
+
+    def post(self, path: str, headers: dict[str, str], body: dict[str, object]) -> httpx.Response:
+        return httpx.post(self.url(path), headers=headers, json=body, timeout=10)
+
+
+@pytest.fixture(params=[pytest.param(name, marks=BACKEND_MARKS.get(name, [])) for name in STREAM_BACKENDS])
+def stream_store(request: pytest.FixtureRequest) -> Iterator[Store]:
+    """A fresh store of each kind the streams read differently (SQLite in memory adds nothing here)."""
+    with BACKENDS[request.param](request) as make:  # type: ignore[attr-defined]
+        store = make()
+        yield store
+        store.close()
+
+
+@pytest.fixture
+def served(adapter: str, stream_store: Store) -> Iterator[Served]:
+    store = stream_store
+    desk = SupportDesk(store)
+    live = LiveEvents(desk, heartbeat=HEARTBEAT, listen=False)
+    tokens = InMemoryAdminTokens()
+    _, admin_token = tokens.create("ana")
+    users = UserTokens(SECRET)
+    with serve(adapter, desk, live=live, authenticator=TokenAuthenticator(tokens, users)) as base:
+        yield Served(base, desk, live, {"Authorization": f"Bearer {admin_token}"}, users)
+        live.close()
+
+
+def open_ticket(served: Served, user_id: int, subject: str) -> int:
+    reply = served.post(
+        "/create-ticket", served.user(user_id), {"user_id": user_id, "subject": subject, "description": "Detalles"}
+    )
+    assert reply.status_code == 200, reply.text
+    ticket_id: int = reply.json()["data"]["id"]
+    return ticket_id
+
+
+def test_each_user_stream_carries_only_that_users_tickets(served: Served) -> None:
+    alice = served.stream("/user/10/events", served.user(10))
+    bob = served.stream("/user/20/events", served.user(20))
+    admin = served.stream("/events", served.admin)
+
+    alices = open_ticket(served, 10, "Pago de Alice")
+    bobs = open_ticket(served, 20, "Vuelo de Bob")
+    assert served.post(f"/tickets/{bobs}/user-message", served.user(20), {"message": "¿Novedades?"}).is_success
+    assert served.post(f"/tickets/{alices}/messages", served.admin, {"message": "Revisando"}).is_success
+    assert served.post(f"/tickets/{alices}/user-message", served.user(10), {"message": "Gracias"}).is_success
+
+    everything = admin.events(5)
+    assert [e.payload["ticket_id"] for e in everything] == [alices, bobs, bobs, alices, alices]
+    alice_saw = alice.events(3) + alice.quiet_events(2 * HEARTBEAT)
+    bob_saw = bob.events(2) + bob.quiet_events(2 * HEARTBEAT)
+    assert [(e.event, e.payload["ticket_id"]) for e in alice_saw] == [
+        ("ticket_created", alices),
+        ("message_created", alices),
+        ("message_created", alices),
+    ]
+    assert [(e.event, e.payload["ticket_id"]) for e in bob_saw] == [
+        ("ticket_created", bobs),
+        ("message_created", bobs),
+    ]
+    assert not any("Bob" in e.data or "Novedades" in e.data for e in alice_saw)
+    assert all(e.id == str(e.payload["event_id"]) for e in alice_saw + bob_saw + everything)
+
+
+def test_streams_are_guarded_like_every_route(served: Served) -> None:
+    cases = [
+        ("/user/10/events", served.user(20), 403),  # another user's stream
+        ("/user/10/events", {}, 401),
+        ("/events", served.user(10), 403),  # the admin stream is for admins
+        ("/events", {}, 401),
+        ("/events", {**served.admin, "Last-Event-ID": "not-a-number"}, 422),
+    ]
+    for path, headers, status in cases:
+        reply = httpx.get(served.url(path), headers=headers, timeout=10)
+        assert reply.status_code == status, (path, reply.text)
+        assert reply.json()["success"] is False
+
+
+def test_a_client_that_reconnects_with_last_event_id_misses_nothing(served: Served) -> None:
+    ticket = open_ticket(served, 10, "Reembolso")
+    first = served.stream("/user/10/events", served.user(10))
+    assert served.post(f"/tickets/{ticket}/messages", served.admin, {"message": "Hola"}).is_success
+    (seen,) = first.events(1)
+    first.disconnect()
+    # The server notices at its next write (a heartbeat at the latest) and releases the stream.
+    deadline = time.monotonic() + 10
+    while served.live.broker.listeners and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert served.live.broker.listeners == 0
+
+    sent = []
+    for text in ("Uno", "Dos", "Tres"):
+        reply = served.post(f"/tickets/{ticket}/messages", served.admin, {"message": text})
+        sent.append(reply.json()["data"]["id"])
+
+    again = served.stream("/user/10/events", {**served.user(10), "Last-Event-ID": str(seen.id)})
+    missed = again.events(3)
+    assert [e.payload["message"]["id"] for e in missed] == sent
+    assert [e.payload["message"]["message"] for e in missed] == ["Uno", "Dos", "Tres"]
+    assert again.quiet_events(3 * HEARTBEAT) == []
+
+
+def test_last_event_id_also_works_as_a_query_parameter(served: Served) -> None:
+    ticket = open_ticket(served, 10, "Factura")
+    stream = served.stream("/user/10/events?last_event_id=0", served.user(10))
+    (created,) = stream.events(1)
+    assert created.event == "ticket_created" and created.payload["ticket_id"] == ticket
+
+
+def test_heartbeats_keep_a_quiet_stream_alive(served: Served) -> None:
+    stream = served.stream("/events", served.admin)
+    started = time.monotonic()
+    beats = [stream.frames.get(timeout=5) for _ in range(3)]
+    assert [b.comment for b in beats] == ["heartbeat"] * 3
+    assert time.monotonic() - started < 3 * HEARTBEAT + 2
+
+
+@pytest.mark.parametrize("side", ["user", "admin"])
+def test_a_retried_post_with_the_same_client_message_id_stores_one_message(served: Served, side: str) -> None:
+    ticket = open_ticket(served, 10, "Red inestable")
+    admin = served.stream("/events", served.admin)
+    path, headers = (
+        (f"/tickets/{ticket}/user-message", served.user(10))
+        if side == "user"
+        else (f"/tickets/{ticket}/messages", served.admin)
+    )
+    body = {"message": "¿Me leen?", "client_message_id": "flutter-7f3a"}
+    replies = [served.post(path, headers, body) for _ in range(3)]
+    assert [r.status_code for r in replies] == [200, 200, 200]
+    assert len({r.json()["data"]["id"] for r in replies}) == 1
+    thread = httpx.get(served.url(f"/tickets/{ticket}"), headers=served.admin, timeout=10).json()["data"]
+    assert [m["message"] for m in thread["messages"]] == ["¿Me leen?"]
+    announced = admin.events(1) + admin.quiet_events(3 * HEARTBEAT)
+    assert [e.event for e in announced] == ["message_created"]
