@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -161,7 +162,10 @@ def test_the_async_stream_wakes_on_the_desks_events_and_cleans_up(desk: SupportD
         await frames.aclose()
         return got
 
-    opening, event = asyncio.run(scenario())
+    # On a thread of its own: a session-scoped browser elsewhere in the run
+    # (Playwright's sync API) keeps an event loop running on the main thread.
+    with ThreadPoolExecutor(max_workers=1) as runner:
+        opening, event = runner.submit(asyncio.run, scenario()).result(timeout=30)
     assert opening.comment == "supportchat stream"
     assert payload(event)["message"]["message"] == "Respuesta"
     assert live.broker.listeners == 0
