@@ -561,3 +561,17 @@ def test_two_admins_at_once_lose_no_update(make_store: object, clock: FakeClock)
     for before, after in itertools.pairwise(changes):
         assert after.old_value == before.new_value
     assert changes[-1].new_value == final.priority.value
+
+
+def test_one_change_carries_one_instant(store: Store) -> None:
+    """A clock that moves on every read: resolved_at, updated_at and the change record still agree."""
+    ticks = iter(T0 + timedelta(microseconds=n) for n in range(10_000))
+    desk = SupportDesk(store, clock=lambda: next(ticks))
+    ticket = open_ticket(desk)
+    resolved = desk.change_status(ADMIN, ticket.id, "resolved", assigned_to=100)
+    assert resolved.resolved_at == resolved.updated_at
+    changes = desk.history(ADMIN, ticket.id)
+    assert [c.changed_at for c in changes] == [resolved.updated_at] * 2
+    desk.post_message(ALICE, ticket.id, "still broken")
+    reopened = desk.get_ticket(ADMIN, ticket.id)
+    assert desk.history(ADMIN, ticket.id)[-1].changed_at == reopened.updated_at

@@ -70,6 +70,8 @@ UNSET: Final = _Unset()
 
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 Decision = tuple[TicketChanges, list[NewTicketChange]]
+#: Decides a ticket's changes at one instant, ``now``, used for every timestamp of the write.
+Decide = Callable[[Ticket, datetime], Decision]
 
 
 def _utcnow() -> datetime:
@@ -209,12 +211,12 @@ class SupportDesk:
         target = parse_choice("status", status, TicketStatus)
         assignee = self._assignee(assigned_to)
 
-        def decide(ticket: Ticket) -> Decision:
+        def decide(ticket: Ticket, now: datetime) -> Decision:
             check_transition(ticket.status, target)
-            changes, history = self._status_change(actor, ticket, target)
+            changes, history = self._status_change(actor, ticket, target, now)
             if assignee is not UNSET and assignee != ticket.assigned_to:
                 changes["assigned_to"] = assignee  # type: ignore[typeddict-item]
-                history.append(self._record(actor, "assigned_to", ticket.assigned_to, assignee))
+                history.append(self._record(actor, "assigned_to", ticket.assigned_to, assignee, now))
             return changes, history
 
         return self._update(actor, ref, decide)[0]
@@ -223,10 +225,10 @@ class SupportDesk:
         """Assign a ticket to an admin id, or unassign it with ``None``."""
         assignee = self._assignee(assigned_to)
 
-        def decide(ticket: Ticket) -> Decision:
+        def decide(ticket: Ticket, now: datetime) -> Decision:
             if assignee == ticket.assigned_to:
                 return {}, []
-            record = self._record(actor, "assigned_to", ticket.assigned_to, assignee)
+            record = self._record(actor, "assigned_to", ticket.assigned_to, assignee, now)
             return {"assigned_to": assignee}, [record]  # type: ignore[typeddict-item]
 
         return self._update(actor, ref, decide)[0]
@@ -235,10 +237,10 @@ class SupportDesk:
         """Change a ticket's priority."""
         target = parse_choice("priority", priority, Priority)
 
-        def decide(ticket: Ticket) -> Decision:
+        def decide(ticket: Ticket, now: datetime) -> Decision:
             if target is ticket.priority:
                 return {}, []
-            return {"priority": target}, [self._record(actor, "priority", ticket.priority, target)]
+            return {"priority": target}, [self._record(actor, "priority", ticket.priority, target, now)]
 
         return self._update(actor, ref, decide)[0]
 
@@ -263,10 +265,10 @@ class SupportDesk:
         if dry_run:
             return self.store.resolved_before(cutoff, limit=100_000)
 
-        def decide(ticket: Ticket) -> Decision:
+        def decide(ticket: Ticket, now: datetime) -> Decision:
             if ticket.status is not TicketStatus.RESOLVED or ticket.resolved_at is None or ticket.resolved_at >= cutoff:
                 return {}, []
-            return self._status_change(actor, ticket, TicketStatus.CLOSED)
+            return self._status_change(actor, ticket, TicketStatus.CLOSED, now)
 
         closed: list[Ticket] = []
         while batch := self.store.resolved_before(cutoff, limit=500):
@@ -317,7 +319,7 @@ class SupportDesk:
             changes: TicketChanges = {}
             history: list[NewTicketChange] = []
             if sender is SenderType.USER and ticket.status is TicketStatus.RESOLVED:
-                changes, history = self._status_change(actor, ticket, TicketStatus.OPEN)
+                changes, history = self._status_change(actor, ticket, TicketStatus.OPEN, now)
             changes["updated_at"] = now
             draft = NewMessage(
                 ticket_id=ticket.id,
@@ -394,17 +396,17 @@ class SupportDesk:
         authorize(actor, action, ticket=ticket)
         return ticket
 
-    def _update(self, actor: Actor, ref: object, decide: Callable[[Ticket], Decision]) -> tuple[Ticket, bool]:
+    def _update(self, actor: Actor, ref: object, decide: Decide) -> tuple[Ticket, bool]:
         """Read, decide, write with an optimistic check; re-decide if someone else wrote first.
 
         Returns the ticket as it now is and whether this call wrote anything.
         """
         ticket = self._visible(actor, ref, Action.MANAGE)
         for _ in range(self._update_attempts):
-            changes, history = decide(ticket)
+            now = self._now()
+            changes, history = decide(ticket, now)
             if not changes:
                 return ticket.seen_by(actor), False
-            now = self._now()
             changes["updated_at"] = now
             try:
                 updated = self.store.update_ticket(
@@ -418,24 +420,25 @@ class SupportDesk:
             return updated.seen_by(actor), True
         raise ConcurrentUpdate("the ticket is changing too fast; try again")
 
-    def _status_change(self, actor: Actor, ticket: Ticket, target: TicketStatus) -> Decision:
+    def _status_change(self, actor: Actor, ticket: Ticket, target: TicketStatus, now: datetime) -> Decision:
         if target is ticket.status:
             return {}, []
         changes: TicketChanges = {"status": target}
         if target is TicketStatus.RESOLVED:
-            changes["resolved_at"] = self._now()
+            changes["resolved_at"] = now
         elif ticket.status is TicketStatus.RESOLVED:
             changes["resolved_at"] = None
-        return changes, [self._record(actor, "status", ticket.status, target)]
+        return changes, [self._record(actor, "status", ticket.status, target, now)]
 
-    def _record(self, actor: Actor, field: str, old: object, new: object) -> NewTicketChange:
+    @staticmethod
+    def _record(actor: Actor, field: str, old: object, new: object, now: datetime) -> NewTicketChange:
         return NewTicketChange(
             field=field,
             old_value=None if old is None else str(old),
             new_value=None if new is None else str(new),
             changed_by_kind=actor.kind,
             changed_by=actor.id,
-            changed_at=self._now(),
+            changed_at=now,
         )
 
     def _assignee(self, value: object) -> int | _Unset | None:

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import nh3
 
-from .errors import ValidationError
+from .errors import InvalidTransition, TicketClosed, ValidationError
 from .models import TicketStatus
 
 __all__ = [
@@ -152,8 +152,6 @@ def check_transition(current: TicketStatus, target: TicketStatus) -> None:
 
     Setting the current status again is allowed (an idempotent success).
     """
-    from .errors import InvalidTransition, TicketClosed
-
     if target is current or target in _TRANSITIONS[current]:
         return
     if current is TicketStatus.CLOSED:
