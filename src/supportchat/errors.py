@@ -16,6 +16,7 @@ Flask and FastAPI adapters (and any host app) render identical responses::
     │   ├── InvalidTransition           409 invalid_transition
     │   └── ConcurrentUpdate            409 concurrent_update
     ├── RateLimited                     429 rate_limited
+    ├── ExtensionUnavailable            500 extension_unavailable (host configuration)
     └── StorageError                    500 storage_error
         ├── StorageUnavailable          503 storage_unavailable   (retryable)
         ├── TicketNumberTaken           500 ticket_number_taken   (desk retries)
@@ -36,6 +37,7 @@ __all__ = [
     "ConcurrentUpdate",
     "Conflict",
     "DuplicateMessage",
+    "ExtensionUnavailable",
     "Forbidden",
     "InvalidTransition",
     "NotAuthenticated",
@@ -152,6 +154,16 @@ class RateLimited(SupportChatError):
 
     code = "rate_limited"
     status = 429
+
+
+class ExtensionUnavailable(SupportChatError):
+    """The store in use has no implementation of a capability's extension.
+
+    A configuration error of the host (a capability enabled over a store it
+    does not support), not a client's: never retried.
+    """
+
+    code = "extension_unavailable"
 
 
 class StorageError(SupportChatError):
