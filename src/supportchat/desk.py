@@ -17,6 +17,7 @@ from typing import Final
 
 from .errors import (
     ConcurrentUpdate,
+    Conflict,
     DuplicateMessage,
     StorageError,
     TicketClosed,
@@ -48,11 +49,17 @@ from .models import (
 from .numbers import lookup_candidates, new_ticket_number
 from .permissions import Action, authorize
 from .rules import (
+    CLIENT_MESSAGE_ID_PATTERN,
+    UNASSIGNED,
     Limits,
+    as_id,
     check_transition,
+    clean_search,
     clean_text,
+    parse_assignee_filter,
     parse_choice,
     parse_file_url,
+    parse_page,
     parse_positive_int,
 )
 from .stores.base import Store, TicketChanges
@@ -68,7 +75,7 @@ class _Unset:
 #: "Leave it as it is", where ``None`` is itself a value (no assignee).
 UNSET: Final = _Unset()
 
-_CLIENT_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+_CLIENT_ID = re.compile(CLIENT_MESSAGE_ID_PATTERN)
 Decision = tuple[TicketChanges, list[NewTicketChange]]
 #: Decides a ticket's changes at one instant, ``now``, used for every timestamp of the write.
 Decide = Callable[[Ticket, datetime], Decision]
@@ -181,16 +188,17 @@ class SupportDesk:
     ) -> Page[Ticket]:
         """Every ticket matching the filters, newest first (staff only).
 
-        ``assigned_to`` takes an admin id, or ``"none"`` for unassigned tickets.
+        ``assigned_to`` takes an admin id, or :data:`~supportchat.rules.UNASSIGNED`
+        (``"none"``) for unassigned tickets.
         """
         authorize(actor, Action.OVERSEE)
-        unassigned = isinstance(assigned_to, str) and assigned_to.strip().lower() in ("none", "unassigned")
+        assignee = parse_assignee_filter(assigned_to)
         query = self._query(
             status=status,
             priority=priority,
             category=category,
-            assigned_to=None if unassigned or assigned_to is None else parse_positive_int("assigned_to", assigned_to),
-            unassigned=unassigned,
+            assigned_to=assignee if isinstance(assignee, int) else None,
+            unassigned=assignee == UNASSIGNED,
             user_id=None if user_id is None else parse_positive_int("user_id", user_id),
             q=q,
             page=page,
@@ -351,7 +359,7 @@ class SupportDesk:
     def messages_after(self, actor: Actor, ref: object, after_id: object = 0, *, limit: int = 200) -> list[Message]:
         """Messages newer than ``after_id``, oldest first, for polling clients."""
         ticket = self._visible(actor, ref, Action.VIEW)
-        start = 0 if after_id in (None, "", 0, "0") else parse_positive_int("after_id", after_id)
+        start = 0 if after_id is None else parse_positive_int("after_id", after_id, minimum=0)
         return self.store.list_messages(ticket.id, after_id=start, limit=limit)
 
     # -- statistics ------------------------------------------------------
@@ -372,10 +380,11 @@ class SupportDesk:
     def _find(self, ref: object) -> Ticket:
         """The ticket an id or a ticket number refers to."""
         ticket: Ticket | None = None
-        if isinstance(ref, int) and not isinstance(ref, bool):
-            ticket = self.store.get_ticket(ref) if ref > 0 else None
-        elif isinstance(ref, str) and ref.strip().isdecimal() and ref.strip().isascii():
-            ticket = self.store.get_ticket(int(ref))
+        text = ref.strip() if isinstance(ref, str) else None
+        if (text is not None and text.isdecimal() and text.isascii()) or isinstance(ref, int | float):
+            # A number beyond every id names nothing; asking the store would overflow its integer.
+            number = as_id(ref if text is None else text)
+            ticket = None if number is None else self.store.get_ticket(number)
         elif isinstance(ref, str) and 0 < len(ref) <= 64:
             for candidate in lookup_candidates(ref):
                 if (ticket := self.store.get_ticket_by_number(candidate)) is not None:
@@ -457,18 +466,14 @@ class SupportDesk:
         per_page: object = 20,
         **exact: object,
     ) -> TicketQuery:
-        search = None
-        if q not in (None, ""):
-            search = clean_text("q", q, self.limits.search)
-        size = parse_positive_int("per_page", per_page)
-        if size > self.limits.per_page_max:
-            raise ValidationError("per_page", f"must be between 1 and {self.limits.per_page_max}")
+        search = clean_search(q, self.limits)
+        size = parse_positive_int("per_page", per_page, maximum=self.limits.per_page_max)
         return TicketQuery(
             status=None if status in (None, "") else parse_choice("status", status, TicketStatus),
             priority=None if priority in (None, "") else parse_choice("priority", priority, Priority),
             category=None if category in (None, "") else parse_choice("category", category, Category),
             q=search,
-            page=parse_positive_int("page", page),
+            page=parse_page(page, self.limits),
             per_page=size,
             **exact,
         )
@@ -483,7 +488,7 @@ class SupportDesk:
     def _message_uid(sender: SenderType, sender_id: int, client_message_id: object) -> str:
         if client_message_id is None:
             return uuid.uuid4().hex
-        if not isinstance(client_message_id, str) or not _CLIENT_ID.match(client_message_id):
+        if not isinstance(client_message_id, str) or not _CLIENT_ID.fullmatch(client_message_id):
             raise ValidationError("client_message_id", "must be 1-64 characters of letters, digits and . _ : -")
         # Scoped by sender so one user cannot fetch another's message by guessing its id.
         return f"{sender.value[0]}{sender_id}:{client_message_id}"
@@ -491,5 +496,9 @@ class SupportDesk:
     @staticmethod
     def _replayed(existing: Message, ticket: Ticket) -> Message:
         if existing.ticket_id != ticket.id:
-            raise ValidationError("client_message_id", "was already used for a message in another ticket")
+            # A well-formed key that clashes with what is stored: a conflict, not a malformed field.
+            raise Conflict(
+                "client_message_id was already used for a message in another ticket",
+                details={"field": "client_message_id"},
+            )
         return existing

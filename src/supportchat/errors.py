@@ -10,7 +10,9 @@ Flask and FastAPI adapters (and any host app) render identical responses::
     ├── ValidationError                 422 invalid_field
     ├── NotAuthenticated                401 not_authenticated
     ├── Forbidden                       403 forbidden
-    ├── TicketNotFound                  404 ticket_not_found
+    ├── NotFound                        404 not_found         (no such path, or an id out of range)
+    │   └── TicketNotFound              404 ticket_not_found
+    ├── MethodNotAllowed                405 method_not_allowed (``allowed`` becomes the Allow header)
     ├── Conflict                        409 conflict
     │   ├── TicketClosed                409 ticket_closed
     │   ├── InvalidTransition           409 invalid_transition
@@ -40,7 +42,9 @@ __all__ = [
     "ExtensionUnavailable",
     "Forbidden",
     "InvalidTransition",
+    "MethodNotAllowed",
     "NotAuthenticated",
+    "NotFound",
     "PayloadTooLarge",
     "RateLimited",
     "StorageError",
@@ -113,11 +117,28 @@ class Forbidden(SupportChatError):
     status = 403
 
 
-class TicketNotFound(SupportChatError):
+class NotFound(SupportChatError):
+    """Nothing answers at this path (an unknown route, or an id no resource can have)."""
+
+    code = "not_found"
+    status = 404
+
+
+class TicketNotFound(NotFound):
     """No such ticket, or one the caller may not see (existence must not leak)."""
 
     code = "ticket_not_found"
-    status = 404
+
+
+class MethodNotAllowed(SupportChatError):
+    """The path exists but not with this method; ``allowed`` lists the methods it has."""
+
+    code = "method_not_allowed"
+    status = 405
+
+    def __init__(self, method: str, allowed: Iterable[str]) -> None:
+        self.allowed = sorted(allowed)
+        super().__init__(f"{method} is not allowed here", details={"allowed": self.allowed})
 
 
 class Conflict(SupportChatError):

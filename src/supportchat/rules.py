@@ -17,22 +17,59 @@ from urllib.parse import urlsplit
 
 import nh3
 
-from .errors import InvalidTransition, TicketClosed, ValidationError
+from .errors import InvalidTransition, NotFound, TicketClosed, ValidationError
 from .models import TicketStatus
 
 __all__ = [
+    "CLIENT_MESSAGE_ID_PATTERN",
+    "FILE_URL_PATTERN",
+    "MAX_ID",
+    "MAX_ROW_OFFSET",
+    "UNASSIGNED",
+    "VISIBLE_TEXT_PATTERN",
     "Limits",
     "allowed_transitions",
+    "as_id",
     "check_transition",
+    "clean_search",
     "clean_text",
+    "parse_assignee_filter",
     "parse_choice",
     "parse_file_url",
+    "parse_page",
+    "parse_path_id",
     "parse_positive_int",
     "sanitize",
 ]
 
+#: The largest id anything may carry: a signed 64-bit integer (SQLite's INTEGER, PostgreSQL's BIGINT).
 MAX_ID = 2**63 - 1
+_ID_DIGITS = len(str(MAX_ID))
+#: The deepest row a page may start at, so ``page × per_page`` stays inside every backend's OFFSET.
+MAX_ROW_OFFSET = 2**31 - 1
+#: How a listing filter spells "assigned to nobody" (JSON bodies say ``null``).
+UNASSIGNED = "none"
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+#: What sanitising strips from the ends of text, besides control characters: ``str.isspace``.
+_SPACE = "\\x09-\\x0d\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
+_CONTROL_CLASS = "\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f"
+_VISIBLE = "[^<\\x00-\\x20\\x7f-\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+_TAG_START = f"<[{_CONTROL_CLASS}]*[A-Za-z!/?]"
+#: A regular expression (JSON Schema dialect) for text :func:`sanitize` leaves something of:
+#: skipping over tags (``<`` then a letter, ``!``, ``/`` or ``?``, up to ``>``) and plain
+#: characters, it reaches a character that is neither white space nor a control character,
+#: or a ``<`` that starts no tag (``a < b``, ``<3``). It follows the HTML tokenizer closely
+#: enough for the OpenAPI document, not exactly (comments holding ``>``, ``<script>`` bodies
+#: and markup that only a second sanitising pass reveals are the known differences).
+VISIBLE_TEXT_PATTERN = (
+    f"^(?:{_TAG_START}[^>]*>|[^<])*?"
+    f"(?:{_VISIBLE}|<[{_CONTROL_CLASS}]*(?:[^A-Za-z!/?{_CONTROL_CLASS}]|$)|<[{_CONTROL_CLASS}]*/[{_CONTROL_CLASS}]*$)"
+)
+#: A regular expression (JSON Schema dialect) matching what :func:`parse_file_url` accepts
+#: (leaving aside the length, which :attr:`Limits.file_url` bounds, and bracketed IPv6 hosts).
+FILE_URL_PATTERN = f"^[Hh][Tt][Tt][Pp][Ss]?://[^/?#\\[\\]\\x00-\\x1f{_SPACE}]+([/?#][^\\x00-\\x1f{_SPACE}]*)?$"
+#: A client's idempotency key for a message.
+CLIENT_MESSAGE_ID_PATTERN = "^[A-Za-z0-9._:-]{1,64}$"
 #: Characters after which markup or an entity could start; text without them
 #: needs no trip through the HTML cleaner.
 _MARKUP_HINT = re.compile(r"[<&]")
@@ -41,13 +78,24 @@ _MAX_SANITIZE_PASSES = 16
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """Length limits in characters, counted after sanitising."""
+    """Input limits: lengths in characters (counted after sanitising) and the request body in bytes.
+
+    The HTTP layer and its OpenAPI document read them from the desk, so a
+    desk with other limits documents and enforces those.
+    """
 
     subject: int = 200
     body: int = 10_000
     search: int = 200
     per_page_max: int = 100
     file_url: int = 2048
+    #: Spec §4: request bodies of at most 1 MiB (413 above).
+    body_bytes: int = 1024 * 1024
+
+    @property
+    def page_max(self) -> int:
+        """The last page number a listing accepts at the largest page size."""
+        return MAX_ROW_OFFSET // self.per_page_max + 1
 
 
 def _sanitize_once(text: str) -> str:
@@ -90,6 +138,15 @@ def clean_text(field: str, value: object, max_length: int) -> str:
     return text
 
 
+def clean_search(value: object, limits: Limits) -> str | None:
+    """Search text as sanitised; ``None`` (no filter) when nothing is left of it."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str) and not sanitize(value):
+        return None
+    return clean_text("q", value, limits.search)
+
+
 E = TypeVar("E", bound=enum.StrEnum)
 
 
@@ -106,15 +163,59 @@ def parse_choice(field: str, value: object, choices: type[E], default: E | None 
     raise ValidationError(field, f"must be one of {', '.join(allowed)}", allowed=allowed)
 
 
-def parse_positive_int(field: str, value: object) -> int:
-    """A positive integer id; decimal strings (query parameters) are accepted."""
+def _integer(value: object) -> int | None:
+    """The integer ``value`` spells, if any: an int, an integral float (JSON's ``5.0``), or ASCII digits."""
     if isinstance(value, bool):
-        raise ValidationError(field, "must be a positive integer")
-    if isinstance(value, str) and value.strip().isdecimal() and value.strip().isascii():
-        value = int(value.strip())
-    if not isinstance(value, int) or not 0 < value <= MAX_ID:
-        raise ValidationError(field, "must be a positive integer")
-    return value
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.isdecimal() and value.isascii():
+        # Longer than any id: out of range, without asking int() to parse thousands of digits.
+        return int(value) if len(value.lstrip("0")) <= _ID_DIGITS else MAX_ID + 1
+    return None
+
+
+def as_id(value: object) -> int | None:
+    """The id ``value`` spells (as :func:`parse_positive_int` reads it), or ``None`` if it spells none."""
+    number = _integer(value)
+    return number if number is not None and 0 < number <= MAX_ID else None
+
+
+def parse_positive_int(field: str, value: object, *, minimum: int = 1, maximum: int = MAX_ID) -> int:
+    """An integer from ``minimum`` to ``maximum`` (an id by default).
+
+    Decimal strings (query parameters) and integral JSON numbers (``5.0``) are
+    accepted; anything out of range is a :class:`ValidationError` (422), never
+    an overflow further down.
+    """
+    number = _integer(value)
+    if number is None or not minimum <= number <= maximum:
+        raise ValidationError(field, f"must be an integer between {minimum} and {maximum}")
+    return number
+
+
+def parse_path_id(field: str, value: object) -> int:
+    """An id named in a URL path; a number out of range names nothing (404), anything else is 422."""
+    number = _integer(value)
+    if number is not None and number > MAX_ID:
+        raise NotFound(f"no such {field}", details={"field": field})
+    return parse_positive_int(field, value)
+
+
+def parse_page(value: object, limits: Limits) -> int:
+    """A 1-based page number within ``limits.page_max``."""
+    return parse_positive_int("page", value, maximum=limits.page_max)
+
+
+def parse_assignee_filter(value: object) -> int | str | None:
+    """A listing's ``assigned_to`` filter: an admin id, :data:`UNASSIGNED`, or ``None`` (no filter)."""
+    if value is None or value == "":
+        return None
+    if value == UNASSIGNED:
+        return UNASSIGNED
+    return parse_positive_int("assigned_to", value)
 
 
 def parse_file_url(value: object, limits: Limits) -> str:
@@ -122,7 +223,10 @@ def parse_file_url(value: object, limits: Limits) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValidationError("file_url", "an http(s) URL is required for image and file messages")
     url = value.strip()
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # a malformed IPv6 host such as "http://["
+        parts = urlsplit("")
     if (
         parts.scheme.lower() not in ("http", "https")
         or not parts.netloc

@@ -70,3 +70,15 @@ def api(adapter: str, store: Store) -> Iterator[Api]:
 
 def expired_user_token(users: UserTokens, user_id: int) -> str:
     return users.mint(user_id, now=datetime.now(UTC) - timedelta(hours=2), expires_in=timedelta(hours=1))
+
+
+def seeded_desk(user_id: int = 1) -> SupportDesk:
+    """A desk on memory with three conversations, two of them ``user_id``'s, for fuzzing."""
+    from supportchat import InMemoryStore
+
+    desk = SupportDesk(InMemoryStore())
+    for user in (user_id, user_id, user_id + 1):
+        ticket = desk.create_ticket(Actor.user(user), subject="Problema", description="No puedo pagar")
+        desk.post_message(Actor.user(user), ticket.id, "hola")
+        desk.post_message(Actor.admin(1), ticket.id, "¿qué pasa?")
+    return desk

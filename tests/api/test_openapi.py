@@ -15,12 +15,11 @@ from schemathesis.checks import (  # noqa: E402
     status_code_conformance,
 )
 
-from supportchat import Actor, InMemoryStore, SupportDesk  # noqa: E402
 from supportchat.adapters.fastapi import create_app  # noqa: E402
 from supportchat.http import ROUTES, InMemoryAdminTokens, TokenAuthenticator, UserTokens  # noqa: E402
 from supportchat.http.streams import STREAM_ROUTES  # noqa: E402
 
-from .conftest import PREFIX, SECRET  # noqa: E402
+from .conftest import PREFIX, SECRET, seeded_desk  # noqa: E402
 
 TOKENS = InMemoryAdminTokens()
 _, ADMIN_TOKEN = TOKENS.create("fuzzer")
@@ -28,16 +27,7 @@ USERS = UserTokens(SECRET)
 USER_ID = 1
 
 
-def seeded_desk() -> SupportDesk:
-    desk = SupportDesk(InMemoryStore())
-    for user in (USER_ID, USER_ID, 2):
-        ticket = desk.create_ticket(Actor.user(user), subject="Problema", description="No puedo pagar")
-        desk.post_message(Actor.user(user), ticket.id, "hola")
-        desk.post_message(Actor.admin(1), ticket.id, "¿qué pasa?")
-    return desk
-
-
-APP = create_app(seeded_desk(), authenticator=TokenAuthenticator(TOKENS, USERS))
+APP = create_app(seeded_desk(USER_ID), authenticator=TokenAuthenticator(TOKENS, USERS))
 #: The SSE routes never end a response, so they are documented but not fuzzed (tests/api/test_events.py).
 STREAM_PATHS = {PREFIX + r.path for r in STREAM_ROUTES}
 SCHEMA = schemathesis.openapi.from_asgi("/openapi.json", APP).exclude(path=sorted(STREAM_PATHS))

@@ -17,6 +17,7 @@ The desk is synchronous, so each request's work runs in the threadpool.
 
 # No "from __future__ import annotations": FastAPI must resolve the local dependencies in the signatures.
 
+import json
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
@@ -33,11 +34,12 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError("supportchat.adapters.fastapi needs FastAPI: pip install 'supportchat[fastapi]'") from exc
 
 from ..desk import SupportDesk
-from ..errors import BadRequest, PayloadTooLarge, SupportChatError
+from ..errors import BadRequest, MethodNotAllowed, NotFound, PayloadTooLarge, SupportChatError
 from ..http.auth import Authenticator, TokenAuthenticator
-from ..http.dispatch import MAX_BODY_BYTES, dispatch, too_large
-from ..http.envelope import ErrorEnvelope, render_error
-from ..http.openapi import ERROR_DESCRIPTIONS, error_statuses, operation_extra
+from ..http.dispatch import dispatch, too_large
+from ..http.envelope import ErrorEnvelope, error_headers, render_error
+from ..http.fallback import answer_unrouted
+from ..http.openapi import ERROR_DESCRIPTIONS, OPENAPI_PATH, SECURITY_SCHEME, document, error_statuses, operation_extra
 from ..http.routes import DEFAULT_PREFIX, ROUTES, Route
 from ..http.streams import STREAM_HEADERS, STREAM_ROUTES, StreamRoute, open_stream
 from ..models import Actor
@@ -48,7 +50,9 @@ from ..stores import InMemoryStore
 __all__ = ["create_app", "panel_router", "support_router"]
 
 _JSON = "application/json"
-_bearer = HTTPBearer(auto_error=False, description="An admin token (`sca_…`) or a user JWT (HS256, `sub` = user id).")
+_bearer = HTTPBearer(auto_error=False, description=SECURITY_SCHEME["description"])
+#: Every method the catch-all route answers (with 404, or 405 naming the path's methods).
+_ANY_METHOD = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
 
 Identity = Callable[[], Actor | None]
 
@@ -103,10 +107,11 @@ def support_router(
     identify: Callable[..., Any] | None = None,
     authenticator: Authenticator | None = None,
     prefix: str = DEFAULT_PREFIX,
-    max_body_bytes: int = MAX_BODY_BYTES,
+    max_body_bytes: int | None = None,
     tags: list[str] | None = None,
     panel: Panel | None = None,
     live: LiveEvents | None = None,
+    fallback: bool = True,
 ) -> APIRouter:
     """An ``APIRouter`` serving every API route under ``prefix``.
 
@@ -118,7 +123,14 @@ def support_router(
     ``live`` (by default a new :class:`LiveEvents` on ``desk``; pass your
     own to choose its options and close it at shutdown). Streams wait on
     the event loop, so an idle client holds no thread.
+
+    Bodies are limited to ``max_body_bytes`` (default: the desk's
+    ``limits.body_bytes``). ``{prefix}/openapi.json`` serves the API's
+    OpenAPI document; with ``fallback`` (the default) any other path or
+    method under the prefix answers 404 or 405 (with ``Allow``) in the error
+    envelope: mount other routes under the same prefix before this router.
     """
+    body_limit = desk.limits.body_bytes if max_body_bytes is None else max_body_bytes
     if panel is not None and identify is None:
         authenticator = panel.api_authenticator(authenticator or TokenAuthenticator.from_env())
     live = live or LiveEvents(desk)
@@ -132,14 +144,14 @@ def support_router(
                 read_body = bytes
             else:
                 try:
-                    raw = await _read_body(request, max_body_bytes)
+                    raw = await _read_body(request, body_limit)
                     read_body = lambda: raw  # noqa: E731
                 except PayloadTooLarge as exc:
                     read_body = _raiser(exc)
                 except ClientDisconnect:
                     read_body = _raiser(BadRequest("the client disconnected before sending the whole body"))
             status, body = await run_in_threadpool(
-                dispatch, route, desk, who, request.path_params, request.query_params, read_body, limit=max_body_bytes
+                dispatch, route, desk, who, request.path_params, request.query_params, read_body, limit=body_limit
             )
             return Response(body, status_code=status, media_type=_JSON)
 
@@ -154,12 +166,13 @@ def support_router(
             name=f"supportchat_{route.name}",
             operation_id=route.name,
             summary=route.summary,
+            tags=[route.audience.value],
             response_class=Response,
             responses={
                 200: {"model": route.render.envelope, "description": "Success"},
                 **{s: {"model": ErrorEnvelope, "description": ERROR_DESCRIPTIONS[s]} for s in error_statuses(route)},
             },
-            openapi_extra=operation_extra(route),
+            openapi_extra=operation_extra(route, desk.limits),
         )
 
     def stream_endpoint(route: StreamRoute) -> Callable[..., Any]:
@@ -191,14 +204,46 @@ def support_router(
             name=f"supportchat_{stream_route.name}",
             operation_id=stream_route.name,
             summary=stream_route.summary,
+            tags=[stream_route.audience.value],
             response_class=EventSourceResponse,
             responses={
                 200: {"description": "A Server-Sent-Events stream", "content": {"text/event-stream": {}}},
                 **{s: {"model": ErrorEnvelope, "description": ERROR_DESCRIPTIONS[s]} for s in (401, 403, 422)},
             },
-            openapi_extra=operation_extra(stream_route),
+            openapi_extra=operation_extra(stream_route, desk.limits),
         )
+    _add_document_and_fallback(router, desk, prefix, fallback)
     return router
+
+
+def _add_document_and_fallback(router: APIRouter, desk: SupportDesk, prefix: str, fallback: bool) -> None:
+    """``{prefix}/openapi.json``, then (last, so it only takes what nothing else did) the catch-all."""
+    openapi = document(desk.limits, prefix=prefix)
+
+    async def serve_document() -> Response:
+        return Response(json.dumps(openapi).encode(), media_type=_JSON)
+
+    router.add_api_route(OPENAPI_PATH, serve_document, methods=["GET"], include_in_schema=False)
+    if not fallback:
+        return
+
+    async def unknown(request: Request, unrouted_path: str) -> Response:
+        status, body, headers = answer_unrouted(request.method, "/" + unrouted_path, _OWN_ROUTES)
+        return Response(body, status_code=status, media_type=_JSON if body else None, headers=dict(headers))
+
+    router.add_api_route("/{unrouted_path:path}", unknown, methods=_ANY_METHOD, include_in_schema=False)
+
+
+#: The adapter's own routes beside the table's, for the 405s' ``Allow``.
+_OWN_ROUTES = ((OPENAPI_PATH, "GET"),)
+
+
+def _error_response(exc: Exception) -> Response:
+    status, body = render_error(exc)
+    response = Response(body, status_code=status, media_type=_JSON)
+    for name, value in error_headers(exc):
+        response.headers[name] = value
+    return response
 
 
 async def _events(stream: EventStream) -> AsyncIterator[ServerSentEvent]:
@@ -274,18 +319,31 @@ def _raiser(exc: SupportChatError) -> Callable[[], bytes]:
 
 
 async def _framework_error(request: Request, exc: Exception) -> Response:
-    """Unknown paths and methods answer in the API's envelope too."""
+    """Unknown paths and methods outside the prefix answer in the API's envelope too (standalone app)."""
     status = exc.status_code if isinstance(exc, StarletteHTTPException) else 500
-    code = {404: "not_found", 405: "method_not_allowed"}.get(status, "http_error")
-    envelope = ErrorEnvelope.model_validate(
-        {"success": False, "error": {"code": code, "message": str(getattr(exc, "detail", "error")), "details": None}}
-    )
-    return Response(envelope.model_dump_json().encode(), status_code=status, media_type=_JSON)
+    headers = getattr(exc, "headers", None) or {}
+    error: Exception = exc
+    if status == 404:
+        error = NotFound("no such path", details={"path": request.url.path[:200]})
+    elif status == 405:
+        error = MethodNotAllowed(request.method, [m.strip() for m in headers.get("Allow", "").split(",") if m.strip()])
+    elif isinstance(exc, StarletteHTTPException):
+        error = _HTTPError(status, str(exc.detail))
+    return _error_response(error)
+
+
+class _HTTPError(SupportChatError):
+    """Another status Starlette itself decided on, rendered in the envelope with that status."""
+
+    code = "http_error"
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status  # type: ignore[misc]
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> Response:
-    status, body = render_error(exc)
-    return Response(body, status_code=status, media_type=_JSON)
+    return _error_response(exc)
 
 
 def create_app(
@@ -319,6 +377,9 @@ def create_app(
 
     app = FastAPI(title=title, version=__version__, lifespan=lifespan)
     app.include_router(support_router(desk, **options))
+    openapi = document(desk.limits, prefix=options.get("prefix", DEFAULT_PREFIX), title=title)
+    # The app's document is the table's own, exactly what {prefix}/openapi.json serves.
+    app.openapi = lambda: openapi  # type: ignore[method-assign]
     panel: Panel | None = options.get("panel")
     if panel is not None:
         app.include_router(panel_router(panel, identify=options.get("identify")))

@@ -15,6 +15,7 @@ the standalone :class:`~supportchat.http.auth.TokenAuthenticator` reads the
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterator
 from typing import Any, cast
@@ -28,8 +29,10 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
 from ..desk import SupportDesk
 from ..errors import PayloadTooLarge
 from ..http.auth import Authenticator, RequestView, TokenAuthenticator
-from ..http.dispatch import MAX_BODY_BYTES, dispatch, too_large
+from ..http.dispatch import dispatch, too_large
 from ..http.envelope import render_error
+from ..http.fallback import answer_unrouted
+from ..http.openapi import OPENAPI_PATH, document
 from ..http.routes import DEFAULT_PREFIX, ROUTES, Route
 from ..http.streams import STREAM_HEADERS, STREAM_ROUTES, StreamRoute, open_stream
 from ..models import Actor
@@ -71,9 +74,10 @@ def support_blueprint(
     authenticator: Authenticator | None = None,
     prefix: str = DEFAULT_PREFIX,
     name: str = "supportchat",
-    max_body_bytes: int = MAX_BODY_BYTES,
+    max_body_bytes: int | None = None,
     panel: Panel | None = None,
     live: LiveEvents | None = None,
+    fallback: bool = True,
 ) -> flask.Blueprint:
     """A Blueprint serving every API route under ``prefix``.
 
@@ -84,7 +88,15 @@ def support_blueprint(
     routes stream from ``live`` (by default a new :class:`LiveEvents` on
     ``desk``; pass your own to choose its options and close it at exit).
     Each open stream holds one server thread: serve with a threaded server.
+
+    Bodies are limited to ``max_body_bytes`` (default: the desk's
+    ``limits.body_bytes``). ``{prefix}/openapi.json`` serves the API's
+    OpenAPI document; with ``fallback`` (the default, and only under a
+    non-empty prefix, or it would take the host app's unknown paths) any
+    other path or method under the prefix answers 404 or 405 (with
+    ``Allow``) in the error envelope.
     """
+    body_limit = desk.limits.body_bytes if max_body_bytes is None else max_body_bytes
     live = live or LiveEvents(desk)
     if identify is None:
         auth = authenticator or TokenAuthenticator.from_env()
@@ -95,11 +107,11 @@ def support_blueprint(
             return auth.identify(cast(RequestView, flask.request))
 
     blueprint = flask.Blueprint(name, __name__, url_prefix=prefix.rstrip("/") or None)
-    read_body = _reader(max_body_bytes)
+    read_body = _reader(body_limit)
 
     def view(route: Route) -> Callable[..., flask.Response]:
         def serve(**path: Any) -> flask.Response:
-            status, body = dispatch(route, desk, identify, path, flask.request.args, read_body, limit=max_body_bytes)
+            status, body = dispatch(route, desk, identify, path, flask.request.args, read_body, limit=body_limit)
             return flask.Response(body, status=status, content_type=_JSON)
 
         return serve
@@ -116,9 +128,15 @@ def support_blueprint(
 
         return serve
 
+    # With the catch-all, OPTIONS goes there too, so that its Allow names only this path's methods.
+    catch_all = fallback and bool(prefix.rstrip("/"))
     for route in ROUTES:
         blueprint.add_url_rule(
-            _flask_path(route.path), endpoint=route.name, view_func=view(route), methods=[route.method]
+            _flask_path(route.path),
+            endpoint=route.name,
+            view_func=view(route),
+            methods=[route.method],
+            provide_automatic_options=not catch_all,
         )
     for stream_route in STREAM_ROUTES:
         blueprint.add_url_rule(
@@ -126,8 +144,48 @@ def support_blueprint(
             endpoint=stream_route.name,
             view_func=stream_view(stream_route),
             methods=["GET"],
+            provide_automatic_options=not catch_all,
         )
+    _add_document_and_fallback(blueprint, desk, prefix, catch_all)
     return blueprint
+
+
+#: The adapter's own routes beside the table's, for the 405s' ``Allow``.
+_OWN_ROUTES = ((OPENAPI_PATH, "GET"),)
+#: Every method the catch-all rule answers (with 404, or 405 naming the path's methods).
+_ANY_METHOD = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
+
+
+def _add_document_and_fallback(blueprint: flask.Blueprint, desk: SupportDesk, prefix: str, catch_all: bool) -> None:
+    """``{prefix}/openapi.json``, and a catch-all rule (Werkzeug tries it after every more specific rule)."""
+    openapi = json.dumps(document(desk.limits, prefix=prefix)).encode()
+
+    def serve_document() -> flask.Response:
+        return flask.Response(openapi, status=200, content_type=_JSON)
+
+    blueprint.add_url_rule(
+        OPENAPI_PATH,
+        endpoint="openapi",
+        view_func=serve_document,
+        methods=["GET"],
+        provide_automatic_options=not catch_all,
+    )
+    if not catch_all:
+        return
+
+    def unknown(unrouted_path: str = "") -> flask.Response:
+        status, body, headers = answer_unrouted(flask.request.method, "/" + unrouted_path, _OWN_ROUTES)
+        return flask.Response(body, status=status, content_type=_JSON, headers=headers)
+
+    for rule in ("/", "/<path:unrouted_path>"):
+        blueprint.add_url_rule(
+            rule,
+            endpoint=f"unrouted{rule.count('<')}",
+            view_func=unknown,
+            methods=_ANY_METHOD,
+            strict_slashes=False,
+            provide_automatic_options=False,
+        )
 
 
 def _wire(stream: EventStream) -> Iterator[bytes]:

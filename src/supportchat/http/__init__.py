@@ -16,13 +16,12 @@ from .auth import (
     TokenAuthenticator,
     UserTokens,
 )
-from .dispatch import MAX_BODY_BYTES, dispatch
+from .dispatch import dispatch
 from .envelope import DataEnvelope, ErrorEnvelope, ListEnvelope, PageMeta, render_error
 from .routes import DEFAULT_PREFIX, ROUTES, Audience, Route
 
 __all__ = [
     "DEFAULT_PREFIX",
-    "MAX_BODY_BYTES",
     "ROUTES",
     "AdminAccount",
     "AdminTokens",

@@ -21,17 +21,14 @@ from .auth import require_admin, require_user
 from .envelope import Rendered, render_error
 from .routes import Audience, Route
 
-__all__ = ["MAX_BODY_BYTES", "dispatch", "parse_body", "too_large"]
-
-#: Spec §4: request bodies of at most 1 MiB.
-MAX_BODY_BYTES = 1024 * 1024
+__all__ = ["dispatch", "parse_body", "too_large"]
 
 
 def too_large(limit: int) -> PayloadTooLarge:
     return PayloadTooLarge(f"the request body exceeds {limit} bytes", details={"limit": limit})
 
 
-def parse_body(raw: bytes, limit: int = MAX_BODY_BYTES) -> Any:
+def parse_body(raw: bytes, limit: int) -> Any:
     """The JSON value of a request body; 413 over ``limit``, 400 if it is not JSON."""
     if len(raw) > limit:
         raise too_large(limit)
@@ -51,17 +48,18 @@ def dispatch(
     query: Mapping[str, str],
     read_body: Callable[[], bytes],
     *,
-    limit: int = MAX_BODY_BYTES,
+    limit: int | None = None,
 ) -> Rendered:
     """Authenticate, parse, call the handler and render: the status and body of the response.
 
     The body is read only after the caller is known, so anonymous clients
-    cannot make the server parse megabytes.
+    cannot make the server parse megabytes. ``limit`` is the largest body in
+    bytes (default: the desk's ``limits.body_bytes``).
     """
     try:
         actor = identify()
         actor = require_admin(actor) if route.audience is Audience.ADMIN else require_user(actor)
-        body = parse_body(read_body(), limit) if route.body is not None else None
+        body = parse_body(read_body(), desk.limits.body_bytes if limit is None else limit) if route.body else None
         return 200, route.render(route.handler(desk, actor, path, query, body))
     except Exception as exc:
         return render_error(exc)

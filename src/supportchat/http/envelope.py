@@ -14,7 +14,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter
 
-from ..errors import SupportChatError
+from ..errors import MethodNotAllowed, RateLimited, SupportChatError
 from ..models import Page
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "PageRenderer",
     "Rendered",
     "Renderer",
+    "error_headers",
     "render_error",
 ]
 
@@ -131,3 +132,12 @@ def render_error(exc: BaseException) -> Rendered:
         logger.exception("unexpected error while serving a supportchat request", exc_info=exc)
         status, body = 500, ErrorBody(code="internal_error", message="internal server error")
     return status, _ERROR.dump_json(ErrorEnvelope(success=False, error=body), fallback=str)
+
+
+def error_headers(exc: BaseException) -> list[tuple[str, str]]:
+    """The headers an error's response needs beside its body: ``Allow`` on 405, ``Retry-After`` on 429."""
+    if isinstance(exc, MethodNotAllowed):
+        return [("Allow", ", ".join(exc.allowed))]
+    if isinstance(exc, RateLimited) and isinstance(exc.details, dict) and "retry_after" in exc.details:
+        return [("Retry-After", str(exc.details["retry_after"]))]
+    return []

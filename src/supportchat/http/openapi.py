@@ -1,8 +1,12 @@
-"""OpenAPI fragments for the route table (parameters, request bodies, error statuses).
+"""The OpenAPI document of the route table, built here once for both adapters.
 
 Adapters validate nothing themselves (the desk does, with its own error
-format), so the documentation of inputs is generated here from the table
-rather than from framework-level type declarations.
+format), so the documentation of inputs is generated from the table and the
+desk's :class:`~supportchat.rules.Limits` rather than from framework-level
+type declarations: a desk with other limits documents those. The Flask
+adapter serves :func:`document` as it is; the FastAPI adapter serves it from
+``create_app`` and hands the same operation fragments (:func:`operation_extra`)
+to FastAPI when the router is mounted in a host app.
 """
 
 from __future__ import annotations
@@ -10,17 +14,33 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
 
-from .routes import Param, Route
+from ..rules import Limits
+from .envelope import ErrorEnvelope
+from .routes import DEFAULT_PREFIX, ROUTES, BodySchema, Param, Route
+from .streams import STREAM_ROUTES, StreamRoute
 
-__all__ = ["COMMON_ERRORS", "ERROR_DESCRIPTIONS", "error_statuses", "operation_extra"]
+__all__ = [
+    "COMMON_ERRORS",
+    "ERROR_DESCRIPTIONS",
+    "OPENAPI_PATH",
+    "SECURITY_SCHEME",
+    "SECURITY_SCHEME_NAME",
+    "document",
+    "error_statuses",
+    "operation_extra",
+]
+
+#: Where both adapters serve the document, relative to the API's prefix.
+OPENAPI_PATH = "/openapi.json"
 
 ERROR_DESCRIPTIONS = {
     400: "Malformed JSON body",
     401: "Not authenticated",
     403: "Not allowed",
-    404: "Unknown ticket (or someone else's)",
-    409: "Conflict: `ticket_closed`, `invalid_transition`",
+    404: "Unknown ticket (or someone else's), or an id beyond every id",
+    409: "Conflict: `ticket_closed`, `invalid_transition`, a reused `client_message_id`",
     413: "Body larger than the limit",
     422: "Invalid field (details name it and the allowed values)",
     429: "Rate limited",
@@ -30,47 +50,73 @@ ERROR_DESCRIPTIONS = {
 #: Every route can answer these.
 COMMON_ERRORS = (401, 403, 422, 429, 500, 503)
 _BODY_ERRORS = (400, 413)
+_STREAM_ERRORS = (401, 403, 404, 422)
+
+SECURITY_SCHEME_NAME = "HTTPBearer"
+SECURITY_SCHEME = {
+    "type": "http",
+    "scheme": "bearer",
+    "description": "An admin token (`sca_…`) or a user JWT (HS256, `sub` = user id).",
+}
+_SECURITY: list[dict[str, list[str]]] = [{SECURITY_SCHEME_NAME: []}]
+
+
+#: Each response model's ``$ref`` into ``components.schemas``.
+Refs = dict[Any, dict[str, Any]]
 
 
 def error_statuses(route: Route) -> tuple[int, ...]:
     statuses = set(COMMON_ERRORS) | set(route.errors)
     if route.body is not None:
         statuses |= set(_BODY_ERRORS)
+    if "{" in route.path:
+        statuses.add(404)
     return tuple(sorted(statuses))
-
-
-def _inline(schema: Any, definitions: dict[str, Any]) -> Any:
-    """``schema`` with every local ``$ref`` replaced by its definition (the models are not recursive)."""
-    if isinstance(schema, dict):
-        ref = schema.get("$ref")
-        if isinstance(ref, str) and ref.startswith("#/$defs/"):
-            resolved = _inline(definitions[ref.removeprefix("#/$defs/")], definitions)
-            return {**resolved, **{k: _inline(v, definitions) for k, v in schema.items() if k != "$ref"}}
-        return {k: _inline(v, definitions) for k, v in schema.items() if k != "$defs"}
-    if isinstance(schema, list):
-        return [_inline(item, definitions) for item in schema]
-    return schema
-
-
-def body_schema(model: type[BaseModel]) -> dict[str, Any]:
-    """A self-contained JSON Schema of a request body model."""
-    schema = model.model_json_schema(mode="validation")
-    inlined: dict[str, Any] = _inline(schema, schema.get("$defs", {}))
-    return inlined
 
 
 class Documented(Protocol):
     """What the OpenAPI fragments read from a route (a :class:`Route` or a stream route)."""
 
     @property
+    def name(self) -> str: ...
+
+    @property
     def params(self) -> tuple[Param, ...]: ...
 
     @property
-    def body(self) -> type[BaseModel] | None: ...
+    def body(self) -> BodySchema | None: ...
 
 
-def operation_extra(route: Documented) -> dict[str, Any]:
-    """The ``parameters`` and ``requestBody`` of a route's OpenAPI operation."""
+def _links(route: Documented) -> dict[str, Any]:
+    """OpenAPI links from a response naming a ticket to every route about that ticket.
+
+    ``create_ticket`` links to the admin and the user routes alike; other
+    routes link within their own audience.
+    """
+    at = getattr(route, "ticket_at", None)
+    if at is None:
+        return {}
+    audience = getattr(route, "audience", None)
+    links: dict[str, Any] = {}
+    for target in ROUTES:
+        if "{ticket_id}" not in target.path or target is route:
+            continue
+        if route.name != "create_ticket" and target.audience is not audience:
+            continue
+        for key, field in (("", "id"), ("_by_number", "ticket_number")):
+            parameters = {"ticket_id": f"$response.body#{at}/{field}"}
+            if "{user_id}" in target.path:
+                parameters["user_id"] = f"$response.body#{at}/user_id"
+            links[f"{target.name}{key}"] = {
+                "operationId": target.name,
+                "parameters": parameters,
+                "description": f"`{target.name}` on the ticket this response names (by its {field}).",
+            }
+    return links
+
+
+def operation_extra(route: Documented, limits: Limits) -> dict[str, Any]:
+    """The ``parameters``, ``requestBody`` and links of a route's OpenAPI operation."""
     extra: dict[str, Any] = {
         "parameters": [
             {
@@ -78,7 +124,7 @@ def operation_extra(route: Documented) -> dict[str, Any]:
                 "in": p.location,
                 "required": p.required,
                 "description": p.description,
-                "schema": p.schema,
+                "schema": p.schema_for(limits),
             }
             for p in route.params
         ]
@@ -86,6 +132,77 @@ def operation_extra(route: Documented) -> dict[str, Any]:
     if route.body is not None:
         extra["requestBody"] = {
             "required": True,
-            "content": {"application/json": {"schema": body_schema(route.body)}},
+            "content": {"application/json": {"schema": route.body(limits)}},
         }
+    links = _links(route)
+    if links:
+        extra["responses"] = {"200": {"links": links}}
     return extra
+
+
+def _error_response(status: int, refs: Refs) -> dict[str, Any]:
+    return {"description": ERROR_DESCRIPTIONS[status], "content": {"application/json": {"schema": refs[ErrorEnvelope]}}}
+
+
+def _operation(route: Route, limits: Limits, refs: Refs) -> dict[str, Any]:
+    extra = operation_extra(route, limits)
+    ok = {
+        "description": "Success",
+        "content": {"application/json": {"schema": refs[route.render.envelope]}},
+        **extra.pop("responses", {}).get("200", {}),
+    }
+    return {
+        "tags": ["support", route.audience.value],
+        "summary": route.summary,
+        "operationId": route.name,
+        **extra,
+        "responses": {"200": ok, **{str(s): _error_response(s, refs) for s in error_statuses(route)}},
+        "security": _SECURITY,
+    }
+
+
+def _stream_operation(route: StreamRoute, limits: Limits, refs: Refs) -> dict[str, Any]:
+    return {
+        "tags": ["support", route.audience.value],
+        "summary": route.summary,
+        "operationId": route.name,
+        **operation_extra(route, limits),
+        "responses": {
+            "200": {"description": "A Server-Sent-Events stream", "content": {"text/event-stream": {}}},
+            **{str(s): _error_response(s, refs) for s in _STREAM_ERRORS},
+        },
+        "security": _SECURITY,
+    }
+
+
+def document(
+    limits: Limits | None = None,
+    *,
+    prefix: str = DEFAULT_PREFIX,
+    title: str = "supportchat",
+    version: str | None = None,
+) -> dict[str, Any]:
+    """The whole OpenAPI 3.1 document of the API under ``prefix``, for a desk with ``limits``."""
+    from .. import __version__
+
+    limits = limits or Limits()
+    models: list[type[BaseModel]] = [ErrorEnvelope, *dict.fromkeys(r.render.envelope for r in ROUTES)]
+    keys, definitions = models_json_schema(
+        [(m, "serialization") for m in models], ref_template="#/components/schemas/{model}"
+    )
+    refs = {model: ref for (model, _), ref in keys.items()}
+    paths: dict[str, dict[str, Any]] = {}
+    for route in ROUTES:
+        paths.setdefault(route.full_path(prefix), {})[route.method.lower()] = _operation(route, limits, refs)
+    for stream in STREAM_ROUTES:
+        full = prefix.rstrip("/") + stream.path
+        paths.setdefault(full, {})["get"] = _stream_operation(stream, limits, refs)
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": title, "version": version or __version__},
+        "paths": paths,
+        "components": {
+            "schemas": definitions.get("$defs", {}),
+            "securitySchemes": {SECURITY_SCHEME_NAME: SECURITY_SCHEME},
+        },
+    }

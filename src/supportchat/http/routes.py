@@ -16,10 +16,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from ..desk import UNSET, SupportDesk
-from ..errors import Forbidden, ValidationError
+from ..errors import ValidationError
 from ..models import (
     Actor,
     Category,
@@ -32,16 +30,28 @@ from ..models import (
     TicketStatus,
     TicketThread,
 )
-from ..rules import parse_positive_int
+from ..permissions import Action, authorize
+from ..rules import (
+    CLIENT_MESSAGE_ID_PATTERN,
+    FILE_URL_PATTERN,
+    MAX_ID,
+    UNASSIGNED,
+    VISIBLE_TEXT_PATTERN,
+    Limits,
+    parse_path_id,
+    parse_positive_int,
+)
 from .envelope import DataRenderer, PageRenderer, Renderer
 
 __all__ = [
     "DEFAULT_PREFIX",
     "ROUTES",
     "Audience",
+    "BodySchema",
     "Handler",
     "Param",
     "Route",
+    "own_path_user",
 ]
 
 #: The seed's paths, which the Flutter app already calls.
@@ -50,6 +60,10 @@ DEFAULT_PREFIX = "/admin/api/support"
 #: Path parameters or query string: names to raw strings.
 Params = Mapping[str, str]
 Handler = Callable[[SupportDesk, Actor, Params, Params, Any], Any]
+#: A JSON Schema, or a function of the desk's limits giving one (so the document states the desk's own limits).
+Schema = dict[str, Any] | Callable[[Limits], dict[str, Any]]
+#: The JSON Schema of a request body, given the desk's limits.
+BodySchema = Callable[[Limits], dict[str, Any]]
 
 
 class Audience(enum.Enum):
@@ -65,9 +79,12 @@ class Param:
 
     name: str
     location: str
-    schema: dict[str, Any]
+    schema: Schema
     description: str
     required: bool = False
+
+    def schema_for(self, limits: Limits) -> dict[str, Any]:
+        return self.schema(limits) if callable(self.schema) else self.schema
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,60 +100,113 @@ class Route:
     render: Renderer
     summary: str
     params: tuple[Param, ...] = ()
-    #: The JSON body's model, for documentation; ``None`` for routes without a body.
-    body: type[BaseModel] | None = None
+    #: The JSON body's schema, for documentation; ``None`` for routes without a body.
+    body: BodySchema | None = None
     #: Error statuses this route can answer with, beyond those every route can.
     errors: tuple[int, ...] = field(default=())
+    #: A JSON pointer to the ticket the response names (``/data``, ``/data/0``), for OpenAPI links.
+    ticket_at: str | None = None
 
     def full_path(self, prefix: str = DEFAULT_PREFIX) -> str:
         return prefix.rstrip("/") + self.path
 
 
-# -- request bodies (documentation; the desk validates the raw values) --------
+# -- schemas (documentation; the desk validates the raw values, these say exactly what it accepts) --
 
 
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="allow")
+def _id(description: str, *, nullable: bool = False) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+    if nullable:
+        schema = {"anyOf": [schema, {"type": "null"}]}
+    return {**schema, "description": description}
 
 
-class CreateTicketBody(_Body):
+def _text(max_length: int, description: str) -> dict[str, Any]:
+    """Text the desk sanitises: at least one visible character, at most ``max_length`` once sanitised."""
+    return {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": max_length,
+        "pattern": VISIBLE_TEXT_PATTERN,
+        "description": description,
+    }
+
+
+def _choice_schema(choices: type[enum.StrEnum], description: str) -> dict[str, Any]:
+    return {
+        "anyOf": [{"type": "string", "enum": [c.value for c in choices]}, {"type": "null"}],
+        "description": description,
+    }
+
+
+def _object(properties: dict[str, Any], required: tuple[str, ...], **extra: Any) -> dict[str, Any]:
+    return {"type": "object", "properties": properties, "required": list(required), **extra}
+
+
+def create_ticket_body(limits: Limits) -> dict[str, Any]:
     """A user opens a ticket."""
-
-    user_id: int | None = Field(
-        default=None, ge=1, description="The caller's own user id; taken from the token when absent."
+    return _object(
+        {
+            "user_id": _id("The caller's own user id; taken from the token when absent.", nullable=True),
+            "subject": _text(limits.subject, f"1–{limits.subject:,} characters after sanitising."),
+            "description": _text(limits.body, f"1–{limits.body:,} characters after sanitising."),
+            "priority": _choice_schema(Priority, "Default `medium`."),
+            "category": _choice_schema(Category, "Default `general`."),
+        },
+        ("subject", "description"),
     )
-    subject: str = Field(min_length=1, max_length=200, description="1–200 characters after sanitising.")
-    description: str = Field(min_length=1, max_length=10_000, description="1–10,000 characters after sanitising.")
-    priority: Priority | None = Field(default=None, description="Default `medium`.")
-    category: Category | None = Field(default=None, description="Default `general`.")
 
 
-class StatusBody(_Body):
+def status_body(limits: Limits) -> dict[str, Any]:
     """An admin moves a ticket through the lifecycle, optionally (re)assigning it."""
-
-    status: TicketStatus
-    assigned_to: int | None = Field(
-        default=None, ge=1, description="An admin id; `null` unassigns; absent leaves it as it is."
+    return _object(
+        {
+            "status": {"type": "string", "enum": [s.value for s in TicketStatus]},
+            "assigned_to": _id("An admin id; `null` unassigns; absent leaves it as it is.", nullable=True),
+        },
+        ("status",),
     )
 
 
-class AdminMessageBody(_Body):
+def _message_properties(limits: Limits) -> dict[str, Any]:
+    return {
+        "message": _text(limits.body, f"1–{limits.body:,} characters after sanitising."),
+        "message_type": _choice_schema(MessageType, "Default `text`; `image` and `file` need a `file_url`."),
+        "file_url": {
+            "anyOf": [_file_url(limits), {"type": "null"}, {"const": ""}],
+            "description": "An http(s) URL; required for `image` and `file`.",
+        },
+        "client_message_id": {
+            "anyOf": [{"type": "string", "pattern": CLIENT_MESSAGE_ID_PATTERN}, {"type": "null"}],
+            "description": "Makes a retried send idempotent: the same id returns the message stored the first time.",
+        },
+    }
+
+
+def _file_url(limits: Limits) -> dict[str, Any]:
+    return {"type": "string", "maxLength": limits.file_url, "pattern": FILE_URL_PATTERN}
+
+
+#: An ``image`` or ``file`` message must carry a URL.
+def _attachment_needs_url(limits: Limits) -> dict[str, Any]:
+    return {
+        "if": {
+            "properties": {"message_type": {"enum": [MessageType.IMAGE.value, MessageType.FILE.value]}},
+            "required": ["message_type"],
+        },
+        "then": {"properties": {"file_url": _file_url(limits)}, "required": ["file_url"]},
+    }
+
+
+def admin_message_body(limits: Limits) -> dict[str, Any]:
     """An admin replies in a ticket."""
-
-    message: str = Field(min_length=1, max_length=10_000)
-    message_type: MessageType | None = Field(default=None, description="Default `text`.")
-    file_url: str | None = Field(default=None, description="An http(s) URL; required for `image` and `file`.")
-    client_message_id: str | None = Field(
-        default=None,
-        pattern=r"^[A-Za-z0-9._:-]{1,64}$",
-        description="Makes a retried send idempotent: the same id returns the message stored the first time.",
-    )
+    return _object(_message_properties(limits), ("message",), **_attachment_needs_url(limits))
 
 
-class UserMessageBody(AdminMessageBody):
+def user_message_body(limits: Limits) -> dict[str, Any]:
     """A user writes in their own ticket."""
-
-    user_id: int | None = Field(default=None, ge=1, description="The caller's own user id, if given.")
+    properties = {"user_id": _id("The caller's own user id, if given.", nullable=True), **_message_properties(limits)}
+    return _object(properties, ("message",), **_attachment_needs_url(limits))
 
 
 # -- parameters -----------------------------------------------------------------
@@ -144,28 +214,63 @@ class UserMessageBody(AdminMessageBody):
 _TICKET_ID = Param(
     "ticket_id", "path", {"type": "string", "minLength": 1, "maxLength": 64}, "The ticket's id or its number.", True
 )
-_USER_ID = Param("user_id", "path", {"type": "integer", "minimum": 1}, "The caller's own user id.", True)
-_PAGE = Param("page", "query", {"type": "integer", "minimum": 1, "default": 1}, "1-based page number.")
-_PER_PAGE = Param("per_page", "query", {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}, "Page size.")
-_AFTER_ID = Param(
-    "after_id", "query", {"type": "integer", "minimum": 0, "default": 0}, "Only messages with a larger id."
+_USER_ID = Param(
+    "user_id", "path", {"type": "integer", "minimum": 1, "maximum": MAX_ID}, "The caller's own user id.", True
 )
+_PAGE = Param(
+    "page",
+    "query",
+    lambda limits: {"type": "integer", "minimum": 1, "maximum": limits.page_max, "default": 1},
+    "1-based page number.",
+)
+_PER_PAGE = Param(
+    "per_page",
+    "query",
+    lambda limits: {"type": "integer", "minimum": 1, "maximum": limits.per_page_max, "default": 20},
+    "Page size.",
+)
+_AFTER_ID = Param(
+    "after_id",
+    "query",
+    {"type": "integer", "minimum": 0, "maximum": MAX_ID, "default": 0},
+    "Only messages with a larger id.",
+)
+_ANY = ""
 
 
 def _choice(name: str, choices: type[enum.StrEnum], description: str) -> Param:
-    return Param(name, "query", {"type": "string", "enum": [c.value for c in choices]}, description)
+    # An empty value means "any", as the desk reads it.
+    return Param(name, "query", {"type": "string", "enum": [_ANY, *(c.value for c in choices)]}, description)
 
 
-_STATUS = _choice("status", TicketStatus, "Only tickets in this status.")
+_STATUS = _choice("status", TicketStatus, "Only tickets in this status (empty: any).")
+_ASSIGNED_TO = Param(
+    "assigned_to",
+    "query",
+    {
+        "anyOf": [
+            {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+            {"type": "string", "enum": [_ANY, UNASSIGNED]},
+        ]
+    },
+    f"An admin id, or `{UNASSIGNED}` for unassigned tickets (empty: any).",
+)
+_Q = Param(
+    "q",
+    "query",
+    lambda limits: {"type": "string", "maxLength": limits.search},
+    "Text to find in subject, description, number (sanitised; nothing left of it: no filter).",
+)
 
 
 # -- handlers -------------------------------------------------------------------
 
 
-def _own_user_id(actor: Actor, value: object) -> None:
-    """A user may only name themselves."""
-    if parse_positive_int("user_id", value) != actor.id:
-        raise Forbidden("a user may only act as themselves", details={"field": "user_id"})
+def own_path_user(actor: Actor, path: Params, action: Action) -> int:
+    """The ``user_id`` of the path, which must be the caller's own (the rule is :func:`authorize`'s)."""
+    user_id = parse_path_id("user_id", path["user_id"])
+    authorize(actor, action, user_id=user_id)
+    return user_id
 
 
 def _fields(body: Any) -> Mapping[str, Any]:
@@ -188,7 +293,7 @@ def list_tickets(desk: SupportDesk, actor: Actor, path: Params, query: Params, b
         status=query.get("status"),
         priority=query.get("priority"),
         category=query.get("category"),
-        assigned_to=query.get("assigned_to") or None,
+        assigned_to=query.get("assigned_to"),
         q=query.get("q"),
         page=query.get("page", 1),
         per_page=query.get("per_page", 20),
@@ -235,10 +340,9 @@ def create_ticket(desk: SupportDesk, actor: Actor, path: Params, query: Params, 
 
 
 def list_user_tickets(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> Any:
-    _own_user_id(actor, path["user_id"])
     return desk.list_user_tickets(
         actor,
-        path["user_id"],
+        own_path_user(actor, path, Action.LIST_OWN),
         status=query.get("status"),
         page=query.get("page", 1),
         per_page=query.get("per_page", 20),
@@ -246,19 +350,19 @@ def list_user_tickets(desk: SupportDesk, actor: Actor, path: Params, query: Para
 
 
 def get_user_ticket(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> Any:
-    _own_user_id(actor, path["user_id"])
+    own_path_user(actor, path, Action.VIEW)
     return desk.get_ticket(actor, path["ticket_id"])
 
 
 def user_messages_after(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> Any:
-    _own_user_id(actor, path["user_id"])
+    own_path_user(actor, path, Action.VIEW)
     return desk.messages_after(actor, path["ticket_id"], query.get("after_id", 0))
 
 
 def post_user_message(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> Any:
     fields = _fields(body)
     if fields.get("user_id") is not None:
-        _own_user_id(actor, fields["user_id"])
+        authorize(actor, Action.REPLY, user_id=parse_positive_int("user_id", fields["user_id"]))
     return desk.post_message(actor, path["ticket_id"], fields.get("message"), **_message_fields(fields))
 
 
@@ -281,18 +385,14 @@ ROUTES: tuple[Route, ...] = (
         "List every ticket, newest first",
         params=(
             _STATUS,
-            _choice("priority", Priority, "Only tickets with this priority."),
-            _choice("category", Category, "Only tickets in this category."),
-            Param(
-                "assigned_to",
-                "query",
-                {"type": "string", "pattern": r"^([1-9][0-9]{0,17}|none)$"},
-                "An admin id, or `none` for unassigned tickets.",
-            ),
-            Param("q", "query", {"type": "string", "maxLength": 200}, "Text to find in subject, description, number."),
+            _choice("priority", Priority, "Only tickets with this priority (empty: any)."),
+            _choice("category", Category, "Only tickets in this category (empty: any)."),
+            _ASSIGNED_TO,
+            _Q,
             _PAGE,
             _PER_PAGE,
         ),
+        ticket_at="/data/0",
     ),
     Route(
         "get_ticket",
@@ -304,6 +404,7 @@ ROUTES: tuple[Route, ...] = (
         "A ticket with its messages (marks the user's messages read)",
         params=(_TICKET_ID,),
         errors=(404,),
+        ticket_at="/data",
     ),
     Route(
         "change_status",
@@ -314,8 +415,9 @@ ROUTES: tuple[Route, ...] = (
         _TICKET,
         "Change a ticket's status, optionally assigning it",
         params=(_TICKET_ID,),
-        body=StatusBody,
+        body=status_body,
         errors=(404, 409),
+        ticket_at="/data",
     ),
     Route(
         "post_admin_message",
@@ -326,7 +428,7 @@ ROUTES: tuple[Route, ...] = (
         _MESSAGE,
         "Reply in a ticket as an admin",
         params=(_TICKET_ID,),
-        body=AdminMessageBody,
+        body=admin_message_body,
         errors=(404, 409),
     ),
     Route(
@@ -360,7 +462,8 @@ ROUTES: tuple[Route, ...] = (
         create_ticket,
         _TICKET,
         "Open a ticket as a user",
-        body=CreateTicketBody,
+        body=create_ticket_body,
+        ticket_at="/data",
     ),
     Route(
         "list_user_tickets",
@@ -371,6 +474,8 @@ ROUTES: tuple[Route, ...] = (
         _TICKETS,
         "The caller's own tickets, newest first",
         params=(_USER_ID, _STATUS, _PAGE, _PER_PAGE),
+        errors=(404,),
+        ticket_at="/data/0",
     ),
     Route(
         "get_user_ticket",
@@ -382,6 +487,7 @@ ROUTES: tuple[Route, ...] = (
         "One of the caller's tickets with its messages (marks the admins' messages read)",
         params=(_USER_ID, _TICKET_ID),
         errors=(404,),
+        ticket_at="/data",
     ),
     Route(
         "user_messages_after",
@@ -403,7 +509,7 @@ ROUTES: tuple[Route, ...] = (
         _MESSAGE,
         "Write in one of the caller's tickets",
         params=(_TICKET_ID,),
-        body=UserMessageBody,
+        body=user_message_body,
         errors=(404, 409),
     ),
 )

@@ -14,9 +14,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from ..models import Actor
+from ..permissions import Action
 from ..realtime import EventStream, LiveEvents
+from ..rules import MAX_ID
 from .auth import require_admin, require_user
-from .routes import Audience, Param, _own_user_id
+from .routes import Audience, Param, own_path_user
 
 __all__ = ["STREAM_HEADERS", "STREAM_ROUTES", "StreamRoute", "open_stream"]
 
@@ -26,7 +28,7 @@ STREAM_HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
 _LAST_EVENT_ID = Param(
     "last_event_id",
     "query",
-    {"type": "integer", "minimum": 0},
+    {"type": "integer", "minimum": 0, "maximum": MAX_ID},
     "Resume after this event id (the `Last-Event-ID` header wins when both are sent).",
 )
 
@@ -57,7 +59,13 @@ STREAM_ROUTES: tuple[StreamRoute, ...] = (
         Audience.USER,
         "Live events of the caller's own tickets (SSE)",
         (
-            Param("user_id", "path", {"type": "integer", "minimum": 1}, "The caller's own user id.", True),
+            Param(
+                "user_id",
+                "path",
+                {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+                "The caller's own user id.",
+                True,
+            ),
             _LAST_EVENT_ID,
         ),
     ),
@@ -82,6 +90,6 @@ def open_stream(
         actor = require_admin(actor)
     else:
         actor = require_user(actor)
-        _own_user_id(actor, path["user_id"])
+        own_path_user(actor, path, Action.VIEW)
     resume = last_event_id or query.get("last_event_id")
     return live.stream(actor, resume)

@@ -25,6 +25,7 @@ from collections.abc import AsyncGenerator, Generator
 from ..desk import SupportDesk
 from ..errors import StorageError, ValidationError
 from ..models import Actor, ActorKind, EventRecord, Message, Ticket
+from ..rules import MAX_ID
 from ..stores.base import Store
 from .broker import Broker, Subscription
 from .frames import EventPayload, Frame
@@ -46,7 +47,7 @@ def parse_last_event_id(value: str | None) -> int | None:
     if value is None or value.strip() == "":
         return None
     text = value.strip()
-    if not (text.isascii() and text.isdecimal() and len(text) <= _MAX_ID_LENGTH):
+    if not (text.isascii() and text.isdecimal() and len(text) <= _MAX_ID_LENGTH and int(text) <= MAX_ID):
         raise ValidationError("Last-Event-ID", "must be the id of an event this server sent (a non-negative integer)")
     return int(text)
 

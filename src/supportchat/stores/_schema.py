@@ -37,6 +37,10 @@ __all__ = [
 
 metadata = sa.MetaData()
 
+#: Ids and the host's user ids: signed 64-bit (``rules.MAX_ID``). SQLite's INTEGER already is,
+#: and must stay spelled INTEGER for a primary key to be the rowid.
+Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
 
 class _SQLiteTimestamp(UserDefinedType[str]):
     """``TIMESTAMP`` as the seed declares it, with no driver conversion of its own."""
@@ -96,15 +100,15 @@ def _one_of(table: str, column: str, choices: type[enum.StrEnum]) -> sa.CheckCon
 tickets = sa.Table(
     "support_tickets",
     metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("id", Id, primary_key=True),
     sa.Column("ticket_number", sa.Text, nullable=False),
-    sa.Column("user_id", sa.Integer, nullable=False),
+    sa.Column("user_id", Id, nullable=False),
     sa.Column("subject", sa.Text, nullable=False),
     sa.Column("description", sa.Text, nullable=False),
     sa.Column("priority", sa.Text, nullable=False, server_default="medium"),
     sa.Column("status", sa.Text, nullable=False, server_default="open"),
     sa.Column("category", sa.Text, nullable=False, server_default="general"),
-    sa.Column("assigned_to", sa.Integer),
+    sa.Column("assigned_to", Id),
     sa.Column("created_at", UTCTimestamp, nullable=False, server_default=sa.func.current_timestamp()),
     sa.Column("updated_at", UTCTimestamp, nullable=False, server_default=sa.func.current_timestamp()),
     sa.Column("resolved_at", UTCTimestamp),
@@ -139,9 +143,9 @@ sa.Index(
 messages = sa.Table(
     "support_messages",
     metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("ticket_id", sa.Integer, sa.ForeignKey("support_tickets.id"), nullable=False),
-    sa.Column("sender_id", sa.Integer, nullable=False),
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("ticket_id", Id, sa.ForeignKey("support_tickets.id"), nullable=False),
+    sa.Column("sender_id", Id, nullable=False),
     sa.Column("sender_type", sa.Text, nullable=False),
     sa.Column("message", sa.Text, nullable=False),
     sa.Column("message_type", sa.Text, nullable=False, server_default="text"),
@@ -174,13 +178,13 @@ sa.Index(
 changes = sa.Table(
     "support_ticket_changes",
     metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("ticket_id", sa.Integer, sa.ForeignKey("support_tickets.id"), nullable=False),
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("ticket_id", Id, sa.ForeignKey("support_tickets.id"), nullable=False),
     sa.Column("field", sa.Text, nullable=False),
     sa.Column("old_value", sa.Text),
     sa.Column("new_value", sa.Text),
     sa.Column("changed_by_kind", sa.Text, nullable=False),
-    sa.Column("changed_by", sa.Integer),
+    sa.Column("changed_by", Id),
     sa.Column("changed_at", UTCTimestamp, nullable=False),
     _one_of("support_ticket_changes", "changed_by_kind", ActorKind),
     sqlite_autoincrement=True,
@@ -190,11 +194,11 @@ sa.Index("ix_support_ticket_changes_ticket_id_id", changes.c.ticket_id, changes.
 events = sa.Table(
     "support_events",
     metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("id", Id, primary_key=True),
     sa.Column("type", sa.Text, nullable=False),
-    sa.Column("ticket_id", sa.Integer, nullable=False),
-    sa.Column("user_id", sa.Integer, nullable=False),
-    sa.Column("message_id", sa.Integer),
+    sa.Column("ticket_id", Id, nullable=False),
+    sa.Column("user_id", Id, nullable=False),
+    sa.Column("message_id", Id),
     sa.Column("created_at", UTCTimestamp, nullable=False),
     _one_of("support_events", "type", EventType),
     sqlite_autoincrement=True,
@@ -223,7 +227,7 @@ STATS_DIMENSIONS: dict[str, tuple[str, ...]] = {
 admins = sa.Table(
     "support_admins",
     metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("id", Id, primary_key=True),
     sa.Column("name", sa.Text, nullable=False),
     sa.Column("token_hash", sa.Text, nullable=False),
     sa.Column("created_at", UTCTimestamp, nullable=False, server_default=sa.func.current_timestamp()),
