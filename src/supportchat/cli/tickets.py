@@ -13,6 +13,7 @@ from rich.table import Table
 
 from ..desk import UNSET
 from ..models import Actor, Category, Priority, SenderType, Ticket, TicketStatus, TicketThread, utc_iso
+from ..rules import UNASSIGNED
 from .admins import acting_admin
 from .config import Session, open_session
 from .options import ActingAdmin, DatabaseUrl, JsonOutput
@@ -52,14 +53,14 @@ def styled(value: str, style: str) -> str:
 
 
 def assignee(session: Session, value: str) -> int | None:
-    """An admin id from an id, a registered admin's name, or ``none``."""
-    if value.strip().lower() in ("none", "nobody", "-"):
+    """An admin id from an id, a registered admin's name, or :data:`~supportchat.rules.UNASSIGNED` (nobody)."""
+    if value.strip().lower() == UNASSIGNED:
         return None
     if value.strip().isdecimal():
         return int(value)
     admin = session.admin_tokens.get(value)
     if admin is None:
-        raise UserError(f"no admin {value!r}: give an admin id, a name from `supportchat admin list`, or none")
+        raise UserError(f"no admin {value!r}: give an admin id, a name from `supportchat admin list`, or {UNASSIGNED}")
     return admin.id
 
 
@@ -88,7 +89,9 @@ def list_tickets(
     status: Annotated[TicketStatus | None, typer.Option(help="Only this status.")] = None,
     priority: Annotated[Priority | None, typer.Option(help="Only this priority.")] = None,
     category: Annotated[Category | None, typer.Option(help="Only this category.")] = None,
-    assigned_to: Annotated[str | None, typer.Option(help="An admin id, or 'none' for unassigned tickets.")] = None,
+    assigned_to: Annotated[
+        str | None, typer.Option(help=f"An admin id, or '{UNASSIGNED}' for unassigned tickets.")
+    ] = None,
     user_id: Annotated[int | None, typer.Option(min=1, help="Only this user's tickets.")] = None,
     q: Annotated[
         str | None, typer.Option("--q", "--search", "-q", help="Text in subject, description or number.")
@@ -105,7 +108,7 @@ def list_tickets(
             status=status,
             priority=priority,
             category=category,
-            assigned_to=assigned_to,
+            assigned_to=None if assigned_to is None else assigned_to.strip().lower(),
             user_id=user_id,
             q=q,
             page=page,
@@ -215,7 +218,7 @@ def change_status(
     ref: TicketRef,
     status: Annotated[TicketStatus, typer.Argument(help="The new status.")],
     assign: Annotated[
-        str | None, typer.Option("--assign", help="Also assign to this admin (id or name; 'none' unassigns).")
+        str | None, typer.Option("--assign", help=f"Also assign to this admin (id or name; '{UNASSIGNED}' unassigns).")
     ] = None,
     acting: ActingAdmin = None,
     database_url: DatabaseUrl = None,
@@ -234,7 +237,7 @@ def change_status(
 @handled
 def assign(
     ref: TicketRef,
-    admin: Annotated[str, typer.Argument(help="An admin id or name, or 'none' to unassign.")],
+    admin: Annotated[str, typer.Argument(help=f"An admin id or name, or '{UNASSIGNED}' to unassign.")],
     acting: ActingAdmin = None,
     database_url: DatabaseUrl = None,
     json_output: JsonOutput = False,

@@ -51,6 +51,7 @@ __all__ = [
     "Handler",
     "Param",
     "Route",
+    "id_schema",
     "own_path_user",
 ]
 
@@ -114,8 +115,18 @@ class Route:
 # -- schemas (documentation; the desk validates the raw values, these say exactly what it accepts) --
 
 
+def id_schema(minimum: int = 1) -> dict[str, Any]:
+    """An integer from ``minimum`` to :data:`~supportchat.rules.MAX_ID`.
+
+    The bound is stated as ``exclusiveMaximum: 2**63``, which a float holds
+    exactly: FastAPI stores schema bounds as floats, and 2**63 - 1 as a
+    float would read 2**63.
+    """
+    return {"type": "integer", "minimum": minimum, "exclusiveMaximum": MAX_ID + 1}
+
+
 def _id(description: str, *, nullable: bool = False) -> dict[str, Any]:
-    schema: dict[str, Any] = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+    schema = id_schema()
     if nullable:
         schema = {"anyOf": [schema, {"type": "null"}]}
     return {**schema, "description": description}
@@ -214,9 +225,7 @@ def user_message_body(limits: Limits) -> dict[str, Any]:
 _TICKET_ID = Param(
     "ticket_id", "path", {"type": "string", "minLength": 1, "maxLength": 64}, "The ticket's id or its number.", True
 )
-_USER_ID = Param(
-    "user_id", "path", {"type": "integer", "minimum": 1, "maximum": MAX_ID}, "The caller's own user id.", True
-)
+_USER_ID = Param("user_id", "path", id_schema(), "The caller's own user id.", True)
 _PAGE = Param(
     "page",
     "query",
@@ -232,7 +241,7 @@ _PER_PAGE = Param(
 _AFTER_ID = Param(
     "after_id",
     "query",
-    {"type": "integer", "minimum": 0, "maximum": MAX_ID, "default": 0},
+    {**id_schema(minimum=0), "default": 0},
     "Only messages with a larger id.",
 )
 _ANY = ""
@@ -249,7 +258,7 @@ _ASSIGNED_TO = Param(
     "query",
     {
         "anyOf": [
-            {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+            id_schema(),
             {"type": "string", "enum": [_ANY, UNASSIGNED]},
         ]
     },

@@ -16,9 +16,8 @@ from dataclasses import dataclass
 from ..models import Actor
 from ..permissions import Action
 from ..realtime import EventStream, LiveEvents
-from ..rules import MAX_ID
 from .auth import require_admin, require_user
-from .routes import Audience, Param, own_path_user
+from .routes import Audience, Param, id_schema, own_path_user
 
 __all__ = ["STREAM_HEADERS", "STREAM_ROUTES", "StreamRoute", "open_stream"]
 
@@ -28,7 +27,7 @@ STREAM_HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
 _LAST_EVENT_ID = Param(
     "last_event_id",
     "query",
-    {"type": "integer", "minimum": 0, "maximum": MAX_ID},
+    id_schema(minimum=0),
     "Resume after this event id (the `Last-Event-ID` header wins when both are sent).",
 )
 
@@ -62,7 +61,7 @@ STREAM_ROUTES: tuple[StreamRoute, ...] = (
             Param(
                 "user_id",
                 "path",
-                {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+                id_schema(),
                 "The caller's own user id.",
                 True,
             ),
