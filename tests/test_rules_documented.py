@@ -121,3 +121,12 @@ def test_the_documented_url_pattern_is_what_the_desk_accepts(url: str, accepted:
     else:
         with pytest.raises(ValidationError):
             parse_file_url(url, Limits())
+
+
+def test_a_last_event_id_beyond_every_id_is_refused() -> None:
+    from supportchat.realtime.stream import parse_last_event_id
+
+    assert parse_last_event_id(str(MAX_ID)) == MAX_ID
+    for value in (str(MAX_ID + 1), "9999999999999999999", "9" * 30):
+        with pytest.raises(ValidationError):
+            parse_last_event_id(value)
