@@ -91,3 +91,32 @@ def test_a_remembered_token_still_expires(monkeypatch: pytest.MonkeyPatch) -> No
     assert users.verify(token) is None
     # Another secret's verifier does not share the cache.
     assert UserTokens(SECRET + "-other").verify(UserTokens(SECRET).mint(5)) is None
+
+
+def test_a_session_binding_moves_on_at_revocation_and_at_sign_out() -> None:
+    tokens = InMemoryAdminTokens()
+    ana, _ = tokens.create("ana")
+    bea, _ = tokens.create("bea")
+    first = tokens.session_binding(ana.id)
+    assert first is not None and first != tokens.session_binding(bea.id)
+    assert tokens.session_binding(ana.id) == first  # stable while nothing happens
+    tokens.end_sessions(ana.id)
+    signed_out = tokens.session_binding(ana.id)
+    assert signed_out not in (None, first)
+    assert tokens.session_binding(bea.id) is not None  # another admin's sessions go on
+    assert tokens.revoke("ana")
+    assert tokens.session_binding(ana.id) is None
+    assert tokens.session_binding(999) is None
+
+
+def test_the_authenticator_tells_when_a_jwt_stops_being_accepted() -> None:
+    users = UserTokens(SECRET, leeway=timedelta(seconds=30))
+    admins = InMemoryAdminTokens()
+    _, admin_token = admins.create("ana")
+    auth = TokenAuthenticator(admins, users)
+    issued = datetime.now(UTC).replace(microsecond=0)
+    token = users.mint(5, expires_in=timedelta(minutes=10), now=issued)
+    assert auth.expires_at(Headers(f"Bearer {token}")) == issued + timedelta(minutes=10, seconds=30)
+    assert auth.expires_at(Headers(f"Bearer {admin_token}")) is None  # lasts until revoked
+    assert auth.expires_at(Headers("Bearer not-a-jwt")) is None
+    assert auth.expires_at(Headers(None)) is None

@@ -122,3 +122,17 @@ def test_admin_tokens_and_ticket_commands_on_postgresql(cli: Cli, postgres_url: 
     assert "revoked" in cli.fails(
         "tickets", "reply", ticket["ticket_number"], "x", "--as", "alice", "--database-url", postgres_url
     )
+
+
+def test_sessions_are_bound_to_the_token_and_the_generation(cli: Cli, admin_tokens: SQLAdminTokens) -> None:
+    alice, _ = admin_tokens.create("alice")
+    first = admin_tokens.session_binding(alice.id)
+    assert first is not None and admin_tokens.session_binding(alice.id) == first
+    admin_tokens.end_sessions(alice.id)
+    signed_out = admin_tokens.session_binding(alice.id)
+    assert signed_out not in (None, first)
+    assert admin_tokens.revoke("alice")
+    assert admin_tokens.session_binding(alice.id) is None
+    again, _ = admin_tokens.create("alice")
+    assert again.id == alice.id
+    assert admin_tokens.session_binding(alice.id) not in (None, first, signed_out)

@@ -42,7 +42,7 @@ def test_a_session_reads_back_until_it_expires() -> None:
 @pytest.mark.parametrize(
     "tamper",
     [
-        lambda v: v.replace("v1.7.", "v1.8.", 1),  # another admin
+        lambda v: v.replace("v2.7.", "v2.8.", 1),  # another admin
         lambda v: v[:-2] + ("AA" if not v.endswith("AA") else "BB"),  # forged MAC
         lambda v: v.rsplit(".", 1)[0],  # MAC dropped
         lambda v: "",

@@ -10,9 +10,10 @@ FastAPI); the framework-free default is :class:`TokenAuthenticator`:
 * users send ``Authorization: Bearer <JWT>`` signed HS256 with
   ``SUPPORTCHAT_SECRET``, ``sub`` holding the user id (see :class:`UserTokens`).
 
-Panel session cookies (and their CSRF tokens) will be another
-:class:`Authenticator` chained in front of the bearer one, reading
-``RequestView.cookies``; nothing else needs to change for them.
+Panel session cookies (and their CSRF tokens) are another
+:class:`Authenticator` chained after the bearer one
+(:class:`supportchat.panel.SessionAuthenticator`), reading
+``RequestView.cookies``.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ __all__ = [
     "TokenAuthenticator",
     "UserTokens",
     "bearer_token",
+    "credential_expiry",
     "hash_token",
     "require_admin",
     "require_user",
@@ -64,9 +66,24 @@ class RequestView(Protocol):
 
 
 class Authenticator(Protocol):
-    """Finds the caller of a request; ``None`` when there is none (or the credentials are bad)."""
+    """Finds the caller of a request; ``None`` when there is none (or the credentials are bad).
+
+    An authenticator whose credentials run out may also have
+    ``expires_at(request) -> datetime | None``, the instant from which it
+    refuses the request's credentials: live streams end then
+    (:func:`credential_expiry`).
+    """
 
     def identify(self, request: RequestView) -> Actor | None: ...
+
+
+def credential_expiry(authenticator: Authenticator, request: RequestView) -> datetime | None:
+    """When ``authenticator`` stops accepting the credentials of ``request``; ``None`` if never, or it cannot tell."""
+    expires_at = getattr(authenticator, "expires_at", None)
+    if not callable(expires_at):
+        return None
+    found = expires_at(request)
+    return found if isinstance(found, datetime) else None
 
 
 def require_admin(actor: Actor | None) -> Actor:
@@ -136,6 +153,19 @@ class AdminTokens(Protocol):
         """Every admin, revoked ones included, oldest first."""
         ...
 
+    def session_binding(self, admin_id: int) -> str | None:
+        """What the admin's panel sessions are bound to; ``None`` if the admin has no live token.
+
+        An opaque value that changes whenever the admin's token is revoked or
+        re-issued, or :meth:`end_sessions` is called: a session issued under
+        another value is no longer valid.
+        """
+        ...
+
+    def end_sessions(self, admin_id: int) -> None:
+        """End every panel session the admin holds (signing out); the token stays valid."""
+        ...
+
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
@@ -149,6 +179,7 @@ class InMemoryAdminTokens:
         self._lock = threading.Lock()
         self._by_name: dict[str, tuple[AdminAccount, str]] = {}
         self._by_hash: dict[str, str] = {}
+        self._generations: dict[int, int] = {}
 
     def create(self, name: str) -> tuple[AdminAccount, str]:
         name = name.strip()
@@ -190,6 +221,17 @@ class InMemoryAdminTokens:
     def list(self) -> list[AdminAccount]:
         with self._lock:
             return sorted((admin for admin, _ in self._by_name.values()), key=lambda a: a.id)
+
+    def session_binding(self, admin_id: int) -> str | None:
+        with self._lock:
+            for admin, digest in self._by_name.values():
+                if admin.id == admin_id and admin.revoked_at is None:
+                    return f"{digest}:{self._generations.get(admin_id, 0)}"
+        return None
+
+    def end_sessions(self, admin_id: int) -> None:
+        with self._lock:
+            self._generations[admin_id] = self._generations.get(admin_id, 0) + 1
 
 
 def _jwt() -> Any:
@@ -241,11 +283,22 @@ class UserTokens:
 
     def verify(self, token: str) -> int | None:
         """The user id in a valid, unexpired token, or ``None``."""
+        checked = self._check(token)
+        return None if checked is None else checked[0]
+
+    def expires_at(self, token: str) -> datetime | None:
+        """The instant a valid token starts being refused (its ``exp`` plus the leeway); ``None`` if invalid now."""
+        checked = self._check(token)
+        if checked is None:
+            return None
+        return datetime.fromtimestamp(checked[1], UTC) + self._leeway
+
+    def _check(self, token: str) -> tuple[int, float] | None:
+        """The user id and ``exp`` (a POSIX time) of a valid, unexpired token."""
         known = self._verified.get(token)
         if known is not None:
-            user_id, expires = known
-            if time.time() <= expires + self._leeway.total_seconds():
-                return user_id
+            if time.time() <= known[1] + self._leeway.total_seconds():
+                return known
             self._verified.pop(token, None)
             return None
         try:
@@ -263,8 +316,8 @@ class UserTokens:
             return None
         if len(self._verified) >= self.CACHE_SIZE:
             self._verified.clear()
-        self._verified[token] = (int(subject), float(expires))
-        return int(subject)
+        checked = self._verified[token] = (int(subject), float(expires))
+        return checked
 
 
 class TokenAuthenticator:
@@ -289,6 +342,13 @@ class TokenAuthenticator:
         user_id = self.user_tokens.verify(token) if self.user_tokens is not None else None
         return Actor.user(user_id) if user_id is not None else None
 
+    def expires_at(self, request: RequestView) -> datetime | None:
+        """A user JWT's expiry; ``None`` for admin tokens, which last until revoked."""
+        token = bearer_token(request.headers)
+        if token is None or token.startswith(ADMIN_TOKEN_PREFIX) or self.user_tokens is None:
+            return None
+        return self.user_tokens.expires_at(token)
+
 
 class ChainAuthenticator:
     """Asks several authenticators in turn; the first that knows the caller wins."""
@@ -301,4 +361,11 @@ class ChainAuthenticator:
             actor = authenticator.identify(request)
             if actor is not None:
                 return actor
+        return None
+
+    def expires_at(self, request: RequestView) -> datetime | None:
+        """The expiry of the credentials that identify the request (those of the first authenticator that knows it)."""
+        for authenticator in self._chain:
+            if authenticator.identify(request) is not None:
+                return credential_expiry(authenticator, request)
         return None
