@@ -34,6 +34,7 @@ from datetime import UTC, datetime
 from ..desk import SupportDesk
 from ..errors import StorageError, ValidationError
 from ..models import Actor, ActorKind, EventRecord, Message, Ticket
+from ..outages import OutageLog
 from ..stores.base import Store
 from .broker import Broker, Subscription
 from .frames import EventPayload, Frame
@@ -41,6 +42,8 @@ from .frames import EventPayload, Frame
 __all__ = ["EventStream", "latest_event_id", "message_of", "parse_last_event_id"]
 
 logger = logging.getLogger("supportchat.realtime")
+#: When the store is down every open stream ends at once: one record per kind every 10 s, with the count.
+_outages = OutageLog(logger, level=logging.WARNING)
 
 #: Longest accepted ``Last-Event-ID`` (a decimal id; anything longer is not one of ours).
 _MAX_ID_LENGTH = 19
@@ -214,8 +217,8 @@ class EventStream:
             return self._start
         try:
             return latest_event_id(self.desk.store)
-        except StorageError:
-            logger.warning("cannot open a live stream: the store is unavailable", exc_info=True)
+        except StorageError as exc:
+            _outages.report("open", "cannot open a live stream: the store is unavailable", exc)
             return None
 
     def _check_due(self) -> float:
@@ -236,8 +239,8 @@ class EventStream:
         assert self._recheck is not None
         try:
             allowed = self._recheck() == self.actor
-        except Exception:
-            logger.warning("ending a live stream: its caller could not be checked again", exc_info=True)
+        except Exception as exc:
+            _outages.report("recheck", "ending a live stream: its caller could not be checked again", exc)
             return False
         self._checked_at = time.monotonic()
         return allowed
@@ -259,8 +262,8 @@ class EventStream:
                 if record.ticket_id not in tickets:
                     tickets[record.ticket_id] = self._ticket(record.ticket_id)
                 frames.append(self._frame(record, tickets[record.ticket_id]))
-        except StorageError:
-            logger.warning("ending a live stream: the store failed", exc_info=True)
+        except StorageError as exc:
+            _outages.report("read", "ending a live stream: the store failed", exc)
             return None
         return frames, (records[-1].id if records else cursor), len(records) == self.batch
 
