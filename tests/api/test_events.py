@@ -268,3 +268,23 @@ def test_a_panel_stream_ends_when_the_admin_signs_out(adapter: str) -> None:
         assert http.post("/admin/support/logout", json={}, headers={"X-CSRF-Token": csrf}).status_code == 200
         assert stream.ended(HEARTBEAT * 4 + 2), "the signed-out session's stream is still open"
         assert httpx.get(site.url("/events"), headers=cookie, timeout=10).status_code == 401
+
+
+def test_with_a_flask_host_hook_the_stream_asks_the_hook_again() -> None:
+    import flask
+
+    signed_in = {"s3cr3t": Actor.admin(7)}
+
+    def host_identify() -> Actor | None:
+        # The host's own session lookup, made inside the request context, also while the stream runs.
+        return signed_in.get(flask.request.headers.get("X-Host-Session", ""))
+
+    desk = SupportDesk(InMemoryStore())
+    live = LiveEvents(desk, heartbeat=HEARTBEAT, listen=False)
+    with serve("flask", desk, live=live, identify=host_identify) as base:
+        stream = listen(base + PREFIX + "/events", {"X-Host-Session": "s3cr3t"})
+        desk.create_ticket(Actor.user(10), subject="Antes", description="Visto")
+        assert len(stream.events(1)) == 1
+        del signed_in["s3cr3t"]  # the host signs the admin out
+        assert stream.ended(HEARTBEAT * 4 + 2), "the stream outlived the host's session"
+        live.close()

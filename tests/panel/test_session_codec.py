@@ -117,3 +117,15 @@ def test_the_login_throttle_counts_per_client_in_a_window() -> None:
     throttle.failed("c")  # over max_clients: "a", whose failures aged out, is forgotten
     throttle.failed("d")
     assert len(throttle._seen) <= 2
+
+
+def test_the_login_throttle_keeps_a_bounded_record_however_fast_a_client_fails() -> None:
+    from supportchat.panel.throttle import LoginThrottle
+
+    clock = Clock()
+    throttle = LoginThrottle(clock, failures=10, window=timedelta(minutes=5))
+    for _ in range(10_000):
+        throttle.failed("guesser")
+    assert len(throttle._seen["guesser"]) == 10
+    assert throttle.retry_after("guesser") == 301
+    assert throttle.retry_after("someone-else") == 0
