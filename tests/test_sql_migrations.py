@@ -12,7 +12,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from supportchat.migrations import current_revision, head_revision, status, upgrade
-from supportchat.stores._schema import metadata
+from supportchat.sqlschema.tables import metadata
 from supportchat.stores.sql import SQLiteStore, create_engine
 
 from .stores import postgres_engine

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from supportchat.http.auth import UserTokens, hash_token
-from supportchat.stores import _schema as schema
+from supportchat.sqlschema import tables as schema
 from supportchat.stores.admin_tokens import SQLAdminTokens
 
 from .conftest import Cli

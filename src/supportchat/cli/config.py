@@ -161,7 +161,7 @@ def open_engine(url: str, *, migrate: bool = False, check: bool = True) -> sa.En
     import sqlalchemy as sa
 
     from ..migrations import status, upgrade
-    from ..stores._sql_engine import create_engine
+    from ..sqlschema.engine import create_engine
     from ..stores.sql import default_sqlite_path
 
     try:

@@ -17,8 +17,8 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 
 from ..http.auth import ADMIN_TOKEN_PREFIX, AdminAccount, hash_token
-from . import _schema as schema
-from ._sql_engine import WRITE, configure_sqlite
+from ..sqlschema import tables as schema
+from ..sqlschema.engine import WRITE, configure_sqlite
 from ._sql_errors import translated
 
 __all__ = ["SQLAdminTokens"]

@@ -48,9 +48,9 @@ from ..models import (
     TicketQuery,
     TicketStatus,
 )
-from . import _schema as schema
-from ._schema import parse_timestamp
-from ._sql_engine import configure_sqlite, create_engine
+from ..sqlschema import tables as schema
+from ..sqlschema.engine import configure_sqlite, create_engine
+from ..sqlschema.tables import parse_timestamp
 from ._sql_errors import translated
 from ._sql_exec import Prepared, Session, open_session
 from .base import TicketChanges

@@ -57,7 +57,7 @@ def _iter_protocol(store: Store, batch_size: int) -> Iterator[ThreadRecord]:
 def _iter_sql(store: SQLStore, batch_size: int) -> Iterator[ThreadRecord]:
     import sqlalchemy as sa
 
-    from ..stores import _schema as schema
+    from ..sqlschema import tables as schema
     from ..stores._sql_errors import translated
 
     # The store's own row readers and ticket selection: rows from our schema

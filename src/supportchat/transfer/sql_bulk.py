@@ -33,7 +33,7 @@ def existing_numbers(store: SQLStore, numbers: Sequence[str]) -> set[str]:
     """Which of ``numbers`` the store holds already (one query)."""
     import sqlalchemy as sa
 
-    from ..stores import _schema as schema
+    from ..sqlschema import tables as schema
     from ..stores._sql_errors import translated
 
     t = schema.tickets.c
@@ -54,8 +54,8 @@ def insert_new_tickets(store: SQLStore, records: Sequence[ThreadRecord], *, keep
     """
     import sqlalchemy as sa
 
-    from ..stores import _schema as schema
-    from ..stores._sql_engine import WRITE
+    from ..sqlschema import tables as schema
+    from ..sqlschema.engine import WRITE
     from ..stores._sql_errors import translated
 
     with translated(), store.engine.execution_options(**{WRITE: True}).begin() as connection:
