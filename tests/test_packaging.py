@@ -21,6 +21,15 @@ def test_import_pulls_in_no_framework() -> None:
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, env={"PYTHONPATH": str(ROOT / "src")})
 
 
+def test_the_desk_loads_no_store_backend() -> None:
+    code = (
+        "import supportchat.desk, sys; "
+        "loaded = [m for m in sys.modules if m.startswith('supportchat.stores') or m == 'sqlalchemy']; "
+        "assert not loaded, loaded"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, env={"PYTHONPATH": str(ROOT / "src")})
+
+
 def test_public_surface_is_deliberate() -> None:
     import supportchat
 

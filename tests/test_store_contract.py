@@ -317,6 +317,18 @@ def test_event_log_has_one_entry_per_write(store: Store) -> None:
     assert store.events_after(events[-1].id) == []
 
 
+def test_last_event_id_is_the_newest_entry_of_the_log(store: Store) -> None:
+    assert store.last_event_id() == 0
+    a = store.insert_ticket(new_ticket("TKT-00000001"))
+    assert store.last_event_id() == store.events_after(0)[-1].id
+    store.insert_message(new_message(a.id, "e1"), expected_version=a.version, changes={})
+    store.mark_read(a.id, SenderType.USER)  # logs nothing
+    events = store.events_after(0)
+    assert len(events) == 2
+    assert store.last_event_id() == events[-1].id
+    assert store.events_after(store.last_event_id()) == []
+
+
 # -- the desk's rules over the store -----------------------------------------
 
 

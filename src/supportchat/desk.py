@@ -55,7 +55,7 @@ from .rules import (
     parse_file_url,
     parse_positive_int,
 )
-from .stores.base import Store, TicketChanges
+from .store import Store, TicketChanges
 
 __all__ = ["UNSET", "SupportDesk"]
 

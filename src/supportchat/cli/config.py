@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..desk import SupportDesk
-from ..stores.base import Store
+from ..store import Store
 from .output import UserError
 
 if TYPE_CHECKING:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .base import Store, TicketChanges
+from ..store import Store, TicketChanges
 from .memory import InMemoryStore
 
 if TYPE_CHECKING:

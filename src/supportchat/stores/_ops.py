@@ -26,7 +26,7 @@ from ..models import (
     Ticket,
     TicketStatus,
 )
-from .base import Store, TicketChanges
+from ..store import Store, TicketChanges
 
 __all__ = [
     "InsertMessageOp",

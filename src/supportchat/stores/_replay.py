@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..errors import ConcurrentUpdate, DuplicateMessage, StorageUnavailable, SupportChatError, TicketNumberTaken
+from ..store import Store
 from ._journal import Journal, JournalEntry
 from ._ops import (
     InsertMessageOp,
@@ -34,7 +35,6 @@ from ._ops import (
     apply_operation,
     current_ticket,
 )
-from .base import Store
 
 __all__ = ["ProgressCallback", "ReplayReport", "replay_journal"]
 

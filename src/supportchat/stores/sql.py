@@ -51,9 +51,9 @@ from ..models import (
 from ..sqlschema import tables as schema
 from ..sqlschema.engine import configure_sqlite, create_engine
 from ..sqlschema.tables import parse_timestamp
+from ..store import TicketChanges
 from ._sql_errors import translated
 from ._sql_exec import Prepared, Session, open_session
-from .base import TicketChanges
 
 __all__ = ["SQLStore", "SQLiteStore", "create_engine", "default_sqlite_path"]
 

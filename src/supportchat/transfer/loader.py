@@ -23,7 +23,7 @@ from ..errors import (
 )
 from ..models import Message, NewMessage, NewTicket, NewTicketChange, Ticket
 from ..rules import sanitize
-from ..stores.base import Store
+from ..store import Store
 from .records import TICKET_COLUMNS, ThreadRecord
 from .source import _as_sql_store
 from .sql_bulk import existing_numbers, insert_new_tickets

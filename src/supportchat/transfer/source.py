@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from ..models import ActorKind, Message, TicketChange, TicketQuery
-from ..stores.base import Store
+from ..store import Store
 from .records import ThreadRecord
 
 if TYPE_CHECKING:
