@@ -12,22 +12,25 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def run_fresh(code: str) -> None:
+    """Run ``code`` in a new interpreter on this checkout's sources (nothing imported yet)."""
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, env={"PYTHONPATH": str(ROOT / "src")})
+
+
 def test_import_pulls_in_no_framework() -> None:
-    code = (
+    run_fresh(
         "import supportchat, sys; "
         "leaked = {'flask', 'fastapi', 'supabase', 'typer', 'starlette', 'uvicorn'} & set(sys.modules); "
         "assert not leaked, leaked"
     )
-    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, env={"PYTHONPATH": str(ROOT / "src")})
 
 
 def test_the_desk_loads_no_store_backend() -> None:
-    code = (
+    run_fresh(
         "import supportchat.desk, sys; "
         "loaded = [m for m in sys.modules if m.startswith('supportchat.stores') or m == 'sqlalchemy']; "
         "assert not loaded, loaded"
     )
-    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, env={"PYTHONPATH": str(ROOT / "src")})
 
 
 def test_public_surface_is_deliberate() -> None:
