@@ -174,17 +174,16 @@ class SQLStore:
     def from_url(cls, url: str | sa.URL, *, migrate: bool | None = None, **engine_kwargs: Any) -> SQLStore:
         """A store on a new engine for ``url``, which it owns and disposes on :meth:`close`.
 
-        ``migrate`` brings the schema to the current revision first; by
-        default SQLite databases are migrated and server databases are not
+        Kept for compatibility; :func:`~supportchat.stores.open_store` is the
+        factory. ``migrate`` brings the schema to the current revision first;
+        by default SQLite databases are migrated and server databases are not
         (run ``supportchat db upgrade`` or :func:`supportchat.migrations.upgrade`).
         ``engine_kwargs`` go to :func:`create_engine`.
         """
-        engine = create_engine(url, **engine_kwargs)
-        if migrate if migrate is not None else engine.dialect.name == "sqlite":
-            from ..migrations import upgrade
+        from .open import open_sql_engine
 
-            upgrade(engine)
-        return cls(engine, owns_engine=True)
+        migrating = migrate if migrate is not None else sa.make_url(url).get_backend_name() == "sqlite"
+        return cls(open_sql_engine(url, migrate=migrating, **engine_kwargs), owns_engine=True)
 
     @property
     def engine(self) -> sa.Engine:
@@ -478,22 +477,19 @@ class SQLStore:
 class SQLiteStore(SQLStore):
     """The embedded default: a SQLite file, migrated to the current schema on opening.
 
-    ``path`` is the database file; without one the store uses
-    ``SUPPORTCHAT_DATABASE_URL`` if it is set, else :func:`default_sqlite_path`
-    (its folder is created).
+    A shortcut for ``open_store(f"sqlite:///{path}")`` (the factory runs the
+    migrations, see :mod:`supportchat.stores.open`). ``path`` is the
+    database file, :func:`default_sqlite_path` without one; its folder is
+    created. The store reads no configuration of its own: choosing a
+    database from ``SUPPORTCHAT_DATABASE_URL`` is the CLI's job.
     """
 
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
-        from ..migrations import upgrade
+        from .open import open_sql_engine
 
-        url = os.environ.get("SUPPORTCHAT_DATABASE_URL") if path is None else None
-        if url is None:
-            file = Path(path) if path is not None else default_sqlite_path()
-            file.parent.mkdir(parents=True, exist_ok=True)
-            url = f"sqlite:///{file}"
-        engine = create_engine(url)
-        upgrade(engine)
-        super().__init__(engine, owns_engine=True)
+        file = Path(path) if path is not None else default_sqlite_path()
+        file.parent.mkdir(parents=True, exist_ok=True)
+        super().__init__(open_sql_engine(f"sqlite:///{file}"), owns_engine=True)
 
 
 @functools.cache
