@@ -24,7 +24,7 @@ appends nothing.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Protocol, TypedDict, runtime_checkable
 
@@ -37,13 +37,14 @@ from .models import (
     Priority,
     SenderType,
     Statistics,
+    ThreadRecord,
     Ticket,
     TicketChange,
     TicketQuery,
     TicketStatus,
 )
 
-__all__ = ["Store", "TicketChanges"]
+__all__ = ["BulkLoad", "Store", "ThreadExport", "TicketChanges"]
 
 
 class TicketChanges(TypedDict, total=False):
@@ -157,4 +158,45 @@ class Store(Protocol):
 
     def close(self) -> None:
         """Release connections; the store is not used afterwards."""
+        ...
+
+
+# -- optional capabilities, as store extensions (see supportchat.extensions) ----
+
+
+class ThreadExport(Protocol):
+    """A store extension: read every ticket with its conversation, fast, for an export.
+
+    Without it, an export reads through the :class:`Store` protocol, page by
+    page. ``extension(store, ThreadExport)`` gives a store's implementation
+    (the SQL stores register one).
+    """
+
+    def thread_batches(self, batch_size: int) -> Iterator[list[ThreadRecord]]:
+        """Every ticket, oldest first, ``batch_size`` at a time, each with its messages and changes."""
+        ...
+
+
+class BulkLoad(Protocol):
+    """A store extension: write many new tickets at once, for an import.
+
+    Without it, an import writes through the :class:`Store` protocol, a
+    transaction per ticket and per message.
+    """
+
+    def ticket_numbers_present(self, numbers: Sequence[str]) -> set[str]:
+        """Which of ``numbers`` the store holds already."""
+        ...
+
+    def insert_threads(self, threads: Sequence[ThreadRecord], *, keep_ids: bool) -> int:
+        """Write ``threads`` (tickets the store lacks, text already clean) in one transaction.
+
+        Counters, statistics and the event log end as if each row had been
+        written through :class:`Store`: ``ticket_created`` and
+        ``message_created`` for the rows, one ``ticket_updated`` per ticket
+        with change records. ``keep_ids`` keeps the records' ticket and
+        message ids. Returns how many messages were written. Raises a
+        :class:`~supportchat.errors.StorageError` (nothing written) if any
+        row clashes with what the store holds.
+        """
         ...

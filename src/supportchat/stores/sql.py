@@ -30,6 +30,7 @@ from pydantic import BaseModel
 from sqlalchemy.pool import StaticPool
 
 from ..errors import ConcurrentUpdate, TicketNotFound
+from ..extensions import register_extension
 from ..models import (
     ActorKind,
     Category,
@@ -51,7 +52,7 @@ from ..models import (
 from ..sqlschema import tables as schema
 from ..sqlschema.engine import configure_sqlite, create_engine
 from ..sqlschema.tables import parse_timestamp
-from ..store import TicketChanges
+from ..store import BulkLoad, ThreadExport, TicketChanges
 from ._sql_errors import translated
 from ._sql_exec import Prepared, Session, open_session
 
@@ -643,3 +644,20 @@ def _message(row: Sequence[Any]) -> Message:
     values["is_read"] = bool(values["is_read"])
     values["created_at"] = parse_timestamp(values["created_at"])
     return _new_message(values)
+
+
+def _thread_export(store: SQLStore) -> ThreadExport:
+    from .sql_transfer import SQLThreadExport
+
+    return SQLThreadExport(store)
+
+
+def _bulk_load(store: SQLStore) -> BulkLoad:
+    from .sql_transfer import SQLBulkLoad
+
+    return SQLBulkLoad(store)
+
+
+# The export and bulk-load capabilities (supportchat.transfer asks for them by protocol).
+register_extension(ThreadExport, SQLStore, _thread_export)  # type: ignore[type-abstract]
+register_extension(BulkLoad, SQLStore, _bulk_load)  # type: ignore[type-abstract]
