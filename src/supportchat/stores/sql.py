@@ -288,19 +288,7 @@ class SQLStore:
         changes: TicketChanges,
         history: Sequence[NewTicketChange] = (),
     ) -> Message:
-        values: dict[str, Any] = {
-            "ticket_id": message.ticket_id,
-            "sender_id": message.sender_id,
-            "sender_type": message.sender_type.value,
-            "message": message.message,
-            "message_type": message.message_type.value,
-            "file_url": message.file_url,
-            "is_read": message.is_read,
-            "created_at": message.created_at,
-            "uid": message.uid,
-        }
-        if message.id is not None:
-            values["id"] = message.id
+        values = _message_row(message, message.ticket_id, keep_id=message.id is not None)
         counters = ("message_count",) if message.is_read else ("message_count", _UNREAD_COLUMN[message.sender_type])
         with self._writing(uid=message.uid) as session:
             # The message goes first so that a duplicate uid is reported as
@@ -491,6 +479,24 @@ class SQLiteStore(SQLStore):
         file = Path(path) if path is not None else default_sqlite_path()
         file.parent.mkdir(parents=True, exist_ok=True)
         super().__init__(open_sql_engine(f"sqlite:///{file}"), owns_engine=True)
+
+
+def _message_row(message: NewMessage | Message, ticket_id: int, *, keep_id: bool) -> dict[str, Any]:
+    """The ``support_messages`` row of a message in ``ticket_id`` (with its id if ``keep_id``)."""
+    row: dict[str, Any] = {
+        "ticket_id": ticket_id,
+        "sender_id": message.sender_id,
+        "sender_type": message.sender_type.value,
+        "message": message.message,
+        "message_type": message.message_type.value,
+        "file_url": message.file_url,
+        "is_read": message.is_read,
+        "created_at": message.created_at,
+        "uid": message.uid,
+    }
+    if keep_id:
+        row["id"] = message.id
+    return row
 
 
 @functools.cache

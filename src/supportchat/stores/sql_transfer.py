@@ -31,7 +31,7 @@ from ..models import ActorKind, Message, NewTicket, SenderType, ThreadRecord, Ti
 from ..sqlschema import tables as schema
 from ..sqlschema.engine import WRITE
 from ._sql_errors import translated
-from .sql import _ADVANCE_SEQUENCE, _SELECT_MESSAGE, _SELECT_TICKET, SQLStore, _message, _ticket
+from .sql import _ADVANCE_SEQUENCE, _SELECT_MESSAGE, _SELECT_TICKET, SQLStore, _message, _message_row, _ticket
 
 __all__ = ["SQLBulkLoad", "SQLThreadExport"]
 
@@ -95,7 +95,7 @@ class SQLBulkLoad:
             message_rows: list[dict[str, Any]] = []
             change_rows: list[dict[str, Any]] = []
             for record, ticket_id in zip(threads, ticket_ids, strict=True):
-                message_rows += [_message_row(message, ticket_id, keep_ids) for message in record.messages]
+                message_rows += [_message_row(message, ticket_id, keep_id=keep_ids) for message in record.messages]
                 change_rows += [
                     {
                         **change.model_dump(include=_CHANGE_COLUMNS),
@@ -131,23 +131,6 @@ def _ticket_row(record: ThreadRecord, keep_ids: bool) -> dict[str, Any]:
     }
     if keep_ids:
         row["id"] = record.ticket.id
-    return row
-
-
-def _message_row(message: Message, ticket_id: int, keep_ids: bool) -> dict[str, Any]:
-    row = {
-        "ticket_id": ticket_id,
-        "sender_id": message.sender_id,
-        "sender_type": message.sender_type.value,
-        "message": message.message,
-        "message_type": message.message_type.value,
-        "file_url": message.file_url,
-        "is_read": message.is_read,
-        "created_at": message.created_at,
-        "uid": message.uid,
-    }
-    if keep_ids:
-        row["id"] = message.id
     return row
 
 
