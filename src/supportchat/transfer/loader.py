@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from ..errors import (
-    ConcurrentUpdate,
     DuplicateMessage,
     ExtensionUnavailable,
     StorageError,
@@ -24,13 +23,13 @@ from ..errors import (
 )
 from ..extensions import extension
 from ..models import Message, NewMessage, NewTicket, NewTicketChange, Ticket
+from ..optimistic import retry_at_fresh_version
 from ..rules import sanitize
 from ..store import BulkLoad, Store
 from .records import TICKET_COLUMNS, ThreadRecord
 
 __all__ = ["ImportReport", "import_threads"]
 
-_ATTEMPTS = 20
 T = TypeVar("T")
 _CHANGE_COLUMNS = set(NewTicketChange.model_fields)
 
@@ -207,12 +206,12 @@ def _insert_message(store: Store, draft: NewMessage, ticket_id: int, version: in
 
 def _at_current_version(store: Store, ticket_id: int, version: int, write: Callable[[int], T]) -> T:
     """``write(version)``, again with the ticket's new version whenever someone else wrote first."""
-    for _ in range(_ATTEMPTS):
-        try:
-            return write(version)
-        except ConcurrentUpdate:
-            version = _current_version(store, ticket_id)
-    raise ConcurrentUpdate(f"ticket {ticket_id} kept changing during the import")
+    return retry_at_fresh_version(
+        write,
+        lambda: _current_version(store, ticket_id),
+        first=version,
+        gave_up=f"ticket {ticket_id} kept changing during the import",
+    )
 
 
 def _insert_history(store: Store, ticket_id: int, version: int, record: ThreadRecord) -> None:
