@@ -28,7 +28,7 @@ def test_admin_tokens_keep_only_hashes() -> None:
     assert hash_token(token) in repr(vars(tokens))
     verified = tokens.verify(token)
     assert verified is not None and (verified.id, verified.name) == (admin.id, "ana")
-    assert verified.last_used_at is not None
+    assert verified.last_used_at is None  # verifying never writes
     assert tokens.verify(token + "x") is None
 
 
@@ -91,22 +91,6 @@ def test_a_remembered_token_still_expires(monkeypatch: pytest.MonkeyPatch) -> No
     assert users.verify(token) is None
     # Another secret's verifier does not share the cache.
     assert UserTokens(SECRET + "-other").verify(UserTokens(SECRET).mint(5)) is None
-
-
-def test_a_session_binding_moves_on_at_revocation_and_at_sign_out() -> None:
-    tokens = InMemoryAdminTokens()
-    ana, _ = tokens.create("ana")
-    bea, _ = tokens.create("bea")
-    first = tokens.session_binding(ana.id)
-    assert first is not None and first != tokens.session_binding(bea.id)
-    assert tokens.session_binding(ana.id) == first  # stable while nothing happens
-    tokens.end_sessions(ana.id)
-    signed_out = tokens.session_binding(ana.id)
-    assert signed_out not in (None, first)
-    assert tokens.session_binding(bea.id) is not None  # another admin's sessions go on
-    assert tokens.revoke("ana")
-    assert tokens.session_binding(ana.id) is None
-    assert tokens.session_binding(999) is None
 
 
 def test_the_authenticator_tells_when_a_jwt_stops_being_accepted() -> None:

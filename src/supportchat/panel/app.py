@@ -25,6 +25,7 @@ from ..http.auth import (
     AdminTokens,
     Authenticator,
     ChainAuthenticator,
+    LastUseRecorder,
 )
 from ..http.dispatch import parse_body
 from ..http.envelope import render_error
@@ -142,6 +143,7 @@ class Panel:
         self.api_prefix = "/" + api_prefix.strip("/")
         self.login_url = login_url
         self.admin_tokens = admin_tokens
+        self._last_use = LastUseRecorder(admin_tokens) if admin_tokens is not None else None
         self.secure_cookie = secure_cookie
         self.sessions: SessionAuthenticator | None = None
         if secret is not None:
@@ -297,6 +299,8 @@ class Panel:
         value = self.sessions.issue(admin.id)
         if value is None:  # revoked between the check and now
             raise NotAuthenticated("that admin token is not valid")
+        if self._last_use is not None:
+            self._last_use.note(admin)
         cookie = session_cookie(
             SESSION_COOKIE,
             value,
