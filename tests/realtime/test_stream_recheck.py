@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -101,7 +102,9 @@ def test_the_async_stream_ends_at_expiry_between_heartbeats(live: LiveEvents) ->
         frames = [frame async for frame in stream.aframes()]
         return frames, time.monotonic() - started
 
-    frames, lasted = asyncio.run(asyncio.wait_for(collect(), 5))
+    # On a thread of its own: Playwright's sync API (the panel's browser tests) may keep a loop on this one.
+    with ThreadPoolExecutor(max_workers=1) as runner:
+        frames, lasted = runner.submit(asyncio.run, asyncio.wait_for(collect(), 5)).result(timeout=30)
     assert 0.4 <= lasted < 1.5  # heartbeats are 30 s apart: the expiry alone ended it
     assert frames[-1].comment == SIGNED_OUT
 
