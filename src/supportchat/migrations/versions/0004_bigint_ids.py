@@ -6,8 +6,8 @@ snowflake user id, say) overflowed with a 500. SQLite's INTEGER is already
 64-bit; Supabase's schema already says ``bigint``. Widening is
 compatible with every stored value.
 
-Revision ID: 0003_bigint_ids
-Revises: 0002_live_events
+Revision ID: 0004_bigint_ids
+Revises: 0003_admin_sessions
 Create Date: 2026-12-01
 """
 
@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0003_bigint_ids"
-down_revision = "0002_live_events"
+revision = "0004_bigint_ids"
+down_revision = "0003_admin_sessions"
 branch_labels = None
 depends_on = None
 
