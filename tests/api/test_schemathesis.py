@@ -12,6 +12,7 @@ the user routes. The seed is fixed so that CI is repeatable; set
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -29,7 +30,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 
 SEED = os.environ.get("SUPPORTCHAT_SCHEMATHESIS_SEED", "1")
 #: Cases per operation and phase: enough to reach every route, small enough for about a minute per run.
-MAX_EXAMPLES = "15"
+MAX_EXAMPLES = "10"
 USER_ID = 1
 
 
@@ -78,7 +79,9 @@ def test_schemathesis_finds_no_failure(adapter: str, caller: str, tmp_path: Path
     (tmp_path / "schemathesis.out").write_text(result.stdout + result.stderr)
     summary = _failures(result.stdout) + result.stderr[-2000:]
     assert result.returncode == 0, summary
-    assert "Stateful" in result.stdout, summary
+    # The stateful phase followed the document's links to the ticket routes.
+    covered = re.search(r"API Links:\s+(\d+) covered", result.stdout)
+    assert covered is not None and int(covered.group(1)) > 0, summary
 
 
 def _failures(output: str) -> str:
