@@ -7,7 +7,6 @@ database, so the cost of an open does not grow with the conversation.
 
 from __future__ import annotations
 
-import sqlite3
 import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +16,7 @@ import pytest
 from supportchat import Actor, SupportDesk
 from supportchat.stores import SQLStore
 
-from .helpers import ADMIN, ALICE, open_ticket
+from .helpers import ADMIN, fill_long_ticket
 
 MESSAGES = 25_000
 #: Per open of the newest page; the whole thread is about 30 MB of text alone.
@@ -29,24 +28,7 @@ def long_ticket(tmp_path: Path) -> Iterator[tuple[SupportDesk, int]]:
     path = tmp_path / "long.db"
     store = SQLStore.from_url(f"sqlite:///{path}")
     desk = SupportDesk(store)
-    ticket = open_ticket(desk)
-    first = desk.post_message(ALICE, ticket.id, "x" * 1200)
-    # Copies of the first message in one statement: 25,000 desk calls would take minutes.
-    with sqlite3.connect(path) as db:
-        db.execute(
-            "INSERT INTO support_messages (ticket_id, sender_id, sender_type, message, message_type, is_read,"
-            " created_at, uid)"
-            " WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)"
-            " SELECT ticket_id, sender_id, sender_type, message || i, message_type, is_read, created_at,"
-            " uid || '-' || i"
-            " FROM support_messages, n WHERE id = ?",
-            (MESSAGES - 1, first.id),
-        )
-        db.execute(
-            "UPDATE support_tickets SET message_count = ?, unread_from_user = ? WHERE id = ?",
-            (MESSAGES, MESSAGES, ticket.id),
-        )
-    yield desk, ticket.id
+    yield desk, fill_long_ticket(desk, path, MESSAGES).id
     store.close()
 
 
