@@ -37,7 +37,7 @@ from ..errors import BadRequest, PayloadTooLarge, SupportChatError
 from ..http.auth import Authenticator, TokenAuthenticator
 from ..http.dispatch import MAX_BODY_BYTES, dispatch, too_large
 from ..http.envelope import ErrorEnvelope, render_error
-from ..http.openapi import ERROR_DESCRIPTIONS, error_statuses, operation_extra
+from ..http.openapi import ERROR_DESCRIPTIONS, ERROR_HEADERS, error_statuses, operation_extra
 from ..http.ratelimit import RateLimiter
 from ..http.routes import DEFAULT_PREFIX, ROUTES, Route
 from ..http.streams import STREAM_HEADERS, STREAM_ROUTES, StreamRoute, open_stream
@@ -172,7 +172,14 @@ def support_router(
             response_class=Response,
             responses={
                 200: {"model": route.render.envelope, "description": "Success"},
-                **{s: {"model": ErrorEnvelope, "description": ERROR_DESCRIPTIONS[s]} for s in error_statuses(route)},
+                **{
+                    s: {
+                        "model": ErrorEnvelope,
+                        "description": ERROR_DESCRIPTIONS[s],
+                        **({"headers": ERROR_HEADERS[s]} if s in ERROR_HEADERS else {}),
+                    }
+                    for s in error_statuses(route)
+                },
             },
             openapi_extra=operation_extra(route),
         )
