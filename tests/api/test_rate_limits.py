@@ -141,3 +141,9 @@ def test_two_apps_on_one_redis_share_the_count(adapter: str, redis_url: str) -> 
     first, second = app(), app()
     statuses = [open_ticket(first if n % 2 else second, subject=f"t{n}") for n in range(5)]
     assert statuses == [200, 200, 200, 200, 429]
+
+
+def test_a_bad_storage_is_refused_at_once_without_showing_its_password() -> None:
+    with pytest.raises(ValueError) as refused:
+        RateLimiter(storage_uri="pigeon://:hunter2@loft:6379")
+    assert "pigeon://loft:6379" in str(refused.value) and "hunter2" not in str(refused.value)

@@ -27,6 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
 from limits import RateLimitItem, parse_many
+from limits.errors import ConfigurationError
 from limits.storage import Storage, storage_from_string
 from limits.strategies import SlidingWindowCounterRateLimiter
 
@@ -108,9 +109,15 @@ class RateLimiter:
         self.limits = limits or RateLimits()
         self.storage_uri = storage_uri
         self.namespace = namespace
-        storage = storage_from_string(storage_uri)
+        try:
+            storage = storage_from_string(storage_uri)
+        except ConfigurationError as exc:  # an unknown scheme, or its client library missing (redis)
+            where = _without_password(storage_uri)
+            reason = str(exc).replace(storage_uri, where)
+            raise ValueError(f"rate-limit storage {where!r}: {reason} (Redis needs: pip install redis)") from None
         if not isinstance(storage, Storage):
-            raise ValueError(f"rate-limit storage {storage_uri!r} is asynchronous; the desk needs a synchronous one")
+            where = _without_password(storage_uri)
+            raise ValueError(f"rate-limit storage {where!r} is asynchronous; the desk needs a synchronous one")
         self._strategy = SlidingWindowCounterRateLimiter(storage)
         self._items = {f.name: _parse(f.name, getattr(self.limits, f.name)) for f in fields(self.limits)}
         self._outage_lock = threading.Lock()
@@ -174,12 +181,14 @@ class RateLimiter:
             if now - self._outage_logged_at < _OUTAGE_LOG_INTERVAL:
                 return
             self._outage_logged_at = now
-        logger.warning("rate-limit storage %s failed (%s); writes are not limited meanwhile", self._where(), exc)
+        where = _without_password(self.storage_uri)
+        logger.warning("rate-limit storage %s failed (%s); writes are not limited meanwhile", where, exc)
 
-    def _where(self) -> str:
-        # The URI without a password, for the log.
-        scheme, _, rest = self.storage_uri.partition("://")
-        return f"{scheme}://{rest.rpartition('@')[2]}"
+
+def _without_password(uri: str) -> str:
+    """The storage URI without its credentials, for messages and logs."""
+    scheme, _, rest = uri.partition("://")
+    return f"{scheme}://{rest.rpartition('@')[2]}"
 
 
 def _parse(name: str, value: str | None) -> list[RateLimitItem]:
