@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import socket
+import time
 import uuid
 
 import pytest
@@ -147,3 +149,17 @@ def test_a_bad_storage_is_refused_at_once_without_showing_its_password() -> None
     with pytest.raises(ValueError) as refused:
         RateLimiter(storage_uri="pigeon://:hunter2@loft:6379")
     assert "pigeon://loft:6379" in str(refused.value) and "hunter2" not in str(refused.value)
+
+
+def test_a_storage_that_never_answers_delays_one_write_by_half_a_second_at_most(adapter: str) -> None:
+    with socket.socket() as silent:  # accepts connections (the backlog) and never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        port = silent.getsockname()[1]
+        store = InMemoryStore()
+        limiter = RateLimiter(RateLimits(user_tickets="1/hour"), storage_uri=f"redis://127.0.0.1:{port}")
+        api = make_api(adapter, SupportDesk(store), store, rate_limiter=limiter)
+        started = time.monotonic()
+        assert [open_ticket(api) for _ in range(4)] == [200] * 4
+        # The first write waits for the storage's timeout; the others pass without asking it again.
+        assert time.monotonic() - started < 1.5

@@ -11,9 +11,10 @@ Counting is done by the `limits <https://limits.readthedocs.io>`_ package
 with its sliding-window counter: two counters per key, so memory does not grow
 with the traffic. The storage is in-process memory by default (each process
 counts its own); a ``storage_uri`` such as ``redis://127.0.0.1:6379`` makes
-several processes share one count. If that storage fails, writes are let
-through (and the failure is logged once a minute): a broken limiter must not
-take the desk down with it.
+several processes share one count. If that storage fails (or takes over half
+a second), writes are let through for five seconds before it is asked again,
+and the failure is logged once a minute: a broken limiter must not take the
+desk down with it.
 """
 
 from __future__ import annotations
@@ -45,6 +46,10 @@ LIMITS_VARIABLE = "SUPPORTCHAT_RATE_LIMITS"
 NAMESPACE_VARIABLE = "SUPPORTCHAT_RATE_LIMIT_NAMESPACE"
 DEFAULT_NAMESPACE = "supportchat"
 _OUTAGE_LOG_INTERVAL = 60.0
+#: Seconds a failed storage is left alone before it is asked again.
+_OUTAGE_RETRY_AFTER = 5.0
+#: Seconds a network storage may take to connect or answer.
+_STORAGE_TIMEOUT = 0.5
 
 logger = logging.getLogger("supportchat.http")
 
@@ -109,8 +114,10 @@ class RateLimiter:
         self.limits = limits or RateLimits()
         self.storage_uri = storage_uri
         self.namespace = namespace
+        # A storage on the network answers fast or is treated as down: a write never waits long for its count.
+        timeouts = {"socket_timeout": _STORAGE_TIMEOUT, "socket_connect_timeout": _STORAGE_TIMEOUT}
         try:
-            storage = storage_from_string(storage_uri)
+            storage = storage_from_string(storage_uri, **(timeouts if storage_uri.startswith("redis") else {}))
         except ConfigurationError as exc:  # an unknown scheme, or its client library missing (redis)
             where = _without_password(storage_uri)
             reason = str(exc).replace(storage_uri, where)
@@ -122,6 +129,8 @@ class RateLimiter:
         self._items = {f.name: _parse(f.name, getattr(self.limits, f.name)) for f in fields(self.limits)}
         self._outage_lock = threading.Lock()
         self._outage_logged_at = -math.inf
+        #: While the storage is down, writes pass without asking it again until then (``time.monotonic``).
+        self._down_until = -math.inf
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> RateLimiter:
@@ -139,6 +148,8 @@ class RateLimiter:
 
     def check(self, write: Write, actor: Actor, client: str) -> None:
         """Count one ``write`` by ``actor`` from ``client``; raise :class:`RateLimited` over any limit."""
+        if time.monotonic() < self._down_until:
+            return
         for name, key in self._applicable(write, actor, client):
             for item in self._items[name]:
                 try:
@@ -178,6 +189,7 @@ class RateLimiter:
     def _outage(self, exc: Exception) -> None:
         now = time.monotonic()
         with self._outage_lock:
+            self._down_until = now + _OUTAGE_RETRY_AFTER
             if now - self._outage_logged_at < _OUTAGE_LOG_INTERVAL:
                 return
             self._outage_logged_at = now
