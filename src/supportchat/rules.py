@@ -97,6 +97,11 @@ class Limits:
         """The last page number a listing accepts at the largest page size."""
         return MAX_ROW_OFFSET // self.per_page_max + 1
 
+    #: Messages an opened ticket shows (its newest), unless the caller asks for another ``limit``.
+    thread_messages: int = 50
+    #: The largest ``limit`` a caller may ask for when opening a ticket.
+    thread_messages_max: int = 200
+
 
 def _sanitize_once(text: str) -> str:
     text = _CONTROL.sub("", text)

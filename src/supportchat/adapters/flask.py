@@ -34,6 +34,7 @@ from ..http.dispatch import dispatch, too_large
 from ..http.envelope import render_error
 from ..http.fallback import answer_unrouted
 from ..http.openapi import OPENAPI_PATH, document
+from ..http.ratelimit import RateLimiter
 from ..http.routes import DEFAULT_PREFIX, ROUTES, Route
 from ..http.streams import STREAM_HEADERS, STREAM_ROUTES, StreamRoute, open_stream
 from ..models import Actor
@@ -78,6 +79,7 @@ def support_blueprint(
     max_body_bytes: int | None = None,
     panel: Panel | None = None,
     live: LiveEvents | None = None,
+    rate_limiter: RateLimiter | None = None,
     fallback: bool = True,
 ) -> flask.Blueprint:
     """A Blueprint serving every API route under ``prefix``.
@@ -89,6 +91,9 @@ def support_blueprint(
     routes stream from ``live`` (by default a new :class:`LiveEvents` on
     ``desk``; pass your own to choose its options and close it at exit).
     Each open stream holds one server thread: serve with a threaded server.
+    Writes are rate-limited by ``rate_limiter`` (default: the default
+    :class:`~supportchat.http.ratelimit.RateLimits`, counted in this process's
+    memory), per caller and per ``request.remote_addr``.
 
     Bodies are limited to ``max_body_bytes`` (default: the desk's
     ``limits.body_bytes``). ``{prefix}/openapi.json`` serves the API's
@@ -99,6 +104,7 @@ def support_blueprint(
     """
     body_limit = desk.limits.body_bytes if max_body_bytes is None else max_body_bytes
     live = live or LiveEvents(desk)
+    limiter = rate_limiter or RateLimiter()
     expires_at: Callable[[], datetime | None] | None = None
     if identify is None:
         auth = authenticator or TokenAuthenticator.from_env()
@@ -116,8 +122,19 @@ def support_blueprint(
 
     def view(route: Route) -> Callable[..., flask.Response]:
         def serve(**path: Any) -> flask.Response:
-            status, body = dispatch(route, desk, identify, path, flask.request.args, read_body, limit=body_limit)
-            return flask.Response(body, status=status, content_type=_JSON)
+            request = flask.request
+            status, body, headers = dispatch(
+                route,
+                desk,
+                identify,
+                path,
+                request.args,
+                read_body,
+                limit=body_limit,
+                rate_limiter=limiter,
+                client=request.remote_addr or "",
+            )
+            return flask.Response(body, status=status, content_type=_JSON, headers=headers)
 
         return serve
 

@@ -10,7 +10,7 @@ broken identity hook or an oversized body, is rendered by
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic_core import from_json
 
@@ -18,10 +18,11 @@ from ..desk import SupportDesk
 from ..errors import BadRequest, PayloadTooLarge
 from ..models import Actor
 from .auth import require_admin, require_user
-from .envelope import Rendered, render_error
+from .envelope import Headers, error_headers, render_error
+from .ratelimit import RateLimiter
 from .routes import Audience, Route
 
-__all__ = ["dispatch", "parse_body", "too_large"]
+__all__ = ["Reply", "dispatch", "parse_body", "too_large"]
 
 
 def too_large(limit: int) -> PayloadTooLarge:
@@ -40,6 +41,14 @@ def parse_body(raw: bytes, limit: int) -> Any:
         raise BadRequest("the body is not valid JSON", details={"reason": str(exc)[:200]}) from None
 
 
+class Reply(NamedTuple):
+    """What to send: the status, the JSON body and any headers beyond the content type."""
+
+    status: int
+    body: bytes
+    headers: Headers = ()
+
+
 def dispatch(
     route: Route,
     desk: SupportDesk,
@@ -49,17 +58,24 @@ def dispatch(
     read_body: Callable[[], bytes],
     *,
     limit: int | None = None,
-) -> Rendered:
-    """Authenticate, parse, call the handler and render: the status and body of the response.
+    rate_limiter: RateLimiter | None = None,
+    client: str = "",
+) -> Reply:
+    """Authenticate, rate-limit, parse, call the handler and render the response.
 
-    The body is read only after the caller is known, so anonymous clients
-    cannot make the server parse megabytes. ``limit`` is the largest body in
-    bytes (default: the desk's ``limits.body_bytes``).
+    The body is read only after the caller is known and allowed to write, so
+    anonymous or throttled clients cannot make the server parse megabytes.
+    ``client`` is the client's address, for the per-address limits; ``limit``
+    is the largest body in bytes (default: the desk's ``limits.body_bytes``).
     """
     try:
         actor = identify()
         actor = require_admin(actor) if route.audience is Audience.ADMIN else require_user(actor)
-        body = parse_body(read_body(), desk.limits.body_bytes if limit is None else limit) if route.body else None
-        return 200, route.render(route.handler(desk, actor, path, query, body))
+        if route.write is not None and rate_limiter is not None:
+            rate_limiter.check(route.write, actor, client)
+        body_limit = desk.limits.body_bytes if limit is None else limit
+        body = parse_body(read_body(), body_limit) if route.body is not None else None
+        return Reply(200, route.render(route.handler(desk, actor, path, query, body)))
     except Exception as exc:
-        return render_error(exc)
+        status, rendered = render_error(exc)
+        return Reply(status, rendered, error_headers(exc))

@@ -23,6 +23,7 @@ __all__ = [
     "DataRenderer",
     "ErrorBody",
     "ErrorEnvelope",
+    "Headers",
     "ListEnvelope",
     "PageMeta",
     "PageRenderer",
@@ -118,6 +119,16 @@ class PageRenderer(Renderer):
 
 
 _ERROR = TypeAdapter(ErrorEnvelope)
+Headers = tuple[tuple[str, str], ...]
+
+
+def error_headers(exc: BaseException) -> Headers:
+    """The headers an error's response carries besides its body: ``Allow`` for a 405, ``Retry-After`` for a 429."""
+    if isinstance(exc, MethodNotAllowed):
+        return (("Allow", ", ".join(exc.allowed)),)
+    if isinstance(exc, RateLimited) and isinstance(exc.details, dict) and "retry_after" in exc.details:
+        return (("Retry-After", str(exc.details["retry_after"])),)
+    return ()
 
 
 def render_error(exc: BaseException) -> Rendered:
@@ -138,12 +149,3 @@ def render_error(exc: BaseException) -> Rendered:
         logger.exception("unexpected error while serving a supportchat request", exc_info=exc)
         status, body = 500, ErrorBody(code="internal_error", message="internal server error")
     return status, _ERROR.dump_json(ErrorEnvelope(success=False, error=body), fallback=str)
-
-
-def error_headers(exc: BaseException) -> list[tuple[str, str]]:
-    """The headers an error's response needs beside its body: ``Allow`` on 405, ``Retry-After`` on 429."""
-    if isinstance(exc, MethodNotAllowed):
-        return [("Allow", ", ".join(exc.allowed))]
-    if isinstance(exc, RateLimited) and isinstance(exc.details, dict) and "retry_after" in exc.details:
-        return [("Retry-After", str(exc.details["retry_after"]))]
-    return []

@@ -12,14 +12,14 @@ import re
 from functools import cache
 
 from ..errors import MethodNotAllowed, NotFound, SupportChatError
-from .envelope import error_headers, render_error
+from .envelope import Headers, error_headers, render_error
 from .routes import ROUTES
 from .streams import STREAM_ROUTES
 
 __all__ = ["Unrouted", "allowed_methods", "answer_unrouted", "unrouted"]
 
 #: Status, body and headers of a response.
-Unrouted = tuple[int, bytes, list[tuple[str, str]]]
+Unrouted = tuple[int, bytes, Headers]
 
 _PLACEHOLDER = re.compile(r"\\\{(\w+)\\\}")
 

@@ -24,6 +24,7 @@ from .streams import STREAM_ROUTES, StreamRoute
 __all__ = [
     "COMMON_ERRORS",
     "ERROR_DESCRIPTIONS",
+    "ERROR_HEADERS",
     "OPENAPI_PATH",
     "SECURITY_SCHEME",
     "SECURITY_SCHEME_NAME",
@@ -47,9 +48,20 @@ ERROR_DESCRIPTIONS = {
     500: "Internal error",
     503: "Storage unavailable; nothing was written",
 }
+#: Headers an error response carries, by status (OpenAPI ``headers`` objects).
+ERROR_HEADERS: dict[int, dict[str, Any]] = {
+    429: {
+        "Retry-After": {
+            "description": "Seconds until the write may be tried again.",
+            "schema": {"type": "integer", "minimum": 1},
+        }
+    },
+}
 #: Every route can answer these.
-COMMON_ERRORS = (401, 403, 422, 429, 500, 503)
+COMMON_ERRORS = (401, 403, 422, 500, 503)
 _BODY_ERRORS = (400, 413)
+#: Only writes are rate-limited.
+_WRITE_ERRORS = (429,)
 _STREAM_ERRORS = (401, 403, 404, 422)
 
 SECURITY_SCHEME_NAME = "HTTPBearer"
@@ -71,6 +83,8 @@ def error_statuses(route: Route) -> tuple[int, ...]:
         statuses |= set(_BODY_ERRORS)
     if "{" in route.path:
         statuses.add(404)
+    if route.write is not None:
+        statuses |= set(_WRITE_ERRORS)
     return tuple(sorted(statuses))
 
 
@@ -141,7 +155,13 @@ def operation_extra(route: Documented, limits: Limits) -> dict[str, Any]:
 
 
 def _error_response(status: int, refs: Refs) -> dict[str, Any]:
-    return {"description": ERROR_DESCRIPTIONS[status], "content": {"application/json": {"schema": refs[ErrorEnvelope]}}}
+    response = {
+        "description": ERROR_DESCRIPTIONS[status],
+        "content": {"application/json": {"schema": refs[ErrorEnvelope]}},
+    }
+    if status in ERROR_HEADERS:
+        response["headers"] = ERROR_HEADERS[status]
+    return response
 
 
 def _operation(route: Route, limits: Limits, refs: Refs) -> dict[str, Any]:

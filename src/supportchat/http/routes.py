@@ -51,6 +51,7 @@ __all__ = [
     "Handler",
     "Param",
     "Route",
+    "Write",
     "id_schema",
     "own_path_user",
 ]
@@ -72,6 +73,14 @@ class Audience(enum.Enum):
 
     ADMIN = "admin"
     USER = "user"
+
+
+class Write(enum.Enum):
+    """What a write route writes, which decides the rate limits that apply to it."""
+
+    TICKET = "ticket"
+    MESSAGE = "message"
+    CHANGE = "change"
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +114,8 @@ class Route:
     body: BodySchema | None = None
     #: Error statuses this route can answer with, beyond those every route can.
     errors: tuple[int, ...] = field(default=())
+    #: What the route writes (rate-limited, 429), or ``None`` for a read.
+    write: Write | None = None
     #: A JSON pointer to the ticket the response names (``/data``, ``/data/0``), for OpenAPI links.
     ticket_at: str | None = None
 
@@ -246,6 +257,24 @@ _AFTER_ID = Param(
 )
 _ANY = ""
 
+_BEFORE_ID = Param(
+    "before_id",
+    "query",
+    id_schema(),
+    "Only messages with a smaller id: the first message's id of the page shown, to load older ones.",
+)
+_THREAD_LIMIT = Param(
+    "limit",
+    "query",
+    lambda limits: {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": limits.thread_messages_max,
+        "default": limits.thread_messages,
+    },
+    "How many of the newest messages (before `before_id`) to return.",
+)
+
 
 def _choice(name: str, choices: type[enum.StrEnum], description: str) -> Param:
     # An empty value means "any", as the desk reads it.
@@ -310,7 +339,7 @@ def list_tickets(desk: SupportDesk, actor: Actor, path: Params, query: Params, b
 
 
 def get_ticket(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> Any:
-    return desk.get_ticket(actor, path["ticket_id"])
+    return desk.get_ticket(actor, path["ticket_id"], before_id=query.get("before_id"), limit=query.get("limit"))
 
 
 def change_status(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> Any:
@@ -360,7 +389,7 @@ def list_user_tickets(desk: SupportDesk, actor: Actor, path: Params, query: Para
 
 def get_user_ticket(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> Any:
     own_path_user(actor, path, Action.VIEW)
-    return desk.get_ticket(actor, path["ticket_id"])
+    return desk.get_ticket(actor, path["ticket_id"], before_id=query.get("before_id"), limit=query.get("limit"))
 
 
 def user_messages_after(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> Any:
@@ -410,8 +439,8 @@ ROUTES: tuple[Route, ...] = (
         Audience.ADMIN,
         get_ticket,
         _THREAD,
-        "A ticket with its messages (marks the user's messages read)",
-        params=(_TICKET_ID,),
+        "A ticket with its newest messages, older ones by `before_id` (marks the user's messages read)",
+        params=(_TICKET_ID, _BEFORE_ID, _THREAD_LIMIT),
         errors=(404,),
         ticket_at="/data",
     ),
@@ -426,6 +455,7 @@ ROUTES: tuple[Route, ...] = (
         params=(_TICKET_ID,),
         body=status_body,
         errors=(404, 409),
+        write=Write.CHANGE,
         ticket_at="/data",
     ),
     Route(
@@ -439,6 +469,7 @@ ROUTES: tuple[Route, ...] = (
         params=(_TICKET_ID,),
         body=admin_message_body,
         errors=(404, 409),
+        write=Write.MESSAGE,
     ),
     Route(
         "messages_after",
@@ -472,6 +503,7 @@ ROUTES: tuple[Route, ...] = (
         _TICKET,
         "Open a ticket as a user",
         body=create_ticket_body,
+        write=Write.TICKET,
         ticket_at="/data",
     ),
     Route(
@@ -493,8 +525,8 @@ ROUTES: tuple[Route, ...] = (
         Audience.USER,
         get_user_ticket,
         _THREAD,
-        "One of the caller's tickets with its messages (marks the admins' messages read)",
-        params=(_USER_ID, _TICKET_ID),
+        "One of the caller's tickets with its newest messages, older ones by `before_id` (marks the admins' read)",
+        params=(_USER_ID, _TICKET_ID, _BEFORE_ID, _THREAD_LIMIT),
         errors=(404,),
         ticket_at="/data",
     ),
@@ -520,5 +552,6 @@ ROUTES: tuple[Route, ...] = (
         params=(_TICKET_ID,),
         body=user_message_body,
         errors=(404, 409),
+        write=Write.MESSAGE,
     ),
 )

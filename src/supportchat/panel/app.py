@@ -181,9 +181,8 @@ class Panel:
     def error(self, exc: Exception) -> PanelResponse:
         """The response for a request the adapter could not even read (an oversized body)."""
         status, body = render_error(exc)
-        return PanelResponse(
-            status, body, _JSON, [("Cache-Control", "no-store"), *SECURITY_HEADERS, *error_headers(exc)]
-        )
+        headers = [("Cache-Control", "no-store"), *SECURITY_HEADERS, *error_headers(exc)]
+        return PanelResponse(status, body, _JSON, headers)
 
     def full_path(self, route_path: str) -> str:
         return self.path + route_path
