@@ -19,7 +19,6 @@ class Reply:
     status: int
     body: bytes
     content_type: str
-    #: Header names in lower case.
     headers: Mapping[str, str] = field(default_factory=dict)
 
     def json(self) -> Any:
@@ -61,8 +60,7 @@ class FlaskClient:
         response = self._client.open(
             path, method=method, headers=_headers(headers, body, json), data=body, query_string=query
         )
-        headers = {name.lower(): value for name, value in response.headers.items()}
-        return Reply(response.status_code, response.get_data(), response.content_type or "", headers)
+        return Reply(response.status_code, response.get_data(), response.content_type or "", response.headers)
 
 
 class FastAPIClient:
@@ -74,8 +72,7 @@ class FastAPIClient:
     def request(self, method, path, *, headers=None, json=None, content=None, query=None):  # type: ignore[no-untyped-def]
         body = _payload(json, content)
         response = self._client.request(method, path, headers=_headers(headers, body, json), content=body, params=query)
-        headers = {name.lower(): value for name, value in response.headers.items()}
-        return Reply(response.status_code, response.content, response.headers.get("content-type", ""), headers)
+        return Reply(response.status_code, response.content, response.headers.get("content-type", ""), response.headers)
 
 
 def flask_app(desk: SupportDesk, **options: Any) -> Any:
