@@ -257,6 +257,11 @@ class SupabaseStore:
         with _translated():
             return [EventRecord.model_validate(row) for row in self._pages("support_events", owner, after_id, limit)]
 
+    @property
+    def client(self) -> Client:
+        """The Supabase client the store talks through (store extensions use it for their tables)."""
+        return self._client
+
     def close(self) -> None:
         """Close the HTTP client if :meth:`from_url` created it; a given client stays the caller's."""
         if self._owned_http is not None:
