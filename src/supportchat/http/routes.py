@@ -33,6 +33,8 @@ from ..models import (
     TicketStatus,
     TicketThread,
 )
+from ..people import AgentLoad, directories_of
+from ..permissions import Action, authorize
 from ..projection import (
     CustomerMessage,
     CustomerTicket,
@@ -234,6 +236,11 @@ def statistics(desk: SupportDesk, actor: Actor, path: Params, query: Params, bod
     return desk.statistics(actor)
 
 
+def list_agents(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> list[AgentLoad]:
+    authorize(actor, Action.OVERSEE)
+    return directories_of(desk).agents_with_load()
+
+
 def create_ticket(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> CustomerTicket:
     fields = _fields(body)
     ticket = desk.create_ticket(
@@ -386,6 +393,16 @@ ROUTES: tuple[Route, ...] = (
         errors=(404,),
     ),
     Route("statistics", "GET", "/statistics", Audience.ADMIN, statistics, DataRenderer(Statistics), "Ticket counts"),
+    Route(
+        "list_agents",
+        "GET",
+        "/agents",
+        Audience.ADMIN,
+        list_agents,
+        DataRenderer(list[AgentLoad]),
+        "Every agent (from the host's directory, else the agents table) with their open load: "
+        "open and in-progress tickets assigned to them",
+    ),
     Route(
         "create_ticket",
         "POST",
