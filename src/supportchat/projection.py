@@ -201,7 +201,8 @@ def customer_event(
     """A live event as ``viewer`` may see it, or ``None`` for an event that is not about their ticket.
 
     ``ticket`` is the ticket as it now is (``None`` if it is gone), ``message``
-    the message a ``message_created`` event announces.
+    the message a ``message_created`` event announces (left out if it is not
+    that ticket's).
     """
     owner = _owner(viewer)
     if record.user_id != owner or (ticket is not None and (ticket.user_id != owner or ticket.id != record.ticket_id)):
@@ -212,5 +213,7 @@ def customer_event(
         ticket_id=record.ticket_id,
         created_at=record.created_at,
         ticket=None if ticket is None else customer_ticket(ticket, viewer),
-        message=None if message is None or ticket is None else customer_message(message, ticket, viewer),
+        message=None
+        if message is None or ticket is None or message.ticket_id != ticket.id
+        else customer_message(message, ticket, viewer),
     )
