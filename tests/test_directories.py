@@ -9,7 +9,7 @@ import pytest
 from tenacity import Retrying, stop_after_attempt, wait_none
 
 from supportchat import Actor, SupportDesk
-from supportchat.errors import Conflict, StorageUnavailable, ValidationError
+from supportchat.errors import Conflict, Forbidden, StorageUnavailable, ValidationError
 from supportchat.people import (
     Agent,
     Contact,
@@ -174,3 +174,26 @@ def test_fallback_directories_read_the_copy_during_an_outage_and_refuse_writes(t
     assert agent_store(store).get_agent(8) is None
     assert contact_store(store).contact_by_email("b@x.org") is None
     store.close()
+
+
+@pytest.mark.postgres
+def test_on_supabase_users_read_only_their_own_contact_and_never_the_agents(request: pytest.FixtureRequest) -> None:
+    from .postgrest_emulator import user_token
+    from .postgrest_emulator.session import shared_project
+
+    project = shared_project(request)
+    project.reset()
+    service = project.store()
+    agent_store(service).put_agent(parse_agent(id=100, name="Ann", email="ann@desk.example"))
+    contact_store(service).put_contact(parse_contact(user_id=1, email="alice@x.org"))
+    contact_store(service).put_contact(parse_contact(user_id=2, email="bob@x.org"))
+    alice = project.store(token=user_token(1))
+    assert agent_store(alice).list_agents() == []
+    assert [c.user_id for c in contact_store(alice).list_contacts()] == [1]
+    with pytest.raises(Forbidden):
+        agent_store(alice).put_agent(parse_agent(id=1, name="Me, an agent"))
+    with pytest.raises(Forbidden):
+        StoredContacts(alice).ensure_for_email("new@x.org")
+    admin = project.store(token=user_token(100, admin=True))
+    assert [a.id for a in agent_store(admin).list_agents()] == [100]
+    assert agent_store(admin).open_loads([100]) == {100: 0}
