@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from alembic import context
 
-from supportchat.stores._schema import metadata
-from supportchat.stores.directories_sql import metadata as directory_metadata
+from supportchat.sqlschema.directories import metadata as directory_metadata
+from supportchat.sqlschema.tables import metadata
 
 connection = context.config.attributes.get("connection")
 if connection is None:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from ..errors import Conflict
 from ..models import TicketQuery, TicketStatus
 from ..people import Agent, Contact, ContactIdRange
-from .base import Store
+from ..store import Store
 
 __all__ = ["MemoryAgentStore", "MemoryContactStore", "open_loads_by_listing"]
 

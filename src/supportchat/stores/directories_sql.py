@@ -1,15 +1,14 @@
 """The agents and contacts directories on the SQL store (SQLite and PostgreSQL).
 
-The two tables (created by the ``0004_people`` migration) are the
-capability's own: nothing in :class:`~supportchat.stores.sql.SQLStore`
-knows them. An agent row is keyed by the agent's id, which standalone is
+The two tables (:mod:`supportchat.sqlschema.directories`, created by the
+``0004_people`` migration) are the capability's own: nothing in
+:class:`~supportchat.stores.sql.SQLStore` knows them. An agent row is keyed by the agent's id, which standalone is
 the id of the admin account in ``support_admins`` (the id tickets'
 ``assigned_to`` holds), so the two stay linked without a foreign key the
 host's own ids could not satisfy.
 
-Writes start with the statement that writes (an upsert, an
-``INSERT … SELECT``), so a SQLite transaction takes the write lock first and
-waits on the busy timeout instead of failing on a lock upgrade.
+Writes are write transactions (``BEGIN IMMEDIATE`` on SQLite, as the store's
+own) of one statement that writes (an upsert, an ``INSERT … SELECT``).
 """
 
 from __future__ import annotations
@@ -23,42 +22,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from ..errors import Conflict
 from ..people import Agent, Contact, ContactIdRange
-from ._schema import UTCTimestamp, tickets
+from ..sqlschema.directories import agents, contacts
+from ..sqlschema.engine import WRITE
+from ..sqlschema.tables import UTCTimestamp, tickets
 from ._sql_errors import translated
 from .sql import SQLStore
 
-__all__ = ["SQLAgentStore", "SQLContactStore", "agents", "contacts", "metadata"]
-
-#: The capability's own tables, apart from the store's metadata.
-metadata = sa.MetaData()
-
-agents = sa.Table(
-    "support_agents",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("name", sa.Text, nullable=False),
-    sa.Column("email", sa.Text),
-    #: A JSON array of team names, sorted.
-    sa.Column("teams", sa.JSON, nullable=False),
-    sa.Column("available", sa.Boolean(create_constraint=True, name="ck_support_agents_available"), nullable=False),
-    sa.Column("capacity", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("updated_at", UTCTimestamp, nullable=False),
-    sa.CheckConstraint("id > 0 AND capacity >= 0", name="ck_support_agents_values"),
-)
-
-contacts = sa.Table(
-    "support_contacts",
-    metadata,
-    sa.Column("user_id", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("display_name", sa.Text),
-    #: Lower case; one contact per address.
-    sa.Column("email", sa.Text),
-    sa.Column("locale", sa.Text),
-    sa.Column("time_zone", sa.Text),
-    sa.Column("updated_at", UTCTimestamp, nullable=False),
-    sa.UniqueConstraint("email", name="uq_support_contacts_email"),
-    sa.CheckConstraint("user_id > 0", name="ck_support_contacts_user_id"),
-)
+__all__ = ["SQLAgentStore", "SQLContactStore"]
 
 _a = agents.c
 _k = contacts.c
@@ -96,6 +66,7 @@ def _contact(row: Any) -> Contact:
 class _OnEngine:
     def __init__(self, store: SQLStore) -> None:
         self._engine = store.engine
+        self._writer = store.engine.execution_options(**{WRITE: True})
         self._dialect = store.engine.dialect.name
 
     def _rows(self, statement: sa.Executable) -> Sequence[Any]:
@@ -119,12 +90,12 @@ class SQLAgentStore(_OnEngine):
         statement = statement.on_conflict_do_update(
             index_elements=[_a.id], set_={k: statement.excluded[k] for k in values if k != "id"}
         )
-        with translated(), self._engine.begin() as connection:
+        with translated(), self._writer.begin() as connection:
             connection.execute(statement)
         return agent
 
     def remove_agent(self, agent_id: int) -> bool:
-        with translated(), self._engine.begin() as connection:
+        with translated(), self._writer.begin() as connection:
             return bool(connection.execute(agents.delete().where(_a.id == agent_id)).rowcount)
 
     def open_loads(self, agent_ids: Sequence[int]) -> dict[int, int]:
@@ -162,7 +133,7 @@ class SQLContactStore(_OnEngine):
             index_elements=[_k.user_id], set_={k: statement.excluded[k] for k in values if k != "user_id"}
         )
         try:
-            with translated(), self._engine.begin() as connection:
+            with translated(), self._writer.begin() as connection:
                 connection.execute(statement)
         except Exception as error:
             other = None if contact.email is None else self.contact_by_email(contact.email)
@@ -202,7 +173,7 @@ class SQLContactStore(_OnEngine):
                 .from_select(["user_id", "display_name", "email", "updated_at"], draw)
                 .on_conflict_do_nothing()
             )
-            with translated(), self._engine.begin() as connection:
+            with translated(), self._writer.begin() as connection:
                 connection.execute(statement)
         found = self.contact_by_email(email)
         if found is None:

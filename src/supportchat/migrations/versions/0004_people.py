@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from alembic import op
 
-from supportchat.stores.directories_sql import agents, contacts, metadata
+from supportchat.sqlschema.directories import agents, contacts, metadata
 
 revision = "0004_people"
 down_revision = "0002_live_events"
