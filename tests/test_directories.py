@@ -9,7 +9,7 @@ import pytest
 from tenacity import Retrying, stop_after_attempt, wait_none
 
 from supportchat import Actor, SupportDesk
-from supportchat.errors import Conflict, Forbidden, StorageUnavailable, ValidationError
+from supportchat.errors import Conflict, ExtensionUnavailable, Forbidden, StorageUnavailable, ValidationError
 from supportchat.people import (
     Agent,
     Contact,
@@ -197,3 +197,12 @@ def test_on_supabase_users_read_only_their_own_contact_and_never_the_agents(requ
     admin = project.store(token=user_token(100, admin=True))
     assert [a.id for a in agent_store(admin).list_agents()] == [100]
     assert agent_store(admin).open_loads([100]) == {100: 0}
+
+
+def test_email_senders_become_contacts_through_the_desks_directory(store: Store) -> None:
+    desk = SupportDesk(store)
+    made = directories_of(desk).ensure_contact_for_email("Writer@Mail.example", "Writer")
+    assert made == contact_store(store).contact_by_email("writer@mail.example")
+    hosted = attach(desk, contacts=lambda user_id: None)
+    with pytest.raises(ExtensionUnavailable, match="ensure_for_email"):
+        hosted.ensure_contact_for_email("other@mail.example")

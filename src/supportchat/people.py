@@ -35,7 +35,7 @@ from typing import Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
 
-from .errors import ValidationError
+from .errors import ExtensionUnavailable, ValidationError
 from .extensions import extension
 from .rules import clean_text, parse_positive_int
 
@@ -346,6 +346,21 @@ class Directories:
     agents: AgentDirectory
     contacts: ContactDirectory
     store: object
+
+    def ensure_contact_for_email(self, email: object, name: object = None) -> Contact:
+        """The contact who writes from ``email``, made with a user id of its own if new.
+
+        The standalone table allocates from its :class:`ContactIdRange`; a host's
+        contact directory does it if it has an ``ensure_for_email(email, name)``
+        method (the host then owns the ids), and is refused otherwise.
+        """
+        ensure = getattr(self.contacts, "ensure_for_email", None)
+        if ensure is None:
+            raise ExtensionUnavailable(
+                "the host's contact directory cannot add people who write by email: give it ensure_for_email()"
+            )
+        made: Contact = ensure(email, name)
+        return made
 
     def agents_with_load(self) -> list[AgentLoad]:
         """Every agent with their open load, the load counted by the store in one query."""
