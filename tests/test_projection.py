@@ -15,8 +15,12 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -329,3 +333,25 @@ def test_the_check_can_fail_an_admin_route_does_show_the_secrets() -> None:
     admin_view = desk.get_ticket(ADMIN, ticket.id)
     assert "QXNOTE" in admin_view.model_dump_json() and "QXCLIENTID" in admin_view.model_dump_json()
     assert "QXNOTE" not in customer_view(desk.get_ticket(OWNER, ticket.id), OWNER).model_dump_json()
+
+
+def test_handing_an_admin_model_where_the_customer_type_is_due_is_a_type_error(tmp_path: Path) -> None:
+    """A user route that forgot the projection fails ``mypy --strict`` before it can leak."""
+    snippet = tmp_path / "forgotten.py"
+    snippet.write_text(
+        "from supportchat.models import Message, Ticket\n"
+        "from supportchat.projection import CustomerMessage, CustomerTicket\n"
+        "def ticket_route(ticket: Ticket) -> CustomerTicket:\n"
+        "    return ticket\n"
+        "def message_route(message: Message) -> CustomerMessage:\n"
+        "    return message\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", str(snippet)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "MYPYPATH": str(Path(__file__).parents[1] / "src")},
+        cwd=tmp_path,
+    )
+    assert result.returncode == 1, result.stdout
+    assert result.stdout.count("Incompatible return value type") == 2, result.stdout
