@@ -4,8 +4,9 @@ Directories are reference data that admins edit now and then, not the
 conversation the fallback store exists to keep alive, so they are not
 journalled:
 
-* reads ask the primary's extension and, when it is unavailable, the
-  fallback's (which holds the copies made below);
+* reads ask the primary's extension and, when it is unavailable (or the
+  fallback store already serves), the fallback's, which holds the copies made
+  below;
 * writes go to the primary's extension and are then copied into the
   fallback's (best effort: a failed copy is logged, not raised); while the
   primary is down a write fails with
@@ -43,13 +44,22 @@ class _Both(Generic[P]):
         self._primary = primary
         self._fallback = fallback
 
+    def _primary_serves(self) -> bool:
+        # Once the fallback store serves (breaker open, or writes waiting in its
+        # journal), the primary is not waited for at every directory call.
+        return self._store.state().serving == "primary"
+
     def _read(self, call: Callable[[P], T]) -> T:
-        try:
-            return call(self._primary)
-        except StorageUnavailable:
-            return call(self._fallback)
+        if self._primary_serves():
+            try:
+                return call(self._primary)
+            except StorageUnavailable:
+                pass
+        return call(self._fallback)
 
     def _write(self, call: Callable[[P], T], copy: Callable[[P, T], object]) -> T:
+        if not self._primary_serves():
+            raise StorageUnavailable("the primary store is unavailable; directory changes wait for it")
         result = call(self._primary)
         try:
             copy(self._fallback, result)
