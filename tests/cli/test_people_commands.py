@@ -67,3 +67,8 @@ def test_contacts_set_and_list(cli: Cli) -> None:
     assert [c["user_id"] for c in cli.json("contacts", "list", "--after", "3")] == [12]
     assert "another contact" in cli.fails("contacts", "set", "4", "--email", "ROSA@example.org")
     assert "locale" in cli.fails("contacts", "set", "4", "--locale", "??")
+
+
+def test_the_first_admin_init_creates_is_an_agent(cli: Cli) -> None:
+    cli("init")
+    assert [agent["name"] for agent in cli.json("agents", "list")] == ["admin"]

@@ -11,10 +11,12 @@ It also works on its own::
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ..errors import SupportChatError
 from ..http.auth import TokenAuthenticator, UserTokens
 from .config import (
     DATABASE_URL_VARIABLE,
@@ -26,6 +28,7 @@ from .config import (
     uses_supabase,
 )
 from .output import UserError
+from .people import ensure_agent_for_admin
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -56,7 +59,9 @@ def bootstrap(database_url: str | None) -> Bootstrap:
         registry = session.admin_tokens
         token = None
         if not registry.list():
-            _, token = registry.create(FIRST_ADMIN_NAME)
+            admin, token = registry.create(FIRST_ADMIN_NAME)
+            with contextlib.suppress(SupportChatError):  # the agent row can be added later
+                ensure_agent_for_admin(session, admin.id, admin.name)
         described = session.description
     url = None if uses_supabase(database_url) else resolve_database_url(database_url)
     return Bootstrap(database=described, database_url=url, secret=secret, first_admin_token=token)
