@@ -241,6 +241,9 @@ def list_agents(desk: SupportDesk, actor: Actor, path: Params, query: Params, bo
     return directories_of(desk).agents_with_load()
 
 
+# The user routes answer only through the customer projection (supportchat.projection).
+
+
 def create_ticket(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> CustomerTicket:
     fields = _fields(body)
     ticket = desk.create_ticket(
@@ -252,9 +255,6 @@ def create_ticket(desk: SupportDesk, actor: Actor, path: Params, query: Params, 
         category=fields.get("category"),
     )
     return customer_ticket(ticket, actor)
-
-
-# The user routes answer only through the customer projection (supportchat.projection).
 
 
 def list_user_tickets(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> Page[CustomerTicket]:
