@@ -6,7 +6,7 @@ row by the user id, with at most one contact per (lower-case) email. No
 foreign keys: the ids may be the host app's, in tables the desk does not own.
 
 Revision ID: 0004_people
-Revises: 0002_live_events
+Revises: 0003_admin_sessions
 Create Date: 2026-12-01
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 from supportchat.sqlschema.directories import agents, contacts, metadata
 
 revision = "0004_people"
-down_revision = "0002_live_events"
+down_revision = "0003_admin_sessions"
 branch_labels = None
 depends_on = None
 
