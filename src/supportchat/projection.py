@@ -16,8 +16,9 @@ What a user sees today:
 * the ticket: every seed column (``assigned_to`` included: the seed's app
   shows it, spec §7) plus ``message_count`` and ``unread_count`` from the
   owner's side;
-* its messages, in the seed's columns, without the idempotency ``uid`` (it
-  carries the sender's id and the client's own message id);
+* its messages (one page, and whether older ones exist), in the seed's
+  columns, without the idempotency ``uid`` (it carries the sender's id and
+  the client's own message id);
 * live events of the owner's own tickets only, each with the projected
   ticket and message.
 
@@ -115,6 +116,8 @@ class CustomerTicketThread(CustomerTicket):
     """The owner's ticket with its conversation, oldest message first."""
 
     messages: list[CustomerMessage]
+    #: Whether the ticket has messages older than the first of ``messages`` (ask with ``before_id``).
+    has_more_before: bool = False
 
 
 class CustomerEvent(_Customer):
@@ -171,7 +174,9 @@ def customer_view(ticket: Ticket, viewer: Actor) -> CustomerTicket | CustomerTic
     fields = _ticket_fields(ticket, viewer)
     if isinstance(ticket, TicketThread):
         return CustomerTicketThread.model_construct(
-            **fields, messages=customer_messages(ticket.messages, ticket, viewer)
+            **fields,
+            messages=customer_messages(ticket.messages, ticket, viewer),
+            has_more_before=ticket.has_more_before,
         )
     return CustomerTicket.model_construct(**fields)
 
