@@ -6,8 +6,8 @@ snowflake user id, say) overflowed with a 500. SQLite's INTEGER is already
 64-bit; Supabase's schema already says ``bigint``. Widening is
 compatible with every stored value.
 
-Revision ID: 0004_bigint_ids
-Revises: 0003_admin_sessions
+Revision ID: 0005_bigint_ids
+Revises: 0004_people
 Create Date: 2026-12-01
 """
 
@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0004_bigint_ids"
-down_revision = "0003_admin_sessions"
+revision = "0005_bigint_ids"
+down_revision = "0004_people"
 branch_labels = None
 depends_on = None
 
