@@ -88,7 +88,10 @@ class JobRunner:
     ``lease`` is how long a claimed job stays this runner's; ``batch`` how
     many jobs one claim takes (and how many events one dispatch step reads);
     the delay before attempt *n + 1* is tenacity's exponential wait from
-    ``first_retry`` doubling up to ``max_retry``.
+    ``first_retry`` doubling up to ``max_retry``. The jobs live in the
+    store's own :class:`~.base.JobStore` unless ``jobs`` says where (a bare
+    Supabase store has none: give it, say, a local SQLite file's; then the
+    workers sharing that file share the jobs, and no others).
     """
 
     def __init__(
@@ -96,6 +99,7 @@ class JobRunner:
         store: Store,
         kinds: Sequence[JobKind],
         *,
+        jobs: JobStore | None = None,
         owner: str | None = None,
         lease: float = 60.0,
         poll_interval: float = 0.5,
@@ -108,7 +112,7 @@ class JobRunner:
         if len(set(names)) != len(names):
             raise ValueError(f"job kinds must be unique: {names}")
         self.store = store
-        self.jobs: JobStore = extension(store, JobStore)
+        self.jobs: JobStore = jobs if jobs is not None else extension(store, JobStore)
         self.kinds = {kind.name: kind for kind in kinds}
         self.owner = owner or default_owner()
         self.lease = lease
