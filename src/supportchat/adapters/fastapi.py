@@ -292,6 +292,7 @@ def create_app(
     desk: SupportDesk | None = None,
     *,
     title: str = "supportchat",
+    on_startup: Sequence[Callable[[], object]] = (),
     on_shutdown: Sequence[Callable[[], object]] = (),
     **options: Any,
 ) -> FastAPI:
@@ -300,7 +301,9 @@ def create_app(
     Keyword options are those of :func:`support_router`; with ``panel`` the
     app also serves the admin panel. A :class:`LiveEvents` the app creates
     itself is closed at shutdown, and then each of ``on_shutdown`` is called
-    (for instance to close the store the caller opened for the app).
+    (for instance to close the store the caller opened for the app); each of
+    ``on_startup`` is called when the app starts serving (in the serving
+    process, so a background worker started there runs where the app does).
     """
     from .. import __version__
 
@@ -310,6 +313,8 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        for start in on_startup:
+            await run_in_threadpool(start)
         yield
         if owned:
             # In a worker thread: the streams it waits for end on this loop.

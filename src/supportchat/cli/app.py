@@ -13,6 +13,7 @@ from .stats import close_resolved, stats
 from .storage import storage_app
 from .tickets import tickets_app
 from .transfer import demo, export, import_
+from .worker import worker
 
 __all__ = ["app"]
 
@@ -47,6 +48,7 @@ def root(
 
 
 app.command("serve")(serve)
+app.command("worker")(worker)
 app.command("init")(init)
 app.add_typer(db_app, name="db")
 app.add_typer(admin_app, name="admin")

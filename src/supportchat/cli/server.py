@@ -2,7 +2,7 @@
 
 ``supportchat serve`` runs :func:`create_server_app` on uvicorn. The factory
 reads its configuration from the environment (``SUPPORTCHAT_DATABASE_URL``,
-``SUPPORTCHAT_SECRET``, or Supabase's variables) so that each uvicorn worker
+``SUPPORTCHAT_SECRET``, or Supabase's variables, the webhook's) so that each uvicorn worker
 process builds the same app; ``serve`` puts what it resolved there first.
 It also works on its own::
 
@@ -12,6 +12,7 @@ It also works on its own::
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -26,6 +27,7 @@ from .config import (
     uses_supabase,
 )
 from .output import UserError
+from .worker import embedded_worker_enabled, job_runner
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -73,7 +75,10 @@ def create_server_app() -> FastAPI:
     """The standalone app: the API and the admin panel over the configured database.
 
     Admins authenticate with tokens from ``support_admins``, users with JWTs
-    signed with the secret. The store lives as long as the process.
+    signed with the secret. The store lives as long as the process. Unless
+    ``SUPPORTCHAT_EMBEDDED_WORKER=0``, a job runner (notifications, scheduled
+    work) runs in the serving process from startup to shutdown, beside any
+    other workers on the same database.
     """
     try:
         from ..adapters.fastapi import create_app
@@ -87,4 +92,12 @@ def create_server_app() -> FastAPI:
     session = connect(os.environ.get(DATABASE_URL_VARIABLE), migrate=True)
     authenticator = TokenAuthenticator(session.admin_tokens, UserTokens(secret))
     panel = Panel(secret=secret, admin_tokens=session.admin_tokens)
-    return create_app(session.desk, authenticator=authenticator, panel=panel, on_shutdown=[session.close])
+    on_startup: list[Callable[[], object]] = []
+    on_shutdown: list[Callable[[], object]] = [session.close]
+    if embedded_worker_enabled():
+        runner = job_runner(session)
+        on_startup.append(lambda: runner.start(session.desk))
+        on_shutdown.insert(0, runner.stop)
+    return create_app(
+        session.desk, authenticator=authenticator, panel=panel, on_startup=on_startup, on_shutdown=on_shutdown
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Annotated
 
@@ -11,6 +12,7 @@ from .config import open_engine, resolve_database_url, secret_path, sql_url, use
 from .options import DatabaseUrl, JsonOutput
 from .output import UserError, emit_json, handled, out
 from .server import PANEL_PATH, Bootstrap, bootstrap, create_server_app, export_configuration
+from .worker import EMBEDDED_WORKER_VARIABLE
 
 __all__ = ["db_app", "init", "serve"]
 
@@ -56,6 +58,14 @@ def serve(
     workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
     log_level: Annotated[str, typer.Option(help="uvicorn's log level.")] = "info",
     database_url: DatabaseUrl = None,
+    worker: Annotated[
+        bool,
+        typer.Option(
+            "--worker/--no-worker",
+            help="Run the job runner (notifications, scheduled work) in the server; "
+            "--no-worker when `supportchat worker` processes do it.",
+        ),
+    ] = True,
 ) -> None:
     """Run the support desk server (embedded SQLite by default); the first start sets everything up."""
     try:
@@ -66,6 +76,8 @@ def serve(
         raise UserError("an in-memory database cannot be shared by several workers")
     setup = bootstrap(database_url)
     export_configuration(setup)
+    if not worker:
+        os.environ[EMBEDDED_WORKER_VARIABLE] = "0"
     # Built here once, so that a broken configuration fails before uvicorn starts.
     app = create_server_app()
     shown_host = f"[{host}]" if ":" in host else host

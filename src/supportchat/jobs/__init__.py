@@ -47,9 +47,10 @@ def _fallback_jobs(store: FallbackStore) -> Any:
     # Jobs live beside the journal, in the local fallback database: a job the
     # primary's outage would make unreachable could not run, and the fallback
     # store serves one host only (see docs/jobs.md).
-    return extension(store.fallback, JobStore)
+    return extension(store.fallback, JobStore)  # type: ignore[type-abstract]
 
 
-register_extension(JobStore, SQLStore, SQLJobStore)
-register_extension(JobStore, InMemoryStore, MemoryJobStore)
-register_extension(JobStore, FallbackStore, _fallback_jobs)
+# (mypy does not take a Protocol for type[E]; the registry is keyed by protocol on purpose.)
+register_extension(JobStore, SQLStore, SQLJobStore)  # type: ignore[type-abstract]
+register_extension(JobStore, InMemoryStore, MemoryJobStore)  # type: ignore[type-abstract]
+register_extension(JobStore, FallbackStore, _fallback_jobs)  # type: ignore[type-abstract]

@@ -74,7 +74,7 @@ class MemoryJobStore:
                 (j for j in self._jobs.values() if j.kind in kinds and _due(j, at)),
                 key=lambda j: (j.due_at, j.id),
             )
-            claimed = []
+            claimed: list[Job] = []
             for job in due:
                 if job.status is JobStatus.RUNNING and job.attempts >= job.max_attempts:
                     self._jobs[job.id] = dataclasses.replace(

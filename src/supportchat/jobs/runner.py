@@ -112,7 +112,7 @@ class JobRunner:
         if len(set(names)) != len(names):
             raise ValueError(f"job kinds must be unique: {names}")
         self.store = store
-        self.jobs: JobStore = jobs if jobs is not None else extension(store, JobStore)
+        self.jobs: JobStore = jobs if jobs is not None else extension(store, JobStore)  # type: ignore[type-abstract]
         self.kinds = {kind.name: kind for kind in kinds}
         self.owner = owner or default_owner()
         self.lease = lease
@@ -159,16 +159,6 @@ class JobRunner:
     @property
     def running(self) -> bool:
         return any(thread.is_alive() for thread in self._threads)
-
-    def serve_forever(self, desk: SupportDesk | None = None) -> None:
-        """Run in the calling thread until :meth:`stop` (from a signal handler, say)."""
-        self.start_cursors()
-        detach = desk.subscribe(lambda event: self.wake()) if desk is not None else None
-        try:
-            self._run()
-        finally:
-            if detach is not None:
-                detach()
 
     # -- one round ---------------------------------------------------------
 
