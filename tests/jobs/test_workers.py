@@ -179,6 +179,7 @@ def test_workers_run_every_job_exactly_once_through_failures_and_a_sigkill(
         print(
             f"\n{backend}: {JOBS} jobs ({failures} injected failures) on {workers} workers in {elapsed:.1f}s;"
             f" {len(orphaned)} leases of the killed worker taken over {takeover:.2f}s after the kill"
-            f" (lease {LEASE}s; {after_expiry:.2f}s after their expiry at most); scheduled jobs ran {min(lateness):.3f}-{max(lateness):.3f}s after their time"
+            f" (lease {LEASE}s; {after_expiry:.2f}s after their expiry at most);"
+            f" scheduled jobs ran {min(lateness):.3f}-{max(lateness):.3f}s after their time"
         )
         store.close()
