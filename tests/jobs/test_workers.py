@@ -15,10 +15,7 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -27,9 +24,9 @@ import sqlalchemy as sa
 from supportchat.extensions import extension
 from supportchat.jobs import JobStatus, JobStore, NewJob
 from supportchat.migrations import upgrade
-from supportchat.stores.sql import SQLStore, create_engine
+from supportchat.stores.sql import SQLStore
 
-from ..stores import POSTGRES_URL
+from .databases import database
 from .worker_process import KIND, attempts, effects, metadata
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,29 +37,6 @@ LEASE = 3.0
 def fail_times(n: int) -> int:
     """Injected failures before job ``n`` succeeds: 1 in 7 fail once, 1 in 13 twice, 1 in 29 three times."""
     return 3 if n % 29 == 0 else 2 if n % 13 == 0 else 1 if n % 7 == 0 else 0
-
-
-@contextmanager
-def database(backend: str, tmp_path: Path) -> Iterator[str]:
-    if backend == "sqlite":
-        yield f"sqlite:///{tmp_path / 'jobs.db'}"
-        return
-    schema = f"supportchat_jobs_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    except sa.exc.OperationalError as error:
-        admin.dispose()
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL is unreachable: {error}")
-        pytest.skip(f"PostgreSQL is unreachable: {error}")
-    try:
-        yield str(sa.make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"}))
-    finally:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-        admin.dispose()
 
 
 def start_worker(url: str, owner: str) -> subprocess.Popen[str]:
