@@ -12,6 +12,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from supportchat.migrations import current_revision, head_revision, status, upgrade
+from supportchat.jobs import schema as job_schema
 from supportchat.stores._schema import metadata
 from supportchat.stores.sql import SQLiteStore, create_engine
 
@@ -20,13 +21,13 @@ from .test_sql_adoption import seed_database
 
 
 def schema_drift(engine: sa.Engine) -> list[Any]:
-    """What autogenerate would change to reach the package's table definitions.
+    """What autogenerate would change to reach the package's table definitions (the core's and the jobs').
 
     The orphaned messages an adoption keeps aside are outside the schema.
     """
     with engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
-        drift = compare_metadata(context, metadata)
+        drift = compare_metadata(context, [metadata, job_schema.metadata])  # type: ignore[arg-type]
     return [d for d in drift if not (d[0] == "remove_table" and d[1].name == "support_messages_orphaned")]
 
 
