@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from supportchat.migrations import current_revision, head_revision, status, upgrade
 from supportchat.jobs import schema as job_schema
+from supportchat.migrations import current_revision, head_revision, status, upgrade
 from supportchat.stores._schema import metadata
 from supportchat.stores.sql import SQLiteStore, create_engine
 

@@ -34,11 +34,12 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
 
 from ..desk import SupportDesk
 from ..errors import BadRequest, PayloadTooLarge, SupportChatError
+from ..features import Feature
 from ..http.auth import Authenticator, TokenAuthenticator
 from ..http.dispatch import MAX_BODY_BYTES, dispatch, too_large
 from ..http.envelope import ErrorEnvelope, render_error
 from ..http.openapi import ERROR_DESCRIPTIONS, error_statuses, operation_extra
-from ..http.routes import DEFAULT_PREFIX, ROUTES, Route
+from ..http.routes import DEFAULT_PREFIX, Route, route_table
 from ..http.streams import STREAM_HEADERS, STREAM_ROUTES, StreamRoute, open_stream
 from ..models import Actor
 from ..panel import PANEL_ROUTES, Panel, PanelRequest, PanelResponse
@@ -107,6 +108,7 @@ def support_router(
     tags: list[str] | None = None,
     panel: Panel | None = None,
     live: LiveEvents | None = None,
+    features: Sequence[Feature] = (),
 ) -> APIRouter:
     """An ``APIRouter`` serving every API route under ``prefix``.
 
@@ -117,7 +119,9 @@ def support_router(
     session cookie when a panel is given. The SSE routes stream from
     ``live`` (by default a new :class:`LiveEvents` on ``desk``; pass your
     own to choose its options and close it at shutdown). Streams wait on
-    the event loop, so an idle client holds no thread.
+    the event loop, so an idle client holds no thread. ``features`` add
+    their routes to the table (:mod:`supportchat.features`), and so to the
+    OpenAPI document.
     """
     if panel is not None and identify is None:
         authenticator = panel.api_authenticator(authenticator or TokenAuthenticator.from_env())
@@ -146,7 +150,7 @@ def support_router(
         serve.__name__ = route.name
         return serve
 
-    for route in ROUTES:
+    for route in route_table(features):
         router.add_api_route(
             route.path,
             endpoint(route),

@@ -16,7 +16,7 @@ the standalone :class:`~supportchat.http.auth.TokenAuthenticator` reads the
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, cast
 
 try:
@@ -27,10 +27,11 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
 
 from ..desk import SupportDesk
 from ..errors import PayloadTooLarge
+from ..features import Feature
 from ..http.auth import Authenticator, RequestView, TokenAuthenticator
 from ..http.dispatch import MAX_BODY_BYTES, dispatch, too_large
 from ..http.envelope import render_error
-from ..http.routes import DEFAULT_PREFIX, ROUTES, Route
+from ..http.routes import DEFAULT_PREFIX, Route, route_table
 from ..http.streams import STREAM_HEADERS, STREAM_ROUTES, StreamRoute, open_stream
 from ..models import Actor
 from ..panel import PANEL_ROUTES, Panel, PanelRequest, PanelResponse
@@ -74,6 +75,7 @@ def support_blueprint(
     max_body_bytes: int = MAX_BODY_BYTES,
     panel: Panel | None = None,
     live: LiveEvents | None = None,
+    features: Sequence[Feature] = (),
 ) -> flask.Blueprint:
     """A Blueprint serving every API route under ``prefix``.
 
@@ -84,6 +86,7 @@ def support_blueprint(
     routes stream from ``live`` (by default a new :class:`LiveEvents` on
     ``desk``; pass your own to choose its options and close it at exit).
     Each open stream holds one server thread: serve with a threaded server.
+    ``features`` add their routes to the table (:mod:`supportchat.features`).
     """
     live = live or LiveEvents(desk)
     if identify is None:
@@ -116,7 +119,7 @@ def support_blueprint(
 
         return serve
 
-    for route in ROUTES:
+    for route in route_table(features):
         blueprint.add_url_rule(
             _flask_path(route.path), endpoint=route.name, view_func=view(route), methods=[route.method]
         )

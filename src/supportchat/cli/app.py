@@ -7,6 +7,7 @@ import typer
 from .. import __version__
 from .admins import admin_app, token_app
 from .config import ROOT_DATABASE_URL
+from .features import installed_features
 from .options import DatabaseUrl
 from .setup import db_app, init, serve
 from .stats import close_resolved, stats
@@ -60,3 +61,6 @@ app.command("export")(export)
 app.command("import")(import_)
 app.command("demo")(demo)
 app.add_typer(storage_app, name="storage")
+for feature in installed_features():
+    if feature.commands is not None:
+        app.add_typer(feature.commands, name=feature.name)

@@ -26,6 +26,7 @@ from .config import (
     resolve_database_url,
     uses_supabase,
 )
+from .features import installed_features
 from .output import UserError
 from .worker import embedded_worker_enabled, job_runner
 
@@ -99,5 +100,10 @@ def create_server_app() -> FastAPI:
         on_startup.append(lambda: runner.start(session.desk))
         on_shutdown.insert(0, runner.stop)
     return create_app(
-        session.desk, authenticator=authenticator, panel=panel, on_startup=on_startup, on_shutdown=on_shutdown
+        session.desk,
+        authenticator=authenticator,
+        panel=panel,
+        features=installed_features(),
+        on_startup=on_startup,
+        on_shutdown=on_shutdown,
     )

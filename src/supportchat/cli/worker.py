@@ -22,38 +22,19 @@ from typing import Annotated
 import typer
 
 from ..jobs import JobRunner
-from ..notify import Notifier, WebhookNotifier, notification_kinds
 from .config import Session, open_session
+from .features import installed_features
 from .options import DatabaseUrl
-from .output import UserError, handled, out
+from .output import handled, out
 
 __all__ = [
     "EMBEDDED_WORKER_VARIABLE",
-    "WEBHOOK_SECRET_VARIABLE",
-    "WEBHOOK_URL_VARIABLE",
-    "configured_notifiers",
     "embedded_worker_enabled",
     "job_runner",
     "worker",
 ]
 
-WEBHOOK_URL_VARIABLE = "SUPPORTCHAT_WEBHOOK_URL"
-WEBHOOK_SECRET_VARIABLE = "SUPPORTCHAT_WEBHOOK_SECRET"
 EMBEDDED_WORKER_VARIABLE = "SUPPORTCHAT_EMBEDDED_WORKER"
-
-
-def configured_notifiers(environ: Mapping[str, str] = os.environ) -> list[Notifier]:
-    """The notifiers the environment configures (none by default)."""
-    url = environ.get(WEBHOOK_URL_VARIABLE)
-    if not url:
-        return []
-    secret = environ.get(WEBHOOK_SECRET_VARIABLE)
-    if not secret:
-        raise UserError(f"{WEBHOOK_URL_VARIABLE} is set: set {WEBHOOK_SECRET_VARIABLE} too (receivers verify with it)")
-    try:
-        return [WebhookNotifier(url, secret)]
-    except ValueError as exc:
-        raise UserError(f"{WEBHOOK_URL_VARIABLE}: {exc}") from None
 
 
 def embedded_worker_enabled(environ: Mapping[str, str] = os.environ) -> bool:
@@ -61,8 +42,8 @@ def embedded_worker_enabled(environ: Mapping[str, str] = os.environ) -> bool:
 
 
 def job_runner(session: Session, *, lease: float = 120.0, poll_interval: float = 0.5, threads: int = 1) -> JobRunner:
-    """A runner of every configured job kind over the session's store."""
-    kinds = notification_kinds(session.store, configured_notifiers())
+    """A runner of every installed feature's job kinds over the session's store."""
+    kinds = [kind for feature in installed_features() for kind in feature.kinds_for(session.store)]
     return JobRunner(session.store, kinds, lease=lease, poll_interval=poll_interval, threads=threads)
 
 

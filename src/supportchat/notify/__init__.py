@@ -18,7 +18,7 @@ Write your own by implementing :class:`Notifier` (``name``, ``prepare``,
 from .base import Delivery, DeliveryStatus, Notification, Notifier, PermanentFailure, event_document
 from .email import EmailNotifier, SMTPSettings
 from .webhook import WebhookNotifier, sign, verify_signature
-from .worker import NotificationWorker, notification_kinds
+from .worker import NotificationWorker, feature, notification_kinds
 
 __all__ = [
     "Delivery",
@@ -31,6 +31,7 @@ __all__ = [
     "SMTPSettings",
     "WebhookNotifier",
     "event_document",
+    "feature",
     "notification_kinds",
     "sign",
     "verify_signature",

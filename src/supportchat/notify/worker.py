@@ -17,14 +17,16 @@ runner of your own (``supportchat worker`` and ``serve`` use it).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from ..desk import SupportDesk
+from ..features import Feature
 from ..jobs import DEFAULT_MAX_ATTEMPTS, JobKind, JobRunner, JobStore
 from ..models import EventRecord, Message
 from ..stores.base import Store
 from .base import JOB_STATUS, KIND_PREFIX, Delivery, DeliveryStatus, Notification, Notifier
 
-__all__ = ["NotificationWorker", "notification_kinds"]
+__all__ = ["NotificationWorker", "feature", "notification_kinds"]
 
 
 def _message_of(store: Store, record: EventRecord) -> Message | None:
@@ -70,6 +72,11 @@ def notification_kinds(
         notification_kind(store, notifier, max_attempts=max_attempts, from_beginning=from_beginning)
         for notifier in notifiers
     ]
+
+
+def feature(notifiers: Sequence[Notifier], **options: Any) -> Feature:
+    """The notifiers as a :class:`~supportchat.features.Feature` (job kinds only; ``options`` as above)."""
+    return Feature("notify", job_kinds=lambda store: notification_kinds(store, notifiers, **options))
 
 
 class NotificationWorker:
