@@ -61,8 +61,6 @@ def worker(
     """Run the desk's jobs (notifications, scheduled work) until Ctrl-C; any number may run at once."""
     with open_session(database_url) as session:
         runner = job_runner(session, lease=lease, poll_interval=poll_interval, threads=threads)
-        kinds = ", ".join(runner.kinds) or "none configured"
-        out().print(f"Worker {runner.owner} on {session.description}; job kinds: {kinds}", markup=False)
 
         stopping = threading.Event()
 
@@ -72,6 +70,9 @@ def worker(
         previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
         try:
             runner.start(session.desk)
+            # After start: an event written once this line is out is announced, not "the past".
+            kinds = ", ".join(runner.kinds) or "none configured"
+            out().print(f"Worker {runner.owner} on {session.description}; job kinds: {kinds}", markup=False)
             while not stopping.wait(1.0):
                 pass
         finally:
