@@ -20,7 +20,6 @@ from supportchat.stores.sql import SQLStore
 
 from ..cli.serving import STATISTICS, clean_environment, serving
 from ..notify.receivers import wait_until, webhook_receiver
-from .databases import database
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "whsec-two-hosts-0123456789"
@@ -29,8 +28,9 @@ EVENTS = 200
 
 @pytest.mark.postgres
 @pytest.mark.timeout(240)
-def test_two_servers_on_one_postgres_deliver_each_event_once(tmp_path: Path) -> None:
-    with database("postgres", tmp_path) as url, webhook_receiver(SECRET) as (hook, hook_url):
+def test_two_servers_on_one_postgres_deliver_each_event_once(tmp_path: Path, postgres_url: str) -> None:
+    url = postgres_url
+    with webhook_receiver(SECRET) as (hook, hook_url):
         command = [sys.executable, "-m", "supportchat"]
 
         def environment(host: str) -> dict[str, str]:

@@ -4,10 +4,9 @@ It runs one job kind, ``test.effect``, whose effect is a row of
 ``test_job_effects`` (primary key: the job's id) written in the same
 transaction that completes the job (``SQLJobStore.complete_in``): a row
 exists iff the job completed, so a second completion would be a key
-violation and a lost job a missing row. Before the work, each attempt is
-logged in ``test_job_attempts`` (its own transaction), which shows
-takeovers. A job fails on purpose while its attempt number is at most its
-payload's ``fail_times``. SIGTERM stops the worker cleanly; SIGKILL is the
+violation and a lost job a missing row. A job fails on purpose while its
+attempt number is at most its payload's ``fail_times``; each such failure is
+logged in ``test_job_attempts`` first (its own transaction). SIGTERM stops the worker cleanly; SIGKILL is the
 point of the test.
 """
 
@@ -60,12 +59,11 @@ def handler(store: SQLStore, owner: str) -> Any:
     assert isinstance(jobs, SQLJobStore)
 
     def run(job: Job) -> None:
-        with store.transaction(write=True) as connection:
-            connection.execute(
-                attempts.insert().values(job_id=job.id, owner=owner, attempt=job.attempts, at=time.time())
-            )
+        began = time.time()
         time.sleep(float(job.payload.get("work", 0.002)))
         if job.attempts <= int(job.payload.get("fail_times", 0)):
+            with store.transaction(write=True) as connection:
+                connection.execute(attempts.insert().values(job_id=job.id, owner=owner, attempt=job.attempts, at=began))
             raise InjectedFailure(f"attempt {job.attempts} of job {job.id} fails on purpose")
         with store.transaction(write=True) as connection:
             connection.execute(
@@ -85,7 +83,7 @@ def main(url: str, owner: str, lease: float) -> None:
         owner=owner,
         lease=lease,
         poll_interval=0.1,
-        batch=5,
+        batch=10,
         first_retry=0.05,
         max_retry=0.2,
     )
