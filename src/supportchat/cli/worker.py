@@ -72,7 +72,8 @@ def worker(
             runner.start(session.desk)
             # After start: an event written once this line is out is announced, not "the past".
             kinds = ", ".join(runner.kinds) or "none configured"
-            out().print(f"Worker {runner.owner} on {session.description}; job kinds: {kinds}", markup=False)
+            line = f"Worker {runner.owner} on {session.description}; job kinds: {kinds}"
+            out().print(line, markup=False, soft_wrap=True)
             while not stopping.wait(1.0):
                 pass
         finally:

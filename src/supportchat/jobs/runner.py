@@ -133,7 +133,11 @@ class JobRunner:
         """Start the threads; with ``desk``, wake them whenever it announces an event."""
         if self._threads:
             return self
-        self.start_cursors()
+        try:
+            self.start_cursors()
+        except Exception:
+            # The database away at start must not stop the app starting: the threads fix the cursors later.
+            logger.warning("job runner %s: could not fix the event cursors at start", self.owner, exc_info=True)
         if desk is not None:
             self._detach = desk.subscribe(lambda event: self.wake())
         for number in range(self.threads):
