@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .http.routes import Route
     from .jobs import JobKind
-    from .stores.base import Store
+    from .store import Store
 
 __all__ = ["Feature"]
 

@@ -15,7 +15,7 @@ from ..features import Feature
 from ..jobs import JobKind
 from ..jobs.feature import feature as jobs_feature
 from ..notify import Notifier, WebhookNotifier, notification_kinds
-from ..stores.base import Store
+from ..store import Store
 from .jobs import jobs_app
 from .output import UserError
 

@@ -43,8 +43,7 @@ import tenacity
 from ..desk import SupportDesk
 from ..extensions import extension
 from ..models import EventRecord
-from ..realtime import latest_event_id
-from ..stores.base import Store
+from ..store import Store
 from .base import DEFAULT_MAX_ATTEMPTS, Job, JobStore, NewJob, PermanentFailure
 
 __all__ = ["Handler", "JobKind", "JobRunner", "Reaction", "default_owner"]
@@ -172,7 +171,7 @@ class JobRunner:
         for kind in self.kinds.values():
             if kind.reaction is not None and self.jobs.cursor(kind.name) is None:
                 if not kind.from_beginning and newest is None:
-                    newest = latest_event_id(self.store)
+                    newest = self.store.last_event_id()
                 self.jobs.start_cursor(kind.name, 0 if kind.from_beginning else newest or 0)
 
     def run_once(self) -> int:

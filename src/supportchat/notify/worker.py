@@ -23,7 +23,7 @@ from ..desk import SupportDesk
 from ..features import Feature
 from ..jobs import DEFAULT_MAX_ATTEMPTS, JobKind, JobRunner, JobStore
 from ..models import EventRecord, Message
-from ..stores.base import Store
+from ..store import Store
 from .base import JOB_STATUS, KIND_PREFIX, Delivery, DeliveryStatus, Notification, Notifier
 
 __all__ = ["NotificationWorker", "feature", "notification_kinds"]
