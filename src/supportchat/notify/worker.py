@@ -22,19 +22,11 @@ from typing import Any
 from ..desk import SupportDesk
 from ..features import Feature
 from ..jobs import DEFAULT_MAX_ATTEMPTS, JobKind, JobRunner, JobStore
-from ..models import EventRecord, Message
-from ..store import Store
+from ..models import EventRecord
+from ..store import Store, announced_message
 from .base import JOB_STATUS, KIND_PREFIX, Delivery, DeliveryStatus, Notification, Notifier
 
 __all__ = ["NotificationWorker", "feature", "notification_kinds"]
-
-
-def _message_of(store: Store, record: EventRecord) -> Message | None:
-    """The message a ``message_created`` entry announces (``None`` for other events)."""
-    if record.message_id is None:
-        return None
-    found = store.list_messages(record.ticket_id, after_id=record.message_id - 1, limit=1)
-    return found[0] if found and found[0].id == record.message_id else None
 
 
 def notification_kind(
@@ -43,7 +35,7 @@ def notification_kind(
     """The job kind that delivers ``notifier``'s notifications of ``store``'s events."""
 
     def react(record: EventRecord) -> dict[str, object] | None:
-        event = Notification(record, store.get_ticket(record.ticket_id), _message_of(store, record))
+        event = Notification(record, store.get_ticket(record.ticket_id), announced_message(store, record))
         payload = notifier.prepare(event)
         return None if payload is None else {"event_id": record.id, "payload": dict(payload)}
 
