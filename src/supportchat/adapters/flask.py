@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
 from typing import Any, cast
 
 try:
@@ -28,7 +29,7 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
 from ..desk import SupportDesk
 from ..errors import PayloadTooLarge
 from ..features import Feature
-from ..http.auth import Authenticator, RequestView, TokenAuthenticator
+from ..http.auth import Authenticator, RequestView, TokenAuthenticator, credential_expiry
 from ..http.dispatch import MAX_BODY_BYTES, dispatch, too_large
 from ..http.envelope import render_error
 from ..http.routes import DEFAULT_PREFIX, Route, route_table
@@ -89,6 +90,7 @@ def support_blueprint(
     ``features`` add their routes to the table (:mod:`supportchat.features`).
     """
     live = live or LiveEvents(desk)
+    expires_at: Callable[[], datetime | None] | None = None
     if identify is None:
         auth = authenticator or TokenAuthenticator.from_env()
         if panel is not None:
@@ -96,6 +98,9 @@ def support_blueprint(
 
         def identify() -> Actor | None:
             return auth.identify(cast(RequestView, flask.request))
+
+        def expires_at() -> datetime | None:
+            return credential_expiry(auth, cast(RequestView, flask.request))
 
     blueprint = flask.Blueprint(name, __name__, url_prefix=prefix.rstrip("/") or None)
     read_body = _reader(max_body_bytes)
@@ -111,11 +116,15 @@ def support_blueprint(
         def serve(**path: Any) -> flask.Response:
             request = flask.request
             try:
-                stream = open_stream(route, live, identify, path, request.args, request.headers.get("Last-Event-ID"))
+                stream = open_stream(
+                    route, live, identify, path, request.args, request.headers.get("Last-Event-ID"), expires_at
+                )
             except Exception as exc:
                 status, body = render_error(exc)
                 return flask.Response(body, status=status, content_type=_JSON)
-            return flask.Response(_wire(stream), status=200, mimetype="text/event-stream", headers=STREAM_HEADERS)
+            # The request context stays while the stream runs: ``identify`` re-checks the caller from it.
+            wire = flask.stream_with_context(_wire(stream))
+            return flask.Response(wire, status=200, mimetype="text/event-stream", headers=STREAM_HEADERS)
 
         return serve
 
