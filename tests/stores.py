@@ -46,8 +46,8 @@ _SQL_TABLES = (
     "support_admins",
     "support_jobs",
 )
-#: Tables keyed by something other than an id sequence: emptied only.
-_SQL_KEYED_TABLES = ("support_job_cursors",)
+#: Tables without an id sequence, emptied too.
+_SQL_KEYED_TABLES = ("support_agents", "support_contacts", "support_job_cursors")
 
 
 _RESOURCES = pytest.StashKey[dict[str, Any]]()

@@ -3,7 +3,7 @@
 - :class:`JobStore` (the store extension): jobs with a kind, a JSON
   payload, a due time, attempts, a lease, a status and a dedupe key, and the
   dispatchers' event cursors. Implemented for the SQL store (SQLite and
-  PostgreSQL, tables from migration ``0004_jobs``), the in-memory store, and
+  PostgreSQL, tables from migration ``0005_jobs``), the in-memory store, and
   the fallback store (whose jobs live in its local fallback database).
 - :class:`JobRunner`: turns desk events into jobs (the event log is the
   transactional outbox) and runs due jobs under leases, with retries.

@@ -1,4 +1,4 @@
-"""The job runner's two tables, shared by :mod:`.sql` and the ``0004_jobs`` migration.
+"""The job runner's two tables, shared by :mod:`.sql` and the ``0005_jobs`` migration.
 
 Times are Unix seconds as double precision (no time-zone handling, the same
 arithmetic on both databases). ``payload`` is JSON text.

@@ -11,8 +11,8 @@ must not change when the capability's live definitions in
 ``supportchat/jobs/schema.py`` do later); ``tests/test_sql_migrations.py``
 checks that the two agree.
 
-Revision ID: 0004_jobs
-Revises: 0003_admin_sessions
+Revision ID: 0005_jobs
+Revises: 0004_people
 Create Date: 2026-12-01
 """
 
@@ -21,8 +21,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_jobs"
-down_revision = "0003_admin_sessions"
+revision = "0005_jobs"
+down_revision = "0004_people"
 branch_labels = None
 depends_on = None
 
