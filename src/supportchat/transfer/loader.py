@@ -22,7 +22,7 @@ from ..errors import (
     ValidationError,
 )
 from ..models import Message, NewMessage, NewTicket, NewTicketChange, Ticket
-from ..rules import sanitize
+from ..rules import is_blank, sanitize
 from ..stores.base import Store
 from .records import TICKET_COLUMNS, ThreadRecord
 from .source import _as_sql_store
@@ -114,7 +114,7 @@ def _bulk_import(
 
 def _clean(field: str, text: str) -> str:
     cleaned = sanitize(text)
-    if not cleaned:
+    if is_blank(cleaned):
         raise ValidationError(field, "is empty after sanitising")
     return cleaned
 
