@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from supportchat import TicketStatus, ValidationError
 from supportchat.errors import InvalidTransition, TicketClosed
+from supportchat.markup import neutralise_markup
 from supportchat.numbers import ALPHABET, TICKET_NUMBER_PATTERN, lookup_candidates, new_ticket_number
 from supportchat.rules import check_transition, clean_text, sanitize
 
@@ -265,3 +266,61 @@ def test_lifecycle_table(current: TicketStatus, target: TicketStatus) -> None:
     else:  # pragma: no cover - the table allows every other move
         with pytest.raises(InvalidTransition):
             check_transition(current, target)
+
+
+# The tag reader against html5lib's: one tag (no other "<"), so nothing else can change its reading.
+tag_names = st.sampled_from(["b", "x", "dir", "String", "bob@example.com", "p", "x-y", "script", "STYLE", "svg", "img"])
+attribute_names = st.sampled_from(
+    ["title", "and", "y", "{", "return;", "only", "onclick", "ONLOAD", "style", "href", "src", "data", "id", "class",
+     "name", "xlink:href", "=x", "a'b", 'a"b']
+)  # fmt: skip
+values = st.sampled_from(["1", "x y", "a>b", "'q'", '"q"', "javascript:alert(1)", "/", "=", "v/"])
+attribute = st.tuples(
+    attribute_names, st.none() | values, st.sampled_from(["=", " = ", "="]), st.sampled_from(['"', "'", ""])
+)
+separators = st.sampled_from([" ", "\n", "/", " / ", "\t", "  "])
+
+
+def _render_attribute(name: str, value: str | None, equals: str, quote: str) -> str:
+    """``name=value``, quoted so that it reads as one attribute, or raw (any tokenizer subtlety)."""
+    if value is None:
+        return name
+    if quote == "raw":
+        return f"{name}{equals}{value}"
+    if (quote and quote in value) or (not quote and any(ch in value for ch in " >\"'=")):
+        quote = '"' if '"' not in value else "'"
+    return f"{name}{equals}{quote}{value}{quote}"
+
+
+@given(
+    tag_names,
+    st.lists(st.tuples(separators, attribute), max_size=4),
+    st.sampled_from([">", "/>", " >", "", ">tail", ">a > b"]),
+)
+def test_the_tag_reader_reads_attributes_as_html5lib_does(
+    name: str, attributes: list[tuple[str, tuple[str, str | None, str, str]]], end: str
+) -> None:
+    import html5lib
+
+    from supportchat.markup import DANGEROUS_ATTRIBUTES, DANGEROUS_ELEMENTS, DANGEROUS_PREFIXES, DANGEROUS_WITH_A_VALUE
+
+    text = "<" + name + "".join(sep + _render_attribute(*a) for sep, a in attributes) + end
+    neutralised = neutralise_markup(text) != text
+    fragment = html5lib.parseFragment(text, container="div", namespaceHTMLElements=False)
+    element = next((e for e in fragment if isinstance(e.tag, str)), None)
+    if element is None:  # no ">": the parser makes no element, whatever the reader decides
+        return
+    tag = element.tag.rsplit("}", 1)[-1].lower()
+    read = {key.rsplit("}", 1)[-1].lower(): value for key, value in element.attrib.items()}
+    acts = tag in DANGEROUS_ELEMENTS or any(
+        key.startswith(DANGEROUS_PREFIXES)
+        or key in DANGEROUS_ATTRIBUTES
+        or (key in DANGEROUS_WITH_A_VALUE and value != "")
+        for key, value in read.items()
+    )
+    if acts:
+        assert neutralised, (text, read)
+    names = [a[0].lower() for _, a in attributes]
+    if neutralised and len(set(names)) == len(names) and "=x" not in names:
+        # Only duplicates (the parser keeps the first) or an empty value the reader cannot tell from none differ.
+        assert acts or any(v == "" for v in read.values()), (text, read)
