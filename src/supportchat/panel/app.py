@@ -25,6 +25,7 @@ from ..http.auth import (
     AdminTokens,
     Authenticator,
     ChainAuthenticator,
+    LastUseRecorder,
 )
 from ..http.dispatch import parse_body
 from ..http.envelope import render_error
@@ -142,6 +143,7 @@ class Panel:
         self.api_prefix = "/" + api_prefix.strip("/")
         self.login_url = login_url
         self.admin_tokens = admin_tokens
+        self._last_use = LastUseRecorder(admin_tokens) if admin_tokens is not None else None
         self.secure_cookie = secure_cookie
         self.sessions: SessionAuthenticator | None = None
         if secret is not None:
@@ -294,6 +296,8 @@ class Panel:
             self.throttle.failed(request.client)
             raise NotAuthenticated("that admin token is not valid")
         self.throttle.succeeded(request.client)
+        if self._last_use is not None:
+            self._last_use.note(admin)
         value, _ = self.sessions.codec.issue(admin.id)
         cookie = session_cookie(
             SESSION_COOKIE,

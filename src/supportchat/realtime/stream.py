@@ -25,7 +25,7 @@ from collections.abc import AsyncGenerator, Generator
 from ..desk import SupportDesk
 from ..errors import StorageError, ValidationError
 from ..models import Actor, ActorKind, EventRecord, Message, Ticket
-from ..stores.base import Store
+from ..store import Store
 from .broker import Broker, Subscription
 from .frames import EventPayload, Frame
 
@@ -52,18 +52,8 @@ def parse_last_event_id(value: str | None) -> int | None:
 
 
 def latest_event_id(store: Store) -> int:
-    """The newest id in the store's event log (0 when empty).
-
-    Uses the store's ``last_event_id()`` where it has one; otherwise pages
-    through the log (bounded memory, but linear time).
-    """
-    newest = getattr(store, "last_event_id", None)
-    if callable(newest):
-        return int(newest())
-    cursor = 0
-    while batch := store.events_after(cursor, limit=1000):
-        cursor = batch[-1].id
-    return cursor
+    """The newest id in the store's event log (0 when empty), one query on every backend."""
+    return store.last_event_id()
 
 
 def message_of(store: Store, record: EventRecord) -> Message | None:

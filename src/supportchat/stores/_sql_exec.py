@@ -29,7 +29,7 @@ from sqlalchemy.engine.interfaces import DBAPICursor
 from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql.compiler import SQLCompiler
 
-from ._schema import format_timestamp
+from ..sqlschema.tables import format_timestamp
 
 __all__ = ["Prepared", "Session", "open_session"]
 

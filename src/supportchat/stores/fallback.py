@@ -94,11 +94,11 @@ from ..models import (
     TicketChange,
     TicketQuery,
 )
+from ..store import Store, TicketChanges
 from ._breaker import BreakerState, CircuitBreaker, Permit
 from ._journal import IdRange, Journal
 from ._ops import InsertTicketOp, MarkReadOp, Operation, apply_operation, insert_message_op, update_ticket_op
 from ._replay import ProgressCallback, ReplayReport, replay_journal
-from .base import Store, TicketChanges
 
 __all__ = [
     "BreakerState",
@@ -272,6 +272,9 @@ class FallbackStore:
 
     def events_after(self, after_id: int, *, user_id: int | None = None, limit: int = 100) -> list[EventRecord]:
         return self._read(lambda store: store.events_after(after_id, user_id=user_id, limit=limit))
+
+    def last_event_id(self) -> int:
+        return self._read(lambda store: store.last_event_id())
 
     # -- writes ------------------------------------------------------------
 
