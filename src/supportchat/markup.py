@@ -139,6 +139,8 @@ _ATTRIBUTE_NAME_END = re.compile(r"[\t\n\f\r />=]")
 _UNQUOTED_VALUE_END = re.compile(r"[\t\n\f\r >]")
 _DOUBLE_QUOTE = re.compile(r'"')
 _SINGLE_QUOTE = re.compile(r"'")
+#: How far a delimiter is searched for directly before its precomputed positions are used.
+_NEAR = 64
 
 #: A pass can change the reading of an earlier tag (``<b <style>`` becomes
 #: ``<b < style>``, whose ``style`` is now an attribute of ``b``), so passes
@@ -175,6 +177,12 @@ class _TagReader:
         self._outcomes: dict[tuple[int, int], int] = {}
 
     def _next(self, delimiter: re.Pattern[str], pos: int) -> int:
+        """Where ``delimiter`` next occurs from ``pos`` (the text's length if nowhere)."""
+        # Delimiters are usually a few characters away: a bounded search finds
+        # them without listing the whole text's; far ones come from the list.
+        near = delimiter.search(self.text, pos, pos + _NEAR)
+        if near is not None:
+            return near.start()
         stops = self._stops.get(delimiter)
         if stops is None:
             stops = self._stops[delimiter] = [m.start() for m in delimiter.finditer(self.text)]
