@@ -165,9 +165,9 @@ class _State:
 class _TagReader:
     """Reads the tag at any ``<`` of one text, in time linear in the text overall.
 
-    Tags starting at different ``<`` overlap (``<b title="<img …>">``), so the
-    verdict from each (state, position) is remembered, and every jump to the
-    next delimiter is a binary search in that delimiter's precomputed positions.
+    Tags starting at different ``<`` overlap (``<b title="<img …>">``), so what
+    the rest of a tag holds from each (state, position) is remembered, and a
+    jump to a far delimiter is a binary search in its precomputed positions.
     """
 
     def __init__(self, text: str) -> None:
@@ -291,16 +291,17 @@ class _TagReader:
         return _CLOSED | mark  # ">"
 
 
-#: Outcomes of reading the rest of a tag: an attribute that acts with the value
-#: it was given, or flags — the tag ends with ``>`` (else with the text), a
-#: dangerous attribute appears without a value.
+#: Outcomes of reading the rest of a tag: ``_DANGER`` (an attribute that acts
+#: with the value it was given), or flags: ``_VALUELESS``, a dangerous attribute
+#: appears without a value (it acts only if the tag closes, as its element then
+#: carries it); ``_CLOSED``, the tag ends with ``>`` rather than with the text.
 _DANGER = -1
 _OPEN = 0
 _VALUELESS = 1
 _CLOSED = 2
-#: What an attribute name is: dangerous with any value or as soon as its
-#: element exists (``_VALUELESS``), dangerous only with a value (``_NAMING``),
-#: or harmless (0).
+#: What an attribute name is (:func:`_attribute_kind`): dangerous with a value
+#: or on a closed tag (``_VALUELESS``), dangerous only with a value
+#: (``_NAMING``: ``id``, ``class``…), or harmless (0).
 _NAMING = 4
 
 
