@@ -17,10 +17,12 @@ but then without the bounds ``serve`` puts on slow and idle clients
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ..errors import SupportChatError
 from ..http.auth import TokenAuthenticator, UserTokens
 from ..http.ratelimit import LIMITS_VARIABLE, STORAGE_VARIABLE, RateLimiter
 from .config import (
@@ -33,6 +35,7 @@ from .config import (
     uses_supabase,
 )
 from .output import UserError
+from .people import ensure_agent_for_admin
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -65,7 +68,9 @@ def bootstrap(database_url: str | None) -> Bootstrap:
         registry = session.admin_tokens
         token = None
         if not registry.list():
-            _, token = registry.create(FIRST_ADMIN_NAME)
+            admin, token = registry.create(FIRST_ADMIN_NAME)
+            with contextlib.suppress(SupportChatError):  # the agent row can be added later
+                ensure_agent_for_admin(session, admin.id, admin.name)
         described = session.description
     url = None if uses_supabase(database_url) else resolve_database_url(database_url)
     return Bootstrap(database=described, database_url=url, secret=secret, first_admin_token=token)
