@@ -35,6 +35,7 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
 
 from ..desk import SupportDesk
 from ..errors import BadRequest, MethodNotAllowed, NotFound, PayloadTooLarge, SupportChatError
+from ..features import Feature
 from ..http.auth import Authenticator, TokenAuthenticator, credential_expiry
 from ..http.dispatch import dispatch, too_large
 from ..http.envelope import ErrorEnvelope, error_headers, render_error
@@ -49,7 +50,7 @@ from ..http.openapi import (
     operation_extra,
 )
 from ..http.ratelimit import RateLimiter
-from ..http.routes import DEFAULT_PREFIX, ROUTES, Route
+from ..http.routes import DEFAULT_PREFIX, Route, route_table
 from ..http.streams import STREAM_HEADERS, STREAM_ROUTES, StreamRoute, open_stream
 from ..models import Actor
 from ..panel import PANEL_ROUTES, Panel, PanelRequest, PanelResponse
@@ -121,6 +122,7 @@ def support_router(
     panel: Panel | None = None,
     live: LiveEvents | None = None,
     rate_limiter: RateLimiter | None = None,
+    features: Sequence[Feature] = (),
     fallback: bool = True,
 ) -> APIRouter:
     """An ``APIRouter`` serving every API route under ``prefix``.
@@ -136,6 +138,8 @@ def support_router(
     rate-limited by ``rate_limiter`` (default: the default
     :class:`~supportchat.http.ratelimit.RateLimits`, counted in this
     process's memory), per caller and per ``request.client.host``.
+    ``features`` add their routes to the table (:mod:`supportchat.features`),
+    and so to the OpenAPI document.
 
     Bodies are limited to ``max_body_bytes`` (default: the desk's
     ``limits.body_bytes``). ``{prefix}/openapi.json`` serves the API's
@@ -183,7 +187,7 @@ def support_router(
         serve.__name__ = route.name
         return serve
 
-    for route in ROUTES:
+    for route in route_table(features):
         router.add_api_route(
             route.path,
             endpoint(route),
@@ -389,6 +393,7 @@ def create_app(
     desk: SupportDesk | None = None,
     *,
     title: str = "supportchat",
+    on_startup: Sequence[Callable[[], object]] = (),
     on_shutdown: Sequence[Callable[[], object]] = (),
     **options: Any,
 ) -> FastAPI:
@@ -397,7 +402,9 @@ def create_app(
     Keyword options are those of :func:`support_router`; with ``panel`` the
     app also serves the admin panel. A :class:`LiveEvents` the app creates
     itself is closed at shutdown, and then each of ``on_shutdown`` is called
-    (for instance to close the store the caller opened for the app).
+    (for instance to close the store the caller opened for the app); each of
+    ``on_startup`` is called when the app starts serving (in the serving
+    process, so a background worker started there runs where the app does).
     """
     from .. import __version__
 
@@ -407,6 +414,8 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        for start in on_startup:
+            await run_in_threadpool(start)
         yield
         if owned:
             # In a worker thread: the streams it waits for end on this loop.

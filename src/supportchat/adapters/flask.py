@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, cast
 
@@ -29,13 +29,14 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
 
 from ..desk import SupportDesk
 from ..errors import PayloadTooLarge
+from ..features import Feature
 from ..http.auth import Authenticator, RequestView, TokenAuthenticator, credential_expiry
 from ..http.dispatch import dispatch, too_large
 from ..http.envelope import render_error
 from ..http.fallback import answer_unrouted
 from ..http.openapi import OPENAPI_PATH, document
 from ..http.ratelimit import RateLimiter
-from ..http.routes import DEFAULT_PREFIX, ROUTES, Route
+from ..http.routes import DEFAULT_PREFIX, Route, route_table
 from ..http.streams import STREAM_HEADERS, STREAM_ROUTES, StreamRoute, open_stream
 from ..models import Actor
 from ..panel import PANEL_ROUTES, Panel, PanelRequest, PanelResponse
@@ -80,6 +81,7 @@ def support_blueprint(
     panel: Panel | None = None,
     live: LiveEvents | None = None,
     rate_limiter: RateLimiter | None = None,
+    features: Sequence[Feature] = (),
     fallback: bool = True,
 ) -> flask.Blueprint:
     """A Blueprint serving every API route under ``prefix``.
@@ -94,6 +96,7 @@ def support_blueprint(
     Writes are rate-limited by ``rate_limiter`` (default: the default
     :class:`~supportchat.http.ratelimit.RateLimits`, counted in this process's
     memory), per caller and per ``request.remote_addr``.
+    ``features`` add their routes to the table (:mod:`supportchat.features`).
 
     Bodies are limited to ``max_body_bytes`` (default: the desk's
     ``limits.body_bytes``). ``{prefix}/openapi.json`` serves the API's
@@ -156,7 +159,7 @@ def support_blueprint(
 
     # With the catch-all, OPTIONS goes there too, so that its Allow names only this path's methods.
     catch_all = fallback and bool(prefix.rstrip("/"))
-    for route in ROUTES:
+    for route in route_table(features):
         blueprint.add_url_rule(
             _flask_path(route.path),
             endpoint=route.name,
