@@ -51,19 +51,17 @@ UNASSIGNED = "none"
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 #: What sanitising strips from the ends of text, besides control characters: ``str.isspace``.
 _SPACE = "\\x09-\\x0d\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
-_CONTROL_CLASS = "\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f"
-_VISIBLE = "[^<\\x00-\\x20\\x7f-\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
-_TAG_START = f"<[{_CONTROL_CLASS}]*[A-Za-z!/?]"
-#: A regular expression (JSON Schema dialect) for text :func:`sanitize` leaves something of:
-#: skipping over tags (``<`` then a letter, ``!``, ``/`` or ``?``, up to ``>``) and plain
-#: characters, it reaches a character that is neither white space nor a control character,
-#: or a ``<`` that starts no tag (``a < b``, ``<3``). It follows the HTML tokenizer closely
-#: enough for the OpenAPI document, not exactly (comments holding ``>``, ``<script>`` bodies
-#: and markup that only a second sanitising pass reveals are the known differences).
-VISIBLE_TEXT_PATTERN = (
-    f"^(?:{_TAG_START}[^>]*>|[^<])*?"
-    f"(?:{_VISIBLE}|<[{_CONTROL_CLASS}]*(?:[^A-Za-z!/?{_CONTROL_CLASS}]|$)|<[{_CONTROL_CLASS}]*/[{_CONTROL_CLASS}]*$)"
+#: Characters :func:`is_blank` counts as showing nothing, as a regular-expression class body:
+#: controls, white space, format characters (category Cf) and the other invisible ones.
+_BLANK_CLASS = (
+    "\\x00-\\x20\\x7f-\\xa0\\xad\\u034f\\u0600-\\u0605\\u061c\\u06dd\\u070f\\u0890\\u0891\\u08e2"
+    "\\u115f\\u1160\\u1680\\u17b4\\u17b5\\u180b-\\u180f\\u2000-\\u200f\\u2028-\\u202f\\u205f-\\u2064"
+    "\\u2066-\\u206f\\u2800\\u3000\\u3164\\ufe00-\\ufe0f\\ufeff\\uffa0\\ufff9-\\ufffb"
 )
+#: A regular expression (JSON Schema dialect) that text matches when it is not blank: it holds
+#: a character that is neither a control, white space, nor invisible (:func:`is_blank`; astral
+#: format characters such as U+E0001 are the known difference).
+VISIBLE_TEXT_PATTERN = f"[^{_BLANK_CLASS}]"
 #: A regular expression (JSON Schema dialect) matching what :func:`parse_file_url` accepts
 #: (leaving aside the length, which :attr:`Limits.file_url` bounds, and bracketed IPv6 hosts).
 FILE_URL_PATTERN = f"^[Hh][Tt][Tt][Pp][Ss]?://[^/?#\\[\\]\\x00-\\x1f{_SPACE}]+([/?#][^\\x00-\\x1f{_SPACE}]*)?$"
