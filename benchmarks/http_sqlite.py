@@ -1,0 +1,213 @@
+"""HTTP benchmark of the embedded default: ``supportchat serve`` on SQLite beside a bare app (run by hand).
+
+    python -m benchmarks.http_sqlite [--duration 5] [--rounds 2] [--connections 16]
+
+Two servers are loaded with ``wrk -t2 -c16`` on ``POST /admin/api/support/create-ticket``,
+one after the other, alternating, in the same run:
+
+* ``lib``: ``supportchat serve`` exactly as a user starts it (uvicorn, the FastAPI
+  adapter, JWT user auth, the desk's validation and sanitising, the SQLite store on
+  a fresh file: one write transaction per ticket, with the event-log and statistics
+  triggers);
+* ``bare``: a FastAPI app with a pydantic body, the same PyJWT check and one
+  ``sqlite3`` ``INSERT`` per request into a tickets table in WAL mode
+  (``synchronous=NORMAL``, a connection per thread, the driver's own transactions).
+
+Each is run with one uvicorn worker process and then with two worker processes
+writing to one file (``serve --workers 2`` / ``uvicorn --workers 2``). It prints
+requests/s and p99 latency of each, and the lib/bare ratios, against the targets:
+throughput >= 0.8x the bare app's and p99 <= 3x the bare app's.
+"""
+
+# No "from __future__ import annotations": FastAPI must resolve the bare app's local models.
+import argparse
+import contextlib
+import os
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from benchmarks.http import CREATE_BODY, PREFIX, SECRET, USER_ID, _free_port, _lua, wrk
+
+ROOT = Path(__file__).resolve().parents[1]
+THROUGHPUT_TARGET = 0.8
+P99_TARGET = 3.0
+
+_BARE_SCHEMA = """
+CREATE TABLE IF NOT EXISTS support_tickets (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    ticket_number TEXT NOT NULL UNIQUE,
+    user_id INTEGER NOT NULL,
+    subject TEXT NOT NULL,
+    description TEXT NOT NULL,
+    priority TEXT NOT NULL,
+    status TEXT NOT NULL,
+    category TEXT NOT NULL,
+    assigned_to INTEGER,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    resolved_at TEXT
+);
+CREATE INDEX IF NOT EXISTS ix_tickets_user ON support_tickets (user_id);
+"""
+
+
+def bare_app() -> Any:
+    """The bare app (a uvicorn factory): reads its file from ``BENCH_SQLITE_FILE``."""
+    import secrets
+    from typing import Annotated, Literal
+
+    import jwt
+    from fastapi import FastAPI, Header, HTTPException
+    from pydantic import BaseModel, Field
+
+    path = os.environ["BENCH_SQLITE_FILE"]
+    local = threading.local()
+
+    def db() -> sqlite3.Connection:
+        connection = getattr(local, "db", None)
+        if connection is None:
+            connection = local.db = sqlite3.connect(path, timeout=30)
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=NORMAL")
+        return connection
+
+    with contextlib.closing(db()) as setup:
+        setup.executescript(_BARE_SCHEMA)
+    local.db = None
+
+    class CreateBody(BaseModel):
+        user_id: int
+        subject: str = Field(min_length=1, max_length=200)
+        description: str = Field(min_length=1, max_length=10_000)
+        priority: Literal["low", "medium", "high", "urgent"] = "medium"
+        category: Literal["general", "technical", "billing", "flight", "order"] = "general"
+
+    app = FastAPI()
+
+    @app.post(PREFIX + "/create-ticket")
+    def create(body: CreateBody, authorization: Annotated[str | None, Header()] = None) -> dict[str, Any]:
+        try:
+            user_id = int(jwt.decode((authorization or "")[7:], SECRET, algorithms=["HS256"])["sub"])
+        except Exception:
+            raise HTTPException(401) from None
+        if body.user_id != user_id:
+            raise HTTPException(403)
+        now = datetime.now(UTC).isoformat()
+        number = "TK-" + secrets.token_hex(4).upper()
+        connection = db()
+        with connection:
+            ticket_id = connection.execute(
+                "INSERT INTO support_tickets (ticket_number, user_id, subject, description, priority, status,"
+                " category, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'open', ?, ?, ?)",
+                (number, user_id, body.subject, body.description, body.priority, body.category, now, now),
+            ).lastrowid
+        return {"success": True, "data": {"id": ticket_id, "ticket_number": number, **body.model_dump()}}
+
+    return app
+
+
+# -- running the servers ------------------------------------------------------------
+
+
+def _wait_for(port: int, process: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited with {process.returncode}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"server on port {port} did not start")
+
+
+@contextlib.contextmanager
+def running(variant: str, workers: int) -> Iterator[int]:
+    """A fresh server of ``variant`` ("lib" or "bare") on a fresh SQLite file; yields its port."""
+    port = _free_port()
+    with tempfile.TemporaryDirectory(prefix="bench-sqlite-") as folder:
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT), os.environ.get("PYTHONPATH", "")]),
+            "XDG_DATA_HOME": folder,
+            "XDG_CONFIG_HOME": folder,
+            "SUPPORTCHAT_SECRET": SECRET,
+            "BENCH_SQLITE_FILE": str(Path(folder) / "bare.db"),
+        }
+        if variant == "lib":
+            url = f"sqlite:///{Path(folder) / 'supportchat.db'}"
+            command = [sys.executable, "-m", "supportchat", "serve", "--database-url", url]
+            command += ["--port", str(port), "--workers", str(workers), "--log-level", "warning"]
+        else:
+            command = [sys.executable, "-m", "uvicorn", "--factory", "benchmarks.http_sqlite:bare_app"]
+            command += ["--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log"]
+        process = subprocess.Popen(command, env=env, cwd=folder, stdout=subprocess.DEVNULL)
+        try:
+            _wait_for(port, process)
+            yield port
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--duration", type=int, default=5, help="seconds per load (default 5)")
+    parser.add_argument("--rounds", type=int, default=2, help="best of N runs per server (default 2)")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--workers", default="1,2", help="worker-process counts to run (default 1,2)")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is needed: apt-get install -y wrk")
+    sys.path.insert(0, str(ROOT / "src"))
+    from supportchat.http import UserTokens
+
+    token = UserTokens(SECRET).mint(USER_ID)
+    script = _lua("POST", {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}, CREATE_BODY)
+    results: dict[tuple[int, str], tuple[float, float]] = {}
+    for workers in map(int, args.workers.split(",")):
+        for _ in range(args.rounds):
+            for variant in ("lib", "bare"):
+                with running(variant, workers) as port:
+                    url = f"http://127.0.0.1:{port}{PREFIX}/create-ticket"
+                    wrk(url, script, duration=1, connections=args.connections)  # warm up
+                    rps, p99, errors = wrk(url, script, duration=args.duration, connections=args.connections)
+                if errors:
+                    sys.exit(f"{variant} with {workers} worker(s): {errors}")
+                best = results.get((workers, variant))
+                if best is None or rps > best[0]:
+                    results[(workers, variant)] = (rps, p99)
+
+    print(
+        f"POST create-ticket, wrk -t2 -c{args.connections} -d{args.duration}s, best of {args.rounds};"
+        f" Python {sys.version.split()[0]}, SQLite {sqlite3.sqlite_version}"
+    )
+    print(
+        f"{'workers':>7} {'lib req/s':>10} {'bare req/s':>11} {'ratio':>6}"
+        f" {'lib p99':>9} {'bare p99':>9} {'ratio':>6}  targets (>= {THROUGHPUT_TARGET}, <= {P99_TARGET})"
+    )
+    for workers in map(int, args.workers.split(",")):
+        lib, bare = results[(workers, "lib")], results[(workers, "bare")]
+        throughput, latency = lib[0] / bare[0], lib[1] / bare[1]
+        verdict = "met" if throughput >= THROUGHPUT_TARGET and latency <= P99_TARGET else "MISSED"
+        print(
+            f"{workers:>7} {lib[0]:>10.0f} {bare[0]:>11.0f} {throughput:>6.2f}"
+            f" {lib[1]:>7.1f}ms {bare[1]:>7.1f}ms {latency:>6.2f}  {verdict}"
+        )
+
+
+if __name__ == "__main__":
+    main()
