@@ -13,7 +13,7 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait
 
 from supportchat import Actor, SupportDesk, TicketNotFound, ValidationError
 from supportchat.errors import ConcurrentUpdate, DuplicateMessage, TicketNumberTaken
-from supportchat.models import Category, NewTicket, Priority, SenderType
+from supportchat.models import Category, MessageType, NewMessage, NewTicket, Priority, SenderType
 from supportchat.stores import FallbackStore, IdRange, InMemoryStore, Journal
 from supportchat.stores._breaker import BreakerState, CircuitBreaker
 
@@ -133,6 +133,53 @@ def test_a_healthy_primary_serves_and_every_write_is_mirrored(
     reads = [c for c in fallback.calls if c.startswith(("get_", "list_", "statistics"))]
     # The fallback is only read to rebase mirrored writes, never to answer the caller.
     assert set(reads) <= {"get_ticket"}
+
+
+def test_copying_a_row_the_fallback_already_holds_is_no_failure(store: FallbackStore, fallback: FaultyStore) -> None:
+    # The very ticket is there already (copied before, say by a replay).
+    fallback.inner.insert_ticket(new_ticket("TKT-0000000A", id=1))
+    store.insert_ticket(new_ticket("TKT-0000000A"))
+    assert store.state().mirror_failures == 0
+
+
+@pytest.mark.parametrize(
+    "held",
+    [
+        new_ticket("TKT-0000000Z", id=1),  # the primary's id under another number
+        new_ticket("TKT-0000000A", id=99),  # the primary's number under another id
+    ],
+)
+def test_copying_into_a_fallback_that_holds_another_row_there_is_counted(
+    store: FallbackStore, primary: FaultyStore, fallback: FaultyStore, held: NewTicket
+) -> None:
+    fallback.inner.insert_ticket(held)
+    stored = store.insert_ticket(new_ticket("TKT-0000000A"))
+    assert stored.id == 1 and primary.inner.get_ticket(1) is not None
+    assert store.state().mirror_failures == 1
+
+
+def test_a_message_uid_the_fallback_holds_for_another_message_is_counted(
+    store: FallbackStore, fallback: FaultyStore
+) -> None:
+    ticket = store.insert_ticket(new_ticket("TKT-0000000A"))
+    other = store.insert_ticket(new_ticket("TKT-0000000B"))
+
+    def message(ticket_id: int) -> NewMessage:
+        return NewMessage(
+            ticket_id=ticket_id,
+            sender_id=7,
+            sender_type=SenderType.USER,
+            message="hello",
+            message_type=MessageType.TEXT,
+            file_url=None,
+            created_at=datetime(2026, 1, 1, tzinfo=UTC),
+            uid="u-1",
+        )
+
+    # The fallback already has the uid about to be used, on the other ticket.
+    fallback.inner.insert_message(message(other.id), expected_version=0, changes={})
+    store.insert_message(message(ticket.id), expected_version=0, changes={})
+    assert store.state().mirror_failures == 1
 
 
 @pytest.mark.parametrize(

@@ -23,7 +23,7 @@ from supportchat import (
     TicketNotFound,
     TicketStatus,
 )
-from supportchat.errors import DuplicateMessage, Forbidden, TicketNumberTaken
+from supportchat.errors import DuplicateMessage, Forbidden, TicketIdTaken, TicketNumberTaken
 from supportchat.models import (
     ActorKind,
     Category,
@@ -98,6 +98,15 @@ def test_duplicate_ticket_number_is_refused_and_writes_nothing(store: Store) -> 
     before = snapshot(store)
     with pytest.raises(TicketNumberTaken):
         store.insert_ticket(new_ticket("TKT-AAAAAAAA", user_id=2))
+    assert snapshot(store) == before
+
+
+def test_a_taken_ticket_id_is_its_own_error_and_writes_nothing(store: Store) -> None:
+    store.insert_ticket(new_ticket("TKT-AAAAAAAA", id=5000))
+    before = snapshot(store)
+    with pytest.raises(TicketIdTaken) as raised:
+        store.insert_ticket(new_ticket("TKT-BBBBBBBB", id=5000))
+    assert not isinstance(raised.value, TicketNumberTaken)  # the desk would draw numbers in vain
     assert snapshot(store) == before
 
 

@@ -1,4 +1,4 @@
-"""``supportchat serve``, ``init`` and ``db upgrade`` / ``db status``."""
+"""``supportchat serve``, ``init``, ``supabase-sql`` and ``db upgrade`` / ``db status``."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from .options import DatabaseUrl, JsonOutput
 from .output import UserError, emit_json, handled, out
 from .server import PANEL_PATH, Bootstrap, bootstrap, create_server_app, export_configuration
 
-__all__ = ["db_app", "init", "serve"]
+__all__ = ["db_app", "init", "serve", "supabase_sql"]
 
 db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
 
@@ -82,6 +82,15 @@ def serve(
             workers=workers,
             log_level=log_level,
         )
+
+
+@handled
+def supabase_sql() -> None:
+    """Print the SQL that prepares a Supabase project (pipe it to psql; idempotent)."""
+    from ..sql import supabase_sql as shipped_sql
+
+    sys.stdout.write(shipped_sql())
+    sys.stdout.flush()
 
 
 @db_app.command("upgrade")

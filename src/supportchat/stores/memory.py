@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 
-from ..errors import ConcurrentUpdate, DuplicateMessage, TicketNotFound, TicketNumberTaken
+from ..errors import ConcurrentUpdate, DuplicateMessage, TicketIdTaken, TicketNotFound, TicketNumberTaken
 from ..models import (
     EventRecord,
     EventType,
@@ -50,7 +50,7 @@ class InMemoryStore:
                 raise TicketNumberTaken(f"ticket number {ticket.ticket_number} is taken")
             ticket_id = ticket.id if ticket.id is not None else self._next_ticket_id
             if ticket_id in self._tickets:
-                raise TicketNumberTaken(f"ticket id {ticket_id} is taken")
+                raise TicketIdTaken(f"ticket id {ticket_id} is taken")
             self._next_ticket_id = max(self._next_ticket_id, ticket_id + 1)
             stored = Ticket(**ticket.model_dump(exclude={"id"}), id=ticket_id)
             self._tickets[ticket_id] = stored

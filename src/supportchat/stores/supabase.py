@@ -38,6 +38,7 @@ from ..errors import (
     StorageUnavailable,
     SupportChatError,
     TicketClosed,
+    TicketIdTaken,
     TicketNotFound,
     TicketNumberTaken,
 )
@@ -316,8 +317,8 @@ def translate_error(error: Exception) -> SupportChatError:
     * the network failed, timed out or answered 5xx/429, PostgREST could not
       reach its database (``PGRST00x``), or the database was overloaded or
       shutting down: :class:`StorageUnavailable`, retryable, nothing written;
-    * a unique violation (``23505``): :class:`TicketNumberTaken` or
-      :class:`DuplicateMessage`, by constraint;
+    * a unique violation (``23505``): :class:`TicketIdTaken`,
+      :class:`TicketNumberTaken` or :class:`DuplicateMessage`, by constraint;
     * the functions' own answers: :class:`ConcurrentUpdate`,
       :class:`TicketClosed`, :class:`TicketNotFound`, and :class:`Forbidden`
       when grants or row-level security refuse the caller (``42501``);
@@ -335,6 +336,8 @@ def translate_error(error: Exception) -> SupportChatError:
         name = constraint.group(1) if constraint else ""
         if name.startswith("support_messages_uid"):
             return DuplicateMessage(_uid_from_details(error.details))
+        if name == "support_tickets_pkey":
+            return TicketIdTaken(message, details=details)
         if name.startswith("support_tickets"):
             return TicketNumberTaken(message, details=details)
         return StorageError(message, details=details)

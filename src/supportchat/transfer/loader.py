@@ -17,8 +17,8 @@ from ..errors import (
     ConcurrentUpdate,
     DuplicateMessage,
     StorageError,
+    TicketIdTaken,
     TicketNotFound,
-    TicketNumberTaken,
     ValidationError,
 )
 from ..models import Message, NewMessage, NewTicket, NewTicketChange, Ticket
@@ -171,10 +171,8 @@ def _insert_ticket(store: Store, source: Ticket, keep_ids: bool) -> Ticket:
     )
     try:
         return store.insert_ticket(draft)
-    except TicketNumberTaken:
-        if draft.id is None:
-            raise
-        # The id is taken by another ticket (the number was checked free): draw a fresh one.
+    except TicketIdTaken:
+        # The id is held by another ticket (the number was checked free): draw a fresh one.
         return store.insert_ticket(draft.model_copy(update={"id": None}))
 
 
