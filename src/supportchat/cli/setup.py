@@ -52,7 +52,7 @@ def init(database_url: DatabaseUrl = None, json_output: JsonOutput = False) -> N
 @handled
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on; 0.0.0.0 exposes it to the network.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    port: Annotated[int, typer.Option(min=1, max=65535, envvar="SUPPORTCHAT_PORT")] = 8000,
     workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
     log_level: Annotated[str, typer.Option(help="uvicorn's log level.")] = "info",
     database_url: DatabaseUrl = None,
