@@ -38,6 +38,7 @@ __all__ = [
     "DEFAULT_BUSY_TIMEOUT",
     "WRITE",
     "WriterLane",
+    "begin_immediate",
     "configure_connection",
     "configure_sqlite",
     "connect_sqlite",
@@ -151,13 +152,23 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_reset_lanes_after_fork)
 
 
+def begin_immediate(connection: sqlite3.Connection) -> None:
+    """Open a write transaction: take SQLite's write lock now, waiting in the busy handler for other processes.
+
+    (A finer wait than SQLite's busy handler, polling every 0.1 ms, was
+    measured against it with two processes of eight writing threads each on
+    one file: no difference in throughput or p99, so it was not kept.)
+    """
+    connection.execute("BEGIN IMMEDIATE")
+
+
 @contextmanager
 def immediate_transaction(connection: sqlite3.Connection, lane: WriterLane | None) -> Iterator[sqlite3.Connection]:
     """One write transaction on a ``sqlite3`` connection: the lane, ``BEGIN IMMEDIATE``, then commit or roll back."""
     if lane is not None:
         lane.acquire()
     try:
-        connection.execute("BEGIN IMMEDIATE")
+        begin_immediate(connection)
         try:
             yield connection
         except BaseException:
@@ -256,7 +267,7 @@ def _on_begin(connection: sa.Connection) -> None:
             lane.acquire()
             pooled.info[_HELD_LANE] = lane
         # Straight to the driver: going through SQLAlchemy's execution machinery would double the cost.
-        pooled.dbapi_connection.execute("BEGIN IMMEDIATE")  # type: ignore[union-attr]
+        begin_immediate(pooled.dbapi_connection)  # type: ignore[arg-type]
     except sqlite3.Error as error:
         raise sa.exc.OperationalError("BEGIN IMMEDIATE", None, error) from error
 

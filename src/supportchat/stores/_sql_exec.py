@@ -31,7 +31,7 @@ from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from ._schema import format_timestamp
-from ._sql_engine import writer_lane_of
+from ._sql_engine import begin_immediate, writer_lane_of
 
 __all__ = ["Prepared", "Session", "open_session"]
 
@@ -140,7 +140,7 @@ def open_session(
         ) from error
     try:
         if sqlite_write:
-            connection.dbapi_connection.execute("BEGIN IMMEDIATE")  # type: ignore[union-attr]
+            begin_immediate(connection.dbapi_connection)  # type: ignore[arg-type]
         yield Session(connection, dialect, prepared)
         if write:
             connection.commit()
