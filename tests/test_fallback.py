@@ -103,6 +103,19 @@ def new_ticket(number: str = "TKT-0000000A", **fields: object) -> NewTicket:
     return NewTicket(**values)  # type: ignore[arg-type]
 
 
+def new_message(ticket_id: int, uid: str) -> NewMessage:
+    return NewMessage(
+        ticket_id=ticket_id,
+        sender_id=7,
+        sender_type=SenderType.USER,
+        message="hello",
+        message_type=MessageType.TEXT,
+        file_url=None,
+        created_at=datetime(2026, 1, 1, tzinfo=UTC),
+        uid=uid,
+    )
+
+
 def busy_ticket(desk: SupportDesk) -> int:
     """A ticket with a conversation, a status change and read messages; returns its id."""
     ticket = desk.create_ticket(USER, subject="Printer", description="It jams")
@@ -164,21 +177,9 @@ def test_a_message_uid_the_fallback_holds_for_another_message_is_counted(
     ticket = store.insert_ticket(new_ticket("TKT-0000000A"))
     other = store.insert_ticket(new_ticket("TKT-0000000B"))
 
-    def message(ticket_id: int) -> NewMessage:
-        return NewMessage(
-            ticket_id=ticket_id,
-            sender_id=7,
-            sender_type=SenderType.USER,
-            message="hello",
-            message_type=MessageType.TEXT,
-            file_url=None,
-            created_at=datetime(2026, 1, 1, tzinfo=UTC),
-            uid="u-1",
-        )
-
     # The fallback already has the uid about to be used, on the other ticket.
-    fallback.inner.insert_message(message(other.id), expected_version=0, changes={})
-    store.insert_message(message(ticket.id), expected_version=0, changes={})
+    fallback.inner.insert_message(new_message(other.id, "u-1"), expected_version=0, changes={})
+    store.insert_message(new_message(ticket.id, "u-1"), expected_version=0, changes={})
     assert store.state().mirror_failures == 1
 
 
@@ -431,6 +432,21 @@ def test_a_ticket_the_primary_refuses_for_good_is_parked_and_the_replay_goes_on(
     assert entry.operation.ticket_id == clash.id  # type: ignore[union-attr]
     assert "TKT-0000000C" in reason
     assert primary.inner.get_ticket(fine.id) is not None
+
+
+def test_a_message_whose_uid_the_primary_holds_on_another_ticket_is_parked(
+    store: FallbackStore, primary: FaultyStore
+) -> None:
+    ticket = store.insert_ticket(new_ticket("TKT-0000000C"))
+    other = store.insert_ticket(new_ticket("TKT-0000000D"))
+    primary.down = True
+    store.insert_message(new_message(ticket.id, "u-9"), expected_version=0, changes={})
+    primary.recover()
+    primary.inner.insert_message(new_message(other.id, "u-9"), expected_version=0, changes={})
+    report = store.replay()
+    assert (report.applied, report.already_there, report.conflicts) == (0, 0, 1)
+    [(entry, reason)] = store.journal.conflicts()
+    assert entry.operation.ticket_id == ticket.id and "u-9" in reason
 
 
 def test_a_failed_fallback_write_leaves_no_journal_entry_and_uses_no_id(
