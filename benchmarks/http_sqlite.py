@@ -114,7 +114,7 @@ def bare_app() -> Any:
         if body.user_id != user_id:
             raise HTTPException(403)
         now = datetime.now(UTC).isoformat()
-        number = "TK-" + secrets.token_hex(4).upper()
+        number = "TK-" + secrets.token_hex(6).upper()  # 48 bits: no clash in a run
         connection = db()
         with connection:
             ticket_id = connection.execute(

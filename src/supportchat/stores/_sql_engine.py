@@ -117,13 +117,6 @@ class WriterLane:
     def release(self) -> None:
         self._lock.release()
 
-    def __enter__(self) -> WriterLane:
-        self.acquire()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.release()
-
     def _reset(self) -> None:
         self._lock = threading.Lock()
 
@@ -155,9 +148,11 @@ if hasattr(os, "register_at_fork"):
 def begin_immediate(connection: sqlite3.Connection) -> None:
     """Open a write transaction: take SQLite's write lock now, waiting in the busy handler for other processes.
 
-    (A finer wait than SQLite's busy handler, polling every 0.1 ms, was
-    measured against it with two processes of eight writing threads each on
-    one file: no difference in throughput or p99, so it was not kept.)
+    (Two finer waits were measured against SQLite's busy handler, with two
+    processes writing to one file, directly and over HTTP: polling every
+    0.1 ms, and a cross-process lane (``flock`` on a side file). Neither did
+    better on the development machine, so neither was kept; see
+    ``docs/performance.md``.)
     """
     connection.execute("BEGIN IMMEDIATE")
 
