@@ -36,9 +36,9 @@ from supportchat.notify import (
     verify_signature,
 )
 from supportchat.realtime import LiveEvents
-from supportchat.stores.sql import SQLStore
+from supportchat.stores import open_store
 
-store = SQLStore.from_url(os.environ.get("SUPPORTCHAT_DATABASE_URL", "sqlite:///supportchat-example.db"))
+store = open_store(os.environ.get("SUPPORTCHAT_DATABASE_URL", "sqlite:///supportchat-example.db"))
 desk = SupportDesk(store)
 live = LiveEvents(desk, heartbeat=15)
 

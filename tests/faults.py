@@ -33,6 +33,7 @@ _PROTOCOL = {
     "statistics",
     "resolved_before",
     "events_after",
+    "last_event_id",
 }
 WRITES = {"insert_ticket", "update_ticket", "insert_message", "mark_read"}
 

@@ -12,8 +12,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from supportchat.migrations import current_revision, head_revision, status, upgrade
-from supportchat.stores._schema import metadata
-from supportchat.stores.sql import SQLiteStore, create_engine
+from supportchat.sqlschema.tables import metadata
+from supportchat.stores import InMemoryStore, open_store
+from supportchat.stores.sql import SQLiteStore, SQLStore, create_engine
 
 from .stores import postgres_engine
 from .test_sql_adoption import seed_database
@@ -81,9 +82,39 @@ def test_default_location_follows_xdg_data_home(tmp_path: Path, monkeypatch: pyt
     assert (tmp_path / "supportchat" / "supportchat.db").is_file()
 
 
-def test_database_url_overrides_the_default_location(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sqlite_store_reads_no_database_url_of_its_own(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Choosing the database from SUPPORTCHAT_DATABASE_URL is the CLI's configuration, not the store's.
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
     monkeypatch.setenv("SUPPORTCHAT_DATABASE_URL", f"sqlite:///{tmp_path / 'chosen.db'}")
     SQLiteStore().close()
-    assert (tmp_path / "chosen.db").is_file()
-    assert not (tmp_path / "xdg").exists()
+    assert not (tmp_path / "chosen.db").exists()
+    assert (tmp_path / "xdg" / "supportchat" / "supportchat.db").is_file()
+
+
+def test_open_store_migrates_each_kind_of_url(tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    memory = open_store("memory://")
+    assert isinstance(memory, InMemoryStore)
+    for url in (f"sqlite:///{tmp_path / 'a.db'}", "sqlite://"):
+        store = open_store(url)
+        assert isinstance(store, SQLStore) and status(store.engine).up_to_date
+        assert store.statistics().total_tickets == 0
+        store.close()
+    unmigrated = open_store(f"sqlite:///{tmp_path / 'b.db'}", migrate=False)
+    assert isinstance(unmigrated, SQLStore) and current_revision(unmigrated.engine) is None
+    unmigrated.close()
+
+
+@pytest.mark.postgres
+def test_open_store_migrates_postgres(request: pytest.FixtureRequest) -> None:
+    engine = postgres_engine(request)  # a schema of this session's own, at head
+    with engine.connect() as connection:
+        search_path = connection.exec_driver_sql("SHOW search_path").scalar_one()
+    store = open_store(str(engine.url), connect_args={"options": f"-c search_path={search_path}"})
+    assert isinstance(store, SQLStore) and status(store.engine).up_to_date
+    store.close()
+
+
+@pytest.mark.parametrize("url", ["no scheme", "mysql://somewhere/db", "memory:"])
+def test_open_store_refuses_urls_of_no_supported_kind(url: str) -> None:
+    with pytest.raises(ValueError):
+        open_store(url)

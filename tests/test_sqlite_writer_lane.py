@@ -22,8 +22,8 @@ from supportchat import Actor, SupportDesk
 from supportchat.errors import TicketNumberTaken
 from supportchat.migrations import upgrade
 from supportchat.models import NewTicket
+from supportchat.sqlschema.engine import connect_sqlite, writer_lane
 from supportchat.stores._journal import Journal
-from supportchat.stores._sql_engine import connect_sqlite, writer_lane
 from supportchat.stores.admin_tokens import SQLAdminTokens
 from supportchat.stores.sql import SQLStore, create_engine
 

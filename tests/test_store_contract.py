@@ -36,9 +36,11 @@ from supportchat.models import (
     TicketQuery,
 )
 from supportchat.numbers import TICKET_NUMBER_PATTERN
+from supportchat.realtime.stream import latest_event_id
 from supportchat.stores import Store
 
 from .conftest import FakeClock
+from .faults import FaultyStore
 from .helpers import ADMIN, ALICE, BOB, OTHER_ADMIN, all_tickets, open_ticket, snapshot
 
 T0 = datetime(2026, 3, 1, 9, 30, 15, 123456, tzinfo=UTC)
@@ -324,6 +326,26 @@ def test_event_log_has_one_entry_per_write(store: Store) -> None:
     assert [e.ticket_id for e in store.events_after(0, user_id=2)] == [b.id, b.id]
     assert store.events_after(0, limit=2) == events[:2]
     assert store.events_after(events[-1].id) == []
+
+
+def test_last_event_id_is_the_newest_entry_of_the_log(store: Store) -> None:
+    assert store.last_event_id() == 0
+    a = store.insert_ticket(new_ticket("TKT-00000001"))
+    assert store.last_event_id() == store.events_after(0)[-1].id
+    store.insert_message(new_message(a.id, "e1"), expected_version=a.version, changes={})
+    store.mark_read(a.id, SenderType.USER)  # logs nothing
+    events = store.events_after(0)
+    assert len(events) == 2
+    assert store.last_event_id() == events[-1].id
+    assert store.events_after(store.last_event_id()) == []
+
+
+def test_a_new_stream_starts_from_one_query_not_a_walk_through_the_log(store: Store) -> None:
+    for number in range(3):
+        store.insert_ticket(new_ticket(f"TKT-0000000{number + 1}"))
+    watched = FaultyStore(store)
+    assert latest_event_id(watched) == store.events_after(0)[-1].id  # type: ignore[arg-type]
+    assert watched.calls == ["last_event_id"]
 
 
 # -- the desk's rules over the store -----------------------------------------

@@ -2,8 +2,12 @@
 
 The public surface is what ``__all__`` lists. Framework adapters live in
 ``supportchat.adapters`` and are imported only by the host app, so importing
-this package pulls in no web framework, no Supabase client and no CLI.
+this package pulls in no web framework, no Supabase client and no CLI, and
+no store backend either: :class:`InMemoryStore` is imported on first use, so
+that ``import supportchat.desk`` loads nothing of :mod:`supportchat.stores`.
 """
+
+from typing import TYPE_CHECKING, Any
 
 from .desk import UNSET, SupportDesk
 from .errors import (
@@ -40,7 +44,10 @@ from .models import (
     TicketThread,
 )
 from .rules import Limits, sanitize
-from .stores import InMemoryStore, Store
+from .store import Store
+
+if TYPE_CHECKING:
+    from .stores import InMemoryStore
 
 __version__ = "0.1.0"
 
@@ -82,3 +89,11 @@ __all__ = [
     "__version__",
     "sanitize",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "InMemoryStore":
+        from .stores import InMemoryStore
+
+        return InMemoryStore
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 from .desk import SupportDesk
 from .models import Actor, Category, Priority, Ticket, TicketStatus
-from .stores.base import Store
+from .store import Store
 
 __all__ = ["DemoScript", "fill_demo", "scripts"]
 

@@ -16,7 +16,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Final
 
 from .errors import (
-    ConcurrentUpdate,
     DuplicateMessage,
     StorageError,
     TicketClosed,
@@ -46,6 +45,7 @@ from .models import (
     TicketThread,
 )
 from .numbers import lookup_candidates, new_ticket_number
+from .optimistic import UPDATE_ATTEMPTS, retry_at_fresh_version
 from .permissions import Action, authorize
 from .rules import (
     Limits,
@@ -55,7 +55,7 @@ from .rules import (
     parse_file_url,
     parse_positive_int,
 )
-from .stores.base import Store, TicketChanges
+from .store import Store, TicketChanges
 
 __all__ = ["UNSET", "SupportDesk"]
 
@@ -94,7 +94,7 @@ class SupportDesk:
         limits: Limits | None = None,
         number_generator: Callable[[], str] = new_ticket_number,
         number_attempts: int = 10,
-        update_attempts: int = 20,
+        update_attempts: int = UPDATE_ATTEMPTS,
     ) -> None:
         self.store = store
         self.limits = limits or Limits()
@@ -312,7 +312,7 @@ class SupportDesk:
         if client_message_id is not None and (existing := self.store.get_message_by_uid(uid)) is not None:
             return self._replayed(existing, ticket)
 
-        for _ in range(self._update_attempts):
+        def write(ticket: Ticket) -> Message:
             now = self._now()
             if ticket.status is TicketStatus.CLOSED:
                 raise TicketClosed("the ticket is closed and accepts no messages", details={"status": "closed"})
@@ -335,9 +335,6 @@ class SupportDesk:
                 stored = self.store.insert_message(
                     draft, expected_version=ticket.version, changes=changes, history=history
                 )
-            except ConcurrentUpdate:
-                ticket = self._reload(actor, ticket.id, Action.REPLY)
-                continue
             except DuplicateMessage:
                 existing = self.store.get_message_by_uid(uid)
                 if existing is None:
@@ -346,7 +343,10 @@ class SupportDesk:
             changed = tuple(k for k in changes if k != "updated_at")
             self._bus.publish(Event(EventType.MESSAGE_CREATED, ticket, actor, now, stored, changed))
             return stored
-        raise ConcurrentUpdate("the ticket is changing too fast; try again")
+
+        return retry_at_fresh_version(
+            write, lambda: self._reload(actor, ticket.id, Action.REPLY), first=ticket, attempts=self._update_attempts
+        )
 
     def messages_after(self, actor: Actor, ref: object, after_id: object = 0, *, limit: int = 200) -> list[Message]:
         """Messages newer than ``after_id``, oldest first, for polling clients."""
@@ -401,24 +401,24 @@ class SupportDesk:
 
         Returns the ticket as it now is and whether this call wrote anything.
         """
-        ticket = self._visible(actor, ref, Action.MANAGE)
-        for _ in range(self._update_attempts):
+        first = self._visible(actor, ref, Action.MANAGE)
+
+        def write(ticket: Ticket) -> tuple[Ticket, bool]:
             now = self._now()
             changes, history = decide(ticket, now)
             if not changes:
                 return ticket.seen_by(actor), False
             changes["updated_at"] = now
-            try:
-                updated = self.store.update_ticket(
-                    ticket.id, expected_version=ticket.version, changes=changes, history=history
-                )
-            except ConcurrentUpdate:
-                ticket = self._reload(actor, ticket.id, Action.MANAGE)
-                continue
+            updated = self.store.update_ticket(
+                ticket.id, expected_version=ticket.version, changes=changes, history=history
+            )
             changed = tuple(k for k in changes if k != "updated_at")
             self._bus.publish(Event(EventType.TICKET_UPDATED, updated, actor, now, changed=changed))
             return updated.seen_by(actor), True
-        raise ConcurrentUpdate("the ticket is changing too fast; try again")
+
+        return retry_at_fresh_version(
+            write, lambda: self._reload(actor, first.id, Action.MANAGE), first=first, attempts=self._update_attempts
+        )
 
     def _status_change(self, actor: Actor, ticket: Ticket, target: TicketStatus, now: datetime) -> Decision:
         if target is ticket.status:

@@ -1,6 +1,6 @@
 """Store extensions: how a capability reaches its own tables through any store.
 
-The :class:`~supportchat.stores.base.Store` protocol covers tickets, messages,
+The :class:`~supportchat.store.Store` protocol covers tickets, messages,
 changes and the event log, and stays that size. A capability with tables of
 its own (jobs, agents, attachments, SLA clocks…) declares a protocol for them
 (its *extension*), implements it once per kind of store, and registers each

@@ -30,6 +30,7 @@ __all__ = [
     "Priority",
     "SenderType",
     "Statistics",
+    "ThreadRecord",
     "Ticket",
     "TicketChange",
     "TicketQuery",
@@ -202,6 +203,33 @@ class TicketChange(_Frozen):
     changed_by_kind: ActorKind
     changed_by: int | None
     changed_at: UTCDateTime
+
+
+#: Counted from the viewer's side, so meaningless outside one viewer's answer.
+_VIEWER_FIELDS = {"ticket": {"unread_count"}}
+
+
+class ThreadRecord(_Frozen):
+    """A ticket with everything needed to rebuild it elsewhere: one line of an export.
+
+    What the store capabilities for export and bulk loading
+    (:class:`~supportchat.store.ThreadExport`, :class:`~supportchat.store.BulkLoad`)
+    exchange. Counters (``message_count`` and the unread counts) are not
+    trusted on import: the target store recomputes them from the messages.
+    """
+
+    ticket: Ticket
+    messages: list[Message]
+    changes: list[TicketChange]
+
+    def to_json(self) -> str:
+        """The record as one line of JSON (no newline)."""
+        return self.model_dump_json(exclude=_VIEWER_FIELDS)
+
+    @classmethod
+    def from_json(cls, line: str | bytes) -> ThreadRecord:
+        """Parse one line; raises :class:`pydantic.ValidationError` on a malformed one."""
+        return cls.model_validate_json(line)
 
 
 class Statistics(_Frozen):

@@ -22,13 +22,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..desk import SupportDesk
-from ..stores.base import Store
+from ..store import Store
 from .output import UserError
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
 
     from ..stores.admin_tokens import SQLAdminTokens
+    from ..stores.sql import SQLStore
 
 __all__ = [
     "DATABASE_URL_VARIABLE",
@@ -36,6 +37,7 @@ __all__ = [
     "Session",
     "connect",
     "data_dir",
+    "open_database",
     "open_engine",
     "open_session",
     "read_secret",
@@ -153,15 +155,21 @@ def sql_url(database_url: str | None) -> str:
 
 
 def open_engine(url: str, *, migrate: bool = False, check: bool = True) -> sa.Engine:
-    """A SQLAlchemy engine on ``url`` with user-facing errors.
+    """A SQLAlchemy engine on ``url`` with user-facing errors (see :func:`open_database`)."""
+    return open_database(url, migrate=migrate, check=check).engine
+
+
+def open_database(url: str, *, migrate: bool = False, check: bool = True) -> SQLStore:
+    """The SQL store on ``url``, opened by :func:`~supportchat.stores.open_store`, with user-facing errors.
 
     ``migrate`` brings the schema to the newest revision; otherwise ``check``
     refuses a database whose schema is not at it.
     """
     import sqlalchemy as sa
 
-    from ..migrations import status, upgrade
-    from ..stores._sql_engine import create_engine
+    from ..errors import StorageError
+    from ..migrations import status
+    from ..stores.open import open_sql_store
     from ..stores.sql import default_sqlite_path
 
     try:
@@ -174,24 +182,27 @@ def open_engine(url: str, *, migrate: bool = False, check: bool = True) -> sa.En
         elif not Path(parsed.database).parent.exists():
             raise UserError(f"the folder of {parsed.database} does not exist")
     try:
-        engine = create_engine(parsed)
+        store = open_sql_store(parsed, migrate=migrate)
     except ModuleNotFoundError as exc:
         raise UserError(
             f"the database driver is not installed ({exc.name}): pip install 'supportchat[postgres]'"
         ) from None
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    except StorageError as exc:
+        reason = getattr(exc.__cause__, "orig", None) or exc
+        raise UserError(f"cannot use the database {_describe_url(url)}: {reason}") from None
     try:
-        if migrate:
-            upgrade(engine)
-        elif check and not status(engine).up_to_date:
-            engine.dispose()
+        if not migrate and check and not status(store.engine).up_to_date:
+            store.close()
             raise UserError(
                 f"the database {_describe_url(url)} is not initialised or out of date: run `supportchat db upgrade`"
             )
     except sa.exc.SQLAlchemyError as exc:
-        engine.dispose()
+        store.close()
         reason = getattr(exc, "orig", None) or exc
         raise UserError(f"cannot use the database {_describe_url(url)}: {reason}") from None
-    return engine
+    return store
 
 
 def _supabase_store() -> tuple[Store, sa.Engine]:
@@ -226,7 +237,6 @@ def connect(database_url: str | None, *, migrate: bool = False) -> Session:
     default must just work); a server database must have been upgraded with
     ``supportchat db upgrade`` unless ``migrate`` is set.
     """
-    from ..stores.sql import SQLStore
 
     url = sql_url(database_url)
     store: Store
@@ -234,7 +244,7 @@ def connect(database_url: str | None, *, migrate: bool = False) -> Session:
         store, engine = _supabase_store()
         description = f"Supabase {os.environ[SUPABASE_URL_VARIABLE]} (fallback {_describe_url(url)})"
     else:
-        engine = open_engine(url, migrate=migrate or url.startswith("sqlite"))
-        store = SQLStore(engine, owns_engine=True)
+        sql_store = open_database(url, migrate=migrate or url.startswith("sqlite"))
+        store, engine = sql_store, sql_store.engine
         description = _describe_url(url)
     return Session(store=store, desk=SupportDesk(store), engine=engine, description=description)

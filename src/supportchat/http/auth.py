@@ -6,29 +6,35 @@ the hook in its framework's idiom (a plain callable in Flask, a dependency in
 FastAPI); the framework-free default is :class:`TokenAuthenticator`:
 
 * admins send ``Authorization: Bearer <token>``; tokens live in an
-  :class:`AdminTokens` registry that stores only their SHA-256 hashes;
+  :class:`~supportchat.accounts.AdminTokens` registry that stores only
+  their SHA-256 hashes (accounts and the token policy are the core's,
+  :mod:`supportchat.accounts`; they are re-exported here);
 * users send ``Authorization: Bearer <JWT>`` signed HS256 with
   ``SUPPORTCHAT_SECRET``, ``sub`` holding the user id (see :class:`UserTokens`).
 
-Panel session cookies (and their CSRF tokens) will be another
-:class:`Authenticator` chained in front of the bearer one, reading
-``RequestView.cookies``; nothing else needs to change for them.
+Panel session cookies (and their CSRF tokens) are another
+:class:`Authenticator` chained after the bearer one
+(:class:`supportchat.panel.SessionAuthenticator`), reading
+``RequestView.cookies``.
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import os
-import secrets
-import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
+from ..accounts import (
+    ADMIN_TOKEN_PREFIX,
+    AdminAccount,
+    AdminTokens,
+    InMemoryAdminTokens,
+    LastUseRecorder,
+    hash_token,
+)
 from ..errors import Forbidden, NotAuthenticated
 from ..models import Actor, ActorKind
 
@@ -39,17 +45,17 @@ __all__ = [
     "Authenticator",
     "ChainAuthenticator",
     "InMemoryAdminTokens",
+    "LastUseRecorder",
     "RequestView",
     "TokenAuthenticator",
     "UserTokens",
     "bearer_token",
+    "credential_expiry",
     "hash_token",
     "require_admin",
     "require_user",
 ]
 
-#: Admin tokens start with this, so they are told apart from JWTs at a glance (and in logs).
-ADMIN_TOKEN_PREFIX = "sca_"
 SECRET_VARIABLE = "SUPPORTCHAT_SECRET"
 
 
@@ -64,9 +70,24 @@ class RequestView(Protocol):
 
 
 class Authenticator(Protocol):
-    """Finds the caller of a request; ``None`` when there is none (or the credentials are bad)."""
+    """Finds the caller of a request; ``None`` when there is none (or the credentials are bad).
+
+    An authenticator whose credentials run out may also have
+    ``expires_at(request) -> datetime | None``, the instant from which it
+    refuses the request's credentials: live streams end then
+    (:func:`credential_expiry`).
+    """
 
     def identify(self, request: RequestView) -> Actor | None: ...
+
+
+def credential_expiry(authenticator: Authenticator, request: RequestView) -> datetime | None:
+    """When ``authenticator`` stops accepting the credentials of ``request``; ``None`` if never, or it cannot tell."""
+    expires_at = getattr(authenticator, "expires_at", None)
+    if not callable(expires_at):
+        return None
+    found = expires_at(request)
+    return found if isinstance(found, datetime) else None
 
 
 def require_admin(actor: Actor | None) -> Actor:
@@ -97,99 +118,8 @@ def bearer_token(headers: Mapping[str, str]) -> str | None:
     return token if scheme.lower() == "bearer" and token else None
 
 
-def hash_token(token: str) -> str:
-    """The SHA-256 hex digest under which a token is stored (tokens are high-entropy, so no salt is needed)."""
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-@dataclass(frozen=True, slots=True)
-class AdminAccount:
-    """An admin who may hold a token. The token itself is never stored."""
-
-    id: int
-    name: str
-    created_at: datetime
-    last_used_at: datetime | None = None
-    revoked_at: datetime | None = None
-
-
-class AdminTokens(Protocol):
-    """A registry of admins and the hashes of their bearer tokens.
-
-    The SQL implementation keeps them in ``support_admins``; the in-memory one
-    serves tests and embedded use.
-    """
-
-    def create(self, name: str) -> tuple[AdminAccount, str]:
-        """A new admin and its token; the token is shown once and only its hash is kept."""
-        ...
-
-    def verify(self, token: str) -> AdminAccount | None:
-        """The admin whose live token this is, or ``None``."""
-        ...
-
-    def revoke(self, name: str) -> bool:
-        """Revoke ``name``'s token; whether there was a live one."""
-        ...
-
-    def list(self) -> list[AdminAccount]:
-        """Every admin, revoked ones included, oldest first."""
-        ...
-
-
 def _utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-class InMemoryAdminTokens:
-    """:class:`AdminTokens` in a dict, keyed by token hash; thread-safe."""
-
-    def __init__(self, *, clock: Callable[[], datetime] = _utcnow) -> None:
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._by_name: dict[str, tuple[AdminAccount, str]] = {}
-        self._by_hash: dict[str, str] = {}
-
-    def create(self, name: str) -> tuple[AdminAccount, str]:
-        name = name.strip()
-        if not name:
-            raise ValueError("an admin needs a name")
-        token = ADMIN_TOKEN_PREFIX + secrets.token_urlsafe(32)
-        digest = hash_token(token)
-        with self._lock:
-            if name in self._by_name:
-                raise ValueError(f"an admin named {name!r} already exists")
-            admin = AdminAccount(id=len(self._by_name) + 1, name=name, created_at=self._clock())
-            self._by_name[name] = (admin, digest)
-            self._by_hash[digest] = name
-        return admin, token
-
-    def verify(self, token: str) -> AdminAccount | None:
-        digest = hash_token(token)
-        with self._lock:
-            name = self._by_hash.get(digest)
-            if name is None:
-                return None
-            admin, stored = self._by_name[name]
-            if admin.revoked_at is not None or not hmac.compare_digest(stored, digest):
-                return None
-            admin = replace(admin, last_used_at=self._clock())
-            self._by_name[name] = (admin, stored)
-            return admin
-
-    def revoke(self, name: str) -> bool:
-        with self._lock:
-            entry = self._by_name.get(name)
-            if entry is None or entry[0].revoked_at is not None:
-                return False
-            admin, digest = entry
-            self._by_name[name] = (replace(admin, revoked_at=self._clock()), digest)
-            self._by_hash.pop(digest, None)
-            return True
-
-    def list(self) -> list[AdminAccount]:
-        with self._lock:
-            return sorted((admin for admin, _ in self._by_name.values()), key=lambda a: a.id)
 
 
 def _jwt() -> Any:
@@ -241,11 +171,22 @@ class UserTokens:
 
     def verify(self, token: str) -> int | None:
         """The user id in a valid, unexpired token, or ``None``."""
+        checked = self._check(token)
+        return None if checked is None else checked[0]
+
+    def expires_at(self, token: str) -> datetime | None:
+        """The instant a valid token starts being refused (its ``exp`` plus the leeway); ``None`` if invalid now."""
+        checked = self._check(token)
+        if checked is None:
+            return None
+        return datetime.fromtimestamp(checked[1], UTC) + self._leeway
+
+    def _check(self, token: str) -> tuple[int, float] | None:
+        """The user id and ``exp`` (a POSIX time) of a valid, unexpired token."""
         known = self._verified.get(token)
         if known is not None:
-            user_id, expires = known
-            if time.time() <= expires + self._leeway.total_seconds():
-                return user_id
+            if time.time() <= known[1] + self._leeway.total_seconds():
+                return known
             self._verified.pop(token, None)
             return None
         try:
@@ -263,16 +204,24 @@ class UserTokens:
             return None
         if len(self._verified) >= self.CACHE_SIZE:
             self._verified.clear()
-        self._verified[token] = (int(subject), float(expires))
-        return int(subject)
+        checked = self._verified[token] = (int(subject), float(expires))
+        return checked
 
 
 class TokenAuthenticator:
     """The standalone default: admin bearer tokens and user JWTs in ``Authorization``."""
 
-    def __init__(self, admin_tokens: AdminTokens | None = None, user_tokens: UserTokens | None = None) -> None:
+    def __init__(
+        self,
+        admin_tokens: AdminTokens | None = None,
+        user_tokens: UserTokens | None = None,
+        *,
+        last_use: LastUseRecorder | None = None,
+    ) -> None:
         self.admin_tokens = admin_tokens
         self.user_tokens = user_tokens
+        #: Records admins' last use off the request path (verifying never writes).
+        self.last_use = last_use or (LastUseRecorder(admin_tokens) if admin_tokens is not None else None)
 
     @classmethod
     def from_env(cls, admin_tokens: AdminTokens | None = None) -> TokenAuthenticator:
@@ -285,9 +234,20 @@ class TokenAuthenticator:
             return None
         if token.startswith(ADMIN_TOKEN_PREFIX):
             admin = self.admin_tokens.verify(token) if self.admin_tokens is not None else None
-            return Actor.admin(admin.id) if admin is not None else None
+            if admin is None:
+                return None
+            if self.last_use is not None:
+                self.last_use.note(admin)
+            return Actor.admin(admin.id)
         user_id = self.user_tokens.verify(token) if self.user_tokens is not None else None
         return Actor.user(user_id) if user_id is not None else None
+
+    def expires_at(self, request: RequestView) -> datetime | None:
+        """A user JWT's expiry; ``None`` for admin tokens, which last until revoked."""
+        token = bearer_token(request.headers)
+        if token is None or token.startswith(ADMIN_TOKEN_PREFIX) or self.user_tokens is None:
+            return None
+        return self.user_tokens.expires_at(token)
 
 
 class ChainAuthenticator:
@@ -301,4 +261,11 @@ class ChainAuthenticator:
             actor = authenticator.identify(request)
             if actor is not None:
                 return actor
+        return None
+
+    def expires_at(self, request: RequestView) -> datetime | None:
+        """The expiry of the credentials that identify the request (those of the first authenticator that knows it)."""
+        for authenticator in self._chain:
+            if authenticator.identify(request) is not None:
+                return credential_expiry(authenticator, request)
         return None

@@ -79,7 +79,7 @@ def upgrade(engine: sa.Engine, revision: str = "head") -> MigrationStatus:
     """Bring the database to ``revision`` (the newest by default) and return where it stands."""
     from alembic import command
 
-    from ..stores._sql_engine import WRITE, configure_sqlite
+    from ..sqlschema.engine import WRITE, configure_sqlite
 
     head = head_revision()
     if revision == "head" and current_revision(engine) == head:

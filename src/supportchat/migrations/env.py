@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from supportchat.stores._schema import metadata
+from supportchat.sqlschema.tables import metadata
 
 connection = context.config.attributes.get("connection")
 if connection is None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 
-from ..stores.base import Store
+from ..store import Store
 from .broker import Broker
 from .stream import latest_event_id
 

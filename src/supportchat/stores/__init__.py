@@ -1,5 +1,8 @@
 """Storage backends. Every backend implements :class:`Store`.
 
+:func:`open_store` opens one from a URL (``memory://``, ``sqlite:///file``,
+``sqlite://``, ``postgresql+psycopg://…``) and migrates its schema.
+
 The SQL stores and the fallback store are imported on first use, so that
 ``import supportchat`` loads neither SQLAlchemy nor tenacity.
 """
@@ -8,11 +11,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .base import Store, TicketChanges
+from ..store import Store, TicketChanges
 from .memory import InMemoryStore
 
 if TYPE_CHECKING:
     from .fallback import FallbackState, FallbackStore, IdRange, Journal, ReplayReport
+    from .open import open_store
     from .sql import SQLiteStore, SQLStore
 
 __all__ = [
@@ -26,6 +30,7 @@ __all__ = [
     "SQLiteStore",
     "Store",
     "TicketChanges",
+    "open_store",
 ]
 
 _LAZY = {
@@ -36,6 +41,7 @@ _LAZY = {
     "IdRange": "fallback",
     "Journal": "fallback",
     "ReplayReport": "fallback",
+    "open_store": "open",
 }
 
 

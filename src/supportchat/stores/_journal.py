@@ -3,7 +3,7 @@
 A :class:`Journal` holds, in order, every write the fallback store accepted
 while the primary could not. It survives a process restart or crash (a SQLite
 file set up like every supportchat SQLite database, by
-:func:`._sql_engine.configure_connection`; ``synchronous=NORMAL`` by default,
+:func:`supportchat.sqlschema.engine.configure_connection`; ``synchronous=NORMAL`` by default,
 as the SQLite fallback store itself, or ``FULL`` to survive a power cut too,
 at one fsync per write) and also keeps the counters from
 which outage-time ids are drawn, so that a restarted process never hands out
@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
+from ..sqlschema.engine import connect_sqlite, immediate_transaction, writer_lane
 from ._ops import Operation, load_operation
-from ._sql_engine import connect_sqlite, immediate_transaction, writer_lane
 
 __all__ = ["IdRange", "Journal", "JournalEntry", "Recording"]
 

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, TypeAdapter, model_serializer
 
-from ..errors import ConcurrentUpdate, TicketNotFound
+from ..errors import TicketNotFound
 from ..models import (
     Message,
     NewMessage,
@@ -26,7 +26,8 @@ from ..models import (
     Ticket,
     TicketStatus,
 )
-from .base import Store, TicketChanges
+from ..optimistic import retry_at_fresh_version
+from ..store import Store, TicketChanges
 
 __all__ = [
     "InsertMessageOp",
@@ -43,7 +44,6 @@ __all__ = [
 ]
 
 #: How often a rebased write is re-read and re-sent when the version moves under it.
-_REBASE_ATTEMPTS = 5
 
 
 class _ChangeSet(BaseModel):
@@ -179,16 +179,18 @@ def apply_operation(store: Store, op: Operation) -> Ticket | Message | int:
         return store.insert_ticket(op.ticket)
     if isinstance(op, MarkReadOp):
         return store.mark_read(op.ticket_id, op.sender_type)
-    for _ in range(_REBASE_ATTEMPTS):
-        version = current_ticket(store, op.ticket_id).version
-        try:
-            if isinstance(op, InsertMessageOp):
-                return store.insert_message(
-                    op.message, expected_version=version, changes=op.changes.as_changes(), history=op.history
-                )
-            return store.update_ticket(
-                op.ticket_id, expected_version=version, changes=op.changes.as_changes(), history=op.history
+
+    def write(version: int) -> Ticket | Message:
+        if isinstance(op, InsertMessageOp):
+            return store.insert_message(
+                op.message, expected_version=version, changes=op.changes.as_changes(), history=op.history
             )
-        except ConcurrentUpdate:
-            continue
-    raise ConcurrentUpdate(f"ticket {op.ticket_id} kept changing while a write was copied to it")
+        return store.update_ticket(
+            op.ticket_id, expected_version=version, changes=op.changes.as_changes(), history=op.history
+        )
+
+    return retry_at_fresh_version(
+        write,
+        lambda: current_ticket(store, op.ticket_id).version,
+        gave_up=f"ticket {op.ticket_id} kept changing while a write was copied to it",
+    )

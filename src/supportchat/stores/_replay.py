@@ -35,6 +35,8 @@ from ..errors import (
     TicketIdTaken,
     TicketNumberTaken,
 )
+from ..optimistic import retry_at_fresh_version
+from ..store import Store
 from ._journal import Journal, JournalEntry
 from ._ops import (
     InsertMessageOp,
@@ -44,7 +46,6 @@ from ._ops import (
     apply_operation,
     current_ticket,
 )
-from .base import Store
 
 __all__ = ["ProgressCallback", "ReplayReport", "replay_journal"]
 
@@ -52,7 +53,6 @@ __all__ = ["ProgressCallback", "ReplayReport", "replay_journal"]
 ProgressCallback = Callable[[int, int], None]
 
 _BATCH = 100
-_UPDATE_ATTEMPTS = 5
 
 
 class _Outcome(enum.Enum):
@@ -156,8 +156,8 @@ def _identity(op: InsertTicketOp | InsertMessageOp) -> str:
 
 
 def _replay_update(primary: Store, journal: Journal, seq: int, marker: int | None, op: UpdateTicketOp) -> _Outcome:
-    for _ in range(_UPDATE_ATTEMPTS):
-        version = current_ticket(primary, op.ticket_id).version
+    def write(version: int) -> _Outcome:
+        nonlocal marker
         if marker is not None and version != marker:
             # The version moved since this update was sent: it got there.
             return _Outcome.ALREADY_THERE
@@ -171,6 +171,11 @@ def _replay_update(primary: Store, journal: Journal, seq: int, marker: int | Non
         except ConcurrentUpdate:
             # Someone else writes to the primary after all: start again from its version.
             marker = None
-            continue
+            raise
         return _Outcome.APPLIED
-    raise ConcurrentUpdate(f"ticket {op.ticket_id} kept changing in the primary during the replay")
+
+    return retry_at_fresh_version(
+        write,
+        lambda: current_ticket(primary, op.ticket_id).version,
+        gave_up=f"ticket {op.ticket_id} kept changing in the primary during the replay",
+    )

@@ -14,7 +14,7 @@ rows itself, and keeps SQLAlchemy's pool, dialects and error classes:
 - a connection the dialect recognises as broken is invalidated, so the pool
   replaces it;
 - SQLite writes take the file's writer lane, then open with ``BEGIN
-  IMMEDIATE`` (:mod:`._sql_engine` says why); PostgreSQL transactions begin
+  IMMEDIATE`` (:mod:`supportchat.sqlschema.engine` says why); PostgreSQL transactions begin
   implicitly, and every transaction ends in commit or rollback.
 """
 
@@ -30,8 +30,8 @@ from sqlalchemy.engine.interfaces import DBAPICursor
 from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql.compiler import SQLCompiler
 
-from ._schema import format_timestamp
-from ._sql_engine import begin_immediate, writer_lane_of
+from ..sqlschema.engine import begin_immediate, writer_lane_of
+from ..sqlschema.tables import format_timestamp
 
 __all__ = ["Prepared", "Session", "open_session"]
 

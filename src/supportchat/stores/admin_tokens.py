@@ -1,32 +1,35 @@
 """Admin bearer tokens kept in the SQL database's ``support_admins`` table.
 
 :class:`SQLAdminTokens` is the persistent
-:class:`~supportchat.http.auth.AdminTokens` registry the standalone server and
+:class:`~supportchat.accounts.AdminTokens` registry the standalone server and
 the CLI share: ``supportchat admin create NAME`` writes a row, the server
 checks each request's token against it. Only the SHA-256 hash of a token is
-stored; the token itself is shown once, when it is created.
+stored; the token itself is shown once, when it is created. The policy
+(names, re-issue, last use) is the protocol's, in :mod:`supportchat.accounts`.
 """
 
 from __future__ import annotations
 
 import hmac
-import secrets
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from ..http.auth import ADMIN_TOKEN_PREFIX, AdminAccount, hash_token
-from . import _schema as schema
-from ._sql_engine import WRITE, configure_sqlite
+from ..accounts import ADMIN_TOKEN_PREFIX, AdminAccount, clean_admin_name, hash_token, new_admin_token
+from ..sqlschema import tables as schema
+from ..sqlschema.engine import WRITE, configure_sqlite
 from ._sql_errors import translated
 
 __all__ = ["SQLAdminTokens"]
 
 _a = schema.admins.c
-#: A token's ``last_used_at`` is refreshed at most this often, so that busy
-#: admins do not turn every read request into a write.
-_TOUCH_INTERVAL = timedelta(minutes=1)
+_USED_AT = sa.bindparam("p_when", type_=_a.last_used_at.type)
+_RECORD_USE = (
+    schema.admins.update()
+    .where(_a.id == sa.bindparam("p_id"), sa.or_(_a.last_used_at.is_(None), _a.last_used_at < _USED_AT))
+    .values(last_used_at=_USED_AT)
+)
 
 
 def _utcnow() -> datetime:
@@ -44,11 +47,9 @@ def _account(row: sa.RowMapping) -> AdminAccount:
 
 
 class SQLAdminTokens:
-    """The :class:`~supportchat.http.auth.AdminTokens` registry on a SQL store's engine.
+    """The :class:`~supportchat.accounts.AdminTokens` registry on a SQL store's engine.
 
     The engine must be migrated (the table comes with the first revision).
-    Creating a name whose token was revoked issues it a new token under the
-    same admin id, so that tickets assigned to that admin stay theirs.
     """
 
     def __init__(self, engine: sa.Engine, *, clock: Callable[[], datetime] = _utcnow) -> None:
@@ -60,10 +61,8 @@ class SQLAdminTokens:
 
     def create(self, name: str) -> tuple[AdminAccount, str]:
         """A new admin named ``name`` and its token (raises :class:`ValueError` if the name is live)."""
-        name = name.strip()
-        if not name or len(name) > 100 or not name.isprintable():
-            raise ValueError("an admin name must be 1-100 printable characters")
-        token = ADMIN_TOKEN_PREFIX + secrets.token_urlsafe(32)
+        name = clean_admin_name(name)
+        token = new_admin_token()
         now = self._clock()
         with translated(), self._writer.begin() as connection:
             row = connection.execute(sa.select(schema.admins).where(_a.name == name)).first()
@@ -83,7 +82,7 @@ class SQLAdminTokens:
         return _account(stored._mapping), token
 
     def verify(self, token: str) -> AdminAccount | None:
-        """The admin whose live token this is, or ``None``."""
+        """The admin whose live token this is, or ``None``; a read only (see the policy)."""
         if not token.startswith(ADMIN_TOKEN_PREFIX):
             return None
         digest = hash_token(token)
@@ -93,12 +92,14 @@ class SQLAdminTokens:
             ).first()
         if row is None or not hmac.compare_digest(row.token_hash, digest):
             return None
-        admin = _account(row._mapping)
-        now = self._clock()
-        if admin.last_used_at is None or now - admin.last_used_at > _TOUCH_INTERVAL:
-            with translated(), self._writer.begin() as connection:
-                connection.execute(schema.admins.update().where(_a.id == admin.id).values(last_used_at=now))
-        return admin
+        return _account(row._mapping)
+
+    def record_use(self, uses: Mapping[int, datetime]) -> None:
+        """Move each admin's ``last_used_at`` forward to its time (one transaction)."""
+        if not uses:
+            return
+        with translated(), self._writer.begin() as connection:
+            connection.execute(_RECORD_USE, [{"p_id": admin_id, "p_when": when} for admin_id, when in uses.items()])
 
     def revoke(self, name: str) -> bool:
         """Revoke ``name``'s token; whether there was a live one."""
@@ -115,6 +116,21 @@ class SQLAdminTokens:
         with translated(), self._engine.connect() as connection:
             rows = connection.execute(sa.select(schema.admins).order_by(_a.id)).all()
         return [_account(row._mapping) for row in rows]
+
+    def session_binding(self, admin_id: int) -> str | None:
+        """The live token's hash and the session generation; ``None`` if the admin has no live token."""
+        with translated(), self._engine.connect() as connection:
+            row = connection.execute(
+                sa.select(_a.token_hash, _a.session_generation).where(_a.id == admin_id, _a.revoked_at.is_(None))
+            ).first()
+        return None if row is None else f"{row.token_hash}:{row.session_generation}"
+
+    def end_sessions(self, admin_id: int) -> None:
+        """Add one to the admin's session generation, which ends the sessions issued before."""
+        with translated(), self._writer.begin() as connection:
+            connection.execute(
+                schema.admins.update().where(_a.id == admin_id).values(session_generation=_a.session_generation + 1)
+            )
 
     def get(self, name_or_id: str | int) -> AdminAccount | None:
         """The admin with this name, or this id (an ``int`` or a string of digits)."""

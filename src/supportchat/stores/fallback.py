@@ -94,6 +94,7 @@ from ..models import (
     TicketChange,
     TicketQuery,
 )
+from ..store import Store, TicketChanges
 from ._breaker import BreakerState, CircuitBreaker, Permit
 from ._journal import IdRange, Journal
 from ._ops import (
@@ -107,7 +108,6 @@ from ._ops import (
     update_ticket_op,
 )
 from ._replay import ProgressCallback, ReplayReport, replay_journal
-from .base import Store, TicketChanges
 
 __all__ = [
     "BreakerState",
@@ -281,6 +281,9 @@ class FallbackStore:
 
     def events_after(self, after_id: int, *, user_id: int | None = None, limit: int = 100) -> list[EventRecord]:
         return self._read(lambda store: store.events_after(after_id, user_id=user_id, limit=limit))
+
+    def last_event_id(self) -> int:
+        return self._read(lambda store: store.last_event_id())
 
     # -- writes ------------------------------------------------------------
 

@@ -22,7 +22,7 @@ from ..models import (
     TicketQuery,
     TicketStatus,
 )
-from .base import TicketChanges
+from ..store import TicketChanges
 
 __all__ = ["InMemoryStore"]
 

@@ -30,6 +30,7 @@ from pydantic import BaseModel
 from sqlalchemy.pool import StaticPool
 
 from ..errors import ConcurrentUpdate, TicketNotFound
+from ..extensions import register_extension
 from ..models import (
     ActorKind,
     Category,
@@ -48,12 +49,12 @@ from ..models import (
     TicketQuery,
     TicketStatus,
 )
-from . import _schema as schema
-from ._schema import parse_timestamp
-from ._sql_engine import configure_sqlite, create_engine
+from ..sqlschema import tables as schema
+from ..sqlschema.engine import configure_sqlite, create_engine
+from ..sqlschema.tables import parse_timestamp
+from ..store import BulkLoad, ThreadExport, TicketChanges
 from ._sql_errors import translated
 from ._sql_exec import Prepared, Session, open_session
-from .base import TicketChanges
 
 __all__ = ["SQLStore", "SQLiteStore", "create_engine", "default_sqlite_path"]
 
@@ -174,17 +175,16 @@ class SQLStore:
     def from_url(cls, url: str | sa.URL, *, migrate: bool | None = None, **engine_kwargs: Any) -> SQLStore:
         """A store on a new engine for ``url``, which it owns and disposes on :meth:`close`.
 
-        ``migrate`` brings the schema to the current revision first; by
-        default SQLite databases are migrated and server databases are not
+        Kept for compatibility; :func:`~supportchat.stores.open_store` is the
+        factory. ``migrate`` brings the schema to the current revision first;
+        by default SQLite databases are migrated and server databases are not
         (run ``supportchat db upgrade`` or :func:`supportchat.migrations.upgrade`).
         ``engine_kwargs`` go to :func:`create_engine`.
         """
-        engine = create_engine(url, **engine_kwargs)
-        if migrate if migrate is not None else engine.dialect.name == "sqlite":
-            from ..migrations import upgrade
+        from .open import open_sql_engine
 
-            upgrade(engine)
-        return cls(engine, owns_engine=True)
+        migrating = migrate if migrate is not None else sa.make_url(url).get_backend_name() == "sqlite"
+        return cls(open_sql_engine(url, migrate=migrating, **engine_kwargs), owns_engine=True)
 
     @property
     def engine(self) -> sa.Engine:
@@ -288,19 +288,7 @@ class SQLStore:
         changes: TicketChanges,
         history: Sequence[NewTicketChange] = (),
     ) -> Message:
-        values: dict[str, Any] = {
-            "ticket_id": message.ticket_id,
-            "sender_id": message.sender_id,
-            "sender_type": message.sender_type.value,
-            "message": message.message,
-            "message_type": message.message_type.value,
-            "file_url": message.file_url,
-            "is_read": message.is_read,
-            "created_at": message.created_at,
-            "uid": message.uid,
-        }
-        if message.id is not None:
-            values["id"] = message.id
+        values = _message_row(message, message.ticket_id, keep_id=message.id is not None)
         counters = ("message_count",) if message.is_read else ("message_count", _UNREAD_COLUMN[message.sender_type])
         with self._writing(uid=message.uid) as session:
             # The message goes first so that a duplicate uid is reported as
@@ -478,22 +466,37 @@ class SQLStore:
 class SQLiteStore(SQLStore):
     """The embedded default: a SQLite file, migrated to the current schema on opening.
 
-    ``path`` is the database file; without one the store uses
-    ``SUPPORTCHAT_DATABASE_URL`` if it is set, else :func:`default_sqlite_path`
-    (its folder is created).
+    A shortcut for ``open_store(f"sqlite:///{path}")`` (the factory runs the
+    migrations, see :mod:`supportchat.stores.open`). ``path`` is the
+    database file, :func:`default_sqlite_path` without one; its folder is
+    created. The store reads no configuration of its own: choosing a
+    database from ``SUPPORTCHAT_DATABASE_URL`` is the CLI's job.
     """
 
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
-        from ..migrations import upgrade
+        from .open import open_sql_engine
 
-        url = os.environ.get("SUPPORTCHAT_DATABASE_URL") if path is None else None
-        if url is None:
-            file = Path(path) if path is not None else default_sqlite_path()
-            file.parent.mkdir(parents=True, exist_ok=True)
-            url = f"sqlite:///{file}"
-        engine = create_engine(url)
-        upgrade(engine)
-        super().__init__(engine, owns_engine=True)
+        file = Path(path) if path is not None else default_sqlite_path()
+        file.parent.mkdir(parents=True, exist_ok=True)
+        super().__init__(open_sql_engine(f"sqlite:///{file}"), owns_engine=True)
+
+
+def _message_row(message: NewMessage | Message, ticket_id: int, *, keep_id: bool) -> dict[str, Any]:
+    """The ``support_messages`` row of a message in ``ticket_id`` (with its id if ``keep_id``)."""
+    row: dict[str, Any] = {
+        "ticket_id": ticket_id,
+        "sender_id": message.sender_id,
+        "sender_type": message.sender_type.value,
+        "message": message.message,
+        "message_type": message.message_type.value,
+        "file_url": message.file_url,
+        "is_read": message.is_read,
+        "created_at": message.created_at,
+        "uid": message.uid,
+    }
+    if keep_id:
+        row["id"] = message.id
+    return row
 
 
 @functools.cache
@@ -647,3 +650,20 @@ def _message(row: Sequence[Any]) -> Message:
     values["is_read"] = bool(values["is_read"])
     values["created_at"] = parse_timestamp(values["created_at"])
     return _new_message(values)
+
+
+def _thread_export(store: SQLStore) -> ThreadExport:
+    from .sql_transfer import SQLThreadExport
+
+    return SQLThreadExport(store)
+
+
+def _bulk_load(store: SQLStore) -> BulkLoad:
+    from .sql_transfer import SQLBulkLoad
+
+    return SQLBulkLoad(store)
+
+
+# The export and bulk-load capabilities (supportchat.transfer asks for them by protocol).
+register_extension(ThreadExport, SQLStore, _thread_export)  # type: ignore[type-abstract]
+register_extension(BulkLoad, SQLStore, _bulk_load)  # type: ignore[type-abstract]

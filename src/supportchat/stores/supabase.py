@@ -55,7 +55,7 @@ from ..models import (
     TicketQuery,
     TicketStatus,
 )
-from .base import TicketChanges
+from ..store import TicketChanges
 
 __all__ = ["DEFAULT_TIMEOUT", "SupabaseStore", "translate_error"]
 
@@ -257,6 +257,12 @@ class SupabaseStore:
         owner = {} if user_id is None else {"user_id": user_id}
         with _translated():
             return [EventRecord.model_validate(row) for row in self._pages("support_events", owner, after_id, limit)]
+
+    def last_event_id(self) -> int:
+        request = self._client.table("support_events").select("id").order("id", desc=True).limit(1)
+        with _translated():
+            rows = self._send(request)
+        return int(rows[0]["id"]) if rows else 0
 
     def close(self) -> None:
         """Close the HTTP client if :meth:`from_url` created it; a given client stays the caller's."""

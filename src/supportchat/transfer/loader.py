@@ -11,29 +11,25 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
 from ..errors import (
-    ConcurrentUpdate,
     DuplicateMessage,
+    ExtensionUnavailable,
     StorageError,
     TicketIdTaken,
     TicketNotFound,
     ValidationError,
 )
+from ..extensions import extension
 from ..models import Message, NewMessage, NewTicket, NewTicketChange, Ticket
+from ..optimistic import retry_at_fresh_version
 from ..rules import sanitize
-from ..stores.base import Store
+from ..store import BulkLoad, Store
 from .records import TICKET_COLUMNS, ThreadRecord
-from .source import _as_sql_store
-from .sql_bulk import existing_numbers, insert_new_tickets
-
-if TYPE_CHECKING:
-    from ..stores.sql import SQLStore
 
 __all__ = ["ImportReport", "import_threads"]
 
-_ATTEMPTS = 20
 T = TypeVar("T")
 _CHANGE_COLUMNS = set(NewTicketChange.model_fields)
 
@@ -63,17 +59,21 @@ def import_threads(
     holds no ticket when the import starts, and fresh ids are drawn
     otherwise. ``on_record`` is called after each record (progress bars).
 
-    Records are read ``batch_size`` at a time; a SQL store gets each batch's
-    new tickets in one transaction (see :mod:`.sql_bulk`).
+    Records are read ``batch_size`` at a time; a store with the
+    :class:`~supportchat.store.BulkLoad` capability (the SQL stores) gets
+    each batch's new tickets in one transaction.
     """
     if keep_ids is None:
         keep_ids = store.statistics().total_tickets == 0
     report = ImportReport()
-    sql_store = _as_sql_store(store)
+    try:
+        bulk: BulkLoad | None = extension(store, BulkLoad)  # type: ignore[type-abstract]
+    except ExtensionUnavailable:
+        bulk = None
     for batch in _batches(records, batch_size):
         careful = batch
-        if sql_store is not None:
-            careful = _bulk_import(sql_store, batch, keep_ids, report)
+        if bulk is not None:
+            careful = _bulk_import(bulk, batch, keep_ids, report)
         for record in careful:
             _import_one(store, record, keep_ids, report)
         if on_record is not None:
@@ -93,16 +93,14 @@ def _batches(records: Iterable[ThreadRecord], size: int) -> Iterator[list[Thread
         yield batch
 
 
-def _bulk_import(
-    store: SQLStore, batch: list[ThreadRecord], keep_ids: bool, report: ImportReport
-) -> list[ThreadRecord]:
+def _bulk_import(bulk: BulkLoad, batch: list[ThreadRecord], keep_ids: bool, report: ImportReport) -> list[ThreadRecord]:
     """Write the batch's new tickets in one transaction; returns the records left for the one-by-one path."""
-    present = existing_numbers(store, [record.ticket.ticket_number for record in batch])
+    present = bulk.ticket_numbers_present([record.ticket.ticket_number for record in batch])
     fresh = [record for record in batch if record.ticket.ticket_number not in present]
     if not fresh:
         return batch
     try:
-        messages = insert_new_tickets(store, fresh, keep_ids=keep_ids, clean=_clean)
+        messages = bulk.insert_threads([_cleaned(record) for record in fresh], keep_ids=keep_ids)
     except StorageError:
         # Something clashed (a duplicate in the file, an id or uid taken): the
         # transaction wrote nothing, so the careful path decides record by record.
@@ -110,6 +108,25 @@ def _bulk_import(
     report.tickets_created += len(fresh)
     report.messages_created += messages
     return [record for record in batch if record.ticket.ticket_number in present]
+
+
+def _cleaned(record: ThreadRecord) -> ThreadRecord:
+    """The record as the store receives it: text sanitised again, every message with its uid, in id order."""
+    ticket = record.ticket
+    subject, description = _clean("subject", ticket.subject), _clean("description", ticket.description)
+    return ThreadRecord.model_construct(
+        ticket=ticket.model_copy(update={"subject": subject, "description": description}),
+        messages=[
+            message.model_copy(update={"message": _clean("message", message.message), "uid": _uid(ticket, message)})
+            for message in sorted(record.messages, key=lambda m: m.id)
+        ],
+        changes=record.changes,
+    )
+
+
+def _uid(source: Ticket, message: Message) -> str:
+    """A message's unique id; a file's message without one gets one derived from where it was."""
+    return message.uid or f"import:{source.ticket_number}:{message.id}"
 
 
 def _clean(field: str, text: str) -> str:
@@ -137,7 +154,7 @@ def _import_one(store: Store, record: ThreadRecord, keep_ids: bool, report: Impo
     same_ids = keep_ids and ticket.id == source.id
     version = ticket.version
     for message in sorted(record.messages, key=lambda m: m.id):
-        uid = message.uid or f"import:{source.ticket_number}:{message.id}"
+        uid = _uid(source, message)
         if uid in known_uids:
             report.messages_skipped += 1
             continue
@@ -187,12 +204,12 @@ def _insert_message(store: Store, draft: NewMessage, ticket_id: int, version: in
 
 def _at_current_version(store: Store, ticket_id: int, version: int, write: Callable[[int], T]) -> T:
     """``write(version)``, again with the ticket's new version whenever someone else wrote first."""
-    for _ in range(_ATTEMPTS):
-        try:
-            return write(version)
-        except ConcurrentUpdate:
-            version = _current_version(store, ticket_id)
-    raise ConcurrentUpdate(f"ticket {ticket_id} kept changing during the import")
+    return retry_at_fresh_version(
+        write,
+        lambda: _current_version(store, ticket_id),
+        first=version,
+        gave_up=f"ticket {ticket_id} kept changing during the import",
+    )
 
 
 def _insert_history(store: Store, ticket_id: int, version: int, record: ThreadRecord) -> None:

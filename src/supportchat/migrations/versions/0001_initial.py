@@ -29,7 +29,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from supportchat.stores import _schema as schema
+from supportchat.sqlschema import tables as schema
 
 revision = "0001"
 down_revision = None

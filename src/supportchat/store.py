@@ -1,0 +1,202 @@
+"""The :class:`Store` protocol: everything the desk asks of storage.
+
+This module is part of the core: it imports no backend, so the desk (and
+anything else written against the protocol) loads no store package. The
+backends live in :mod:`supportchat.stores`.
+
+A store is a dumb, atomic keeper of rows. It enforces uniqueness (ticket
+numbers, message uids) and the optimistic-concurrency check, keeps the
+per-ticket counters and the event log consistent with the rows, and computes
+statistics. It decides nothing about the lifecycle, permissions or input: the
+:class:`~supportchat.desk.SupportDesk` has done all of that before it calls.
+
+Every method is synchronous and thread-safe. A failure of the storage itself
+(unreachable, timed out) is raised as
+:class:`~supportchat.errors.StorageUnavailable` with nothing written; driver
+exceptions never escape a store.
+
+Every successful write appends exactly one entry to the event log in the same
+transaction: :meth:`Store.insert_ticket` a ``ticket_created``,
+:meth:`Store.insert_message` a ``message_created`` and
+:meth:`Store.update_ticket` a ``ticket_updated``. :meth:`Store.mark_read`
+appends nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Protocol, TypedDict, runtime_checkable
+
+from .models import (
+    EventRecord,
+    Message,
+    NewMessage,
+    NewTicket,
+    NewTicketChange,
+    Priority,
+    SenderType,
+    Statistics,
+    ThreadRecord,
+    Ticket,
+    TicketChange,
+    TicketQuery,
+    TicketStatus,
+)
+
+__all__ = ["BulkLoad", "Store", "ThreadExport", "TicketChanges"]
+
+
+class TicketChanges(TypedDict, total=False):
+    """Columns of a ticket to overwrite; absent keys stay as they are.
+
+    ``None`` is a value here (for instance ``resolved_at=None`` clears it).
+    """
+
+    status: TicketStatus
+    priority: Priority
+    assigned_to: int | None
+    resolved_at: datetime | None
+    updated_at: datetime
+
+
+@runtime_checkable
+class Store(Protocol):
+    """Storage for tickets, messages, their change records and the event log."""
+
+    def insert_ticket(self, ticket: NewTicket) -> Ticket:
+        """Store a new ticket and return it with its id.
+
+        Raises :class:`~supportchat.errors.TicketNumberTaken` if the number
+        exists already (the desk then draws another). If ``ticket.id`` is set
+        the row keeps that id.
+        """
+        ...
+
+    def get_ticket(self, ticket_id: int) -> Ticket | None:
+        """The ticket with this id, or ``None``."""
+        ...
+
+    def get_ticket_by_number(self, ticket_number: str) -> Ticket | None:
+        """The ticket with exactly this number, or ``None``."""
+        ...
+
+    def list_tickets(self, query: TicketQuery) -> tuple[list[Ticket], int]:
+        """One page of the tickets matching ``query``, newest first, and the total match count."""
+        ...
+
+    def update_ticket(
+        self,
+        ticket_id: int,
+        *,
+        expected_version: int,
+        changes: TicketChanges,
+        history: Sequence[NewTicketChange] = (),
+    ) -> Ticket:
+        """Apply ``changes`` if the ticket's version is still ``expected_version``.
+
+        Atomically: checks the version, writes the changes, bumps the version,
+        stores the change records and appends a ``ticket_updated`` event.
+        Raises :class:`~supportchat.errors.ConcurrentUpdate` if the version
+        moved on and :class:`~supportchat.errors.TicketNotFound` if the ticket
+        does not exist. Returns the ticket as it now is.
+        """
+        ...
+
+    def insert_message(
+        self,
+        message: NewMessage,
+        *,
+        expected_version: int,
+        changes: TicketChanges,
+        history: Sequence[NewTicketChange] = (),
+    ) -> Message:
+        """Add a message to its ticket and apply ``changes`` to the ticket, atomically.
+
+        The version check, the ticket's changes and its counters
+        (``message_count`` and the unread count of the sender's side) behave
+        as in :meth:`update_ticket`; the event appended is ``message_created``.
+        Raises :class:`~supportchat.errors.DuplicateMessage` if a message with
+        the same ``uid`` exists (nothing is written then).
+        """
+        ...
+
+    def get_message_by_uid(self, uid: str) -> Message | None:
+        """The message with this unique id, or ``None``."""
+        ...
+
+    def list_messages(self, ticket_id: int, *, after_id: int = 0, limit: int | None = None) -> list[Message]:
+        """A ticket's messages with ``id > after_id``, oldest first, at most ``limit``."""
+        ...
+
+    def mark_read(self, ticket_id: int, sender_type: SenderType) -> int:
+        """Mark every unread message of ``sender_type`` in the ticket read; return how many."""
+        ...
+
+    def list_changes(self, ticket_id: int) -> list[TicketChange]:
+        """The ticket's change records, oldest first."""
+        ...
+
+    def statistics(self) -> Statistics:
+        """Counts over every ticket, computed by the storage (never by loading rows)."""
+        ...
+
+    def resolved_before(self, cutoff: datetime, *, limit: int) -> list[Ticket]:
+        """Up to ``limit`` resolved tickets whose ``resolved_at`` is before ``cutoff``, oldest first."""
+        ...
+
+    def events_after(self, after_id: int, *, user_id: int | None = None, limit: int = 100) -> list[EventRecord]:
+        """Event-log entries with ``id > after_id``, oldest first; only ``user_id``'s tickets if given."""
+        ...
+
+    def last_event_id(self) -> int:
+        """The newest event-log id, 0 for an empty log: where a new live stream starts.
+
+        One cheap query (never a walk through the log).
+        """
+        ...
+
+    def close(self) -> None:
+        """Release connections; the store is not used afterwards."""
+        ...
+
+
+# -- optional capabilities, as store extensions (see supportchat.extensions) ----
+
+
+class ThreadExport(Protocol):
+    """A store extension: read every ticket with its conversation, fast, for an export.
+
+    Without it, an export reads through the :class:`Store` protocol, page by
+    page. ``extension(store, ThreadExport)`` gives a store's implementation
+    (the SQL stores register one).
+    """
+
+    def thread_batches(self, batch_size: int) -> Iterator[list[ThreadRecord]]:
+        """Every ticket, oldest first, ``batch_size`` at a time, each with its messages and changes."""
+        ...
+
+
+class BulkLoad(Protocol):
+    """A store extension: write many new tickets at once, for an import.
+
+    Without it, an import writes through the :class:`Store` protocol, a
+    transaction per ticket and per message.
+    """
+
+    def ticket_numbers_present(self, numbers: Sequence[str]) -> set[str]:
+        """Which of ``numbers`` the store holds already."""
+        ...
+
+    def insert_threads(self, threads: Sequence[ThreadRecord], *, keep_ids: bool) -> int:
+        """Write ``threads`` (tickets the store lacks, text already clean) in one transaction.
+
+        Counters, statistics and the event log end as if each row had been
+        written through :class:`Store`: ``ticket_created`` and
+        ``message_created`` for the rows, one ``ticket_updated`` per ticket
+        with change records. ``keep_ids`` keeps the records' ticket and
+        message ids. Returns how many messages were written. Raises a
+        :class:`~supportchat.errors.StorageError` (nothing written) if any
+        row clashes with what the store holds.
+        """
+        ...
