@@ -19,7 +19,8 @@ process at once and the connections shared out (8 + 8): the figures are then
 the total requests/s and the worse of the two p99s. (Not ``--workers 2``: with
 several workers uvicorn 0.54 accepts connections on a socket of its own without
 ``TCP_NODELAY``, so every response waits for a delayed ACK, about 40 ms, and any
-app, a trivial one included, serves about 340 req/s at 16 connections.)
+app, a trivial one included, serves about 340 req/s at 16 connections; ``serve``
+sets ``TCP_NODELAY`` itself, the bare app's uvicorn does not.)
 
 Each round runs lib, then bare, each on a fresh file, so a round's lib/bare
 ratios compare two runs seconds apart (on a shared machine the load moves more
