@@ -32,7 +32,7 @@ from ..models import (
     TicketStatus,
     TicketThread,
 )
-from ..rules import parse_positive_int
+from ..rules import Limits, parse_positive_int
 from .envelope import DataRenderer, PageRenderer, Renderer
 
 __all__ = [
@@ -42,6 +42,7 @@ __all__ = [
     "Handler",
     "Param",
     "Route",
+    "Write",
 ]
 
 #: The seed's paths, which the Flutter app already calls.
@@ -57,6 +58,14 @@ class Audience(enum.Enum):
 
     ADMIN = "admin"
     USER = "user"
+
+
+class Write(enum.Enum):
+    """What a write route writes, which decides the rate limits that apply to it."""
+
+    TICKET = "ticket"
+    MESSAGE = "message"
+    CHANGE = "change"
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +96,8 @@ class Route:
     body: type[BaseModel] | None = None
     #: Error statuses this route can answer with, beyond those every route can.
     errors: tuple[int, ...] = field(default=())
+    #: What the route writes (rate-limited, 429), or ``None`` for a read.
+    write: Write | None = None
 
     def full_path(self, prefix: str = DEFAULT_PREFIX) -> str:
         return prefix.rstrip("/") + self.path
@@ -151,6 +162,20 @@ _AFTER_ID = Param(
     "after_id", "query", {"type": "integer", "minimum": 0, "default": 0}, "Only messages with a larger id."
 )
 
+_BEFORE_ID = Param(
+    "before_id",
+    "query",
+    {"type": "integer", "minimum": 1},
+    "Only messages with a smaller id: the first message's id of the page shown, to load older ones.",
+)
+_THREAD_LIMIT = Param(
+    "limit",
+    "query",
+    # The desk's default limits: a desk given other limits documents these, and enforces its own.
+    {"type": "integer", "minimum": 1, "maximum": Limits().thread_messages_max, "default": Limits().thread_messages},
+    "How many of the newest messages (before `before_id`) to return.",
+)
+
 
 def _choice(name: str, choices: type[enum.StrEnum], description: str) -> Param:
     return Param(name, "query", {"type": "string", "enum": [c.value for c in choices]}, description)
@@ -196,7 +221,7 @@ def list_tickets(desk: SupportDesk, actor: Actor, path: Params, query: Params, b
 
 
 def get_ticket(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> Any:
-    return desk.get_ticket(actor, path["ticket_id"])
+    return desk.get_ticket(actor, path["ticket_id"], before_id=query.get("before_id"), limit=query.get("limit"))
 
 
 def change_status(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> Any:
@@ -247,7 +272,7 @@ def list_user_tickets(desk: SupportDesk, actor: Actor, path: Params, query: Para
 
 def get_user_ticket(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> Any:
     _own_user_id(actor, path["user_id"])
-    return desk.get_ticket(actor, path["ticket_id"])
+    return desk.get_ticket(actor, path["ticket_id"], before_id=query.get("before_id"), limit=query.get("limit"))
 
 
 def user_messages_after(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> Any:
@@ -301,8 +326,8 @@ ROUTES: tuple[Route, ...] = (
         Audience.ADMIN,
         get_ticket,
         _THREAD,
-        "A ticket with its messages (marks the user's messages read)",
-        params=(_TICKET_ID,),
+        "A ticket with its newest messages, older ones by `before_id` (marks the user's messages read)",
+        params=(_TICKET_ID, _BEFORE_ID, _THREAD_LIMIT),
         errors=(404,),
     ),
     Route(
@@ -316,6 +341,7 @@ ROUTES: tuple[Route, ...] = (
         params=(_TICKET_ID,),
         body=StatusBody,
         errors=(404, 409),
+        write=Write.CHANGE,
     ),
     Route(
         "post_admin_message",
@@ -328,6 +354,7 @@ ROUTES: tuple[Route, ...] = (
         params=(_TICKET_ID,),
         body=AdminMessageBody,
         errors=(404, 409),
+        write=Write.MESSAGE,
     ),
     Route(
         "messages_after",
@@ -361,6 +388,7 @@ ROUTES: tuple[Route, ...] = (
         _TICKET,
         "Open a ticket as a user",
         body=CreateTicketBody,
+        write=Write.TICKET,
     ),
     Route(
         "list_user_tickets",
@@ -379,8 +407,8 @@ ROUTES: tuple[Route, ...] = (
         Audience.USER,
         get_user_ticket,
         _THREAD,
-        "One of the caller's tickets with its messages (marks the admins' messages read)",
-        params=(_USER_ID, _TICKET_ID),
+        "One of the caller's tickets with its newest messages, older ones by `before_id` (marks the admins' read)",
+        params=(_USER_ID, _TICKET_ID, _BEFORE_ID, _THREAD_LIMIT),
         errors=(404,),
     ),
     Route(
@@ -405,5 +433,6 @@ ROUTES: tuple[Route, ...] = (
         params=(_TICKET_ID,),
         body=UserMessageBody,
         errors=(404, 409),
+        write=Write.MESSAGE,
     ),
 )
