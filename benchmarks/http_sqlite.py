@@ -8,7 +8,8 @@ one after the other, alternating, in the same run:
 * ``lib``: ``supportchat serve`` exactly as a user starts it (uvicorn, the FastAPI
   adapter, JWT user auth, the desk's validation and sanitising, the SQLite store on
   a fresh file: one write transaction per ticket, with the event-log and statistics
-  triggers);
+  triggers), rate limits off (``SUPPORTCHAT_RATE_LIMITS=none``: one user sends
+  every request);
 * ``bare``: a FastAPI app with a pydantic body, the same PyJWT check and one
   ``sqlite3`` ``INSERT`` per request into a tickets table in WAL mode
   (``synchronous=NORMAL``, a connection per thread, the driver's own transactions).
@@ -175,6 +176,8 @@ def running(variant: str, processes: int, src: Path = ROOT / "src") -> Iterator[
             "XDG_DATA_HOME": folder,
             "XDG_CONFIG_HOME": folder,
             "SUPPORTCHAT_SECRET": SECRET,
+            # One user creates thousands of tickets here; the bare app has no limits either.
+            "SUPPORTCHAT_RATE_LIMITS": "none",
             "BENCH_SQLITE_FILE": str(Path(folder) / "bare.db"),
         }
         if variant == "lib":
