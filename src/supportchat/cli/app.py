@@ -7,12 +7,15 @@ import typer
 from .. import __version__
 from .admins import admin_app, token_app
 from .config import ROOT_DATABASE_URL
+from .features import installed_features
 from .options import DatabaseUrl
+from .people import agents_app, contacts_app
 from .setup import db_app, init, serve, supabase_sql
 from .stats import close_resolved, stats
 from .storage import storage_app
 from .tickets import tickets_app
 from .transfer import demo, export, import_
+from .worker import worker
 
 __all__ = ["app"]
 
@@ -47,11 +50,14 @@ def root(
 
 
 app.command("serve")(serve)
+app.command("worker")(worker)
 app.command("init")(init)
 app.add_typer(db_app, name="db")
 app.command("supabase-sql")(supabase_sql)
 app.add_typer(admin_app, name="admin")
 app.add_typer(token_app, name="token")
+app.add_typer(agents_app, name="agents")
+app.add_typer(contacts_app, name="contacts")
 app.add_typer(tickets_app, name="tickets")
 app.command("stats")(stats)
 app.command("close-resolved")(close_resolved)
@@ -59,3 +65,6 @@ app.command("export")(export)
 app.command("import")(import_)
 app.command("demo")(demo)
 app.add_typer(storage_app, name="storage")
+for feature in installed_features():
+    if feature.commands is not None:
+        app.add_typer(feature.commands, name=feature.name)

@@ -12,7 +12,7 @@ no business rule: the desk decides everything and raises
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,17 +20,32 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..desk import UNSET, SupportDesk
 from ..errors import Forbidden, ValidationError
+from ..features import Feature
 from ..models import (
     Actor,
     Category,
     Message,
     MessageType,
+    Page,
     Priority,
     Statistics,
     Ticket,
     TicketChange,
     TicketStatus,
     TicketThread,
+)
+from ..people import AgentLoad, directories_of
+from ..permissions import Action, authorize
+from ..projection import (
+    CustomerMessage,
+    CustomerTicket,
+    CustomerTicketThread,
+    NotCustomerData,
+    customer_message,
+    customer_messages,
+    customer_page,
+    customer_thread,
+    customer_ticket,
 )
 from ..rules import Limits, parse_positive_int
 from .envelope import DataRenderer, PageRenderer, Renderer
@@ -43,6 +58,7 @@ __all__ = [
     "Param",
     "Route",
     "Write",
+    "route_table",
 ]
 
 #: The seed's paths, which the Flutter app already calls.
@@ -247,9 +263,17 @@ def statistics(desk: SupportDesk, actor: Actor, path: Params, query: Params, bod
     return desk.statistics(actor)
 
 
-def create_ticket(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> Any:
+def list_agents(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> list[AgentLoad]:
+    authorize(actor, Action.OVERSEE)
+    return directories_of(desk).agents_with_load()
+
+
+# The user routes answer only through the customer projection (supportchat.projection).
+
+
+def create_ticket(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> CustomerTicket:
     fields = _fields(body)
-    return desk.create_ticket(
+    ticket = desk.create_ticket(
         actor,
         user_id=fields.get("user_id"),
         subject=fields.get("subject"),
@@ -257,34 +281,49 @@ def create_ticket(desk: SupportDesk, actor: Actor, path: Params, query: Params, 
         priority=fields.get("priority"),
         category=fields.get("category"),
     )
+    return customer_ticket(ticket, actor)
 
 
-def list_user_tickets(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> Any:
+def list_user_tickets(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> Page[CustomerTicket]:
     _own_user_id(actor, path["user_id"])
-    return desk.list_user_tickets(
+    page = desk.list_user_tickets(
         actor,
         path["user_id"],
         status=query.get("status"),
         page=query.get("page", 1),
         per_page=query.get("per_page", 20),
     )
+    return customer_page(page, actor)
 
 
-def get_user_ticket(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> Any:
+def get_user_ticket(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> CustomerTicketThread:
     _own_user_id(actor, path["user_id"])
-    return desk.get_ticket(actor, path["ticket_id"], before_id=query.get("before_id"), limit=query.get("limit"))
+    thread = desk.get_ticket(actor, path["ticket_id"], before_id=query.get("before_id"), limit=query.get("limit"))
+    return customer_thread(thread, actor)
 
 
-def user_messages_after(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> Any:
+def user_messages_after(
+    desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any
+) -> list[CustomerMessage]:
     _own_user_id(actor, path["user_id"])
-    return desk.messages_after(actor, path["ticket_id"], query.get("after_id", 0))
+    messages = desk.messages_after(actor, path["ticket_id"], query.get("after_id", 0))
+    return customer_messages(messages, _ticket_of(desk, messages[0]), actor) if messages else []
 
 
-def post_user_message(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> Any:
+def post_user_message(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> CustomerMessage:
     fields = _fields(body)
     if fields.get("user_id") is not None:
         _own_user_id(actor, fields["user_id"])
-    return desk.post_message(actor, path["ticket_id"], fields.get("message"), **_message_fields(fields))
+    message = desk.post_message(actor, path["ticket_id"], fields.get("message"), **_message_fields(fields))
+    return customer_message(message, _ticket_of(desk, message), actor)
+
+
+def _ticket_of(desk: SupportDesk, message: Message) -> Ticket:
+    """The ticket a message the desk just returned belongs to, for the projection's owner check."""
+    ticket = desk.store.get_ticket(message.ticket_id)
+    if ticket is None:
+        raise NotCustomerData("no such ticket")
+    return ticket
 
 
 # -- the table --------------------------------------------------------------------
@@ -294,6 +333,11 @@ _THREAD = DataRenderer(TicketThread)
 _MESSAGE = DataRenderer(Message)
 _MESSAGES = DataRenderer(list[Message])
 _TICKETS = PageRenderer(Ticket)
+_CUSTOMER_TICKET = DataRenderer(CustomerTicket)
+_CUSTOMER_THREAD = DataRenderer(CustomerTicketThread)
+_CUSTOMER_MESSAGE = DataRenderer(CustomerMessage)
+_CUSTOMER_MESSAGES = DataRenderer(list[CustomerMessage])
+_CUSTOMER_TICKETS = PageRenderer(CustomerTicket)
 
 ROUTES: tuple[Route, ...] = (
     Route(
@@ -380,12 +424,22 @@ ROUTES: tuple[Route, ...] = (
     ),
     Route("statistics", "GET", "/statistics", Audience.ADMIN, statistics, DataRenderer(Statistics), "Ticket counts"),
     Route(
+        "list_agents",
+        "GET",
+        "/agents",
+        Audience.ADMIN,
+        list_agents,
+        DataRenderer(list[AgentLoad]),
+        "Every agent (from the host's directory, else the agents table) with their open load: "
+        "open and in-progress tickets assigned to them",
+    ),
+    Route(
         "create_ticket",
         "POST",
         "/create-ticket",
         Audience.USER,
         create_ticket,
-        _TICKET,
+        _CUSTOMER_TICKET,
         "Open a ticket as a user",
         body=CreateTicketBody,
         write=Write.TICKET,
@@ -396,7 +450,7 @@ ROUTES: tuple[Route, ...] = (
         "/user/{user_id}/tickets",
         Audience.USER,
         list_user_tickets,
-        _TICKETS,
+        _CUSTOMER_TICKETS,
         "The caller's own tickets, newest first",
         params=(_USER_ID, _STATUS, _PAGE, _PER_PAGE),
     ),
@@ -406,7 +460,7 @@ ROUTES: tuple[Route, ...] = (
         "/user/{user_id}/tickets/{ticket_id}",
         Audience.USER,
         get_user_ticket,
-        _THREAD,
+        _CUSTOMER_THREAD,
         "One of the caller's tickets with its newest messages, older ones by `before_id` (marks the admins' read)",
         params=(_USER_ID, _TICKET_ID, _BEFORE_ID, _THREAD_LIMIT),
         errors=(404,),
@@ -417,7 +471,7 @@ ROUTES: tuple[Route, ...] = (
         "/user/{user_id}/tickets/{ticket_id}/messages",
         Audience.USER,
         user_messages_after,
-        _MESSAGES,
+        _CUSTOMER_MESSAGES,
         "Messages newer than `after_id` in one of the caller's tickets (polling)",
         params=(_USER_ID, _TICKET_ID, _AFTER_ID),
         errors=(404,),
@@ -428,7 +482,7 @@ ROUTES: tuple[Route, ...] = (
         "/tickets/{ticket_id}/user-message",
         Audience.USER,
         post_user_message,
-        _MESSAGE,
+        _CUSTOMER_MESSAGE,
         "Write in one of the caller's tickets",
         params=(_TICKET_ID,),
         body=UserMessageBody,
@@ -436,3 +490,22 @@ ROUTES: tuple[Route, ...] = (
         write=Write.MESSAGE,
     ),
 )
+
+
+def route_table(features: Sequence[Feature] = ()) -> tuple[Route, ...]:
+    """The core's routes and then each feature's: what the adapters mount and the OpenAPI document lists.
+
+    Raises ``ValueError`` when a feature's route reuses a name or a method
+    and path already in the table.
+    """
+    table = list(ROUTES)
+    names = {route.name for route in table}
+    endpoints = {(route.method, route.path) for route in table}
+    for feature in features:
+        for route in feature.routes:
+            if route.name in names or (route.method, route.path) in endpoints:
+                raise ValueError(f"feature {feature.name!r}: route {route.name} {route.method} {route.path} is taken")
+            names.add(route.name)
+            endpoints.add((route.method, route.path))
+            table.append(route)
+    return tuple(table)

@@ -33,9 +33,11 @@ from datetime import UTC, datetime
 
 from ..desk import SupportDesk
 from ..errors import StorageError, ValidationError
-from ..models import Actor, ActorKind, EventRecord, Message, Ticket
+from ..models import Actor, ActorKind, EventRecord, Ticket
 from ..outages import OutageLog
+from ..projection import CustomerEvent, customer_event
 from ..store import Store
+from ..store import announced_message as message_of
 from .broker import Broker, Subscription
 from .frames import EventPayload, Frame
 
@@ -66,14 +68,6 @@ def parse_last_event_id(value: str | None) -> int | None:
 def latest_event_id(store: Store) -> int:
     """The newest id in the store's event log (0 when empty), one query on every backend."""
     return store.last_event_id()
-
-
-def message_of(store: Store, record: EventRecord) -> Message | None:
-    """The message a ``message_created`` entry announces (``None`` for other events)."""
-    if record.message_id is None:
-        return None
-    found = store.list_messages(record.ticket_id, after_id=record.message_id - 1, limit=1)
-    return found[0] if found and found[0].id == record.message_id else None
 
 
 class EventStream:
@@ -251,7 +245,8 @@ class EventStream:
             for record in records:
                 if record.ticket_id not in tickets:
                     tickets[record.ticket_id] = self._ticket(record.ticket_id)
-                frames.append(self._frame(record, tickets[record.ticket_id]))
+                if (frame := self._frame(record, tickets[record.ticket_id])) is not None:
+                    frames.append(frame)
         except StorageError as exc:
             _outages.report("read", "ending a live stream: the store failed", exc)
             return None
@@ -263,15 +258,23 @@ class EventStream:
             return None
         return ticket.seen_by(self.actor)
 
-    def _frame(self, record: EventRecord, ticket: Ticket | None) -> Frame:
-        payload = EventPayload(
-            event_id=record.id,
-            type=record.type,
-            ticket_id=record.ticket_id,
-            created_at=record.created_at,
-            ticket=ticket,
-            message=message_of(self.desk.store, record) if ticket is not None else None,
-        )
+    def _frame(self, record: EventRecord, ticket: Ticket | None) -> Frame | None:
+        """The event's frame; a user's goes through the customer projection (``None``: not theirs)."""
+        message = message_of(self.desk.store, record) if ticket is not None else None
+        payload: EventPayload | CustomerEvent | None
+        if self._user_id is not None:
+            payload = customer_event(record, ticket, message, self.actor)
+            if payload is None:
+                return None
+        else:
+            payload = EventPayload(
+                event_id=record.id,
+                type=record.type,
+                ticket_id=record.ticket_id,
+                created_at=record.created_at,
+                ticket=ticket,
+                message=message,
+            )
         return Frame(id=record.id, event=record.type.value, data=payload.model_dump_json())
 
 

@@ -279,6 +279,11 @@ class SupabaseStore:
             rows = self._send(request)
         return int(rows[0]["id"]) if rows else 0
 
+    @property
+    def client(self) -> Client:
+        """The Supabase client the store talks through (store extensions use it for their tables)."""
+        return self._client
+
     def close(self) -> None:
         """Close the HTTP client if :meth:`from_url` created it; a given client stays the caller's."""
         if self._owned_http is not None:
