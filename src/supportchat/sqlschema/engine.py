@@ -32,7 +32,7 @@ from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.pool import Pool, StaticPool
 
 __all__ = [
     "DEFAULT_BUSY_TIMEOUT",
@@ -210,7 +210,8 @@ def _casefold(text: str | None) -> str | None:
     return None if text is None else text.casefold()
 
 
-_engine_lanes: weakref.WeakKeyDictionary[sa.Engine, WriterLane | None] = weakref.WeakKeyDictionary()
+#: Keyed by the engine's pool, which the engine shares with the copies ``execution_options()`` makes of it.
+_engine_lanes: weakref.WeakKeyDictionary[Pool, WriterLane | None] = weakref.WeakKeyDictionary()
 #: Key in a pooled connection's ``info``: the lane its open write transaction holds.
 _HELD_LANE = "supportchat_writer_lane"
 
@@ -218,13 +219,13 @@ _HELD_LANE = "supportchat_writer_lane"
 def writer_lane_of(engine: sa.Engine) -> WriterLane | None:
     """The writer lane of the SQLite file ``engine`` writes to; ``None`` for in-memory SQLite and other databases."""
     try:
-        return _engine_lanes[engine]
+        return _engine_lanes[engine.pool]
     except KeyError:
         pass
     lane = None
     if engine.dialect.name == "sqlite" and not is_memory_sqlite(engine.url):
         lane = writer_lane(engine.url.database or "")
-    _engine_lanes[engine] = lane
+    _engine_lanes[engine.pool] = lane
     return lane
 
 
