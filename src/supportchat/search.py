@@ -46,11 +46,15 @@ __all__ = [
     "SNIPPET_WORDS",
     "SearchQuery",
     "fold",
+    "fts5_any",
+    "fts5_prefix",
     "highlight",
     "marked_number",
     "matches",
     "parse_search",
     "score",
+    "tsquery_any",
+    "tsquery_prefix",
     "words",
 ]
 
@@ -99,6 +103,29 @@ def parse_search(q: str) -> SearchQuery:
     # Every candidate, not only those of today's pattern: adopted numbers keep
     # their old forms. Each is one exact probe of the unique index.
     return SearchQuery(terms=terms, numbers=tuple(lookup_candidates(q)))
+
+
+# -- the words in each engine's query language -----------------------------------
+
+
+def fts5_prefix(term: str) -> str:
+    """One query word as an SQLite FTS5 prefix query: quoted, so it is never syntax."""
+    return '"' + term.replace('"', '""') + '"*'
+
+
+def tsquery_prefix(term: str) -> str:
+    """One query word as a PostgreSQL ``to_tsquery`` prefix operand: quoted, so it is never syntax."""
+    return "'" + term.replace("\\", "\\\\").replace("'", "''") + "':*"
+
+
+def fts5_any(search: SearchQuery) -> str:
+    """FTS5: any of the words."""
+    return " OR ".join(fts5_prefix(t) for t in search.terms)
+
+
+def tsquery_any(search: SearchQuery) -> str:
+    """PostgreSQL: any of the words."""
+    return " | ".join(tsquery_prefix(t) for t in search.terms)
 
 
 # -- the reference implementation (in-memory store, and the contract's oracle) ----

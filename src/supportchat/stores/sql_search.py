@@ -26,7 +26,17 @@ from typing import Any
 import sqlalchemy as sa
 
 from ..models import Ticket
-from ..search import ELLIPSIS, MARK_START, SNIPPET_WORDS, SearchQuery, marked_number
+from ..search import (
+    ELLIPSIS,
+    MARK_START,
+    SNIPPET_WORDS,
+    SearchQuery,
+    fts5_any,
+    fts5_prefix,
+    marked_number,
+    tsquery_any,
+    tsquery_prefix,
+)
 from ..sqlschema.search import POSTGRES_CONFIG, SOURCES, Source
 from ._sql_exec import Session
 
@@ -52,20 +62,10 @@ def _ticket_columns(alias: str) -> str:
     return ", ".join(fixed.get(name, f"{alias}.{name}") for name in Ticket.model_fields)
 
 
-def _fts_quote(term: str) -> str:
-    """One query word as an FTS5 prefix query: quoted, so it is never syntax."""
-    return '"' + term.replace('"', '""') + '"*'
-
-
-def _pg_quote(term: str) -> str:
-    """One query word as a ``to_tsquery`` prefix operand: quoted, so it is never syntax."""
-    return "'" + term.replace("\\", "\\\\").replace("'", "''") + "':*"
-
-
 def search_params(listing: Mapping[str, Any], search: SearchQuery, *, sqlite: bool) -> dict[str, Any]:
     """The statements' parameters: the listing's filters and window (``listing``) and the words."""
-    quote = _fts_quote if sqlite else _pg_quote
-    params = {**listing, "p_any": search_params_any(search, sqlite=sqlite)}
+    quote = fts5_prefix if sqlite else tsquery_prefix
+    params = {**listing, "p_any": fts5_any(search) if sqlite else tsquery_any(search)}
     for index, term in enumerate(search.terms):
         params[f"p_t{index}"] = quote(term)
     numbers = list(search.numbers[:_NUMBER_SLOTS])
@@ -188,7 +188,7 @@ def take_highlights(
         ids = [int(row[0]) for row in rows]
         params: dict[str, Any] = {
             "p_ids": "[" + ",".join(map(str, ids)) + "]" if sqlite else ids,
-            "p_any": search_params_any(search, sqlite=sqlite),
+            "p_any": fts5_any(search) if sqlite else tsquery_any(search),
         }
         for ticket_id, score, snippet in session.run(_highlight_statement(staff, sqlite), params).fetchall():
             current = best.get(int(ticket_id))
@@ -203,9 +203,3 @@ def take_highlights(
             snippet = marked_number(row[number_at])
         result.append((row, snippet))
     return result
-
-
-def search_params_any(search: SearchQuery, *, sqlite: bool) -> str:
-    """The query matching any of the words (each quoted, a prefix)."""
-    quote = _fts_quote if sqlite else _pg_quote
-    return (" OR " if sqlite else " | ").join(quote(t) for t in search.terms)
