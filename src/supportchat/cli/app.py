@@ -8,6 +8,7 @@ from .. import __version__
 from .admins import admin_app, token_app
 from .config import ROOT_DATABASE_URL
 from .options import DatabaseUrl
+from .reindex import reindex
 from .setup import db_app, init, serve
 from .stats import close_resolved, stats
 from .storage import storage_app
@@ -49,6 +50,7 @@ def root(
 app.command("serve")(serve)
 app.command("init")(init)
 app.add_typer(db_app, name="db")
+db_app.command("reindex")(reindex)
 app.add_typer(admin_app, name="admin")
 app.add_typer(token_app, name="token")
 app.add_typer(tickets_app, name="tickets")

@@ -18,7 +18,7 @@ transaction by itself.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -33,6 +33,7 @@ __all__ = [
     "drop_postgres",
     "drop_sqlite",
     "rebuild",
+    "rows_to_index",
 ]
 
 #: Every table the SQLite index consists of starts with this (FTS5 adds shadow tables).
@@ -174,36 +175,49 @@ def drop_postgres(connection: sa.Connection) -> None:
 # -- rebuilding ------------------------------------------------------------------------
 
 
-def rebuild(engine: sa.Engine, *, batch_size: int = 20_000) -> Iterator[tuple[str, int, int]]:
-    """Rebuild the index from the rows, yielding (table, rows indexed, rows in all) as it goes.
+def rows_to_index(engine: sa.Engine) -> int:
+    """How many rows a :func:`rebuild` indexes."""
+    with engine.connect() as connection:
+        return sum(
+            int(connection.exec_driver_sql(f"SELECT count(*) FROM {source.table}").scalar_one()) for source in SOURCES
+        )
 
-    SQLite empties each FTS5 table and refills it ``batch_size`` rows per
-    statement, all in one transaction (searches see the old index until the
-    commit); PostgreSQL reindexes each GIN index (one step per table).
+
+def rebuild(
+    engine: sa.Engine, *, batch_size: int = 20_000, progress: Callable[[int], None] | None = None
+) -> dict[str, int]:
+    """Rebuild the index from the rows; the rows indexed per table.
+
+    ``progress(n)`` hears of every ``n`` rows indexed. SQLite empties each
+    FTS5 table and refills it ``batch_size`` rows per statement, all in one
+    transaction (searches see the old index until the commit); PostgreSQL
+    reindexes each GIN index (one step per table).
     """
+    advance = progress or (lambda _n: None)
+    indexed: dict[str, int] = {}
     with engine.begin() as connection:
         for source in SOURCES:
-            (total,) = connection.exec_driver_sql(f"SELECT count(*) FROM {source.table}").one()
             if engine.dialect.name != "sqlite":
-                yield source.table, 0, total
                 connection.exec_driver_sql(f"REINDEX INDEX {source.postgres_index}")
-                yield source.table, total, total
+                count = int(connection.exec_driver_sql(f"SELECT count(*) FROM {source.table}").scalar_one())
+                indexed[source.table] = count
+                advance(count)
                 continue
             fts, cols = source.fts_table, ", ".join(source.columns)
             connection.exec_driver_sql(f"INSERT INTO {fts}({fts}) VALUES ('delete-all')")
             done, last = 0, 0
-            yield source.table, 0, total
             while True:
-                rows = connection.exec_driver_sql(
+                upto, count = connection.exec_driver_sql(
                     f"SELECT max(id), count(*) FROM (SELECT id FROM {source.table} WHERE id > ? ORDER BY id LIMIT ?)",
                     (last, batch_size),
                 ).one()
-                if not rows[1]:
+                if not count:
                     break
                 connection.exec_driver_sql(
-                    f"INSERT INTO {fts}(rowid, {cols}) SELECT id, {cols} FROM {source.table} "
-                    "WHERE id > ? AND id <= ? ORDER BY id",
-                    (last, rows[0]),
+                    f"INSERT INTO {fts}(rowid, {cols}) SELECT id, {cols} FROM {source.table} WHERE id > ? AND id <= ?",
+                    (last, upto),
                 )
-                done, last = done + rows[1], rows[0]
-                yield source.table, done, total
+                done, last = done + count, upto
+                advance(count)
+            indexed[source.table] = done
+    return indexed
