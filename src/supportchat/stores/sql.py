@@ -52,6 +52,7 @@ from ..models import (
 from ..search import parse_search
 from ..sqlschema import tables as schema
 from ..sqlschema.engine import configure_sqlite, create_engine
+from ..sqlschema.listing import counter_key
 from ..sqlschema.tables import parse_timestamp
 from ..store import BulkLoad, ThreadExport, TicketChanges
 from ._sql_errors import translated
@@ -469,21 +470,35 @@ class SQLStore:
         return tickets, int(total)
 
     def _counted_total(self, session: Session, query: TicketQuery) -> int | None:
-        """The match count from the statistics counters, when the filter is one they keep."""
-        filters = {
-            "status": query.status,
-            "priority": query.priority,
-            "category": query.category,
+        """The match count from the statistics counters, when the filters are ones they keep.
+
+        One filter of status, priority, category or assignee (unassigned
+        included), or status with one of category, priority or assignee;
+        anything else (a user's tickets: few) is counted on its index.
+        """
+        assignee: tuple[object] | None = (None,) if query.unassigned else None
+        if not query.unassigned and query.assigned_to is not None:
+            assignee = (query.assigned_to,)
+        others = {
+            "priority": query.priority and query.priority.value,
+            "category": query.category and query.category.value,
+            "assigned_to": assignee,
         }
-        narrowing = query.assigned_to is not None or query.unassigned or query.user_id is not None or query.q
-        chosen = [(dimension, value) for dimension, value in filters.items() if value is not None]
-        if narrowing or len(chosen) > 1:
+        chosen = {name: value for name, value in others.items() if value is not None}
+        if query.user_id is not None or len(chosen) > 1:
             return None
         counts = _stats_by_dimension(session.run(_STATS).fetchall())
         if not chosen:
-            return sum(counts.get("status", {}).values())
-        dimension, value = chosen[0]
-        return counts.get(dimension, {}).get(value.value, 0)
+            if query.status is None:
+                return sum(counts.get("status", {}).values())
+            return counts.get("status", {}).get(query.status.value, 0)
+        ((name, value),) = chosen.items()
+        parts = value if isinstance(value, tuple) else (value,)
+        if query.status is None:
+            dimension, key = counter_key(name, *parts)
+        else:
+            dimension, key = counter_key(f"status+{name}", query.status.value, *parts)
+        return counts.get(dimension, {}).get(key, 0)
 
     def _advance_sequence(self, session: Session, table: sa.Table) -> None:
         """After an insert with an explicit id, keep PostgreSQL's id sequence ahead of it."""

@@ -7,7 +7,8 @@
   the ``supportchat_search`` text search configuration and a GIN index per
   source.
 - Both: composite indexes so that listing by a filter or a common pair of
-  filters reads one index in order and stops at the page.
+  filters reads one index in order and stops at the page, and counters for
+  those filters' totals (:mod:`supportchat.sqlschema.listing`).
 
 The objects are defined in :mod:`supportchat.sqlschema.search` and
 :mod:`supportchat.sqlschema.tables` (the listing indexes, which a new
@@ -23,7 +24,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from supportchat.sqlschema import search
+from supportchat.sqlschema import listing, search
 from supportchat.sqlschema import tables as schema
 
 revision = "0005_search"
@@ -42,15 +43,19 @@ def upgrade() -> None:
         index.create(bind, checkfirst=True)
     if bind.dialect.name == "sqlite":
         search.create_sqlite(bind)
+        listing.create_sqlite(bind)
     else:
         search.create_postgres(bind)
+        listing.create_postgres(bind)
 
 
 def downgrade() -> None:
     bind = op.get_bind()
     if bind.dialect.name == "sqlite":
+        listing.drop_sqlite(bind)
         search.drop_sqlite(bind)
     else:
+        listing.drop_postgres(bind)
         search.drop_postgres(bind)
     for index in _listing_indexes():
         index.drop(bind, checkfirst=True)
