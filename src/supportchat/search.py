@@ -69,6 +69,8 @@ SNIPPET_WORDS = 16
 ELLIPSIS = "…"
 
 _WORD = re.compile(r"[^\W_]+")
+#: A word of stored (NFC) text, combining marks included.
+_STORED_WORD = re.compile(r"[^\W_](?:[^\W_]|[\u0300-\u036f])*")
 
 
 def fold(text: str) -> str:
@@ -134,23 +136,11 @@ def tsquery_any(search: SearchQuery) -> str:
 def _tokens(text: str) -> list[tuple[int, int, str]]:
     """Each word of ``text`` as (start, end, folded word), positions in ``text`` itself.
 
-    Folding is per character so that positions stay those of the original.
+    Stored text is NFC (the sanitiser's), so accented letters are single
+    characters that the word pattern takes in; combining marks that remain
+    are taken into the word before them.
     """
-    found: list[tuple[int, int, str]] = []
-    start = -1
-    folded: list[str] = []
-    for index, ch in enumerate(text + " "):
-        part = fold(ch)
-        if part and all(c.isalnum() for c in part):
-            if start < 0:
-                start, folded = index, []
-            folded.append(part)
-        elif unicodedata.combining(ch) and start >= 0:
-            continue  # a combining mark inside a word is part of it
-        elif start >= 0:
-            found.append((start, index, "".join(folded)))
-            start = -1
-    return found
+    return [(m.start(), m.end(), fold(m.group())) for m in _STORED_WORD.finditer(text)]
 
 
 def _hits(tokens: Sequence[tuple[int, int, str]], terms: Sequence[str]) -> list[bool]:

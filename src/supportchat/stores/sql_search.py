@@ -9,9 +9,8 @@ The rules are :mod:`supportchat.search`'s; the index objects are
    ``bm25``, PostgreSQL ``ts_rank``, summed per ticket, lower is better); a
    ticket whose number is what ``q`` says ranks before all of them. The
    listing's other filters apply to the tickets found.
-2. the highlights of the page's tickets: the best-scoring source row of each,
-   as FTS5 ``snippet`` or ``ts_headline`` with the matched words between
-   :data:`~supportchat.search.MARK_START` and ``MARK_END``.
+2. the texts of the page's tickets, of which :func:`supportchat.search.highlight`
+   makes each ticket's highlight (the source with the most matched words).
 
 Statements depend only on the number of words, the filters used and the
 audience, so they are built once per shape (and compiled once per dialect).
@@ -26,17 +25,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from ..models import Ticket
-from ..search import (
-    ELLIPSIS,
-    MARK_START,
-    SNIPPET_WORDS,
-    SearchQuery,
-    fts5_any,
-    fts5_prefix,
-    marked_number,
-    tsquery_any,
-    tsquery_prefix,
-)
+from ..search import SearchQuery, fts5_any, fts5_prefix, highlight, marked_number, tsquery_any, tsquery_prefix
 from ..sqlschema.search import POSTGRES_CONFIG, SOURCES, Source
 from ._sql_exec import Session
 
@@ -52,6 +41,9 @@ def search_shape(listing: tuple[bool, ...], search: SearchQuery, *, staff: bool,
     """A search's shape: its word count, the listing's filters used (``listing``), audience and dialect."""
     status, priority, category, unassigned, assigned, user = listing
     return (len(search.terms), status, priority, category, unassigned, assigned, user, staff, sqlite)
+
+
+_FIELDS = tuple(Ticket.model_fields)
 
 
 def _ticket_columns(alias: str) -> str:
@@ -138,67 +130,64 @@ def search_statements(shape: SearchShape) -> tuple[sa.TextClause, sa.TextClause]
     ctes.append(
         "ranked(ticket_id, exact, score) AS (SELECT ticket_id, max(exact), min(score) FROM found GROUP BY ticket_id)"
     )
-    head = "WITH " + ", ".join(ctes)
-    joined = f"FROM ranked AS r JOIN support_tickets AS t ON t.id = r.ticket_id WHERE {_filters(shape)}"
-    page = sa.text(
-        f"{head} SELECT {_ticket_columns('t')}, r.exact, count(*) OVER () {joined} "
-        "ORDER BY r.exact DESC, r.score, t.id DESC LIMIT :p_limit OFFSET :p_offset"
+    filters = _filters(shape)
+    if filters == "TRUE":
+        ctes.append("listed(ticket_id, exact, score) AS (SELECT ticket_id, exact, score FROM ranked)")
+    else:
+        ctes.append(
+            "listed(ticket_id, exact, score) AS (SELECT r.ticket_id, r.exact, r.score FROM ranked AS r "
+            f"JOIN support_tickets AS t ON t.id = r.ticket_id WHERE {filters})"
+        )
+    # Ranked on the narrow (id, score) rows; whole ticket rows are read for the page only.
+    ctes.append(
+        "page(ticket_id, exact, score, total) AS (SELECT ticket_id, exact, score, count(*) OVER () FROM listed "
+        "ORDER BY exact DESC, score, ticket_id DESC LIMIT :p_limit OFFSET :p_offset)"
     )
-    count = sa.text(f"{head} SELECT count(*) {joined}")
+    head = "WITH " + ", ".join(ctes)
+    page = sa.text(
+        f"{head} SELECT {_ticket_columns('t')}, p.exact, p.total FROM page AS p "
+        "JOIN support_tickets AS t ON t.id = p.ticket_id ORDER BY p.exact DESC, p.score, t.id DESC"
+    )
+    count = sa.text(f"{head.removesuffix(', ' + ctes[-1])} SELECT count(*) FROM listed")
     return page, count
 
 
 @functools.cache
-def _highlight_statement(staff: bool, sqlite: bool) -> sa.TextClause:
-    """(ticket id, score, snippet) of every source row of the listed tickets holding a query word."""
-    selects = []
-    for source in _sources(staff):
-        if sqlite:
-            fts = source.fts_table
-            snippet = f"snippet({fts}, -1, char(2), char(3), '{ELLIPSIS}', {SNIPPET_WORDS})"
-            key = "j.value" if source.ticket_column == "id" else "s.id"
-            join = "" if source.ticket_column == "id" else f" CROSS JOIN {source.table} AS s ON s.ticket_id = j.value"
-            # CROSS JOIN fixes the order: the page's tickets first, then one
-            # index probe per row, never a walk through every match.
-            selects.append(
-                f"SELECT j.value, bm25({fts}), {snippet} FROM json_each(:p_ids) AS j{join} "
-                f"CROSS JOIN {fts} WHERE {fts}.rowid = {key} AND {fts} MATCH :p_any"
-            )
-        else:
-            tsquery = f"to_tsquery('{POSTGRES_CONFIG}'::regconfig, :p_any)"
-            options = (
-                f"'StartSel=' || chr(2) || ', StopSel=' || chr(3) || ', MaxWords={SNIPPET_WORDS}, "
-                "MinWords=5, ShortWord=0, MaxFragments=1, FragmentDelimiter=" + ELLIPSIS + "'"
-            )
-            selects.append(
-                f"SELECT s.{source.ticket_column}, -ts_rank({source.postgres_vector('s')}, {tsquery}), "
-                f"ts_headline('{POSTGRES_CONFIG}'::regconfig, {source.postgres_text('s')}, {tsquery}, {options}) "
-                f"FROM {source.table} AS s WHERE s.{source.ticket_column} = ANY(:p_ids) "
-                f"AND {source.postgres_vector('s')} @@ {tsquery}"
-            )
+def _texts_statement(staff: bool, sqlite: bool) -> sa.TextClause:
+    """(ticket id, text) of every searched row, other than the ticket's own, of the listed tickets."""
+    listed = "(SELECT value FROM json_each(:p_ids))" if sqlite else "(SELECT unnest(CAST(:p_ids AS bigint[])))"
+    selects = [
+        f"SELECT s.{source.ticket_column}, {' || '.join(f's.{c}' for c in source.columns)} "
+        f"FROM {source.table} AS s WHERE s.{source.ticket_column} IN {listed}"
+        for source in _sources(staff)
+        if source.ticket_column != "id"
+    ]
     return sa.text(" UNION ALL ".join(selects))
 
 
 def take_highlights(
     session: Session, rows: Sequence[Sequence[Any]], search: SearchQuery, *, staff: bool, sqlite: bool
 ) -> list[tuple[Sequence[Any], str | None]]:
-    """Each page row with its highlight: the best source row's snippet, or the marked number."""
-    best: dict[int, tuple[float, str]] = {}
-    if search.terms and rows:
-        ids = [int(row[0]) for row in rows]
-        params: dict[str, Any] = {
-            "p_ids": "[" + ",".join(map(str, ids)) + "]" if sqlite else ids,
-            "p_any": fts5_any(search) if sqlite else tsquery_any(search),
-        }
-        for ticket_id, score, snippet in session.run(_highlight_statement(staff, sqlite), params).fetchall():
-            current = best.get(int(ticket_id))
-            if current is None or float(score) < current[0]:
-                best[int(ticket_id)] = (float(score), snippet)
-    result: list[tuple[Sequence[Any], str | None]] = []
-    number_at = list(Ticket.model_fields).index("ticket_number")
+    """Each page row with its highlight, made by :func:`supportchat.search.highlight` from the stored text.
+
+    One statement reads the texts of the page's tickets (an index range per
+    ticket); marking them in Python costs far less than the engines' own
+    snippet functions, which re-read every match of the query, and gives
+    every backend the same highlight.
+    """
+    texts: dict[int, list[str]] = {}
+    subject_at, description_at = _FIELDS.index("subject"), _FIELDS.index("description")
     for row in rows:
-        found = best.get(int(row[0]))
-        snippet = found[1] if found and MARK_START in found[1] else None
+        texts[int(row[0])] = [f"{row[subject_at]} {row[description_at]}"]
+    if search.terms and rows:
+        ids = list(texts)
+        params = {"p_ids": "[" + ",".join(map(str, ids)) + "]" if sqlite else ids}
+        for ticket_id, text in session.run(_texts_statement(staff, sqlite), params).fetchall():
+            texts[int(ticket_id)].append(text)
+    number_at = _FIELDS.index("ticket_number")
+    result: list[tuple[Sequence[Any], str | None]] = []
+    for row in rows:
+        snippet = highlight(texts[int(row[0])], search.terms) if search.terms else None
         if snippet is None and row[-2]:  # found by its number
             snippet = marked_number(row[number_at])
         result.append((row, snippet))
