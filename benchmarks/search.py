@@ -39,7 +39,13 @@ CACHE = Path("/tmp/supportchat-search-bench")
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 MESSAGES_PER_TICKET = 5
 
-SPANISH = """
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
+SPANISH = _words(
+    """
 hola buenos días necesito ayuda con mi reembolso del vuelo cancelado la reserva el pedido la tarjeta
 cobro duplicado factura importe equivocado cambio de fecha equipaje perdido maleta conexión aeropuerto
 embarque asiento retraso compensación devolución dinero cuenta contraseña sesión aplicación error
@@ -51,8 +57,10 @@ dirección envío paquete entrega transportista seguimiento dañado roto talla c
 suscripción anual mensual renovación automática baja darme cobrado otra vez intento fallido tarjeta
 crédito débito paypal comprobante recibo adjunto captura foto documento pasaporte nombre apellido
 madrid barcelona sevilla valencia bilbao méxico bogotá lima santiago buenos aires vuelo directo escala
-""".split()
-ENGLISH = """
+"""
+)
+ENGLISH = _words(
+    """
 hello good morning i need help with my refund for the cancelled flight booking order card charged
 twice invoice wrong amount change date lost baggage suitcase connection airport boarding seat delay
 compensation return money account password login app error screen payment declined transfer bank
@@ -63,7 +71,8 @@ to a supervisor address shipping parcel delivery courier tracking damaged broken
 warranty subscription yearly monthly renewal automatic cancel charged again failed attempt credit
 debit paypal receipt attached screenshot photo document passport name surname london paris new york
 berlin rome lisbon dublin amsterdam direct flight layover upgrade voucher discount code promotion
-""".split()
+"""
+)
 SUBJECTS = [
     "Reembolsó pendiente del vuelo {city}",
     "No puedo iniciar sesión en la aplicación",
