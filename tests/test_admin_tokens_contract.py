@@ -47,7 +47,7 @@ class FailingWrites:
         self._inner = inner
 
     def __getattr__(self, name: str) -> Any:
-        if name in ("create", "revoke", "record_use"):
+        if name in ("create", "revoke", "record_use", "end_sessions"):
             raise StorageUnavailable(f"injected: {name} cannot write")
         return getattr(self._inner, name)
 
@@ -223,3 +223,31 @@ def test_recorded_use_only_moves_forward(registry: Registry, clock: FakeClock) -
     tokens.record_use({admin.id: clock.now - timedelta(hours=1), admin.id + 100: clock.now})
     assert [a.last_used_at for a in tokens.list()] == [clock.now]
     tokens.record_use({})
+
+
+# -- panel sessions --------------------------------------------------------------
+
+
+def test_a_session_binding_moves_on_at_sign_out_revocation_and_reissue(registry: Registry) -> None:
+    tokens = registry.tokens
+    ana, _ = tokens.create("ana")
+    bea, _ = tokens.create("bea")
+    first = tokens.session_binding(ana.id)
+    assert first is not None and first != tokens.session_binding(bea.id)
+    assert tokens.session_binding(ana.id) == first  # stable while nothing happens
+    tokens.end_sessions(ana.id)
+    signed_out = tokens.session_binding(ana.id)
+    assert signed_out not in (None, first)
+    assert tokens.session_binding(bea.id) is not None  # another admin's sessions go on
+    assert tokens.revoke("ana")
+    assert tokens.session_binding(ana.id) is None
+    again, _ = tokens.create("ana")
+    assert again.id == ana.id
+    # The re-issued token binds new sessions; none issued before comes back.
+    assert tokens.session_binding(ana.id) not in (None, first, signed_out)
+    assert tokens.session_binding(ana.id + bea.id + 1) is None
+
+
+def test_session_bindings_are_read_when_every_write_fails(registry: Registry) -> None:
+    ana, _ = registry.tokens.create("ana")
+    assert registry.read_only().session_binding(ana.id) == registry.tokens.session_binding(ana.id)

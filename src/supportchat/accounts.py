@@ -116,6 +116,19 @@ class AdminTokens(Protocol):
         """Set ``last_used_at`` of each admin id to its time, unless it is already later."""
         ...
 
+    def session_binding(self, admin_id: int) -> str | None:
+        """What the admin's panel sessions are bound to; ``None`` if the admin has no live token.
+
+        An opaque value that changes whenever the admin's token is revoked or
+        re-issued, or :meth:`end_sessions` is called: a session issued under
+        another value is no longer valid. Reads only.
+        """
+        ...
+
+    def end_sessions(self, admin_id: int) -> None:
+        """End every panel session the admin holds (signing out); the token stays valid."""
+        ...
+
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
@@ -131,6 +144,8 @@ class InMemoryAdminTokens:
         self._by_name: dict[str, tuple[AdminAccount, str]] = {}
         #: hash of a live token -> name
         self._by_hash: dict[str, str] = {}
+        #: admin id -> session generation (one more at each sign-out)
+        self._generations: dict[int, int] = {}
 
     def create(self, name: str) -> tuple[AdminAccount, str]:
         name = clean_admin_name(name)
@@ -188,6 +203,17 @@ class InMemoryAdminTokens:
                 when = uses.get(admin.id)
                 if when is not None and (admin.last_used_at is None or admin.last_used_at < when):
                     self._by_name[name] = (replace(admin, last_used_at=when), digest)
+
+    def session_binding(self, admin_id: int) -> str | None:
+        with self._lock:
+            for admin, digest in self._by_name.values():
+                if admin.id == admin_id and admin.revoked_at is None:
+                    return f"{digest}:{self._generations.get(admin_id, 0)}"
+        return None
+
+    def end_sessions(self, admin_id: int) -> None:
+        with self._lock:
+            self._generations[admin_id] = self._generations.get(admin_id, 0) + 1
 
 
 class LastUseRecorder:

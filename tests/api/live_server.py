@@ -142,6 +142,11 @@ class SSEClient:
                 found.append(frame)
         return found
 
+    def ended(self, timeout: float) -> bool:
+        """Whether the server ended the stream within ``timeout`` seconds."""
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
     def disconnect(self, timeout: float = 10.0) -> None:
         self._stop.set()
         self._thread.join(timeout)

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 
 import httpx
+import jwt
 import pytest
 
-from supportchat import SupportDesk
+from supportchat import Actor, SupportDesk
 from supportchat.http import InMemoryAdminTokens, TokenAuthenticator, UserTokens
+from supportchat.panel import Panel
 from supportchat.realtime import LiveEvents
-from supportchat.stores import Store
+from supportchat.stores import InMemoryStore, Store
 
 from ..stores import BACKEND_MARKS, BACKENDS
 from .conftest import PREFIX, SECRET
@@ -20,6 +24,14 @@ from .live_server import SSEClient, serve
 
 HEARTBEAT = 0.3
 STREAM_BACKENDS = ("memory", "sqlite-file", "postgres")
+
+
+def listen(url: str, headers: dict[str, str]) -> SSEClient:
+    """An open stream, its opening frame read."""
+    client = SSEClient(url, headers).start()
+    assert client.status == 200, client.error_body
+    assert client.frames.get(timeout=5).comment == "supportchat stream"
+    return client
 
 
 @dataclass
@@ -37,10 +49,7 @@ class Served:
         return self.base + PREFIX + path
 
     def stream(self, path: str, headers: dict[str, str]) -> SSEClient:
-        client = SSEClient(self.url(path), headers).start()
-        assert client.status == 200, client.error_body
-        assert client.frames.get(timeout=5).comment == "supportchat stream"
-        return client
+        return listen(self.url(path), headers)
 
     def post(self, path: str, headers: dict[str, str], body: dict[str, object]) -> httpx.Response:
         return httpx.post(self.url(path), headers=headers, json=body, timeout=10)
@@ -175,3 +184,107 @@ def test_a_retried_post_with_the_same_client_message_id_stores_one_message(serve
     assert [m["message"] for m in thread["messages"]] == ["¿Me leen?"]
     announced = admin.events(1) + admin.quiet_events(3 * HEARTBEAT)
     assert [e.event for e in announced] == ["message_created"]
+
+
+# -- a stream outlives the check that opened it: revocation, expiry and sign-out reach it ---------------
+
+
+@dataclass
+class Guarded:
+    """A desk served with the standalone credentials and the panel's session cookie."""
+
+    base: str
+    desk: SupportDesk
+    tokens: InMemoryAdminTokens
+    admin_token: str
+    users: UserTokens
+
+    def url(self, path: str) -> str:
+        return self.base + PREFIX + path
+
+    def stream(self, path: str, headers: dict[str, str]) -> SSEClient:
+        return listen(self.url(path), headers)
+
+
+@contextmanager
+def guarded(adapter: str, *, heartbeat: float = HEARTBEAT, leeway: timedelta = timedelta(0)) -> Iterator[Guarded]:
+    desk = SupportDesk(InMemoryStore())
+    live = LiveEvents(desk, heartbeat=heartbeat, listen=False)
+    tokens = InMemoryAdminTokens()
+    _, admin_token = tokens.create("ana")
+    users = UserTokens(SECRET, leeway=leeway)
+    panel = Panel(secret=SECRET, admin_tokens=tokens)
+    with serve(adapter, desk, live=live, authenticator=TokenAuthenticator(tokens, users), panel=panel) as base:
+        yield Guarded(base, desk, tokens, admin_token, users)
+        live.close()
+
+
+def test_an_admin_stream_ends_when_its_token_is_revoked(adapter: str) -> None:
+    with guarded(adapter) as site:
+        admin = {"Authorization": f"Bearer {site.admin_token}"}
+        stream = site.stream("/events", admin)
+        site.desk.create_ticket(Actor.user(10), subject="Antes", description="Visto")
+        (before,) = stream.events(1)
+        assert before.payload["ticket"]["subject"] == "Antes"
+
+        assert site.tokens.revoke("ana")
+        # Re-checked at the next heartbeat at the latest: the stream ends, and says why.
+        assert stream.ended(HEARTBEAT * 4 + 2), "the revoked admin's stream is still open"
+        site.desk.create_ticket(Actor.user(10), subject="Después", description="No visto")
+        frames = []
+        while not stream.frames.empty():
+            frames.append(stream.frames.get())
+        assert not any("Después" in frame.data for frame in frames)
+        assert frames[-1].comment == "credentials no longer valid"
+        assert httpx.get(site.url("/events"), headers=admin, timeout=10).status_code == 401
+
+
+def test_a_user_stream_ends_when_its_jwt_expires_even_between_heartbeats(adapter: str) -> None:
+    # Heartbeats a minute apart: only the token's own expiry can end the stream in time.
+    with guarded(adapter, heartbeat=60) as site:
+        token = site.users.mint(10, expires_in=timedelta(seconds=2))
+        remaining = jwt.decode(token, options={"verify_signature": False})["exp"] - time.time()
+        started = time.monotonic()
+        stream = site.stream("/user/10/events", {"Authorization": f"Bearer {token}"})
+        assert stream.ended(8), "the stream outlived its token"
+        assert time.monotonic() - started <= remaining + 1.5
+        frames = []
+        while not stream.frames.empty():
+            frames.append(stream.frames.get())
+        assert frames[-1].comment == "credentials no longer valid"
+        reply = httpx.get(site.url("/user/10/events"), headers={"Authorization": f"Bearer {token}"}, timeout=10)
+        assert reply.status_code == 401
+
+
+def test_a_panel_stream_ends_when_the_admin_signs_out(adapter: str) -> None:
+    with guarded(adapter) as site, httpx.Client(base_url=site.base, timeout=10) as http:
+        assert http.post("/admin/support/login", json={"token": site.admin_token}).status_code == 200
+        csrf = http.get("/admin/support/session").json()["data"]["csrf_token"]
+        cookie = {"Cookie": f"supportchat_session={http.cookies['supportchat_session']}"}
+        stream = site.stream("/events", cookie)
+        site.desk.create_ticket(Actor.user(10), subject="Antes", description="Visto")
+        assert len(stream.events(1)) == 1
+
+        assert http.post("/admin/support/logout", json={}, headers={"X-CSRF-Token": csrf}).status_code == 200
+        assert stream.ended(HEARTBEAT * 4 + 2), "the signed-out session's stream is still open"
+        assert httpx.get(site.url("/events"), headers=cookie, timeout=10).status_code == 401
+
+
+def test_with_a_flask_host_hook_the_stream_asks_the_hook_again() -> None:
+    import flask
+
+    signed_in = {"s3cr3t": Actor.admin(7)}
+
+    def host_identify() -> Actor | None:
+        # The host's own session lookup, made inside the request context, also while the stream runs.
+        return signed_in.get(flask.request.headers.get("X-Host-Session", ""))
+
+    desk = SupportDesk(InMemoryStore())
+    live = LiveEvents(desk, heartbeat=HEARTBEAT, listen=False)
+    with serve("flask", desk, live=live, identify=host_identify) as base:
+        stream = listen(base + PREFIX + "/events", {"X-Host-Session": "s3cr3t"})
+        desk.create_ticket(Actor.user(10), subject="Antes", description="Visto")
+        assert len(stream.events(1)) == 1
+        del signed_in["s3cr3t"]  # the host signs the admin out
+        assert stream.ended(HEARTBEAT * 4 + 2), "the stream outlived the host's session"
+        live.close()

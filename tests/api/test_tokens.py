@@ -91,3 +91,16 @@ def test_a_remembered_token_still_expires(monkeypatch: pytest.MonkeyPatch) -> No
     assert users.verify(token) is None
     # Another secret's verifier does not share the cache.
     assert UserTokens(SECRET + "-other").verify(UserTokens(SECRET).mint(5)) is None
+
+
+def test_the_authenticator_tells_when_a_jwt_stops_being_accepted() -> None:
+    users = UserTokens(SECRET, leeway=timedelta(seconds=30))
+    admins = InMemoryAdminTokens()
+    _, admin_token = admins.create("ana")
+    auth = TokenAuthenticator(admins, users)
+    issued = datetime.now(UTC).replace(microsecond=0)
+    token = users.mint(5, expires_in=timedelta(minutes=10), now=issued)
+    assert auth.expires_at(Headers(f"Bearer {token}")) == issued + timedelta(minutes=10, seconds=30)
+    assert auth.expires_at(Headers(f"Bearer {admin_token}")) is None  # lasts until revoked
+    assert auth.expires_at(Headers("Bearer not-a-jwt")) is None
+    assert auth.expires_at(Headers(None)) is None

@@ -9,7 +9,7 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,16 +73,26 @@ class Server:
 
 
 @contextmanager
-def serving(command: Sequence[str], env: dict[str, str], cwd: Path) -> Iterator[Server]:
-    """Run ``command … serve --port P``; stop it with Ctrl-C (SIGINT) at the end, killing it if it hangs."""
+def serving(
+    command: Sequence[str],
+    env: dict[str, str],
+    cwd: Path,
+    options: Sequence[str] = (),
+    preexec_fn: Callable[[], object] | None = None,
+) -> Iterator[Server]:
+    """Run ``command … serve --port P [options]``; stop it with Ctrl-C (SIGINT) at the end, killing it if it hangs.
+
+    ``preexec_fn`` runs in the child before it starts (to give it, say, a low open-file limit).
+    """
     port = free_port()
     process = subprocess.Popen(
-        [*command, "serve", "--port", str(port), "--log-level", "warning"],
+        [*command, "serve", "--port", str(port), "--log-level", "warning", *options],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
         env=env,
         cwd=cwd,
+        preexec_fn=preexec_fn,
     )
     server = Server(process, port)
 

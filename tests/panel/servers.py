@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from supportchat import SupportDesk
-from supportchat.http import InMemoryAdminTokens, TokenAuthenticator, UserTokens
+from supportchat.http import AdminTokens, InMemoryAdminTokens, TokenAuthenticator, UserTokens
 from supportchat.panel import Panel
 from supportchat.stores import InMemoryStore, Store
 
@@ -26,7 +26,7 @@ class Site:
     adapter: str
     desk: SupportDesk
     store: Store
-    tokens: InMemoryAdminTokens
+    tokens: AdminTokens
     users: UserTokens
     admin_token: str
     admin_id: int
@@ -114,15 +114,21 @@ RUNNERS = {name: run for name, (_, run) in _ADAPTERS.items()}
 
 @contextmanager
 def serve(
-    adapter: str, store: Store | None = None, desk_options: dict[str, Any] | None = None, **panel_options: Any
+    adapter: str,
+    store: Store | None = None,
+    desk_options: dict[str, Any] | None = None,
+    tokens: AdminTokens | None = None,
+    **panel_options: Any,
 ) -> Iterator[Site]:
     """The desk over ``store`` (a fresh in-memory one by default) with its panel, served by ``adapter``.
 
-    ``desk_options`` go to :class:`SupportDesk` (a clock, a number generator); the rest to :class:`Panel`.
+    ``desk_options`` go to :class:`SupportDesk` (a clock, a number generator); ``tokens`` is the admin
+    registry (a fresh in-memory one by default, where "ana" and "luis" are created); the rest go to
+    :class:`Panel`.
     """
     store = store or InMemoryStore()
     desk = SupportDesk(store, **(desk_options or {}))
-    tokens = InMemoryAdminTokens()
+    tokens = tokens or InMemoryAdminTokens()
     admin, admin_token = tokens.create("ana")
     tokens.create("luis")
     users = UserTokens(SECRET)

@@ -14,6 +14,8 @@ import pytest
 from supportchat import Actor
 from supportchat.models import TicketStatus
 from supportchat.rules import allowed_transitions
+from supportchat.stores.admin_tokens import SQLAdminTokens
+from supportchat.stores.sql import SQLStore
 
 from .servers import ADAPTER_NAMES, Site, serve
 
@@ -171,7 +173,7 @@ def test_a_forged_cookie_is_nobody(site: Site) -> None:
     with client(site) as http:
         login(http, site)
         value = http.cookies["supportchat_session"]
-    forged = value.replace(f"v1.{site.admin_id}.", "v1.2.", 1)
+    forged = value.replace(f"v2.{site.admin_id}.", "v2.2.", 1)
     assert forged != value
     with httpx.Client(base_url=site.url, cookies={"supportchat_session": forged}) as other:
         assert other.get("/admin/api/support/tickets").status_code == 401
@@ -235,19 +237,59 @@ def test_sessions_expire(expiring_site: tuple[Site, list[datetime]]) -> None:
         assert http.get("/admin/api/support/statistics").status_code == 401
 
 
-def test_repeated_failed_logins_are_slowed_down(expiring_site: tuple[Site, list[datetime]]) -> None:
+def test_repeated_failed_logins_are_slowed_down_but_the_right_token_still_signs_in(
+    expiring_site: tuple[Site, list[datetime]],
+) -> None:
     site, now = expiring_site
     with client(site) as http:
         for _ in range(10):
             assert http.post("/admin/support/login", json={"token": "sca_guess"}).status_code == 401
-        refused = http.post("/admin/support/login", json={"token": site.admin_token})
+        refused = http.post("/admin/support/login", json={"token": "sca_guess"})
         assert refused.status_code == 429
         assert refused.json()["error"]["code"] == "rate_limited"
         assert 1 <= int(refused.headers["retry-after"]) <= 301
         assert "set-cookie" not in refused.headers
+        # A guesser behind the same address does not lock the real admin out.
+        signed_in = http.post("/admin/support/login", json={"token": site.admin_token})
+        assert signed_in.status_code == 200, signed_in.text
+        assert "set-cookie" in signed_in.headers
+        # ... and that sign-in does not give the guesser a fresh allowance.
+        assert http.post("/admin/support/login", json={"token": "sca_guess"}).status_code == 429
         now[0] += timedelta(minutes=5, seconds=1)
-        assert http.post("/admin/support/login", json={"token": site.admin_token}).status_code == 200
-        # A success forgets the failures.
-        for _ in range(9):
-            assert http.post("/admin/support/login", json={"token": "sca_guess"}).status_code == 401
-        assert http.post("/admin/support/login", json={"token": site.admin_token}).status_code == 200
+        assert http.post("/admin/support/login", json={"token": "sca_guess"}).status_code == 401
+
+
+def test_logout_ends_the_session_on_the_server_so_a_replayed_cookie_is_refused(site: Site) -> None:
+    with client(site) as http:
+        session = login(http, site)
+        value = http.cookies["supportchat_session"]
+        assert http.post("/admin/support/logout", json={}, headers={CSRF: session["csrf_token"]}).status_code == 200
+    with httpx.Client(base_url=site.url, cookies={"supportchat_session": value}, timeout=10) as replay:
+        assert replay.get("/admin/api/support/tickets").status_code == 401
+        assert replay.get("/admin/support/session").status_code == 401
+        assert 'data-view="login"' in replay.get("/admin/support").text
+    # The admin's bearer token is untouched, and signing in again works.
+    with client(site) as http:
+        assert http.get("/admin/api/support/tickets", headers=site.admin).status_code == 200
+        login(http, site)
+        assert http.get("/admin/api/support/tickets").status_code == 200
+
+
+@pytest.mark.parametrize("adapter", ADAPTER_NAMES)
+def test_a_session_does_not_come_back_when_a_revoked_admin_is_created_again(adapter: str, tmp_path: Any) -> None:
+    store = SQLStore.from_url(f"sqlite:///{tmp_path / 'panel.db'}")
+    tokens = SQLAdminTokens(store.engine)
+    try:
+        with serve(adapter, store, tokens=tokens) as site:
+            with client(site) as http:
+                login(http, site)
+                old = http.cookies["supportchat_session"]
+                assert tokens.revoke("ana")
+                assert http.get("/admin/api/support/tickets").status_code == 401
+                reissued, _ = tokens.create("ana")  # the same admin id, a new token
+                assert reissued.id == site.admin_id
+            with httpx.Client(base_url=site.url, cookies={"supportchat_session": old}, timeout=10) as replay:
+                assert replay.get("/admin/api/support/tickets").status_code == 401
+                assert replay.get("/admin/support/session").status_code == 401
+    finally:
+        store.close()

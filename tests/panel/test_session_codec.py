@@ -42,7 +42,7 @@ def test_a_session_reads_back_until_it_expires() -> None:
 @pytest.mark.parametrize(
     "tamper",
     [
-        lambda v: v.replace("v1.7.", "v1.8.", 1),  # another admin
+        lambda v: v.replace("v2.7.", "v2.8.", 1),  # another admin
         lambda v: v[:-2] + ("AA" if not v.endswith("AA") else "BB"),  # forged MAC
         lambda v: v.rsplit(".", 1)[0],  # MAC dropped
         lambda v: "",
@@ -117,3 +117,15 @@ def test_the_login_throttle_counts_per_client_in_a_window() -> None:
     throttle.failed("c")  # over max_clients: "a", whose failures aged out, is forgotten
     throttle.failed("d")
     assert len(throttle._seen) <= 2
+
+
+def test_the_login_throttle_keeps_a_bounded_record_however_fast_a_client_fails() -> None:
+    from supportchat.panel.throttle import LoginThrottle
+
+    clock = Clock()
+    throttle = LoginThrottle(clock, failures=10, window=timedelta(minutes=5))
+    for _ in range(10_000):
+        throttle.failed("guesser")
+    assert len(throttle._seen["guesser"]) == 10
+    assert throttle.retry_after("guesser") == 301
+    assert throttle.retry_after("someone-else") == 0

@@ -34,7 +34,7 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
 
 from ..desk import SupportDesk
 from ..errors import BadRequest, PayloadTooLarge, SupportChatError
-from ..http.auth import Authenticator, TokenAuthenticator
+from ..http.auth import Authenticator, TokenAuthenticator, credential_expiry
 from ..http.dispatch import MAX_BODY_BYTES, dispatch, too_large
 from ..http.envelope import ErrorEnvelope, render_error
 from ..http.openapi import ERROR_DESCRIPTIONS, error_statuses, operation_extra
@@ -119,8 +119,10 @@ def support_router(
     own to choose its options and close it at shutdown). Streams wait on
     the event loop, so an idle client holds no thread.
     """
-    if panel is not None and identify is None:
-        authenticator = panel.api_authenticator(authenticator or TokenAuthenticator.from_env())
+    if identify is None:
+        authenticator = authenticator or TokenAuthenticator.from_env()
+        if panel is not None:
+            authenticator = panel.api_authenticator(authenticator)
     live = live or LiveEvents(desk)
     router = APIRouter(prefix=prefix.rstrip("/"), tags=list(tags or ["support"]))
     caller = _identity_dependency(identify, authenticator)
@@ -164,6 +166,12 @@ def support_router(
 
     def stream_endpoint(route: StreamRoute) -> Callable[..., Any]:
         async def serve(request: Request, who: Annotated[Identity, Depends(caller)]) -> Response:
+            # A host's dependency is solved once per request, so only the standalone credentials can be
+            # re-checked while the stream runs (``who`` authenticates the request anew each call).
+            expires_at = None
+            if authenticator is not None and identify is None:
+                auth = authenticator
+                expires_at = lambda: credential_expiry(auth, request)  # noqa: E731
             try:
                 stream = await run_in_threadpool(
                     open_stream,
@@ -173,6 +181,7 @@ def support_router(
                     request.path_params,
                     request.query_params,
                     request.headers.get("last-event-id"),
+                    expires_at,
                 )
             except Exception as exc:
                 status, body = render_error(exc)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import Any, cast
 
 try:
@@ -27,7 +28,7 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
 
 from ..desk import SupportDesk
 from ..errors import PayloadTooLarge
-from ..http.auth import Authenticator, RequestView, TokenAuthenticator
+from ..http.auth import Authenticator, RequestView, TokenAuthenticator, credential_expiry
 from ..http.dispatch import MAX_BODY_BYTES, dispatch, too_large
 from ..http.envelope import render_error
 from ..http.routes import DEFAULT_PREFIX, ROUTES, Route
@@ -86,6 +87,7 @@ def support_blueprint(
     Each open stream holds one server thread: serve with a threaded server.
     """
     live = live or LiveEvents(desk)
+    expires_at: Callable[[], datetime | None] | None = None
     if identify is None:
         auth = authenticator or TokenAuthenticator.from_env()
         if panel is not None:
@@ -93,6 +95,9 @@ def support_blueprint(
 
         def identify() -> Actor | None:
             return auth.identify(cast(RequestView, flask.request))
+
+        def expires_at() -> datetime | None:
+            return credential_expiry(auth, cast(RequestView, flask.request))
 
     blueprint = flask.Blueprint(name, __name__, url_prefix=prefix.rstrip("/") or None)
     read_body = _reader(max_body_bytes)
@@ -108,11 +113,15 @@ def support_blueprint(
         def serve(**path: Any) -> flask.Response:
             request = flask.request
             try:
-                stream = open_stream(route, live, identify, path, request.args, request.headers.get("Last-Event-ID"))
+                stream = open_stream(
+                    route, live, identify, path, request.args, request.headers.get("Last-Event-ID"), expires_at
+                )
             except Exception as exc:
                 status, body = render_error(exc)
                 return flask.Response(body, status=status, content_type=_JSON)
-            return flask.Response(_wire(stream), status=200, mimetype="text/event-stream", headers=STREAM_HEADERS)
+            # The request context stays while the stream runs: ``identify`` re-checks the caller from it.
+            wire = flask.stream_with_context(_wire(stream))
+            return flask.Response(wire, status=200, mimetype="text/event-stream", headers=STREAM_HEADERS)
 
         return serve
 

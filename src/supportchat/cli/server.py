@@ -7,6 +7,9 @@ process builds the same app; ``serve`` puts what it resolved there first.
 It also works on its own::
 
     uvicorn --factory supportchat.cli.server:create_server_app
+
+but then without the bounds ``serve`` puts on slow and idle clients
+(:mod:`.connections`).
 """
 
 from __future__ import annotations
@@ -30,11 +33,13 @@ from .output import UserError
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
-__all__ = ["FIRST_ADMIN_NAME", "PANEL_PATH", "Bootstrap", "bootstrap", "create_server_app"]
+__all__ = ["DEFAULT_REQUEST_TIMEOUT", "FIRST_ADMIN_NAME", "PANEL_PATH", "Bootstrap", "bootstrap", "create_server_app"]
 
 #: The admin created on the first start, when the database has none.
 FIRST_ADMIN_NAME = "admin"
 PANEL_PATH = "/admin/support"
+#: Seconds a connection has to deliver one whole request to ``serve`` (see :mod:`.connections`).
+DEFAULT_REQUEST_TIMEOUT = 10.0
 
 
 @dataclass(frozen=True, slots=True)

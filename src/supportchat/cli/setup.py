@@ -10,7 +10,14 @@ import typer
 from .config import open_engine, resolve_database_url, secret_path, sql_url, uses_supabase
 from .options import DatabaseUrl, JsonOutput
 from .output import UserError, emit_json, handled, out
-from .server import PANEL_PATH, Bootstrap, bootstrap, create_server_app, export_configuration
+from .server import (
+    DEFAULT_REQUEST_TIMEOUT,
+    PANEL_PATH,
+    Bootstrap,
+    bootstrap,
+    create_server_app,
+    export_configuration,
+)
 
 __all__ = ["db_app", "init", "serve"]
 
@@ -56,10 +63,19 @@ def serve(
     workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
     log_level: Annotated[str, typer.Option(help="uvicorn's log level.")] = "info",
     database_url: DatabaseUrl = None,
+    max_connections: Annotated[
+        int | None,
+        typer.Option(min=1, help="Open connections per worker (default: the open-file limit less 256)."),
+    ] = None,
+    request_timeout: Annotated[
+        float, typer.Option(min=0.1, help="Seconds a connection has to send a whole request.")
+    ] = DEFAULT_REQUEST_TIMEOUT,
 ) -> None:
     """Run the support desk server (embedded SQLite by default); the first start sets everything up."""
     try:
         import uvicorn
+
+        from .connections import bounded_server_options
     except ImportError:
         raise UserError("the server needs uvicorn: pip install 'supportchat[cli]'") from None
     if workers > 1 and resolve_database_url(database_url) == "sqlite://" and not uses_supabase(database_url):
@@ -71,8 +87,9 @@ def serve(
     shown_host = f"[{host}]" if ":" in host else host
     _print_login(setup, f"http://{shown_host}:{port}", panel=True)
     sys.stdout.flush()  # the token must be readable before uvicorn takes over the process
+    bounds = bounded_server_options(max_connections, request_timeout)
     if workers == 1:
-        uvicorn.run(app, host=host, port=port, log_level=log_level)
+        uvicorn.run(app, host=host, port=port, log_level=log_level, **bounds)
     else:
         uvicorn.run(
             "supportchat.cli.server:create_server_app",
@@ -81,6 +98,7 @@ def serve(
             port=port,
             workers=workers,
             log_level=log_level,
+            **bounds,
         )
 
 

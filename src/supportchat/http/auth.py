@@ -12,9 +12,10 @@ FastAPI); the framework-free default is :class:`TokenAuthenticator`:
 * users send ``Authorization: Bearer <JWT>`` signed HS256 with
   ``SUPPORTCHAT_SECRET``, ``sub`` holding the user id (see :class:`UserTokens`).
 
-Panel session cookies (and their CSRF tokens) will be another
-:class:`Authenticator` chained in front of the bearer one, reading
-``RequestView.cookies``; nothing else needs to change for them.
+Panel session cookies (and their CSRF tokens) are another
+:class:`Authenticator` chained after the bearer one
+(:class:`supportchat.panel.SessionAuthenticator`), reading
+``RequestView.cookies``.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ __all__ = [
     "TokenAuthenticator",
     "UserTokens",
     "bearer_token",
+    "credential_expiry",
     "hash_token",
     "require_admin",
     "require_user",
@@ -68,9 +70,24 @@ class RequestView(Protocol):
 
 
 class Authenticator(Protocol):
-    """Finds the caller of a request; ``None`` when there is none (or the credentials are bad)."""
+    """Finds the caller of a request; ``None`` when there is none (or the credentials are bad).
+
+    An authenticator whose credentials run out may also have
+    ``expires_at(request) -> datetime | None``, the instant from which it
+    refuses the request's credentials: live streams end then
+    (:func:`credential_expiry`).
+    """
 
     def identify(self, request: RequestView) -> Actor | None: ...
+
+
+def credential_expiry(authenticator: Authenticator, request: RequestView) -> datetime | None:
+    """When ``authenticator`` stops accepting the credentials of ``request``; ``None`` if never, or it cannot tell."""
+    expires_at = getattr(authenticator, "expires_at", None)
+    if not callable(expires_at):
+        return None
+    found = expires_at(request)
+    return found if isinstance(found, datetime) else None
 
 
 def require_admin(actor: Actor | None) -> Actor:
@@ -154,11 +171,22 @@ class UserTokens:
 
     def verify(self, token: str) -> int | None:
         """The user id in a valid, unexpired token, or ``None``."""
+        checked = self._check(token)
+        return None if checked is None else checked[0]
+
+    def expires_at(self, token: str) -> datetime | None:
+        """The instant a valid token starts being refused (its ``exp`` plus the leeway); ``None`` if invalid now."""
+        checked = self._check(token)
+        if checked is None:
+            return None
+        return datetime.fromtimestamp(checked[1], UTC) + self._leeway
+
+    def _check(self, token: str) -> tuple[int, float] | None:
+        """The user id and ``exp`` (a POSIX time) of a valid, unexpired token."""
         known = self._verified.get(token)
         if known is not None:
-            user_id, expires = known
-            if time.time() <= expires + self._leeway.total_seconds():
-                return user_id
+            if time.time() <= known[1] + self._leeway.total_seconds():
+                return known
             self._verified.pop(token, None)
             return None
         try:
@@ -176,8 +204,8 @@ class UserTokens:
             return None
         if len(self._verified) >= self.CACHE_SIZE:
             self._verified.clear()
-        self._verified[token] = (int(subject), float(expires))
-        return int(subject)
+        checked = self._verified[token] = (int(subject), float(expires))
+        return checked
 
 
 class TokenAuthenticator:
@@ -214,6 +242,13 @@ class TokenAuthenticator:
         user_id = self.user_tokens.verify(token) if self.user_tokens is not None else None
         return Actor.user(user_id) if user_id is not None else None
 
+    def expires_at(self, request: RequestView) -> datetime | None:
+        """A user JWT's expiry; ``None`` for admin tokens, which last until revoked."""
+        token = bearer_token(request.headers)
+        if token is None or token.startswith(ADMIN_TOKEN_PREFIX) or self.user_tokens is None:
+            return None
+        return self.user_tokens.expires_at(token)
+
 
 class ChainAuthenticator:
     """Asks several authenticators in turn; the first that knows the caller wins."""
@@ -226,4 +261,11 @@ class ChainAuthenticator:
             actor = authenticator.identify(request)
             if actor is not None:
                 return actor
+        return None
+
+    def expires_at(self, request: RequestView) -> datetime | None:
+        """The expiry of the credentials that identify the request (those of the first authenticator that knows it)."""
+        for authenticator in self._chain:
+            if authenticator.identify(request) is not None:
+                return credential_expiry(authenticator, request)
         return None

@@ -14,8 +14,9 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter
 
-from ..errors import SupportChatError
+from ..errors import StorageError, SupportChatError
 from ..models import Page
+from ..outages import OutageLog
 
 __all__ = [
     "DataEnvelope",
@@ -33,6 +34,8 @@ __all__ = [
 T = TypeVar("T")
 
 logger = logging.getLogger("supportchat.http")
+#: A storage outage fails every request alike: one record per error code every 10 s, with the count.
+storage_outages = OutageLog(logger)
 
 Rendered = tuple[int, bytes]
 
@@ -119,13 +122,16 @@ _ERROR = TypeAdapter(ErrorEnvelope)
 def render_error(exc: BaseException) -> Rendered:
     """The status and body for any exception; the only place errors become responses.
 
-    A :class:`SupportChatError` answers with its own status and code. Anything
-    else is a bug or an outage nobody anticipated: it is logged with its
-    stack trace and the client gets a bare ``internal_error``.
+    A :class:`SupportChatError` answers with its own status and code; a
+    storage failure is logged once per interval (:data:`storage_outages`).
+    Anything else is a bug or an outage nobody anticipated: it is logged with
+    its stack trace and the client gets a bare ``internal_error``.
     """
     if isinstance(exc, SupportChatError):
         status, body = exc.status, ErrorBody(code=exc.code, message=exc.message, details=exc.details)
-        if status >= 500:
+        if isinstance(exc, StorageError):
+            storage_outages.report(exc.code, f"supportchat request failed: {exc.code}", exc)
+        elif status >= 500:
             logger.error("supportchat request failed: %s", exc.code, exc_info=exc)
     else:
         logger.exception("unexpected error while serving a supportchat request", exc_info=exc)

@@ -6,12 +6,17 @@ generator response in Flask, sse-starlette in FastAPI). A stream resumes
 after the id in the ``Last-Event-ID`` header that browsers' ``EventSource``
 sends on reconnecting, or in the ``last_event_id`` query parameter (for a
 client's first connection, or clients that cannot set headers).
+
+A stream lasts longer than the check that opened it, so it keeps the
+caller's ``identify`` and asks it again while it runs, and ends at the
+credential's expiry (see :class:`~supportchat.realtime.EventStream`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 from ..models import Actor
 from ..realtime import EventStream, LiveEvents
@@ -71,11 +76,15 @@ def open_stream(
     path: Mapping[str, str],
     query: Mapping[str, str],
     last_event_id: str | None,
+    expires_at: Callable[[], datetime | None] | None = None,
 ) -> EventStream:
     """Authenticate and build the caller's stream; raises the error to render otherwise.
 
     A user may open only their own stream (another ``user_id`` is 403).
     ``last_event_id`` is the ``Last-Event-ID`` header, if the client sent one.
+    ``identify`` must keep working while the stream runs: the stream calls it
+    again to re-check its caller. ``expires_at`` tells when the caller's
+    credential runs out (:func:`~supportchat.http.auth.credential_expiry`).
     """
     actor = identify()
     if route.audience is Audience.ADMIN:
@@ -84,4 +93,5 @@ def open_stream(
         actor = require_user(actor)
         _own_user_id(actor, path["user_id"])
     resume = last_event_id or query.get("last_event_id")
-    return live.stream(actor, resume)
+    expiry = expires_at() if expires_at is not None else None
+    return live.stream(actor, resume, recheck=identify, expires_at=expiry)

@@ -284,21 +284,23 @@ class Panel:
         # Only JSON is accepted: a cross-site HTML form cannot send it, so nobody can be signed in as someone else.
         if not request.headers.get("content-type", "").lower().startswith(_JSON):
             raise BadRequest('the login body must be JSON: {"token": "…"}')
-        wait = self.throttle.retry_after(request.client)
-        if wait:
-            raise RateLimited("too many failed sign-ins; try again later", details={"retry_after": wait})
         body = parse_body(request.body, _LOGIN_BODY_LIMIT)
         token = body.get("token") if isinstance(body, dict) else None
         admin = None
         if isinstance(token, str) and token.strip().startswith(ADMIN_TOKEN_PREFIX):
             admin = self.admin_tokens.verify(token.strip())
         if admin is None:
+            # Failures are throttled, the right token never is (see throttle.py for why that is safe).
+            wait = self.throttle.retry_after(request.client)
             self.throttle.failed(request.client)
+            if wait:
+                raise RateLimited("too many failed sign-ins; try again later", details={"retry_after": wait})
             raise NotAuthenticated("that admin token is not valid")
-        self.throttle.succeeded(request.client)
+        value = self.sessions.issue(admin.id)
+        if value is None:  # revoked between the check and now
+            raise NotAuthenticated("that admin token is not valid")
         if self._last_use is not None:
             self._last_use.note(admin)
-        value, _ = self.sessions.codec.issue(admin.id)
         cookie = session_cookie(
             SESSION_COOKIE,
             value,
@@ -310,8 +312,11 @@ class Panel:
         return PanelResponse(200, _ok(data), _JSON, [("Set-Cookie", cookie), ("Cache-Control", "no-store")])
 
     def _logout(self, request: PanelRequest, who: Identify) -> PanelResponse:
-        if self.sessions is not None and self.sessions.session(request) is not None:
+        session = self.sessions.session(request) if self.sessions is not None else None
+        if self.sessions is not None and session is not None:
             who()  # a valid session must present its CSRF token (CsrfRejected otherwise)
+            # Server-side, so that a copy of the cookie (a replay) is refused too.
+            self.sessions.end(session)
         cookie = clear_cookie(SESSION_COOKIE, path=self.cookie_path, secure=self._secure(request))
         return PanelResponse(200, _ok(_SignedIn()), _JSON, [("Set-Cookie", cookie), ("Cache-Control", "no-store")])
 

@@ -1,7 +1,12 @@
 """Panel sessions: a signed cookie naming an admin, and the CSRF token bound to it.
 
-The cookie is stateless: ``v1.<admin id>.<expiry>.<nonce>.<mac>``, the MAC an
-HMAC-SHA256 under a key derived from ``SUPPORTCHAT_SECRET``. The CSRF token is
+The cookie is ``v2.<admin id>.<expiry>.<nonce>.<binding>.<mac>``, the MAC an
+HMAC-SHA256 under a key derived from ``SUPPORTCHAT_SECRET``. ``binding`` is a
+digest of what the admin's sessions are bound to in the token registry
+(:meth:`~supportchat.http.auth.AdminTokens.session_binding`: the token's hash
+and a per-admin session generation), so a session ends when its token is
+revoked or re-issued, and when the admin signs out (the generation moves on,
+in every server process, and a replayed cookie is refused). The CSRF token is
 another HMAC of the session's nonce (synchronizer pattern without server
 state): the page fetches it with the cookie and sends it back in the
 ``X-CSRF-Token`` header of every write; a cross-site page can make the
@@ -37,7 +42,7 @@ __all__ = [
 
 SESSION_COOKIE = "supportchat_session"
 CSRF_HEADER = "X-CSRF-Token"
-_VERSION = "v1"
+_VERSION = "v2"
 #: Methods that change nothing and therefore need no CSRF token.
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -58,11 +63,13 @@ def _utcnow() -> datetime:
 
 @dataclass(frozen=True, slots=True)
 class Session:
-    """A verified session: who, until when, and the nonce its CSRF token derives from."""
+    """A verified session: who, until when, the nonce its CSRF token derives from, and what it is bound to."""
 
     admin_id: int
     expires_at: datetime
     nonce: str
+    #: The digest of the registry's session binding at sign-in (see :meth:`SessionCodec.bound_to`).
+    binding: str = ""
 
 
 class SessionCodec:
@@ -88,11 +95,13 @@ class SessionCodec:
         self.lifetime = lifetime
         self._clock = clock
 
-    def issue(self, admin_id: int) -> tuple[str, Session]:
-        """A new session for ``admin_id``: the cookie value and what it says."""
+    def issue(self, admin_id: int, binding: str = "") -> tuple[str, Session]:
+        """A new session for ``admin_id`` bound to ``binding``: the cookie value and what it says."""
         expires = self._clock() + self.lifetime
-        session = Session(admin_id, expires.replace(microsecond=0), secrets.token_urlsafe(16))
-        payload = f"{_VERSION}.{admin_id}.{int(session.expires_at.timestamp())}.{session.nonce}"
+        nonce = secrets.token_urlsafe(16)
+        session = Session(admin_id, expires.replace(microsecond=0), nonce, self._binding_digest(binding))
+        expiry = int(session.expires_at.timestamp())
+        payload = f"{_VERSION}.{admin_id}.{expiry}.{session.nonce}.{session.binding}"
         return f"{payload}.{self._mac(payload)}", session
 
     def read(self, value: str | None) -> Session | None:
@@ -103,15 +112,19 @@ class SessionCodec:
         if not hmac.compare_digest(mac, self._mac(payload)):
             return None
         parts = payload.split(".")
-        if len(parts) != 4:
+        if len(parts) != 5:
             return None
-        version, admin, expiry, nonce = parts
+        version, admin, expiry, nonce, binding = parts
         if version != _VERSION or not admin.isdecimal() or not expiry.isdecimal() or not nonce:
             return None
         expires_at = datetime.fromtimestamp(int(expiry), UTC)
         if expires_at <= self._clock():
             return None
-        return Session(int(admin), expires_at, nonce)
+        return Session(int(admin), expires_at, nonce, binding)
+
+    def bound_to(self, session: Session, binding: str) -> bool:
+        """Whether ``session`` was issued under the registry's current ``binding`` for its admin."""
+        return hmac.compare_digest(session.binding, self._binding_digest(binding))
 
     def csrf_token(self, session: Session) -> str:
         """The token the page must send with every write made under ``session``."""
@@ -123,6 +136,10 @@ class SessionCodec:
     def _mac(self, payload: str) -> str:
         return _b64(hmac.new(self._cookie_key, payload.encode("utf-8"), hashlib.sha256).digest())
 
+    def _binding_digest(self, binding: str) -> str:
+        # Keyed, so the cookie (which the admin's browser holds) does not reveal the token's hash.
+        return _b64(hmac.new(self._cookie_key, b"binding " + binding.encode("utf-8"), hashlib.sha256).digest()[:16])
+
 
 class SessionAuthenticator:
     """An :class:`~supportchat.http.auth.Authenticator` for the panel's session cookie.
@@ -130,8 +147,9 @@ class SessionAuthenticator:
     A valid cookie names an admin. Writes (any method but GET, HEAD and
     OPTIONS) must also carry the session's CSRF token in ``X-CSRF-Token``,
     else :class:`CsrfRejected` (403) is raised. With ``admin_tokens`` the
-    admin must still be live, so revoking an admin's token ends their
-    sessions too.
+    session must still be bound to the admin's live credential, so revoking
+    or re-issuing an admin's token ends their sessions, and so does
+    :meth:`end` (signing out).
     """
 
     def __init__(self, codec: SessionCodec, admin_tokens: AdminTokens | None = None) -> None:
@@ -141,9 +159,31 @@ class SessionAuthenticator:
     def session(self, request: RequestView) -> Session | None:
         """The request's verified session, without the CSRF check (for pages and reads)."""
         session = self.codec.read(request.cookies.get(SESSION_COOKIE))
-        if session is None or not self._live(session.admin_id):
+        if session is None:
+            return None
+        binding = self.binding(session.admin_id)
+        if binding is None or not self.codec.bound_to(session, binding):
             return None
         return session
+
+    def binding(self, admin_id: int) -> str | None:
+        """What a session of ``admin_id`` issued now is bound to; ``None`` if the admin may not sign in."""
+        return "" if self.admin_tokens is None else self.admin_tokens.session_binding(admin_id)
+
+    def issue(self, admin_id: int) -> str | None:
+        """A cookie value for a new session of ``admin_id``; ``None`` if the admin has no live token."""
+        binding = self.binding(admin_id)
+        return None if binding is None else self.codec.issue(admin_id, binding)[0]
+
+    def end(self, session: Session) -> None:
+        """Sign out: every session of the admin ends, here and in every other process."""
+        if self.admin_tokens is not None:
+            self.admin_tokens.end_sessions(session.admin_id)
+
+    def expires_at(self, request: RequestView) -> datetime | None:
+        """When the request's session ends (``None`` without a valid one)."""
+        session = self.session(request)
+        return None if session is None else session.expires_at
 
     def identify(self, request: RequestView) -> Actor | None:
         session = self.session(request)
@@ -154,8 +194,3 @@ class SessionAuthenticator:
         if method not in SAFE_METHODS and not self.codec.check_csrf(session, request.headers.get(CSRF_HEADER)):
             raise CsrfRejected(f"writes made with the panel session need the {CSRF_HEADER} header")
         return Actor.admin(session.admin_id)
-
-    def _live(self, admin_id: int) -> bool:
-        if self.admin_tokens is None:
-            return True
-        return any(a.id == admin_id and a.revoked_at is None for a in self.admin_tokens.list())

@@ -1,9 +1,14 @@
 """Slowing down token guessing at the login form.
 
 Admin tokens carry 256 random bits, so guessing cannot succeed; the throttle
-keeps a guessing client from making every attempt cost a registry lookup.
-Failures are counted per client address in a sliding window, in process
-memory (each server process counts its own).
+answers a guessing client's failures with 429 and ``Retry-After`` so that a
+script backs off. It throttles failures, never the right credential: a valid
+token signs in even from an address that is throttled (an address is often
+shared, behind one NAT or proxy, and a guesser there must not lock the real
+admin out), and a sign-in does not wipe the address's failures (which would
+hand the guesser a fresh allowance). Failures are counted per client address
+in a sliding window, in process memory (each server process counts its own),
+keeping at most ``failures`` instants per address.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ __all__ = ["LoginThrottle"]
 
 
 class LoginThrottle:
-    """At most ``failures`` failed logins per client address within ``window``."""
+    """At most ``failures`` failed logins per client address within ``window``; more are answered 429."""
 
     def __init__(
         self,
@@ -53,12 +58,9 @@ class LoginThrottle:
                     del self._seen[old]
             self._recent(client, now).append(now)
 
-    def succeeded(self, client: str) -> None:
-        with self._lock:
-            self._seen.pop(client, None)
-
     def _recent(self, client: str, now: datetime) -> deque[datetime]:
-        times = self._seen.setdefault(client, deque())
+        # Only the newest ``failures`` instants decide, so no more are kept, however fast a client fails.
+        times = self._seen.setdefault(client, deque(maxlen=self.failures))
         while times and times[0] <= now - self.window:
             times.popleft()
         return times

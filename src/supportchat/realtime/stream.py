@@ -9,6 +9,14 @@ due. Because the log is the only source, a client that reconnects with
 happened while it was away; and a user's stream reads the log filtered by
 that user's id, so another user's event is never even loaded.
 
+A stream outlives the request that opened it, so it asks again who its
+caller is (``recheck``, the same credentials authenticated anew) before it
+sends anything once ``recheck_interval`` (default: the heartbeat) has passed
+since the last check, and at the instant the credential expires. When the
+answer is no longer the actor it opened for (a revoked admin token, an
+expired JWT, a panel session that was signed out) the stream ends; the
+client's reconnection is then refused like any other request.
+
 Stores commit event-log entries in id order (SQLite and the in-memory store
 have one writer at a time; on PostgreSQL the ``0002`` migration draws each
 event id under a lock held to the commit), so a reader that has seen id
@@ -20,11 +28,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncGenerator, Generator
+from collections.abc import AsyncGenerator, Callable, Generator
+from datetime import UTC, datetime
 
 from ..desk import SupportDesk
 from ..errors import StorageError, ValidationError
 from ..models import Actor, ActorKind, EventRecord, Message, Ticket
+from ..outages import OutageLog
 from ..store import Store
 from .broker import Broker, Subscription
 from .frames import EventPayload, Frame
@@ -32,6 +42,8 @@ from .frames import EventPayload, Frame
 __all__ = ["EventStream", "latest_event_id", "message_of", "parse_last_event_id"]
 
 logger = logging.getLogger("supportchat.realtime")
+#: When the store is down every open stream ends at once: one record per kind every 10 s, with the count.
+_outages = OutageLog(logger, level=logging.WARNING)
 
 #: Longest accepted ``Last-Event-ID`` (a decimal id; anything longer is not one of ours).
 _MAX_ID_LENGTH = 19
@@ -73,6 +85,14 @@ class EventStream:
     longest silence before a comment frame is sent (it also bounds how long
     a vanished client keeps the stream open), ``batch`` the most events read
     from the store at once.
+
+    ``recheck`` names the caller again from the credentials that opened the
+    stream (``None`` when they are no longer valid); it is asked before
+    anything is sent once ``recheck_interval`` seconds (default
+    ``heartbeat``) have passed since the last answer, and at
+    ``expires_at``, when the credential runs out. The stream ends as soon as
+    the answer is not ``actor``. Without ``recheck`` the stream still ends at
+    ``expires_at``.
     """
 
     def __init__(
@@ -85,11 +105,14 @@ class EventStream:
         heartbeat: float = 15.0,
         batch: int = 100,
         retry_ms: int | None = 2000,
+        recheck: Callable[[], Actor | None] | None = None,
+        recheck_interval: float | None = None,
+        expires_at: datetime | None = None,
     ) -> None:
         if actor.kind is ActorKind.USER and actor.id is None:
             raise ValueError("a user's stream needs the user's id")
-        if heartbeat <= 0 or batch <= 0:
-            raise ValueError("heartbeat and batch must be positive")
+        if heartbeat <= 0 or batch <= 0 or (recheck_interval is not None and recheck_interval <= 0):
+            raise ValueError("heartbeat, batch and recheck_interval must be positive")
         self.desk = desk
         self.actor = actor
         self.heartbeat = heartbeat
@@ -98,6 +121,13 @@ class EventStream:
         self._broker = broker
         self._start = last_event_id
         self._user_id = actor.id if actor.kind is ActorKind.USER else None
+        self._recheck = recheck
+        self._recheck_interval = heartbeat if recheck_interval is None else recheck_interval
+        self._checked_at = time.monotonic()
+        #: The credential's expiry on the monotonic clock (``inf``: it does not expire).
+        self._expires = float("inf")
+        if expires_at is not None:
+            self._expires = self._checked_at + (expires_at - datetime.now(UTC)).total_seconds()
 
     # -- the two ways to run it ------------------------------------------
 
@@ -115,6 +145,9 @@ class EventStream:
             yield self._opening()
             quiet_since = time.monotonic()
             while subscription.active:
+                if self._check_due() <= 0 and not self._still_allowed():
+                    yield _SIGNED_OUT
+                    return
                 subscription.clear()
                 if (batch := self._read(cursor)) is None:
                     return
@@ -127,8 +160,8 @@ class EventStream:
                 if (due := self._heartbeat_due(quiet_since)) <= 0:
                     yield _HEARTBEAT
                     quiet_since = time.monotonic()
-                else:
-                    subscription.wait(due)
+                elif (wait := min(due, self._check_due())) > 0:
+                    subscription.wait(wait)
 
     async def aframes(self) -> AsyncGenerator[Frame, None]:
         """The same frames for an event loop (FastAPI); store reads run in a worker thread."""
@@ -139,6 +172,9 @@ class EventStream:
             yield self._opening()
             quiet_since = time.monotonic()
             while subscription.active:
+                if self._check_due() <= 0 and not await asyncio.to_thread(self._still_allowed):
+                    yield _SIGNED_OUT
+                    return
                 subscription.clear()
                 if (batch := await asyncio.to_thread(self._read, cursor)) is None:
                     return
@@ -152,8 +188,8 @@ class EventStream:
                 if (due := self._heartbeat_due(quiet_since)) <= 0:
                     yield _HEARTBEAT
                     quiet_since = time.monotonic()
-                else:
-                    await subscription.wait_async(due)
+                elif (wait := min(due, self._check_due())) > 0:
+                    await subscription.wait_async(wait)
         finally:
             subscription.close()
 
@@ -171,9 +207,33 @@ class EventStream:
             return self._start
         try:
             return latest_event_id(self.desk.store)
-        except StorageError:
-            logger.warning("cannot open a live stream: the store is unavailable", exc_info=True)
+        except StorageError as exc:
+            _outages.report("open", "cannot open a live stream: the store is unavailable", exc)
             return None
+
+    def _check_due(self) -> float:
+        """Seconds until the caller must be checked again (0 or less: now)."""
+        if self._recheck is None:
+            return self._expires - time.monotonic()
+        return min(self._checked_at + self._recheck_interval, self._expires) - time.monotonic()
+
+    def _still_allowed(self) -> bool:
+        """Whether the stream's credentials still name its actor; ``False`` ends the stream.
+
+        A failure to check (the token registry is down) ends it too: the
+        stream cannot vouch for its caller, and the reconnection is judged
+        like any request.
+        """
+        if time.monotonic() >= self._expires:
+            return False
+        assert self._recheck is not None
+        try:
+            allowed = self._recheck() == self.actor
+        except Exception as exc:
+            _outages.report("recheck", "ending a live stream: its caller could not be checked again", exc)
+            return False
+        self._checked_at = time.monotonic()
+        return allowed
 
     def _heartbeat_due(self, quiet_since: float) -> float:
         return self.heartbeat - (time.monotonic() - quiet_since)
@@ -192,8 +252,8 @@ class EventStream:
                 if record.ticket_id not in tickets:
                     tickets[record.ticket_id] = self._ticket(record.ticket_id)
                 frames.append(self._frame(record, tickets[record.ticket_id]))
-        except StorageError:
-            logger.warning("ending a live stream: the store failed", exc_info=True)
+        except StorageError as exc:
+            _outages.report("read", "ending a live stream: the store failed", exc)
             return None
         return frames, (records[-1].id if records else cursor), len(records) == self.batch
 
@@ -216,3 +276,5 @@ class EventStream:
 
 
 _HEARTBEAT = Frame(comment="heartbeat")
+#: The last frame of a stream whose caller is no longer who it was (revoked, expired, signed out).
+_SIGNED_OUT = Frame(comment="credentials no longer valid")

@@ -244,6 +244,8 @@ admins = sa.Table(
     sa.Column("created_at", UTCTimestamp, nullable=False, server_default=sa.func.current_timestamp()),
     sa.Column("last_used_at", UTCTimestamp),
     sa.Column("revoked_at", UTCTimestamp),
+    #: One more each time the admin signs out of the panel: the sessions issued before end (0003).
+    sa.Column("session_generation", sa.Integer, nullable=False, server_default=sa.text("0")),
     sa.UniqueConstraint("name", name="uq_support_admins_name"),
     sa.UniqueConstraint("token_hash", name="uq_support_admins_token_hash"),
     sqlite_autoincrement=True,

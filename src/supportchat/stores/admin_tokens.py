@@ -117,6 +117,21 @@ class SQLAdminTokens:
             rows = connection.execute(sa.select(schema.admins).order_by(_a.id)).all()
         return [_account(row._mapping) for row in rows]
 
+    def session_binding(self, admin_id: int) -> str | None:
+        """The live token's hash and the session generation; ``None`` if the admin has no live token."""
+        with translated(), self._engine.connect() as connection:
+            row = connection.execute(
+                sa.select(_a.token_hash, _a.session_generation).where(_a.id == admin_id, _a.revoked_at.is_(None))
+            ).first()
+        return None if row is None else f"{row.token_hash}:{row.session_generation}"
+
+    def end_sessions(self, admin_id: int) -> None:
+        """Add one to the admin's session generation, which ends the sessions issued before."""
+        with translated(), self._writer.begin() as connection:
+            connection.execute(
+                schema.admins.update().where(_a.id == admin_id).values(session_generation=_a.session_generation + 1)
+            )
+
     def get(self, name_or_id: str | int) -> AdminAccount | None:
         """The admin with this name, or this id (an ``int`` or a string of digits)."""
         if isinstance(name_or_id, int) or name_or_id.isdecimal():
