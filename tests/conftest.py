@@ -60,3 +60,21 @@ def clock() -> FakeClock:
 @pytest.fixture
 def desk(store: Store, clock: FakeClock) -> SupportDesk:
     return SupportDesk(store, clock=clock)
+
+
+REDIS_URL = os.environ.get("SUPPORTCHAT_TEST_REDIS_URL", "redis://127.0.0.1:6379")
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """Redis for the shared rate-limit tests: unreachable skips them, or fails them when ``CI`` is set."""
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError as error:
+        reason = f"Redis is unreachable at {REDIS_URL}: {error}"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return REDIS_URL

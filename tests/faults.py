@@ -16,7 +16,9 @@ from typing import Any
 
 from supportchat.errors import StorageUnavailable
 from supportchat.events import Event
+from supportchat.extensions import extension, register_extension
 from supportchat.models import EventType, Message, Statistics, Ticket, TicketChange, TicketQuery
+from supportchat.people import AgentStore, ContactStore
 from supportchat.stores import Store
 
 _PROTOCOL = {
@@ -147,3 +149,28 @@ class Witness:
             messages = store.list_messages(ticket_id)
             assert [(m.id, m.uid) for m in messages] == self.messages[ticket_id]
             assert stored.message_count == len(messages)
+
+
+class FaultyExtension:
+    """A store extension of a :class:`FaultyStore`: the inner store's, failing when the store does."""
+
+    def __init__(self, store: FaultyStore, protocol: type[Any]) -> None:
+        self._store = store
+        self._inner = extension(store.inner, protocol)
+
+    def __getattr__(self, name: str) -> Any:
+        target = getattr(self._inner, name)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            index = len(self._store.calls)
+            self._store.calls.append(name)
+            if self._store.down or (self._store.schedule is not None and self._store.schedule(index, name)):
+                self._store.failures += 1
+                raise StorageUnavailable(f"injected fault on {name}")
+            return target(*args, **kwargs)
+
+        return call
+
+
+for _protocol in (AgentStore, ContactStore):
+    register_extension(_protocol, FaultyStore, lambda store, protocol=_protocol: FaultyExtension(store, protocol))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+from pathlib import Path
 from typing import Any
 
 from supportchat import Actor, SupportDesk, Ticket
@@ -41,3 +43,26 @@ def snapshot(store: Store) -> dict[str, Any]:
         "statistics": store.statistics().model_dump(),
         "events": [e.model_dump() for e in store.events_after(0, limit=100_000)],
     }
+
+
+def fill_long_ticket(desk: SupportDesk, path: Path, messages: int, size: int = 1200) -> Ticket:
+    """A ticket of user 1 with ``messages`` messages of about ``size`` characters, in the SQLite file ``path``.
+
+    The first is posted through the desk, the rest are copies of it made by one
+    statement (25,000 desk calls would take minutes); the ticket's counters are set to match.
+    """
+    ticket = open_ticket(desk)
+    first = desk.post_message(ALICE, ticket.id, "x" * size)
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "INSERT INTO support_messages (ticket_id, sender_id, sender_type, message, message_type, is_read,"
+            " created_at, uid) WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)"
+            " SELECT ticket_id, sender_id, sender_type, message || i, message_type, is_read, created_at,"
+            " uid || '-' || i FROM support_messages, n WHERE id = ?",
+            (messages - 1, first.id),
+        )
+        db.execute(
+            "UPDATE support_tickets SET message_count = ?, unread_from_user = ? WHERE id = ?",
+            (messages, messages, ticket.id),
+        )
+    return ticket

@@ -39,6 +39,8 @@ StoreMaker = Callable[[], Store]
 #: Where the test PostgreSQL server is (trust auth); override with SUPPORTCHAT_TEST_PG_URL.
 POSTGRES_URL = os.environ.get("SUPPORTCHAT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 _SQL_TABLES = ("support_ticket_changes", "support_events", "support_messages", "support_tickets", "support_admins")
+#: Tables without an id sequence, emptied too.
+_SQL_KEYED_TABLES = ("support_agents", "support_contacts")
 
 
 _RESOURCES = pytest.StashKey[dict[str, Any]]()
@@ -145,6 +147,8 @@ def postgres_backend(request: pytest.FixtureRequest) -> Iterator[StoreMaker]:
             for table in _SQL_TABLES:
                 connection.exec_driver_sql(f"DELETE FROM {table}")
                 connection.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), 1, false)")
+            for table in _SQL_KEYED_TABLES:
+                connection.exec_driver_sql(f"DELETE FROM {table}")
             connection.exec_driver_sql("UPDATE support_stats SET count = 0")
         return SQLStore(engine)
 

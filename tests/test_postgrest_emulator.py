@@ -105,6 +105,10 @@ def test_the_store_reads_past_max_rows_a_page_at_a_time(project: EmulatedProject
     try:
         assert [m.message for m in store.list_messages(1)] == ["message 0"] + [f"reply {n}" for n in range(5)]
         assert len(store.events_after(0, limit=7)) == 7
+        newest = store.list_messages(1, limit=5, newest=True)
+        assert [m.message for m in newest] == [f"reply {n}" for n in range(5)]
+        older = store.list_messages(1, before_id=newest[0].id, limit=5, newest=True)
+        assert [m.message for m in older] == ["message 0"]
     finally:
         project.transport.max_rows = 1000
 

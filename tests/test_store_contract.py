@@ -23,7 +23,7 @@ from supportchat import (
     TicketNotFound,
     TicketStatus,
 )
-from supportchat.errors import DuplicateMessage, Forbidden, TicketNumberTaken
+from supportchat.errors import DuplicateMessage, Forbidden, TicketNumberTaken, ValidationError
 from supportchat.models import (
     ActorKind,
     Category,
@@ -37,6 +37,7 @@ from supportchat.models import (
 )
 from supportchat.numbers import TICKET_NUMBER_PATTERN
 from supportchat.realtime.stream import latest_event_id
+from supportchat.rules import Limits
 from supportchat.stores import Store
 
 from .conftest import FakeClock
@@ -189,6 +190,30 @@ def test_messages_keep_counters_and_order(store: Store) -> None:
     assert current.updated_at == T0 + timedelta(seconds=2)
     assert store.get_message_by_uid("uid-1") == stored[1]
     assert store.get_message_by_uid("nope") is None
+
+
+def test_messages_are_read_backwards_from_the_newest(store: Store) -> None:
+    ticket = store.insert_ticket(new_ticket())
+    stored = []
+    for n in range(7):
+        stored.append(
+            store.insert_message(new_message(ticket.id, f"uid-{n}"), expected_version=ticket.version + n, changes={})
+        )
+    ids = [m.id for m in stored]
+
+    def listed(**kwargs: object) -> list[int]:
+        return [m.id for m in store.list_messages(ticket.id, **kwargs)]  # type: ignore[arg-type]
+
+    assert listed(limit=3, newest=True) == ids[4:]
+    assert listed(before_id=ids[4], limit=3, newest=True) == ids[1:4]
+    assert listed(before_id=ids[1], limit=3, newest=True) == ids[:1]
+    assert listed(before_id=ids[0], limit=3, newest=True) == []
+    assert listed(before_id=ids[4]) == ids[:4]
+    assert listed(before_id=ids[4], limit=2) == ids[:2]
+    assert listed(after_id=ids[1], before_id=ids[5]) == ids[2:5]
+    assert listed(after_id=ids[1], before_id=ids[5], limit=2, newest=True) == ids[3:5]
+    assert listed(newest=True) == ids
+    assert store.list_messages(ticket.id, limit=2, newest=True) == stored[5:]
 
 
 def test_duplicate_message_uid_is_refused_and_writes_nothing(store: Store) -> None:
@@ -395,6 +420,32 @@ def test_read_state_follows_the_recipient(desk: SupportDesk) -> None:
     thread = desk.get_ticket(ALICE, ticket.id)
     assert [m.is_read for m in thread.messages] == [True, True, True]
     assert thread.unread_count == 0
+
+
+def test_an_opened_thread_is_paged_from_the_newest_and_read_whole(store: Store, clock: FakeClock) -> None:
+    desk = SupportDesk(store, clock=clock, limits=Limits(thread_messages=3, thread_messages_max=4))
+    ticket = open_ticket(desk)
+    for n in range(8):
+        desk.post_message(ALICE, ticket.id, f"question {n}")
+    before = snapshot(store)
+    with pytest.raises(ValidationError):
+        desk.get_ticket(ADMIN, ticket.id, limit=5)
+    with pytest.raises(ValidationError):
+        desk.get_ticket(ADMIN, ticket.id, before_id="x")
+    assert snapshot(store) == before  # a refused page marks nothing read
+
+    newest = desk.get_ticket(ADMIN, ticket.id)
+    assert [m.message for m in newest.messages] == [f"question {n}" for n in (5, 6, 7)]
+    assert newest.has_more_before is True
+    assert (newest.message_count, newest.unread_count) == (8, 0)
+    older = desk.get_ticket(ADMIN, ticket.id, before_id=newest.messages[0].id, limit=4)
+    assert [m.message for m in older.messages] == [f"question {n}" for n in (1, 2, 3, 4)]
+    assert older.has_more_before is True
+    oldest = desk.get_ticket(ADMIN, ticket.id, before_id=str(older.messages[0].id))
+    assert [m.message for m in oldest.messages] == ["question 0"] and oldest.has_more_before is False
+    # Opening the newest page read every message of the ticket, not only the page shown.
+    assert all(m.is_read for m in store.list_messages(ticket.id))
+    assert desk.statistics(ADMIN).unread_messages == 0
 
 
 def test_lifecycle_through_the_desk(desk: SupportDesk, clock: FakeClock) -> None:

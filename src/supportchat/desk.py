@@ -148,21 +148,31 @@ class SupportDesk:
         self._bus.publish(Event(EventType.TICKET_CREATED, ticket, actor, now))
         return ticket.seen_by(actor)
 
-    def get_ticket(self, actor: Actor, ref: object, *, mark_read: bool = True) -> TicketThread:
-        """A ticket with its conversation; opening it marks the other side's messages read."""
+    def get_ticket(
+        self, actor: Actor, ref: object, *, mark_read: bool = True, before_id: object = None, limit: object = None
+    ) -> TicketThread:
+        """A ticket with its newest messages (those before ``before_id`` if given), oldest first.
+
+        At most ``limit`` messages (default :attr:`Limits.thread_messages`);
+        ``has_more_before`` says whether older ones exist, to be read with
+        ``before_id`` set to the first message's id. Opening a ticket marks
+        every message of the other side read, on every page (spec §5).
+        """
         ticket = self._visible(actor, ref, Action.VIEW)
+        upper = None if before_id in (None, "") else parse_positive_int("before_id", before_id)
+        size = self.limits.thread_messages if limit in (None, "") else parse_positive_int("limit", limit)
+        if size > self.limits.thread_messages_max:
+            raise ValidationError("limit", f"must be between 1 and {self.limits.thread_messages_max}")
         if mark_read and actor.kind is not ActorKind.SYSTEM:
             other = SenderType.ADMIN if actor.kind is ActorKind.USER else SenderType.USER
-            self.store.mark_read(ticket.id, other)
-        messages = self.store.list_messages(ticket.id)
+            if self.store.mark_read(ticket.id, other):
+                # The counters moved: the thread shows them as they now are.
+                ticket = self.store.get_ticket(ticket.id) or ticket
+        # One more than asked for tells whether older messages exist, without counting them.
+        messages = self.store.list_messages(ticket.id, before_id=upper, limit=size + 1, newest=True)
+        older = len(messages) > size
         thread = TicketThread.model_construct(
-            **{
-                **dict(ticket),
-                "message_count": len(messages),
-                "unread_from_user": sum(1 for m in messages if m.sender_type is SenderType.USER and not m.is_read),
-                "unread_from_admin": sum(1 for m in messages if m.sender_type is SenderType.ADMIN and not m.is_read),
-            },
-            messages=messages,
+            **dict(ticket), messages=messages[1:] if older else messages, has_more_before=older
         )
         return thread.seen_by(actor)  # type: ignore[return-value]
 

@@ -191,9 +191,11 @@ class Message(_Frozen):
 
 
 class TicketThread(Ticket):
-    """A ticket with its conversation, oldest message first."""
+    """A ticket with one page of its conversation: the newest messages (before a point), oldest first."""
 
     messages: list[Message]
+    #: Whether the ticket has messages older than the first of ``messages`` (ask with ``before_id``).
+    has_more_before: bool = False
 
 
 class TicketChange(_Frozen):

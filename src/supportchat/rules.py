@@ -41,13 +41,17 @@ _MAX_SANITIZE_PASSES = 16
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """Length limits in characters, counted after sanitising."""
+    """Length limits in characters, counted after sanitising, and page sizes."""
 
     subject: int = 200
     body: int = 10_000
     search: int = 200
     per_page_max: int = 100
     file_url: int = 2048
+    #: Messages an opened ticket shows (its newest), unless the caller asks for another ``limit``.
+    thread_messages: int = 50
+    #: The largest ``limit`` a caller may ask for when opening a ticket.
+    thread_messages_max: int = 200
 
 
 def _sanitize_once(text: str) -> str:

@@ -125,8 +125,22 @@ class Store(Protocol):
         """The message with this unique id, or ``None``."""
         ...
 
-    def list_messages(self, ticket_id: int, *, after_id: int = 0, limit: int | None = None) -> list[Message]:
-        """A ticket's messages with ``id > after_id``, oldest first, at most ``limit``."""
+    def list_messages(
+        self,
+        ticket_id: int,
+        *,
+        after_id: int = 0,
+        before_id: int | None = None,
+        limit: int | None = None,
+        newest: bool = False,
+    ) -> list[Message]:
+        """A ticket's messages with ``after_id < id < before_id``, oldest first.
+
+        ``before_id=None`` sets no upper bound. At most ``limit`` messages:
+        the oldest of the range, or with ``newest`` the newest of it (still
+        returned oldest first), which is how a thread is paged backwards
+        without reading the rest of it.
+        """
         ...
 
     def mark_read(self, ticket_id: int, sender_type: SenderType) -> int:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json as jsonlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from supportchat import SupportDesk
@@ -19,6 +19,7 @@ class Reply:
     status: int
     body: bytes
     content_type: str
+    headers: Mapping[str, str] = field(default_factory=dict)
 
     def json(self) -> Any:
         return jsonlib.loads(self.body)
@@ -59,7 +60,7 @@ class FlaskClient:
         response = self._client.open(
             path, method=method, headers=_headers(headers, body, json), data=body, query_string=query
         )
-        return Reply(response.status_code, response.get_data(), response.content_type or "")
+        return Reply(response.status_code, response.get_data(), response.content_type or "", response.headers)
 
 
 class FastAPIClient:
@@ -71,7 +72,7 @@ class FastAPIClient:
     def request(self, method, path, *, headers=None, json=None, content=None, query=None):  # type: ignore[no-untyped-def]
         body = _payload(json, content)
         response = self._client.request(method, path, headers=_headers(headers, body, json), content=body, params=query)
-        return Reply(response.status_code, response.content, response.headers.get("content-type", ""))
+        return Reply(response.status_code, response.content, response.headers.get("content-type", ""), response.headers)
 
 
 def flask_app(desk: SupportDesk, **options: Any) -> Any:

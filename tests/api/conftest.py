@@ -9,6 +9,7 @@ import pytest
 
 from supportchat import Actor, SupportDesk
 from supportchat.http import InMemoryAdminTokens, TokenAuthenticator, UserTokens
+from supportchat.http.ratelimit import RateLimiter, RateLimits
 from supportchat.models import EventRecord, Ticket
 from supportchat.stores import Store
 
@@ -53,6 +54,8 @@ def make_api(adapter: str, desk: SupportDesk, store: Store, **options: Any) -> A
     _, admin_token = tokens.create("ana")
     users = UserTokens(SECRET)
     options.setdefault("authenticator", TokenAuthenticator(tokens, users))
+    # API tests write freely; tests/api/test_rate_limits.py gives its own limiter (or None: the default).
+    options.setdefault("rate_limiter", RateLimiter(RateLimits.unlimited()))
     client = ADAPTERS[adapter](desk, **options)
     return Api(client, desk, store, tokens, users, admin_token, adapter)
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from supportchat import SupportDesk
 from supportchat.http import AdminTokens, InMemoryAdminTokens, TokenAuthenticator, UserTokens
+from supportchat.http.ratelimit import RateLimiter, RateLimits
 from supportchat.panel import Panel
 from supportchat.stores import InMemoryStore, Store
 
@@ -48,19 +49,19 @@ class Site:
         return {"Authorization": f"Bearer {self.admin_token}"}
 
 
-def _fastapi_app(desk: SupportDesk, authenticator: TokenAuthenticator, panel: Panel) -> Any:
+def _fastapi_app(desk: SupportDesk, authenticator: TokenAuthenticator, panel: Panel, limiter: RateLimiter) -> Any:
     from supportchat.adapters.fastapi import create_app
 
-    return create_app(desk, authenticator=authenticator, panel=panel)
+    return create_app(desk, authenticator=authenticator, panel=panel, rate_limiter=limiter)
 
 
-def _flask_app(desk: SupportDesk, authenticator: TokenAuthenticator, panel: Panel) -> Any:
+def _flask_app(desk: SupportDesk, authenticator: TokenAuthenticator, panel: Panel, limiter: RateLimiter) -> Any:
     import flask
 
     from supportchat.adapters.flask import SupportChat
 
     app = flask.Flask("supportchat_panel_test")
-    SupportChat(desk, authenticator=authenticator, panel=panel).init_app(app)
+    SupportChat(desk, authenticator=authenticator, panel=panel, rate_limiter=limiter).init_app(app)
     return app
 
 
@@ -118,13 +119,15 @@ def serve(
     store: Store | None = None,
     desk_options: dict[str, Any] | None = None,
     tokens: AdminTokens | None = None,
+    rate_limits: RateLimits | None = None,
     **panel_options: Any,
 ) -> Iterator[Site]:
     """The desk over ``store`` (a fresh in-memory one by default) with its panel, served by ``adapter``.
 
     ``desk_options`` go to :class:`SupportDesk` (a clock, a number generator); ``tokens`` is the admin
     registry (a fresh in-memory one by default, where "ana" and "luis" are created); the rest go to
-    :class:`Panel`.
+    :class:`Panel`. Writes are not rate-limited unless ``rate_limits`` are given: panel tests load many
+    tickets through the API.
     """
     store = store or InMemoryStore()
     desk = SupportDesk(store, **(desk_options or {}))
@@ -134,5 +137,6 @@ def serve(
     users = UserTokens(SECRET)
     panel = Panel(secret=SECRET, admin_tokens=tokens, **panel_options)
     build, run = _ADAPTERS[adapter]
-    with run(build(desk, TokenAuthenticator(tokens, users), panel)) as url:
+    limiter = RateLimiter(rate_limits or RateLimits.unlimited())
+    with run(build(desk, TokenAuthenticator(tokens, users), panel, limiter)) as url:
         yield Site(url, adapter, desk, store, tokens, users, admin_token, admin.id, panel)

@@ -403,3 +403,61 @@ def test_live_refreshes_keep_the_admins_pending_choice(fastapi_site: Site, panel
     ui.page.click("#ticket-apply")
     ui.page.wait_for_function("() => document.querySelector('#ticket-status option:checked').textContent.includes('(')")
     assert site.store.get_ticket(ticket.id).status is TicketStatus.RESOLVED  # type: ignore[union-attr]
+
+
+def _shown_ids(ui: PanelPage) -> list[int]:
+    ids = ui.page.eval_on_selector_all("#messages [data-message-id]", "ms => ms.map(m => Number(m.dataset.messageId))")
+    return [int(i) for i in ids]
+
+
+def test_a_long_conversation_opens_on_its_newest_page_and_loads_older_on_scroll(site: Site, panel: Any) -> None:
+    ticket = site.desk.create_ticket(Actor.user(80), subject="Hilo largo", description="x")
+    written = [site.desk.post_message(Actor.user(80), ticket.id, f"mensaje {n}").id for n in range(120)]
+    page_size = site.desk.limits.thread_messages
+    ui = panel()
+    ui.sign_in(site)
+    ui.open_ticket(ticket.id)
+    assert _shown_ids(ui) == written[-page_size:]
+    assert ui.page.is_visible("#messages-older")
+    # Every message of the ticket was marked read by opening it, not only those shown.
+    assert all(m.is_read for m in site.store.list_messages(ticket.id))
+
+    reading = written[-page_size]
+    ui.page.eval_on_selector("#messages", "list => { list.scrollTop = 0; }")
+    ui.page.wait_for_function("n => document.querySelectorAll('#messages [data-message-id]').length === n", arg=100)
+    assert _shown_ids(ui) == written[-100:]
+    # The message that was at the top is still in view: older ones went in above it, out of sight.
+    assert ui.page.evaluate(
+        """id => {
+            const list = document.querySelector('#messages').getBoundingClientRect();
+            const node = document.querySelector(`[data-message-id="${id}"]`).getBoundingClientRect();
+            return node.bottom > list.top && node.top < list.bottom;
+        }""",
+        reading,
+    )
+    # Keyboard and screen-reader users have the button.
+    ui.page.focus("#messages-older")
+    ui.page.keyboard.press("Enter")
+    ui.page.wait_for_function("n => document.querySelectorAll('#messages [data-message-id]').length === n", arg=120)
+    assert _shown_ids(ui) == written
+    ui.page.wait_for_selector("#messages-older", state="hidden")
+
+
+def test_a_rate_limited_reply_says_so_and_keeps_the_text(panel: Any) -> None:
+    from supportchat.http.ratelimit import RateLimits
+
+    from .servers import serve
+
+    with serve("fastapi", rate_limits=RateLimits(admin_writes="1/minute")) as site:
+        ticket = site.desk.create_ticket(Actor.user(81), subject="Límite", description="x")
+        ui = panel()
+        ui.sign_in(site)
+        ui.open_ticket(ticket.id)
+        for text in ("primera respuesta", "segunda respuesta"):
+            ui.page.fill("#reply-text", text)
+            ui.page.click("#reply-send")
+            ui.page.wait_for_function("() => !document.querySelector('#reply-send').disabled")
+        ui.page.wait_for_selector(".toast-error", timeout=3000)
+        assert "too many requests" in ui.page.text_content(".toast-error")  # type: ignore[operator]
+        assert ui.page.input_value("#reply-text") == "segunda respuesta"
+        assert [m.message for m in site.store.list_messages(ticket.id)] == ["primera respuesta"]

@@ -39,6 +39,8 @@ $$;
 
 #: The tables :meth:`EmulatedDatabase.reset` empties, children first.
 SUPPORT_TABLES = ("support_events", "support_ticket_changes", "support_messages", "support_tickets")
+#: Tables keyed by ids the caller gives (no sequence to restart), emptied too.
+KEYED_TABLES = ("support_agents", "support_contacts")
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,8 @@ class EmulatedDatabase:
             for name in SUPPORT_TABLES:
                 conn.execute(sql.SQL("delete from {}").format(sql.Identifier("public", name)))
                 conn.execute("select setval(pg_get_serial_sequence(%s, 'id'), 1, false)", [f"public.{name}"])
+            for name in KEYED_TABLES:
+                conn.execute(sql.SQL("delete from {}").format(sql.Identifier("public", name)))
 
     def drop(self) -> None:
         """Close the pool and drop the database."""

@@ -1,7 +1,8 @@
 """Server processes for the cross-process tests and the benchmark.
 
 FastAPI: ``uvicorn --factory tests.realtime.server_app:build``; Flask (Werkzeug's
-threaded server): ``python -m tests.realtime.server_app PORT``. The database is
+threaded server): ``python -m tests.realtime.server_app PORT``. Both rate-limit
+writes as the standalone server does (``RateLimiter.from_env``). The database is
 ``SUPPORTCHAT_TEST_DB_URL`` if set (a SQLite file, say), else the PostgreSQL
 ``SUPPORTCHAT_TEST_PG_URL`` on schema ``SUPPORTCHAT_TEST_PG_SCHEMA``.
 ``Authorization: Bearer admin`` is an admin; users send JWTs signed with
@@ -26,6 +27,7 @@ from supportchat import Actor, SupportDesk
 from supportchat.adapters.fastapi import create_app
 from supportchat.http import RequestView, UserTokens
 from supportchat.http.auth import bearer_token
+from supportchat.http.ratelimit import RateLimiter
 from supportchat.realtime import LiveEvents
 from supportchat.stores.sql import SQLStore, create_engine
 
@@ -67,7 +69,7 @@ def _authenticator() -> TestAuthenticator:
 def build() -> object:
     """The FastAPI app."""
     desk, live = _desk_and_live()
-    return create_app(desk, live=live, authenticator=_authenticator())
+    return create_app(desk, live=live, authenticator=_authenticator(), rate_limiter=RateLimiter.from_env())
 
 
 def serve_flask(port: int) -> None:
@@ -80,7 +82,7 @@ def serve_flask(port: int) -> None:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
     desk, live = _desk_and_live()
     app = flask.Flask("supportchat_server")
-    SupportChat(desk, live=live, authenticator=_authenticator()).init_app(app)
+    SupportChat(desk, live=live, authenticator=_authenticator(), rate_limiter=RateLimiter.from_env()).init_app(app)
     make_server("127.0.0.1", port, app, threaded=True).serve_forever()
 
 
@@ -92,15 +94,22 @@ def free_port() -> int:
 
 @contextmanager
 def server_processes(
-    database: Mapping[str, str], secret: str, count: int = 2, heartbeat: float = 5.0, adapter: str = "fastapi"
+    database: Mapping[str, str],
+    secret: str,
+    count: int = 2,
+    heartbeat: float = 5.0,
+    adapter: str = "fastapi",
+    environment: Mapping[str, str] | None = None,
 ) -> Iterator[list[str]]:
     """``count`` server processes on one database; yields their base URLs, stops them after.
 
-    ``database`` holds the ``SUPPORTCHAT_TEST_*`` variables naming it.
+    ``database`` holds the ``SUPPORTCHAT_TEST_*`` variables naming it; ``environment``
+    adds others (the rate limits' ``SUPPORTCHAT_RATE_LIMIT*``, read by every process).
     """
     env = {
         **os.environ,
         **database,
+        **(environment or {}),
         "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT}",
         "SUPPORTCHAT_SECRET": secret,
         "SUPPORTCHAT_TEST_HEARTBEAT": str(heartbeat),

@@ -37,7 +37,8 @@ from ..errors import BadRequest, PayloadTooLarge, SupportChatError
 from ..http.auth import Authenticator, TokenAuthenticator, credential_expiry
 from ..http.dispatch import MAX_BODY_BYTES, dispatch, too_large
 from ..http.envelope import ErrorEnvelope, render_error
-from ..http.openapi import ERROR_DESCRIPTIONS, error_statuses, operation_extra
+from ..http.openapi import ERROR_DESCRIPTIONS, ERROR_HEADERS, error_statuses, operation_extra
+from ..http.ratelimit import RateLimiter
 from ..http.routes import DEFAULT_PREFIX, ROUTES, Route
 from ..http.streams import STREAM_HEADERS, STREAM_ROUTES, StreamRoute, open_stream
 from ..models import Actor
@@ -107,6 +108,7 @@ def support_router(
     tags: list[str] | None = None,
     panel: Panel | None = None,
     live: LiveEvents | None = None,
+    rate_limiter: RateLimiter | None = None,
 ) -> APIRouter:
     """An ``APIRouter`` serving every API route under ``prefix``.
 
@@ -117,8 +119,12 @@ def support_router(
     session cookie when a panel is given. The SSE routes stream from
     ``live`` (by default a new :class:`LiveEvents` on ``desk``; pass your
     own to choose its options and close it at shutdown). Streams wait on
-    the event loop, so an idle client holds no thread.
+    the event loop, so an idle client holds no thread. Writes are
+    rate-limited by ``rate_limiter`` (default: the default
+    :class:`~supportchat.http.ratelimit.RateLimits`, counted in this
+    process's memory), per caller and per ``request.client.host``.
     """
+    limiter = rate_limiter or RateLimiter()
     if identify is None:
         authenticator = authenticator or TokenAuthenticator.from_env()
         if panel is not None:
@@ -140,10 +146,19 @@ def support_router(
                     read_body = _raiser(exc)
                 except ClientDisconnect:
                     read_body = _raiser(BadRequest("the client disconnected before sending the whole body"))
-            status, body = await run_in_threadpool(
-                dispatch, route, desk, who, request.path_params, request.query_params, read_body, limit=max_body_bytes
+            status, body, headers = await run_in_threadpool(
+                dispatch,
+                route,
+                desk,
+                who,
+                request.path_params,
+                request.query_params,
+                read_body,
+                limit=max_body_bytes,
+                rate_limiter=limiter,
+                client=request.client.host if request.client else "",
             )
-            return Response(body, status_code=status, media_type=_JSON)
+            return Response(body, status_code=status, media_type=_JSON, headers=dict(headers))
 
         serve.__name__ = route.name
         return serve
@@ -159,7 +174,14 @@ def support_router(
             response_class=Response,
             responses={
                 200: {"model": route.render.envelope, "description": "Success"},
-                **{s: {"model": ErrorEnvelope, "description": ERROR_DESCRIPTIONS[s]} for s in error_statuses(route)},
+                **{
+                    s: {
+                        "model": ErrorEnvelope,
+                        "description": ERROR_DESCRIPTIONS[s],
+                        **({"headers": ERROR_HEADERS[s]} if s in ERROR_HEADERS else {}),
+                    }
+                    for s in error_statuses(route)
+                },
             },
             openapi_extra=operation_extra(route),
         )

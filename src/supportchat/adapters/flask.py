@@ -31,6 +31,7 @@ from ..errors import PayloadTooLarge
 from ..http.auth import Authenticator, RequestView, TokenAuthenticator, credential_expiry
 from ..http.dispatch import MAX_BODY_BYTES, dispatch, too_large
 from ..http.envelope import render_error
+from ..http.ratelimit import RateLimiter
 from ..http.routes import DEFAULT_PREFIX, ROUTES, Route
 from ..http.streams import STREAM_HEADERS, STREAM_ROUTES, StreamRoute, open_stream
 from ..models import Actor
@@ -75,6 +76,7 @@ def support_blueprint(
     max_body_bytes: int = MAX_BODY_BYTES,
     panel: Panel | None = None,
     live: LiveEvents | None = None,
+    rate_limiter: RateLimiter | None = None,
 ) -> flask.Blueprint:
     """A Blueprint serving every API route under ``prefix``.
 
@@ -85,8 +87,12 @@ def support_blueprint(
     routes stream from ``live`` (by default a new :class:`LiveEvents` on
     ``desk``; pass your own to choose its options and close it at exit).
     Each open stream holds one server thread: serve with a threaded server.
+    Writes are rate-limited by ``rate_limiter`` (default: the default
+    :class:`~supportchat.http.ratelimit.RateLimits`, counted in this process's
+    memory), per caller and per ``request.remote_addr``.
     """
     live = live or LiveEvents(desk)
+    limiter = rate_limiter or RateLimiter()
     expires_at: Callable[[], datetime | None] | None = None
     if identify is None:
         auth = authenticator or TokenAuthenticator.from_env()
@@ -104,8 +110,19 @@ def support_blueprint(
 
     def view(route: Route) -> Callable[..., flask.Response]:
         def serve(**path: Any) -> flask.Response:
-            status, body = dispatch(route, desk, identify, path, flask.request.args, read_body, limit=max_body_bytes)
-            return flask.Response(body, status=status, content_type=_JSON)
+            request = flask.request
+            status, body, headers = dispatch(
+                route,
+                desk,
+                identify,
+                path,
+                request.args,
+                read_body,
+                limit=max_body_bytes,
+                rate_limiter=limiter,
+                client=request.remote_addr or "",
+            )
+            return flask.Response(body, status=status, content_type=_JSON, headers=headers)
 
         return serve
 

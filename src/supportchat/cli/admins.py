@@ -8,12 +8,14 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from ..errors import SupportChatError
 from ..http.auth import AdminAccount, UserTokens
 from ..models import Actor, utc_iso
 from .config import SECRET_VARIABLE, Session, open_session, read_secret
 from .durations import parse_duration
 from .options import DatabaseUrl, JsonOutput
-from .output import UserError, emit_json, handled, out
+from .output import UserError, emit_json, error_console, handled, out
+from .people import ensure_agent_for_admin
 
 __all__ = ["acting_admin", "admin_app", "token_app"]
 
@@ -61,6 +63,12 @@ def create(
     """Create an admin and print its token, once; only its hash is stored."""
     with open_session(database_url) as session:
         admin, token = session.admin_tokens.create(name)
+        try:
+            ensure_agent_for_admin(session, admin.id, admin.name)
+        except SupportChatError as failure:  # the token is made; the agent row can be added later
+            error_console().print(
+                f"Note: no agent row for {admin.name!r} yet ({failure.message}); add it with `supportchat agents add`."
+            )
     if json_output:
         emit_json({**account_json(admin), "token": token})
         return

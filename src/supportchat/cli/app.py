@@ -8,6 +8,7 @@ from .. import __version__
 from .admins import admin_app, token_app
 from .config import ROOT_DATABASE_URL
 from .options import DatabaseUrl
+from .people import agents_app, contacts_app
 from .reindex import reindex
 from .setup import db_app, init, serve
 from .stats import close_resolved, stats
@@ -53,6 +54,8 @@ app.add_typer(db_app, name="db")
 db_app.command("reindex")(reindex)
 app.add_typer(admin_app, name="admin")
 app.add_typer(token_app, name="token")
+app.add_typer(agents_app, name="agents")
+app.add_typer(contacts_app, name="contacts")
 app.add_typer(tickets_app, name="tickets")
 app.command("stats")(stats)
 app.command("close-resolved")(close_resolved)

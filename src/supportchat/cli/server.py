@@ -2,8 +2,11 @@
 
 ``supportchat serve`` runs :func:`create_server_app` on uvicorn. The factory
 reads its configuration from the environment (``SUPPORTCHAT_DATABASE_URL``,
-``SUPPORTCHAT_SECRET``, or Supabase's variables) so that each uvicorn worker
-process builds the same app; ``serve`` puts what it resolved there first.
+``SUPPORTCHAT_SECRET``, or Supabase's variables; the rate limits from
+``SUPPORTCHAT_RATE_LIMITS`` and ``SUPPORTCHAT_RATE_LIMIT_STORAGE``) so that
+each uvicorn worker process builds the same app; ``serve`` puts what it
+resolved there first. Several workers share their rate limits only through a
+shared storage such as Redis.
 It also works on its own::
 
     uvicorn --factory supportchat.cli.server:create_server_app
@@ -14,11 +17,14 @@ but then without the bounds ``serve`` puts on slow and idle clients
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ..errors import SupportChatError
 from ..http.auth import TokenAuthenticator, UserTokens
+from ..http.ratelimit import LIMITS_VARIABLE, STORAGE_VARIABLE, RateLimiter
 from .config import (
     DATABASE_URL_VARIABLE,
     SECRET_VARIABLE,
@@ -29,6 +35,7 @@ from .config import (
     uses_supabase,
 )
 from .output import UserError
+from .people import ensure_agent_for_admin
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -61,7 +68,9 @@ def bootstrap(database_url: str | None) -> Bootstrap:
         registry = session.admin_tokens
         token = None
         if not registry.list():
-            _, token = registry.create(FIRST_ADMIN_NAME)
+            admin, token = registry.create(FIRST_ADMIN_NAME)
+            with contextlib.suppress(SupportChatError):  # the agent row can be added later
+                ensure_agent_for_admin(session, admin.id, admin.name)
         described = session.description
     url = None if uses_supabase(database_url) else resolve_database_url(database_url)
     return Bootstrap(database=described, database_url=url, secret=secret, first_admin_token=token)
@@ -89,7 +98,18 @@ def create_server_app() -> FastAPI:
         raise UserError(f"no secret: set {SECRET_VARIABLE} or run `supportchat init`")
     from ..panel import Panel
 
+    try:
+        # Before the database: a mistyped limit should not leave a store open behind the error.
+        rate_limiter = RateLimiter.from_env()
+    except ValueError as exc:
+        raise UserError(f"{exc} (set in {LIMITS_VARIABLE} or {STORAGE_VARIABLE})") from None
     session = connect(os.environ.get(DATABASE_URL_VARIABLE), migrate=True)
     authenticator = TokenAuthenticator(session.admin_tokens, UserTokens(secret))
     panel = Panel(secret=secret, admin_tokens=session.admin_tokens)
-    return create_app(session.desk, authenticator=authenticator, panel=panel, on_shutdown=[session.close])
+    return create_app(
+        session.desk,
+        authenticator=authenticator,
+        panel=panel,
+        rate_limiter=rate_limiter,
+        on_shutdown=[session.close],
+    )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Annotated
 
 import typer
 
+from ..http.ratelimit import STORAGE_VARIABLE
 from .config import open_engine, resolve_database_url, secret_path, sql_url, uses_supabase
 from .options import DatabaseUrl, JsonOutput
 from .output import UserError, emit_json, handled, out
@@ -91,6 +93,8 @@ def serve(
     if workers == 1:
         uvicorn.run(app, host=host, port=port, log_level=log_level, **bounds)
     else:
+        if not os.environ.get(STORAGE_VARIABLE):
+            out().print(f"Rate limits are counted by each worker; {STORAGE_VARIABLE}=redis://… shares them.")
         uvicorn.run(
             "supportchat.cli.server:create_server_app",
             factory=True,

@@ -151,6 +151,8 @@ def print_thread(thread: TicketThread) -> None:
     )
     console.print(Panel(header, title=f"{thread.ticket_number} (id {thread.id})", title_align="left"))
     console.print(Panel(escape(thread.description), title="description", title_align="left", border_style="cyan"))
+    if thread.has_more_before:
+        console.print(f"[dim]… the newest {len(thread.messages)} of {thread.message_count} messages[/]")
     for message in thread.messages:
         side = message.sender_type
         title = f"{side.value} {message.sender_id} · {utc_iso(message.created_at)[:16].replace('T', ' ')}"

@@ -10,7 +10,7 @@ broken identity hook or an oversized body, is rendered by
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic_core import from_json
 
@@ -18,10 +18,11 @@ from ..desk import SupportDesk
 from ..errors import BadRequest, PayloadTooLarge
 from ..models import Actor
 from .auth import require_admin, require_user
-from .envelope import Rendered, render_error
+from .envelope import Headers, error_headers, render_error
+from .ratelimit import RateLimiter
 from .routes import Audience, Route
 
-__all__ = ["MAX_BODY_BYTES", "dispatch", "parse_body", "too_large"]
+__all__ = ["MAX_BODY_BYTES", "Reply", "dispatch", "parse_body", "too_large"]
 
 #: Spec §4: request bodies of at most 1 MiB.
 MAX_BODY_BYTES = 1024 * 1024
@@ -43,6 +44,14 @@ def parse_body(raw: bytes, limit: int = MAX_BODY_BYTES) -> Any:
         raise BadRequest("the body is not valid JSON", details={"reason": str(exc)[:200]}) from None
 
 
+class Reply(NamedTuple):
+    """What to send: the status, the JSON body and any headers beyond the content type."""
+
+    status: int
+    body: bytes
+    headers: Headers = ()
+
+
 def dispatch(
     route: Route,
     desk: SupportDesk,
@@ -52,16 +61,22 @@ def dispatch(
     read_body: Callable[[], bytes],
     *,
     limit: int = MAX_BODY_BYTES,
-) -> Rendered:
-    """Authenticate, parse, call the handler and render: the status and body of the response.
+    rate_limiter: RateLimiter | None = None,
+    client: str = "",
+) -> Reply:
+    """Authenticate, rate-limit, parse, call the handler and render the response.
 
-    The body is read only after the caller is known, so anonymous clients
-    cannot make the server parse megabytes.
+    The body is read only after the caller is known and allowed to write, so
+    anonymous or throttled clients cannot make the server parse megabytes.
+    ``client`` is the client's address, for the per-address limits.
     """
     try:
         actor = identify()
         actor = require_admin(actor) if route.audience is Audience.ADMIN else require_user(actor)
+        if route.write is not None and rate_limiter is not None:
+            rate_limiter.check(route.write, actor, client)
         body = parse_body(read_body(), limit) if route.body is not None else None
-        return 200, route.render(route.handler(desk, actor, path, query, body))
+        return Reply(200, route.render(route.handler(desk, actor, path, query, body)))
     except Exception as exc:
-        return render_error(exc)
+        status, rendered = render_error(exc)
+        return Reply(status, rendered, error_headers(exc))

@@ -14,7 +14,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter
 
-from ..errors import StorageError, SupportChatError
+from ..errors import RateLimited, StorageError, SupportChatError
 from ..models import Page
 from ..outages import OutageLog
 
@@ -23,11 +23,13 @@ __all__ = [
     "DataRenderer",
     "ErrorBody",
     "ErrorEnvelope",
+    "Headers",
     "ListEnvelope",
     "PageMeta",
     "PageRenderer",
     "Rendered",
     "Renderer",
+    "error_headers",
     "render_error",
 ]
 
@@ -117,6 +119,14 @@ class PageRenderer(Renderer):
 
 
 _ERROR = TypeAdapter(ErrorEnvelope)
+Headers = tuple[tuple[str, str], ...]
+
+
+def error_headers(exc: BaseException) -> Headers:
+    """The headers an error's response carries besides its body: ``Retry-After`` for a 429 that knows it."""
+    if isinstance(exc, RateLimited) and isinstance(exc.details, dict) and "retry_after" in exc.details:
+        return (("Retry-After", str(exc.details["retry_after"])),)
+    return ()
 
 
 def render_error(exc: BaseException) -> Rendered:

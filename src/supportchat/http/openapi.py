@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from .routes import Param, Route
 
-__all__ = ["COMMON_ERRORS", "ERROR_DESCRIPTIONS", "error_statuses", "operation_extra"]
+__all__ = ["COMMON_ERRORS", "ERROR_DESCRIPTIONS", "ERROR_HEADERS", "error_statuses", "operation_extra"]
 
 ERROR_DESCRIPTIONS = {
     400: "Malformed JSON body",
@@ -27,15 +27,28 @@ ERROR_DESCRIPTIONS = {
     500: "Internal error",
     503: "Storage unavailable; nothing was written",
 }
+#: Headers an error response carries, by status (OpenAPI ``headers`` objects).
+ERROR_HEADERS: dict[int, dict[str, Any]] = {
+    429: {
+        "Retry-After": {
+            "description": "Seconds until the write may be tried again.",
+            "schema": {"type": "integer", "minimum": 1},
+        }
+    },
+}
 #: Every route can answer these.
-COMMON_ERRORS = (401, 403, 422, 429, 500, 503)
+COMMON_ERRORS = (401, 403, 422, 500, 503)
 _BODY_ERRORS = (400, 413)
+#: Only writes are rate-limited.
+_WRITE_ERRORS = (429,)
 
 
 def error_statuses(route: Route) -> tuple[int, ...]:
     statuses = set(COMMON_ERRORS) | set(route.errors)
     if route.body is not None:
         statuses |= set(_BODY_ERRORS)
+    if route.write is not None:
+        statuses |= set(_WRITE_ERRORS)
     return tuple(sorted(statuses))
 
 

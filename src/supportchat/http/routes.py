@@ -25,6 +25,7 @@ from ..models import (
     Category,
     Message,
     MessageType,
+    Page,
     Priority,
     Statistics,
     Ticket,
@@ -32,7 +33,20 @@ from ..models import (
     TicketStatus,
     TicketThread,
 )
-from ..rules import parse_positive_int
+from ..people import AgentLoad, directories_of
+from ..permissions import Action, authorize
+from ..projection import (
+    CustomerMessage,
+    CustomerTicket,
+    CustomerTicketThread,
+    NotCustomerData,
+    customer_message,
+    customer_messages,
+    customer_page,
+    customer_thread,
+    customer_ticket,
+)
+from ..rules import Limits, parse_positive_int
 from .envelope import DataRenderer, PageRenderer, Renderer
 
 __all__ = [
@@ -42,6 +56,7 @@ __all__ = [
     "Handler",
     "Param",
     "Route",
+    "Write",
 ]
 
 #: The seed's paths, which the Flutter app already calls.
@@ -57,6 +72,14 @@ class Audience(enum.Enum):
 
     ADMIN = "admin"
     USER = "user"
+
+
+class Write(enum.Enum):
+    """What a write route writes, which decides the rate limits that apply to it."""
+
+    TICKET = "ticket"
+    MESSAGE = "message"
+    CHANGE = "change"
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +110,8 @@ class Route:
     body: type[BaseModel] | None = None
     #: Error statuses this route can answer with, beyond those every route can.
     errors: tuple[int, ...] = field(default=())
+    #: What the route writes (rate-limited, 429), or ``None`` for a read.
+    write: Write | None = None
 
     def full_path(self, prefix: str = DEFAULT_PREFIX) -> str:
         return prefix.rstrip("/") + self.path
@@ -151,6 +176,20 @@ _AFTER_ID = Param(
     "after_id", "query", {"type": "integer", "minimum": 0, "default": 0}, "Only messages with a larger id."
 )
 
+_BEFORE_ID = Param(
+    "before_id",
+    "query",
+    {"type": "integer", "minimum": 1},
+    "Only messages with a smaller id: the first message's id of the page shown, to load older ones.",
+)
+_THREAD_LIMIT = Param(
+    "limit",
+    "query",
+    # The desk's default limits: a desk given other limits documents these, and enforces its own.
+    {"type": "integer", "minimum": 1, "maximum": Limits().thread_messages_max, "default": Limits().thread_messages},
+    "How many of the newest messages (before `before_id`) to return.",
+)
+
 
 def _choice(name: str, choices: type[enum.StrEnum], description: str) -> Param:
     return Param(name, "query", {"type": "string", "enum": [c.value for c in choices]}, description)
@@ -196,7 +235,7 @@ def list_tickets(desk: SupportDesk, actor: Actor, path: Params, query: Params, b
 
 
 def get_ticket(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> Any:
-    return desk.get_ticket(actor, path["ticket_id"])
+    return desk.get_ticket(actor, path["ticket_id"], before_id=query.get("before_id"), limit=query.get("limit"))
 
 
 def change_status(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> Any:
@@ -222,9 +261,17 @@ def statistics(desk: SupportDesk, actor: Actor, path: Params, query: Params, bod
     return desk.statistics(actor)
 
 
-def create_ticket(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> Any:
+def list_agents(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> list[AgentLoad]:
+    authorize(actor, Action.OVERSEE)
+    return directories_of(desk).agents_with_load()
+
+
+# The user routes answer only through the customer projection (supportchat.projection).
+
+
+def create_ticket(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> CustomerTicket:
     fields = _fields(body)
-    return desk.create_ticket(
+    ticket = desk.create_ticket(
         actor,
         user_id=fields.get("user_id"),
         subject=fields.get("subject"),
@@ -232,11 +279,12 @@ def create_ticket(desk: SupportDesk, actor: Actor, path: Params, query: Params, 
         priority=fields.get("priority"),
         category=fields.get("category"),
     )
+    return customer_ticket(ticket, actor)
 
 
-def list_user_tickets(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> Any:
+def list_user_tickets(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> Page[CustomerTicket]:
     _own_user_id(actor, path["user_id"])
-    return desk.list_user_tickets(
+    page = desk.list_user_tickets(
         actor,
         path["user_id"],
         status=query.get("status"),
@@ -244,23 +292,37 @@ def list_user_tickets(desk: SupportDesk, actor: Actor, path: Params, query: Para
         page=query.get("page", 1),
         per_page=query.get("per_page", 20),
     )
+    return customer_page(page, actor)
 
 
-def get_user_ticket(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> Any:
+def get_user_ticket(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> CustomerTicketThread:
     _own_user_id(actor, path["user_id"])
-    return desk.get_ticket(actor, path["ticket_id"])
+    thread = desk.get_ticket(actor, path["ticket_id"], before_id=query.get("before_id"), limit=query.get("limit"))
+    return customer_thread(thread, actor)
 
 
-def user_messages_after(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> Any:
+def user_messages_after(
+    desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any
+) -> list[CustomerMessage]:
     _own_user_id(actor, path["user_id"])
-    return desk.messages_after(actor, path["ticket_id"], query.get("after_id", 0))
+    messages = desk.messages_after(actor, path["ticket_id"], query.get("after_id", 0))
+    return customer_messages(messages, _ticket_of(desk, messages[0]), actor) if messages else []
 
 
-def post_user_message(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> Any:
+def post_user_message(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> CustomerMessage:
     fields = _fields(body)
     if fields.get("user_id") is not None:
         _own_user_id(actor, fields["user_id"])
-    return desk.post_message(actor, path["ticket_id"], fields.get("message"), **_message_fields(fields))
+    message = desk.post_message(actor, path["ticket_id"], fields.get("message"), **_message_fields(fields))
+    return customer_message(message, _ticket_of(desk, message), actor)
+
+
+def _ticket_of(desk: SupportDesk, message: Message) -> Ticket:
+    """The ticket a message the desk just returned belongs to, for the projection's owner check."""
+    ticket = desk.store.get_ticket(message.ticket_id)
+    if ticket is None:
+        raise NotCustomerData("no such ticket")
+    return ticket
 
 
 # -- the table --------------------------------------------------------------------
@@ -277,6 +339,11 @@ _THREAD = DataRenderer(TicketThread)
 _MESSAGE = DataRenderer(Message)
 _MESSAGES = DataRenderer(list[Message])
 _TICKETS = PageRenderer(Ticket)
+_CUSTOMER_TICKET = DataRenderer(CustomerTicket)
+_CUSTOMER_THREAD = DataRenderer(CustomerTicketThread)
+_CUSTOMER_MESSAGE = DataRenderer(CustomerMessage)
+_CUSTOMER_MESSAGES = DataRenderer(list[CustomerMessage])
+_CUSTOMER_TICKETS = PageRenderer(CustomerTicket)
 
 ROUTES: tuple[Route, ...] = (
     Route(
@@ -309,8 +376,8 @@ ROUTES: tuple[Route, ...] = (
         Audience.ADMIN,
         get_ticket,
         _THREAD,
-        "A ticket with its messages (marks the user's messages read)",
-        params=(_TICKET_ID,),
+        "A ticket with its newest messages, older ones by `before_id` (marks the user's messages read)",
+        params=(_TICKET_ID, _BEFORE_ID, _THREAD_LIMIT),
         errors=(404,),
     ),
     Route(
@@ -324,6 +391,7 @@ ROUTES: tuple[Route, ...] = (
         params=(_TICKET_ID,),
         body=StatusBody,
         errors=(404, 409),
+        write=Write.CHANGE,
     ),
     Route(
         "post_admin_message",
@@ -336,6 +404,7 @@ ROUTES: tuple[Route, ...] = (
         params=(_TICKET_ID,),
         body=AdminMessageBody,
         errors=(404, 409),
+        write=Write.MESSAGE,
     ),
     Route(
         "messages_after",
@@ -361,14 +430,25 @@ ROUTES: tuple[Route, ...] = (
     ),
     Route("statistics", "GET", "/statistics", Audience.ADMIN, statistics, DataRenderer(Statistics), "Ticket counts"),
     Route(
+        "list_agents",
+        "GET",
+        "/agents",
+        Audience.ADMIN,
+        list_agents,
+        DataRenderer(list[AgentLoad]),
+        "Every agent (from the host's directory, else the agents table) with their open load: "
+        "open and in-progress tickets assigned to them",
+    ),
+    Route(
         "create_ticket",
         "POST",
         "/create-ticket",
         Audience.USER,
         create_ticket,
-        _TICKET,
+        _CUSTOMER_TICKET,
         "Open a ticket as a user",
         body=CreateTicketBody,
+        write=Write.TICKET,
     ),
     Route(
         "list_user_tickets",
@@ -376,7 +456,7 @@ ROUTES: tuple[Route, ...] = (
         "/user/{user_id}/tickets",
         Audience.USER,
         list_user_tickets,
-        _TICKETS,
+        _CUSTOMER_TICKETS,
         "The caller's own tickets, newest first (by relevance with `q`)",
         params=(_USER_ID, _STATUS, _SEARCH, _PAGE, _PER_PAGE),
     ),
@@ -386,9 +466,9 @@ ROUTES: tuple[Route, ...] = (
         "/user/{user_id}/tickets/{ticket_id}",
         Audience.USER,
         get_user_ticket,
-        _THREAD,
-        "One of the caller's tickets with its messages (marks the admins' messages read)",
-        params=(_USER_ID, _TICKET_ID),
+        _CUSTOMER_THREAD,
+        "One of the caller's tickets with its newest messages, older ones by `before_id` (marks the admins' read)",
+        params=(_USER_ID, _TICKET_ID, _BEFORE_ID, _THREAD_LIMIT),
         errors=(404,),
     ),
     Route(
@@ -397,7 +477,7 @@ ROUTES: tuple[Route, ...] = (
         "/user/{user_id}/tickets/{ticket_id}/messages",
         Audience.USER,
         user_messages_after,
-        _MESSAGES,
+        _CUSTOMER_MESSAGES,
         "Messages newer than `after_id` in one of the caller's tickets (polling)",
         params=(_USER_ID, _TICKET_ID, _AFTER_ID),
         errors=(404,),
@@ -408,10 +488,11 @@ ROUTES: tuple[Route, ...] = (
         "/tickets/{ticket_id}/user-message",
         Audience.USER,
         post_user_message,
-        _MESSAGE,
+        _CUSTOMER_MESSAGE,
         "Write in one of the caller's tickets",
         params=(_TICKET_ID,),
         body=UserMessageBody,
         errors=(404, 409),
+        write=Write.MESSAGE,
     ),
 )

@@ -28,7 +28,7 @@ from ..http.auth import (
     LastUseRecorder,
 )
 from ..http.dispatch import parse_body
-from ..http.envelope import render_error
+from ..http.envelope import error_headers, render_error
 from ..http.routes import DEFAULT_PREFIX
 from ..models import Actor, Category, Priority, TicketStatus
 from ..rules import allowed_transitions
@@ -181,9 +181,7 @@ class Panel:
     def error(self, exc: Exception) -> PanelResponse:
         """The response for a request the adapter could not even read (an oversized body)."""
         status, body = render_error(exc)
-        headers = [("Cache-Control", "no-store"), *SECURITY_HEADERS]
-        if isinstance(exc, RateLimited) and isinstance(exc.details, dict) and "retry_after" in exc.details:
-            headers.append(("Retry-After", str(exc.details["retry_after"])))
+        headers = [("Cache-Control", "no-store"), *SECURITY_HEADERS, *error_headers(exc)]
         return PanelResponse(status, body, _JSON, headers)
 
     def full_path(self, route_path: str) -> str:

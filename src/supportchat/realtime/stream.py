@@ -35,6 +35,7 @@ from ..desk import SupportDesk
 from ..errors import StorageError, ValidationError
 from ..models import Actor, ActorKind, EventRecord, Message, Ticket
 from ..outages import OutageLog
+from ..projection import CustomerEvent, customer_event
 from ..store import Store
 from .broker import Broker, Subscription
 from .frames import EventPayload, Frame
@@ -251,7 +252,8 @@ class EventStream:
             for record in records:
                 if record.ticket_id not in tickets:
                     tickets[record.ticket_id] = self._ticket(record.ticket_id)
-                frames.append(self._frame(record, tickets[record.ticket_id]))
+                if (frame := self._frame(record, tickets[record.ticket_id])) is not None:
+                    frames.append(frame)
         except StorageError as exc:
             _outages.report("read", "ending a live stream: the store failed", exc)
             return None
@@ -263,15 +265,23 @@ class EventStream:
             return None
         return ticket.seen_by(self.actor)
 
-    def _frame(self, record: EventRecord, ticket: Ticket | None) -> Frame:
-        payload = EventPayload(
-            event_id=record.id,
-            type=record.type,
-            ticket_id=record.ticket_id,
-            created_at=record.created_at,
-            ticket=ticket,
-            message=message_of(self.desk.store, record) if ticket is not None else None,
-        )
+    def _frame(self, record: EventRecord, ticket: Ticket | None) -> Frame | None:
+        """The event's frame; a user's goes through the customer projection (``None``: not theirs)."""
+        message = message_of(self.desk.store, record) if ticket is not None else None
+        payload: EventPayload | CustomerEvent | None
+        if self._user_id is not None:
+            payload = customer_event(record, ticket, message, self.actor)
+            if payload is None:
+                return None
+        else:
+            payload = EventPayload(
+                event_id=record.id,
+                type=record.type,
+                ticket_id=record.ticket_id,
+                created_at=record.created_at,
+                ticket=ticket,
+                message=message,
+            )
         return Frame(id=record.id, event=record.type.value, data=payload.model_dump_json())
 
 

@@ -662,6 +662,177 @@ grant execute on function
     to authenticated, service_role;
 revoke all on all functions in schema support_private from public, anon, authenticated;
 
+-- ------------------------------------------------- agents and contacts (spec §11)
+
+-- Agents are keyed by the id tickets' assigned_to holds; contacts by the user id.
+-- Admins read and write both (writes through the functions below); a user reads
+-- only their own contact row.
+
+create table if not exists public.support_agents (
+    id bigint primary key check (id > 0),
+    name text not null,
+    email text,
+    teams jsonb not null default '[]',
+    available boolean not null default true,
+    capacity integer not null default 0 check (capacity >= 0),
+    updated_at timestamptz not null default now()
+);
+
+create table if not exists public.support_contacts (
+    user_id bigint primary key check (user_id > 0),
+    display_name text,
+    email text unique,
+    locale text,
+    time_zone text,
+    updated_at timestamptz not null default now()
+);
+
+create or replace function support_private.require_admin() returns void
+language plpgsql stable
+set search_path = ''
+as $$
+begin
+    if not public.support_caller_is_admin() then
+        raise insufficient_privilege using message = 'only an admin may change the directories';
+    end if;
+end
+$$;
+
+-- Insert or replace an agent ({"id", "name", "email", "teams", "available", "capacity"}).
+create or replace function public.support_put_agent(p_agent jsonb) returns public.support_agents
+language plpgsql security definer
+set search_path = ''
+as $$
+declare
+    stored public.support_agents;
+begin
+    perform support_private.require_admin();
+    insert into public.support_agents (id, name, email, teams, available, capacity, updated_at)
+    values ((p_agent ->> 'id')::bigint, p_agent ->> 'name', p_agent ->> 'email',
+            coalesce(p_agent -> 'teams', '[]'), coalesce((p_agent ->> 'available')::boolean, true),
+            coalesce((p_agent ->> 'capacity')::integer, 0), now())
+    on conflict (id) do update set
+        name = excluded.name, email = excluded.email, teams = excluded.teams,
+        available = excluded.available, capacity = excluded.capacity, updated_at = now()
+    returning * into stored;
+    return stored;
+end
+$$;
+
+create or replace function public.support_remove_agent(p_id bigint) returns boolean
+language plpgsql security definer
+set search_path = ''
+as $$
+begin
+    perform support_private.require_admin();
+    delete from public.support_agents where id = p_id;
+    return found;
+end
+$$;
+
+-- Open and in-progress tickets per agent id of p_ids (a JSON array), counted here.
+create or replace function public.support_open_loads(p_ids jsonb) returns jsonb
+language plpgsql stable security definer
+set search_path = ''
+as $$
+begin
+    perform support_private.require_admin();
+    return coalesce((
+        select jsonb_object_agg(assigned_to::text, n)
+        from (select assigned_to, count(*) as n from public.support_tickets
+              where status in ('open', 'in_progress')
+                and assigned_to in (select value::bigint from jsonb_array_elements_text(p_ids))
+              group by assigned_to) loads), '{}');
+end
+$$;
+
+-- Insert or replace a contact; 23505 when its email is another contact's.
+create or replace function public.support_put_contact(p_contact jsonb) returns public.support_contacts
+language plpgsql security definer
+set search_path = ''
+as $$
+declare
+    stored public.support_contacts;
+begin
+    perform support_private.require_admin();
+    insert into public.support_contacts (user_id, display_name, email, locale, time_zone, updated_at)
+    values ((p_contact ->> 'user_id')::bigint, p_contact ->> 'display_name', p_contact ->> 'email',
+            p_contact ->> 'locale', p_contact ->> 'time_zone', now())
+    on conflict (user_id) do update set
+        display_name = excluded.display_name, email = excluded.email, locale = excluded.locale,
+        time_zone = excluded.time_zone, updated_at = now()
+    returning * into stored;
+    return stored;
+end
+$$;
+
+-- The contact with this (lower-case) email, made with the next free id of
+-- [p_first, p_last] (above every contact and ticket owner there) if none is.
+-- A transaction-level advisory lock serialises the draw.
+create or replace function public.support_ensure_contact(p_email text, p_name text, p_first bigint, p_last bigint)
+returns public.support_contacts
+language plpgsql security definer
+set search_path = ''
+as $$
+declare
+    stored public.support_contacts;
+    next_id bigint;
+begin
+    perform support_private.require_admin();
+    select * into stored from public.support_contacts where email = p_email;
+    if found then
+        return stored;
+    end if;
+    perform pg_advisory_xact_lock(hashtext('support_contacts_ids'));
+    select * into stored from public.support_contacts where email = p_email;
+    if found then
+        return stored;
+    end if;
+    select greatest(
+        (select max(user_id) from public.support_contacts where user_id between p_first and p_last),
+        (select max(user_id) from public.support_tickets where user_id between p_first and p_last),
+        p_first - 1) + 1 into next_id;
+    if next_id > p_last then
+        raise exception 'the contact id range is full' using errcode = 'PT409', hint = 'contact_ids_full';
+    end if;
+    insert into public.support_contacts (user_id, display_name, email, updated_at)
+    values (next_id, p_name, p_email, now())
+    returning * into stored;
+    return stored;
+end
+$$;
+
+alter table public.support_agents enable row level security;
+alter table public.support_contacts enable row level security;
+
+drop policy if exists support_agents_read on public.support_agents;
+create policy support_agents_read on public.support_agents for select to authenticated
+    using ((select public.support_caller_is_admin()));
+
+drop policy if exists support_contacts_read on public.support_contacts;
+create policy support_contacts_read on public.support_contacts for select to authenticated
+    using ((select public.support_caller_is_admin()) or user_id = (select public.support_caller_user_id()));
+
+revoke all on public.support_agents, public.support_contacts from anon, authenticated;
+grant select on public.support_agents, public.support_contacts to authenticated;
+grant all on public.support_agents, public.support_contacts to service_role;
+
+revoke all on function
+    public.support_put_agent(jsonb),
+    public.support_remove_agent(bigint),
+    public.support_open_loads(jsonb),
+    public.support_put_contact(jsonb),
+    public.support_ensure_contact(text, text, bigint, bigint)
+    from public, anon;
+grant execute on function
+    public.support_put_agent(jsonb),
+    public.support_remove_agent(bigint),
+    public.support_open_loads(jsonb),
+    public.support_put_contact(jsonb),
+    public.support_ensure_contact(text, text, bigint, bigint)
+    to authenticated, service_role;
+revoke all on all functions in schema support_private from public, anon, authenticated;
+
 -- ------------------------------------------------------------- realtime
 
 -- A Flutter app subscribes to its own messages and tickets; Realtime applies the

@@ -258,8 +258,20 @@ class FallbackStore:
     def get_message_by_uid(self, uid: str) -> Message | None:
         return self._read(lambda store: store.get_message_by_uid(uid))
 
-    def list_messages(self, ticket_id: int, *, after_id: int = 0, limit: int | None = None) -> list[Message]:
-        return self._read(lambda store: store.list_messages(ticket_id, after_id=after_id, limit=limit))
+    def list_messages(
+        self,
+        ticket_id: int,
+        *,
+        after_id: int = 0,
+        before_id: int | None = None,
+        limit: int | None = None,
+        newest: bool = False,
+    ) -> list[Message]:
+        return self._read(
+            lambda store: store.list_messages(
+                ticket_id, after_id=after_id, before_id=before_id, limit=limit, newest=newest
+            )
+        )
 
     def list_changes(self, ticket_id: int) -> list[TicketChange]:
         return self._read(lambda store: store.list_changes(ticket_id))

@@ -140,10 +140,24 @@ class InMemoryStore:
         with self._lock:
             return self._by_uid.get(uid)
 
-    def list_messages(self, ticket_id: int, *, after_id: int = 0, limit: int | None = None) -> list[Message]:
+    def list_messages(
+        self,
+        ticket_id: int,
+        *,
+        after_id: int = 0,
+        before_id: int | None = None,
+        limit: int | None = None,
+        newest: bool = False,
+    ) -> list[Message]:
         with self._lock:
-            newer = [m for m in self._messages.get(ticket_id, []) if m.id > after_id]
-        return newer if limit is None else newer[:limit]
+            found = [
+                m
+                for m in self._messages.get(ticket_id, [])
+                if m.id > after_id and (before_id is None or m.id < before_id)
+            ]
+        if limit is None:
+            return found
+        return found[max(0, len(found) - limit) :] if newest else found[:limit]
 
     def mark_read(self, ticket_id: int, sender_type: SenderType) -> int:
         with self._lock:

@@ -96,10 +96,24 @@ _SELECT_MESSAGE = sa.select(schema.messages)
 _GET_TICKET = _SELECT_TICKET.where(_t.id == sa.bindparam("p_id"))
 _GET_TICKET_BY_NUMBER = _SELECT_TICKET.where(_t.ticket_number == sa.bindparam("p_number"))
 _GET_MESSAGE_BY_UID = _SELECT_MESSAGE.where(_m.uid == sa.bindparam("p_uid"))
-_MESSAGES_AFTER = _SELECT_MESSAGE.where(
-    _m.ticket_id == sa.bindparam("p_ticket"), _m.id > sa.bindparam("p_after")
-).order_by(_m.id)
-_MESSAGES_AFTER_LIMITED = _MESSAGES_AFTER.limit(sa.bindparam("p_limit", type_=sa.Integer))
+
+
+def _messages_statement(*, bounded: bool, limited: bool, newest: bool) -> sa.Select[Any]:
+    """A ticket's messages in an id range; ``newest`` reads the range from its top (index order, reversed)."""
+    statement = _SELECT_MESSAGE.where(_m.ticket_id == sa.bindparam("p_ticket"), _m.id > sa.bindparam("p_after"))
+    if bounded:
+        statement = statement.where(_m.id < sa.bindparam("p_before"))
+    statement = statement.order_by(_m.id.desc() if newest else _m.id)
+    return statement.limit(sa.bindparam("p_limit", type_=sa.Integer)) if limited else statement
+
+
+#: Keyed by (bounded above, limited, newest first).
+_MESSAGES_IN_RANGE = {
+    (bounded, limited, newest): _messages_statement(bounded=bounded, limited=limited, newest=newest)
+    for bounded in (False, True)
+    for limited in (False, True)
+    for newest in (False, True)
+}
 _CHANGES_OF_TICKET = sa.select(schema.changes).where(_c.ticket_id == sa.bindparam("p_ticket")).order_by(_c.id)
 _RESOLVED_BEFORE = (
     _SELECT_TICKET.where(
@@ -324,11 +338,24 @@ class SQLStore:
             row = session.run(_GET_MESSAGE_BY_UID, {"p_uid": uid}).fetchone()
         return None if row is None else _message(row)
 
-    def list_messages(self, ticket_id: int, *, after_id: int = 0, limit: int | None = None) -> list[Message]:
-        params = {"p_ticket": ticket_id, "p_after": after_id, "p_limit": limit}
+    def list_messages(
+        self,
+        ticket_id: int,
+        *,
+        after_id: int = 0,
+        before_id: int | None = None,
+        limit: int | None = None,
+        newest: bool = False,
+    ) -> list[Message]:
+        params = {"p_ticket": ticket_id, "p_after": after_id, "p_before": before_id, "p_limit": limit}
+        from_top = newest and limit is not None
+        statement = _MESSAGES_IN_RANGE[before_id is not None, limit is not None, from_top]
         with self._reading() as session:
-            rows = session.run(_MESSAGES_AFTER if limit is None else _MESSAGES_AFTER_LIMITED, params).fetchall()
-        return [_message(row) for row in rows]
+            rows = session.run(statement, params).fetchall()
+        messages = [_message(row) for row in rows]
+        if from_top:
+            messages.reverse()
+        return messages
 
     def mark_read(self, ticket_id: int, sender_type: SenderType) -> int:
         params = {"p_ticket": ticket_id, "p_sender": sender_type.value}

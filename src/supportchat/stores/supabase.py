@@ -245,9 +245,24 @@ class SupabaseStore:
             rows = self._send(self._table("support_messages").eq("uid", uid))
             return Message.model_validate(rows[0]) if rows else None
 
-    def list_messages(self, ticket_id: int, *, after_id: int = 0, limit: int | None = None) -> list[Message]:
+    def list_messages(
+        self,
+        ticket_id: int,
+        *,
+        after_id: int = 0,
+        before_id: int | None = None,
+        limit: int | None = None,
+        newest: bool = False,
+    ) -> list[Message]:
         with _translated():
-            rows = self._pages("support_messages", {"ticket_id": ticket_id}, after_id, limit)
+            rows = self._pages(
+                "support_messages",
+                {"ticket_id": ticket_id},
+                after_id,
+                limit,
+                before_id=before_id,
+                newest=newest and limit is not None,
+            )
             return [Message.model_validate(row) for row in rows]
 
     def mark_read(self, ticket_id: int, sender_type: SenderType) -> int:
@@ -289,6 +304,11 @@ class SupabaseStore:
             rows = self._send(request)
         return int(rows[0]["id"]) if rows else 0
 
+    @property
+    def client(self) -> Client:
+        """The Supabase client the store talks through (store extensions use it for their tables)."""
+        return self._client
+
     def close(self) -> None:
         """Close the HTTP client if :meth:`from_url` created it; a given client stays the caller's."""
         if self._owned_http is not None:
@@ -310,24 +330,43 @@ class SupabaseStore:
         """Call a database function of the shipped SQL; its result."""
         return self._client.rpc(function, params).retry(False).execute().data
 
-    def _pages(self, table: str, equal: Mapping[str, object], after_id: int, limit: int | None) -> list[Any]:
-        """Rows of ``table`` matching ``equal`` with ``id > after_id``, in id order, at most ``limit``.
+    def _pages(
+        self,
+        table: str,
+        equal: Mapping[str, object],
+        after_id: int,
+        limit: int | None,
+        *,
+        before_id: int | None = None,
+        newest: bool = False,
+    ) -> list[Any]:
+        """Rows of ``table`` matching ``equal`` with ``after_id < id < before_id``, in id order, at most ``limit``.
 
         Fetched a page at a time: Supabase caps every answer at ``max_rows``,
         and keyset paging stays complete and consistent while rows are added.
+        With ``newest`` the pages are read from the top of the range down, so
+        the ``limit`` rows kept are the newest.
         """
         rows: list[Any] = []
-        last_id = after_id
+        low, high = after_id, before_id
         while limit is None or len(rows) < limit:
             size = self._page_size if limit is None else min(self._page_size, limit - len(rows))
             request = self._table(table)
             for column, value in equal.items():
                 request = request.eq(column, value)
-            batch = self._send(request.gt("id", last_id).order("id").limit(size))
+            request = request.gt("id", low)
+            if high is not None:
+                request = request.lt("id", high)
+            batch = self._send(request.order("id", desc=newest).limit(size))
             rows.extend(batch)
             if len(batch) < size:
                 break
-            last_id = int(batch[-1]["id"])
+            if newest:
+                high = int(batch[-1]["id"])
+            else:
+                low = int(batch[-1]["id"])
+        if newest:
+            rows.reverse()
         return rows
 
 

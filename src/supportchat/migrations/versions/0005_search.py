@@ -15,7 +15,7 @@ The objects are defined in :mod:`supportchat.sqlschema.search` and
 database gets from ``0001`` already; hence ``IF NOT EXISTS``).
 
 Revision ID: 0005_search
-Revises: 0003_admin_sessions
+Revises: 0004_people
 Create Date: 2026-12-01
 """
 
@@ -28,7 +28,7 @@ from supportchat.sqlschema import listing, search
 from supportchat.sqlschema import tables as schema
 
 revision = "0005_search"
-down_revision = "0003_admin_sessions"
+down_revision = "0004_people"
 branch_labels = None
 depends_on = None
 

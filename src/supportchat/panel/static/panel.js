@@ -62,6 +62,8 @@
       "msg.read": "Read",
       "msg.sent": "Sent",
       "msg.attachment": "Attachment",
+      "msg.older": "Load older messages",
+      "msg.loadingOlder": "Loading older messages…",
       "reply.placeholder": "Write a reply…",
       "reply.send": "Send",
       "history.title": "Record of changes",
@@ -148,6 +150,8 @@
       "msg.read": "Leído",
       "msg.sent": "Enviado",
       "msg.attachment": "Adjunto",
+      "msg.older": "Cargar mensajes anteriores",
+      "msg.loadingOlder": "Cargando mensajes anteriores…",
       "reply.placeholder": "Escribe una respuesta…",
       "reply.send": "Enviar",
       "history.title": "Registro de cambios",
@@ -275,6 +279,10 @@
     total: 0,
     ticket: null,
     lastMessageId: 0,
+    // The thread is paged from the newest: the oldest message shown, and whether older ones exist.
+    firstMessageId: 0,
+    hasMoreBefore: false,
+    loadingOlder: false,
     newestTicketId: 0,
     lastStats: null,
     live: "connecting",
@@ -596,6 +604,52 @@
     return added;
   }
 
+  function prependMessages(messages) {
+    var list = $("messages");
+    // Keep the messages the admin is reading where they are while older ones go in above them.
+    var fromBottom = list.scrollHeight - list.scrollTop;
+    var first = list.firstChild;
+    messages.forEach(function (message) {
+      if (list.querySelector('[data-message-id="' + Number(message.id) + '"]')) return;
+      list.insertBefore(renderMessage(message), first);
+    });
+    list.scrollTop = list.scrollHeight - fromBottom;
+  }
+
+  function setOlder(hasMore, messages) {
+    if (messages.length) state.firstMessageId = messages[0].id;
+    state.hasMoreBefore = hasMore;
+    var button = $("messages-older");
+    button.hidden = !hasMore;
+    button.disabled = false;
+    button.textContent = t("msg.older");
+  }
+
+  function loadOlder() {
+    if (!state.ticket || !state.hasMoreBefore || state.loadingOlder) return Promise.resolve();
+    var id = state.ticket.id;
+    var button = $("messages-older");
+    state.loadingOlder = true;
+    button.disabled = true;
+    button.textContent = t("msg.loadingOlder");
+    $("messages").setAttribute("aria-busy", "true");
+    return api("GET", "/tickets/" + id + query({ before_id: state.firstMessageId }))
+      .then(function (json) {
+        if (!state.ticket || state.ticket.id !== id) return;
+        prependMessages(json.data.messages);
+        setOlder(json.data.has_more_before, json.data.messages);
+      })
+      .catch(function (error) {
+        button.disabled = false;
+        button.textContent = t("msg.older");
+        showError(error);
+      })
+      .then(function () {
+        state.loadingOlder = false;
+        $("messages").removeAttribute("aria-busy");
+      });
+  }
+
   function renderControls(ticket) {
     var status = $("ticket-status");
     status.replaceChildren(option(ticket.status, t("ticket.current", { label: label("status", ticket.status) }), true));
@@ -689,6 +743,7 @@
         if (fresh) {
           $("messages").replaceChildren();
           state.lastMessageId = 0;
+          setOlder(json.data.has_more_before, json.data.messages);
         }
         renderTicket(json.data);
         // Opening marked the user's messages read: the row's unread badge goes at once.
@@ -709,6 +764,18 @@
     messages.forEach(function (message) {
       var node = $("messages").querySelector('[data-message-id="' + Number(message.id) + '"]');
       if (node) node.replaceWith(renderMessage(message));
+    });
+    // The user reads the whole thread at once (spec §5): admin messages above this page, loaded
+    // earlier, are read if any admin message on it is.
+    var read = messages.filter(function (m) { return m.sender_type === "admin" && m.is_read; });
+    if (!read.length) return;
+    var upTo = read[read.length - 1].id;
+    $("messages").querySelectorAll(".msg-admin .msg-read:not(.is-read)").forEach(function (mark) {
+      var id = Number(mark.closest(".msg").getAttribute("data-message-id"));
+      if (id < upTo) {
+        mark.classList.add("is-read");
+        mark.textContent = "✓✓ " + t("msg.read");
+      }
     });
   }
 
@@ -899,6 +966,11 @@
     });
     $("ticket-close").addEventListener("click", function () {
       window.location.hash = "#/";
+    });
+    // Older messages load when the thread is scrolled to its top, or with the button (keyboard, screen readers).
+    $("messages-older").addEventListener("click", loadOlder);
+    $("messages").addEventListener("scroll", function () {
+      if ($("messages").scrollTop < 40) loadOlder();
     });
     $("ticket-controls").addEventListener("submit", function (event) {
       event.preventDefault();
