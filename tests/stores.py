@@ -38,9 +38,16 @@ StoreMaker = Callable[[], Store]
 
 #: Where the test PostgreSQL server is (trust auth); override with SUPPORTCHAT_TEST_PG_URL.
 POSTGRES_URL = os.environ.get("SUPPORTCHAT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-_SQL_TABLES = ("support_ticket_changes", "support_events", "support_messages", "support_tickets", "support_admins")
+_SQL_TABLES = (
+    "support_ticket_changes",
+    "support_events",
+    "support_messages",
+    "support_tickets",
+    "support_admins",
+    "support_jobs",
+)
 #: Tables without an id sequence, emptied too.
-_SQL_KEYED_TABLES = ("support_agents", "support_contacts")
+_SQL_KEYED_TABLES = ("support_agents", "support_contacts", "support_job_cursors")
 
 
 _RESOURCES = pytest.StashKey[dict[str, Any]]()

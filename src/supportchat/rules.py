@@ -8,16 +8,14 @@ field. The desk calls them before anything reaches a store.
 from __future__ import annotations
 
 import enum
-import html
 import re
 import unicodedata
 from dataclasses import dataclass
 from typing import TypeVar
 from urllib.parse import urlsplit
 
-import nh3
-
 from .errors import InvalidTransition, TicketClosed, ValidationError
+from .markup import neutralise_markup
 from .models import TicketStatus
 
 __all__ = [
@@ -25,6 +23,7 @@ __all__ = [
     "allowed_transitions",
     "check_transition",
     "clean_text",
+    "is_blank",
     "parse_choice",
     "parse_file_url",
     "parse_positive_int",
@@ -33,10 +32,20 @@ __all__ = [
 
 MAX_ID = 2**63 - 1
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-#: Characters after which markup or an entity could start; text without them
-#: needs no trip through the HTML cleaner.
-_MARKUP_HINT = re.compile(r"[<&]")
-_MAX_SANITIZE_PASSES = 16
+#: Bidirectional embeddings, overrides and isolates reorder how the text around
+#: them is displayed (a subject that reads backwards, a file name whose
+#: extension moves): dropped like control characters. The marks (U+200E, U+200F,
+#: U+061C), which right-to-left writing needs, stay.
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+#: Characters that render as nothing, beside whitespace and the format
+#: characters (category Cf: zero-width space and joiners, word joiner, BOM, …):
+#: grapheme joiner, Hangul fillers, Mongolian and other variation selectors,
+#: Braille blank.
+_INVISIBLE = frozenset(
+    "\u034f\u115f\u1160\u17b4\u17b5\u180b\u180c\u180d\u180e\u180f\u2800\u3164\uffa0"
+    + "".join(chr(c) for c in range(0xFE00, 0xFE10))
+    + "".join(chr(c) for c in range(0xE0100, 0xE01F0))
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,41 +63,42 @@ class Limits:
     thread_messages_max: int = 200
 
 
-def _sanitize_once(text: str) -> str:
-    text = _CONTROL.sub("", text)
-    if _MARKUP_HINT.search(text):
-        # nh3 with no allowed tags drops every element (and script/style
-        # bodies) and escapes the rest as HTML text; unescaping gives back
-        # plain text, so "a < b > c" survives while "<b>x</b>" becomes "x".
-        text = html.unescape(nh3.clean(text, tags=set(), attributes={}))
-        text = _CONTROL.sub("", text)
+def sanitize(text: str) -> str:
+    """Plain text as typed, with nothing in it that could run, load or style when rendered as HTML.
+
+    Control characters (but newline and tab) and bidirectional controls are
+    dropped, the text is NFC-normalised and trimmed, and every tag that could
+    run script, load anything or style the page is neutralised
+    (:func:`~supportchat.markup.neutralise_markup`); every other character,
+    ``<``, ``>`` and ``&`` included, is kept. The result is a fixed point:
+    sanitising it again changes nothing.
+    """
+    return neutralise_markup(_plain(text))
+
+
+def _plain(text: str) -> str:
+    """Sanitising but for neutralising markup, which only ever adds characters."""
+    text = _BIDI_CONTROLS.sub("", _CONTROL.sub("", text))
     return unicodedata.normalize("NFC", text).strip()
 
 
-def sanitize(text: str) -> str:
-    """Plain text with no control characters, no markup, NFC, trimmed.
-
-    Unescaping can reveal markup that was written as entities
-    (``&lt;b&gt;``), so the pass is repeated until nothing changes: the
-    result is a fixed point, which makes sanitising idempotent.
-    """
-    for _ in range(_MAX_SANITIZE_PASSES):
-        cleaned = _sanitize_once(text)
-        if cleaned == text:
-            return cleaned
-        text = cleaned
-    # Unreachable for real input (each pass strips a layer); refuse rather
-    # than store something that is not a fixed point.
-    raise ValidationError("text", "could not be sanitised")
+def is_blank(text: str) -> bool:
+    """Whether ``text`` shows nothing: only whitespace, format and other invisible characters."""
+    return all(ch.isspace() or ch in _INVISIBLE or unicodedata.category(ch) == "Cf" for ch in text)
 
 
 def clean_text(field: str, value: object, max_length: int) -> str:
     """Sanitise ``value`` and require 1..``max_length`` characters afterwards."""
     if not isinstance(value, str):
         raise ValidationError(field, "must be a string")
-    text = sanitize(value)
-    if not text:
-        raise ValidationError(field, "must not be empty (after removing markup and whitespace)")
+    text = _plain(value)
+    if len(text) > max_length:
+        # Neutralising could only lengthen it: refuse before reading its tags,
+        # so a mebibyte of markup costs no more than one that fits.
+        raise ValidationError(field, f"must be at most {max_length} characters, got at least {len(text)}")
+    text = neutralise_markup(text)
+    if is_blank(text):
+        raise ValidationError(field, "must not be empty (after removing whitespace and invisible characters)")
     if len(text) > max_length:
         raise ValidationError(field, f"must be at most {max_length} characters, got {len(text)}")
     return text

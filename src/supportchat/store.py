@@ -44,7 +44,7 @@ from .models import (
     TicketStatus,
 )
 
-__all__ = ["BulkLoad", "Store", "ThreadExport", "TicketChanges"]
+__all__ = ["BulkLoad", "Store", "ThreadExport", "TicketChanges", "announced_message"]
 
 
 class TicketChanges(TypedDict, total=False):
@@ -214,3 +214,11 @@ class BulkLoad(Protocol):
         row clashes with what the store holds.
         """
         ...
+
+
+def announced_message(store: Store, record: EventRecord) -> Message | None:
+    """The message a ``message_created`` entry of the event log announces (``None`` for other events)."""
+    if record.message_id is None:
+        return None
+    found = store.list_messages(record.ticket_id, after_id=record.message_id - 1, limit=1)
+    return found[0] if found and found[0].id == record.message_id else None

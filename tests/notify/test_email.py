@@ -10,7 +10,11 @@ from typing import Any
 import pytest
 
 from supportchat import Actor, SupportDesk
-from supportchat.notify import EmailNotifier, NotificationWorker, Outbox, SMTPSettings
+from supportchat.errors import ExtensionUnavailable
+from supportchat.extensions import extension
+from supportchat.jobs import JobStore
+from supportchat.notify import EmailNotifier, NotificationWorker, SMTPSettings
+from supportchat.stores.sql import SQLStore
 
 from .receivers import smtp_server, wait_until
 
@@ -18,6 +22,15 @@ ADMIN = Actor.admin(1)
 ALICE = Actor.user(10)
 BOB = Actor.user(20)  # the host app has no address for Bob
 ADDRESSES = {10: "alice@example.com"}
+
+
+def job_store(desk: SupportDesk, tmp_path: Path) -> JobStore | None:
+    """The desk's own job store, or for a bare Supabase store (which has none) a local SQLite file's."""
+    try:
+        return extension(desk.store, JobStore)
+    except ExtensionUnavailable:
+        local = SQLStore.from_url(f"sqlite:///{tmp_path / 'jobs.db'}")
+        return extension(local, JobStore)
 
 
 @pytest.fixture
@@ -30,7 +43,7 @@ def inbox_and_worker(desk: SupportDesk, tmp_path: Path) -> Iterator[tuple[Any, N
             user_email=ADDRESSES.get,
             site_name="Acme Support",
         )
-        worker = NotificationWorker(desk, Outbox(tmp_path / "outbox.db"), [notifier], poll_interval=0.1).start()
+        worker = NotificationWorker(desk, [notifier], poll_interval=0.1, jobs=job_store(desk, tmp_path)).start()
         try:
             yield inbox, worker
         finally:
@@ -61,7 +74,7 @@ def test_admins_hear_of_new_tickets_and_owners_of_admin_replies(
     assert recipients == ["alice@example.com"]
     assert reply["Subject"] == f"[Acme Support] New reply on your ticket {alices.ticket_number}"
     assert "Ya lo devolvimos" in reply.get_payload()
-    assert worker.outbox.counts()["delivered"] == 3
+    assert worker.counts()["delivered"] == 3
 
 
 def test_an_smtp_server_that_is_down_is_retried_until_it_is_back(desk: SupportDesk, tmp_path: Path) -> None:
@@ -71,12 +84,12 @@ def test_an_smtp_server_that_is_down_is_retried_until_it_is_back(desk: SupportDe
         SMTPSettings("127.0.0.1", port, timeout=2), sender="s@example.com", admins=["a@example.com"]
     )
     worker = NotificationWorker(
-        desk, Outbox(tmp_path / "outbox.db"), [notifier], poll_interval=0.1, first_retry=0.1, max_retry=0.2
+        desk, [notifier], poll_interval=0.1, first_retry=0.1, max_retry=0.2, jobs=job_store(desk, tmp_path)
     ).start()
     try:
         desk.create_ticket(ALICE, subject="Sin servidor", description="x")
-        wait_until(lambda: [d.attempts for d in worker.outbox.deliveries("email")] >= [2], 10, "failed attempts")
-        assert worker.outbox.counts()["delivered"] == 0
+        wait_until(lambda: [d.attempts for d in worker.deliveries("email")] >= [2], 10, "failed attempts")
+        assert worker.counts()["delivered"] == 0
         with smtp_server(port) as (inbox, _):
             ((recipients, mail),) = inbox.wait_for(1)
         assert recipients == ["a@example.com"] and mail["Subject"].endswith("Sin servidor")

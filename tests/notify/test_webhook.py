@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from supportchat import Actor, SupportDesk
-from supportchat.notify import DeliveryStatus, NotificationWorker, Outbox, WebhookNotifier, sign, verify_signature
+from supportchat.notify import DeliveryStatus, NotificationWorker, WebhookNotifier, sign, verify_signature
 from supportchat.stores.sql import SQLiteStore
 
 from ..api.conftest import make_api
@@ -60,7 +60,6 @@ def test_receiver_down_then_up_gets_every_event_once_signed_and_the_api_never_wa
     notifier = WebhookNotifier(url, SECRET, timeout=0.25, quick_attempts=2, quick_wait=0.05)
     worker = NotificationWorker(
         desk,
-        Outbox(tmp_path / "outbox.db"),
         [notifier],
         poll_interval=0.2,
         first_retry=0.1,
@@ -79,7 +78,7 @@ def test_receiver_down_then_up_gets_every_event_once_signed_and_the_api_never_wa
         expected = {str(e.id) for e in desk.store.events_after(first_event, limit=10_000)}
         assert len(expected) == 60
         wait_until(lambda: set(hook.processed) == expected, 60, "every event to be processed")
-        wait_until(lambda: worker.outbox.counts()["delivered"] == 60, 30, "the outbox to record it")
+        wait_until(lambda: worker.counts()["delivered"] == 60, 30, "the jobs to record it")
     finally:
         worker.stop()
 
@@ -91,7 +90,7 @@ def test_receiver_down_then_up_gets_every_event_once_signed_and_the_api_never_wa
         document = json.loads(received.body)
         assert document["id"] == event_id and document["type"] == "message_created"
         assert document["message"]["message"].startswith(("caído", "colgado"))
-    assert worker.outbox.counts() == {"pending": 0, "sending": 0, "delivered": 60, "failed": 0}
+    assert worker.counts() == {"pending": 0, "sending": 0, "delivered": 60, "failed": 0}
 
     # The API did not wait for the receiver: an attempt on the hanging receiver takes 0.25 s at least
     # (its timeout), so a request that waited for one would show it.
@@ -113,7 +112,6 @@ def test_a_delivery_is_given_up_after_the_bound_and_recorded(
     notifier = WebhookNotifier(url, SECRET, timeout=1.0, quick_attempts=1)
     worker = NotificationWorker(
         desk,
-        Outbox(tmp_path / "outbox.db"),
         [notifier],
         poll_interval=0.1,
         first_retry=0.05,
@@ -123,10 +121,10 @@ def test_a_delivery_is_given_up_after_the_bound_and_recorded(
     try:
         desk.create_ticket(ALICE, subject="Uno", description="x")
         desk.create_ticket(ALICE, subject="Dos", description="x")
-        wait_until(lambda: worker.outbox.counts()["failed"] == 2, 20, "both deliveries to be given up")
+        wait_until(lambda: worker.counts()["failed"] == 2, 20, "both deliveries to be given up")
     finally:
         worker.stop()
-    failed = worker.outbox.deliveries("webhook", DeliveryStatus.FAILED)
+    failed = worker.deliveries("webhook", DeliveryStatus.FAILED)
     assert [d.attempts for d in failed] == [3, 3]
     assert all("500" in (d.last_error or "") for d in failed)
     assert len(hook.requests) == 6  # three attempts each, then nothing more
@@ -139,14 +137,14 @@ def test_a_receiver_that_is_gone_is_given_up_at_once(
 ) -> None:
     hook, url = receiver
     hook.mode = "gone"
-    worker = NotificationWorker(desk, Outbox(tmp_path / "o.db"), [WebhookNotifier(url, SECRET)], poll_interval=0.1)
+    worker = NotificationWorker(desk, [WebhookNotifier(url, SECRET)], poll_interval=0.1)
     worker.start()
     try:
         desk.create_ticket(ALICE, subject="Uno", description="x")
-        wait_until(lambda: worker.outbox.counts()["failed"] == 1, 10, "the delivery to be given up")
+        wait_until(lambda: worker.counts()["failed"] == 1, 10, "the delivery to be given up")
     finally:
         worker.stop()
-    (failed,) = worker.outbox.deliveries("webhook")
+    (failed,) = worker.deliveries("webhook")
     assert failed.attempts == 1 and "410" in (failed.last_error or "")
     assert len(hook.requests) == 1
 
@@ -155,18 +153,16 @@ def test_events_written_while_no_worker_runs_are_delivered_after_a_restart(
     desk: SupportDesk, receiver: tuple[WebhookReceiver, str], tmp_path: Path
 ) -> None:
     hook, url = receiver
-    outbox_file = tmp_path / "outbox.db"
 
     def run_worker() -> NotificationWorker:
         notifier = WebhookNotifier(url, SECRET)
-        return NotificationWorker(desk, Outbox(outbox_file), [notifier], poll_interval=0.1).start()
+        return NotificationWorker(desk, [notifier], poll_interval=0.1).start()
 
     desk.create_ticket(ALICE, subject="Antes de todo", description="x")  # history: never announced
     worker = run_worker()
     first = desk.create_ticket(ALICE, subject="Primero", description="x")
     wait_until(lambda: len(hook.processed) == 1, 10, "the first event")
     worker.stop()
-    worker.outbox.close()
 
     while_stopped = [desk.post_message(ADMIN, first.id, f"Sin worker {n}") for n in range(3)]
     restarted = run_worker()
@@ -196,15 +192,15 @@ def test_signatures_verify_only_for_the_same_secret_body_and_a_fresh_timestamp()
     assert not verify_signature(SECRET, body, "12a", header, now=now)
 
 
-def test_two_workers_sharing_one_outbox_deliver_each_event_once(
+def test_two_workers_on_one_database_deliver_each_event_once(
     desk: SupportDesk, receiver: tuple[WebhookReceiver, str], tmp_path: Path
 ) -> None:
-    """As two server processes on one host would: one outbox file, the same notifier, each its own thread."""
+    """As two server processes would: one database, the same notifier, each worker its own threads and leases."""
     hook, url = receiver
-    outbox_file = tmp_path / "shared-outbox.db"
+    other_store = SQLiteStore(tmp_path / "desk.db")  # a second connection pool on the same file
     workers = [
-        NotificationWorker(desk, Outbox(outbox_file), [WebhookNotifier(url, SECRET)], poll_interval=0.05).start()
-        for _ in range(2)
+        NotificationWorker(on, [WebhookNotifier(url, SECRET)], poll_interval=0.05).start()
+        for on in (desk, SupportDesk(other_store))
     ]
     try:
         ticket = desk.create_ticket(ALICE, subject="Compartido", description="x").id
@@ -215,5 +211,6 @@ def test_two_workers_sharing_one_outbox_deliver_each_event_once(
     finally:
         for worker in workers:
             worker.stop()
+        other_store.close()
     assert len(hook.requests) == 31  # no event was sent twice, whichever worker took it
-    assert workers[0].outbox.counts() == {"pending": 0, "sending": 0, "delivered": 31, "failed": 0}
+    assert workers[0].counts() == workers[1].counts() == {"pending": 0, "sending": 0, "delivered": 31, "failed": 0}

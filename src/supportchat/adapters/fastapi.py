@@ -34,12 +34,13 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
 
 from ..desk import SupportDesk
 from ..errors import BadRequest, PayloadTooLarge, SupportChatError
+from ..features import Feature
 from ..http.auth import Authenticator, TokenAuthenticator, credential_expiry
 from ..http.dispatch import MAX_BODY_BYTES, dispatch, too_large
 from ..http.envelope import ErrorEnvelope, render_error
 from ..http.openapi import ERROR_DESCRIPTIONS, ERROR_HEADERS, error_statuses, operation_extra
 from ..http.ratelimit import RateLimiter
-from ..http.routes import DEFAULT_PREFIX, ROUTES, Route
+from ..http.routes import DEFAULT_PREFIX, Route, route_table
 from ..http.streams import STREAM_HEADERS, STREAM_ROUTES, StreamRoute, open_stream
 from ..models import Actor
 from ..panel import PANEL_ROUTES, Panel, PanelRequest, PanelResponse
@@ -109,6 +110,7 @@ def support_router(
     panel: Panel | None = None,
     live: LiveEvents | None = None,
     rate_limiter: RateLimiter | None = None,
+    features: Sequence[Feature] = (),
 ) -> APIRouter:
     """An ``APIRouter`` serving every API route under ``prefix``.
 
@@ -123,6 +125,8 @@ def support_router(
     rate-limited by ``rate_limiter`` (default: the default
     :class:`~supportchat.http.ratelimit.RateLimits`, counted in this
     process's memory), per caller and per ``request.client.host``.
+    ``features`` add their routes to the table (:mod:`supportchat.features`),
+    and so to the OpenAPI document.
     """
     limiter = rate_limiter or RateLimiter()
     if identify is None:
@@ -163,7 +167,7 @@ def support_router(
         serve.__name__ = route.name
         return serve
 
-    for route in ROUTES:
+    for route in route_table(features):
         router.add_api_route(
             route.path,
             endpoint(route),
@@ -323,6 +327,7 @@ def create_app(
     desk: SupportDesk | None = None,
     *,
     title: str = "supportchat",
+    on_startup: Sequence[Callable[[], object]] = (),
     on_shutdown: Sequence[Callable[[], object]] = (),
     **options: Any,
 ) -> FastAPI:
@@ -331,7 +336,9 @@ def create_app(
     Keyword options are those of :func:`support_router`; with ``panel`` the
     app also serves the admin panel. A :class:`LiveEvents` the app creates
     itself is closed at shutdown, and then each of ``on_shutdown`` is called
-    (for instance to close the store the caller opened for the app).
+    (for instance to close the store the caller opened for the app); each of
+    ``on_startup`` is called when the app starts serving (in the serving
+    process, so a background worker started there runs where the app does).
     """
     from .. import __version__
 
@@ -341,6 +348,8 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        for start in on_startup:
+            await run_in_threadpool(start)
         yield
         if owned:
             # In a worker thread: the streams it waits for end on this loop.

@@ -16,7 +16,7 @@ the standalone :class:`~supportchat.http.auth.TokenAuthenticator` reads the
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, cast
 
@@ -28,11 +28,12 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
 
 from ..desk import SupportDesk
 from ..errors import PayloadTooLarge
+from ..features import Feature
 from ..http.auth import Authenticator, RequestView, TokenAuthenticator, credential_expiry
 from ..http.dispatch import MAX_BODY_BYTES, dispatch, too_large
 from ..http.envelope import render_error
 from ..http.ratelimit import RateLimiter
-from ..http.routes import DEFAULT_PREFIX, ROUTES, Route
+from ..http.routes import DEFAULT_PREFIX, Route, route_table
 from ..http.streams import STREAM_HEADERS, STREAM_ROUTES, StreamRoute, open_stream
 from ..models import Actor
 from ..panel import PANEL_ROUTES, Panel, PanelRequest, PanelResponse
@@ -77,6 +78,7 @@ def support_blueprint(
     panel: Panel | None = None,
     live: LiveEvents | None = None,
     rate_limiter: RateLimiter | None = None,
+    features: Sequence[Feature] = (),
 ) -> flask.Blueprint:
     """A Blueprint serving every API route under ``prefix``.
 
@@ -90,6 +92,7 @@ def support_blueprint(
     Writes are rate-limited by ``rate_limiter`` (default: the default
     :class:`~supportchat.http.ratelimit.RateLimits`, counted in this process's
     memory), per caller and per ``request.remote_addr``.
+    ``features`` add their routes to the table (:mod:`supportchat.features`).
     """
     live = live or LiveEvents(desk)
     limiter = rate_limiter or RateLimiter()
@@ -142,7 +145,7 @@ def support_blueprint(
 
         return serve
 
-    for route in ROUTES:
+    for route in route_table(features):
         blueprint.add_url_rule(
             _flask_path(route.path), endpoint=route.name, view_func=view(route), methods=[route.method]
         )

@@ -7,6 +7,7 @@ import typer
 from .. import __version__
 from .admins import admin_app, token_app
 from .config import ROOT_DATABASE_URL
+from .features import installed_features
 from .options import DatabaseUrl
 from .people import agents_app, contacts_app
 from .reindex import reindex
@@ -15,6 +16,7 @@ from .stats import close_resolved, stats
 from .storage import storage_app
 from .tickets import tickets_app
 from .transfer import demo, export, import_
+from .worker import worker
 
 __all__ = ["app"]
 
@@ -49,6 +51,7 @@ def root(
 
 
 app.command("serve")(serve)
+app.command("worker")(worker)
 app.command("init")(init)
 app.add_typer(db_app, name="db")
 db_app.command("reindex")(reindex)
@@ -63,3 +66,6 @@ app.command("export")(export)
 app.command("import")(import_)
 app.command("demo")(demo)
 app.add_typer(storage_app, name="storage")
+for feature in installed_features():
+    if feature.commands is not None:
+        app.add_typer(feature.commands, name=feature.name)

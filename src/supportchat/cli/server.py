@@ -2,7 +2,7 @@
 
 ``supportchat serve`` runs :func:`create_server_app` on uvicorn. The factory
 reads its configuration from the environment (``SUPPORTCHAT_DATABASE_URL``,
-``SUPPORTCHAT_SECRET``, or Supabase's variables; the rate limits from
+``SUPPORTCHAT_SECRET``, or Supabase's variables, the webhook's; the rate limits from
 ``SUPPORTCHAT_RATE_LIMITS`` and ``SUPPORTCHAT_RATE_LIMIT_STORAGE``) so that
 each uvicorn worker process builds the same app; ``serve`` puts what it
 resolved there first. Several workers share their rate limits only through a
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -34,8 +35,10 @@ from .config import (
     resolve_database_url,
     uses_supabase,
 )
+from .features import installed_features
 from .output import UserError
 from .people import ensure_agent_for_admin
+from .worker import embedded_worker_enabled, job_runner
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -87,7 +90,10 @@ def create_server_app() -> FastAPI:
     """The standalone app: the API and the admin panel over the configured database.
 
     Admins authenticate with tokens from ``support_admins``, users with JWTs
-    signed with the secret. The store lives as long as the process.
+    signed with the secret. The store lives as long as the process. Unless
+    ``SUPPORTCHAT_EMBEDDED_WORKER=0``, a job runner (notifications, scheduled
+    work) runs in the serving process from startup to shutdown, beside any
+    other workers on the same database.
     """
     try:
         from ..adapters.fastapi import create_app
@@ -106,10 +112,18 @@ def create_server_app() -> FastAPI:
     session = connect(os.environ.get(DATABASE_URL_VARIABLE), migrate=True)
     authenticator = TokenAuthenticator(session.admin_tokens, UserTokens(secret))
     panel = Panel(secret=secret, admin_tokens=session.admin_tokens)
+    on_startup: list[Callable[[], object]] = []
+    on_shutdown: list[Callable[[], object]] = [session.close]
+    if embedded_worker_enabled():
+        runner = job_runner(session)
+        on_startup.append(lambda: runner.start(session.desk))
+        on_shutdown.insert(0, runner.stop)
     return create_app(
         session.desk,
         authenticator=authenticator,
         panel=panel,
+        features=installed_features(),
         rate_limiter=rate_limiter,
-        on_shutdown=[session.close],
+        on_startup=on_startup,
+        on_shutdown=on_shutdown,
     )

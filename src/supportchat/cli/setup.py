@@ -20,6 +20,7 @@ from .server import (
     create_server_app,
     export_configuration,
 )
+from .worker import EMBEDDED_WORKER_VARIABLE
 
 __all__ = ["db_app", "init", "serve"]
 
@@ -65,6 +66,14 @@ def serve(
     workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
     log_level: Annotated[str, typer.Option(help="uvicorn's log level.")] = "info",
     database_url: DatabaseUrl = None,
+    worker: Annotated[
+        bool,
+        typer.Option(
+            "--worker/--no-worker",
+            help="Run the job runner (notifications, scheduled work) in the server; "
+            "--no-worker when `supportchat worker` processes do it.",
+        ),
+    ] = True,
     max_connections: Annotated[
         int | None,
         typer.Option(min=1, help="Open connections per worker (default: the open-file limit less 256)."),
@@ -84,6 +93,8 @@ def serve(
         raise UserError("an in-memory database cannot be shared by several workers")
     setup = bootstrap(database_url)
     export_configuration(setup)
+    if not worker:
+        os.environ[EMBEDDED_WORKER_VARIABLE] = "0"
     # Built here once, so that a broken configuration fails before uvicorn starts.
     app = create_server_app()
     shown_host = f"[{host}]" if ":" in host else host

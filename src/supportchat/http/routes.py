@@ -12,7 +12,7 @@ no business rule: the desk decides everything and raises
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..desk import UNSET, SupportDesk
 from ..errors import Forbidden, ValidationError
+from ..features import Feature
 from ..models import (
     Actor,
     Category,
@@ -57,6 +58,7 @@ __all__ = [
     "Param",
     "Route",
     "Write",
+    "route_table",
 ]
 
 #: The seed's paths, which the Flutter app already calls.
@@ -496,3 +498,22 @@ ROUTES: tuple[Route, ...] = (
         write=Write.MESSAGE,
     ),
 )
+
+
+def route_table(features: Sequence[Feature] = ()) -> tuple[Route, ...]:
+    """The core's routes and then each feature's: what the adapters mount and the OpenAPI document lists.
+
+    Raises ``ValueError`` when a feature's route reuses a name or a method
+    and path already in the table.
+    """
+    table = list(ROUTES)
+    names = {route.name for route in table}
+    endpoints = {(route.method, route.path) for route in table}
+    for feature in features:
+        for route in feature.routes:
+            if route.name in names or (route.method, route.path) in endpoints:
+                raise ValueError(f"feature {feature.name!r}: route {route.name} {route.method} {route.path} is taken")
+            names.add(route.name)
+            endpoints.add((route.method, route.path))
+            table.append(route)
+    return tuple(table)

@@ -1,27 +1,78 @@
-"""What a notifier is, and the event document notifiers send.
+"""What a notifier is, what it delivers, and the event document notifiers send.
 
 A notifier turns an event of the log into a payload (:meth:`Notifier.prepare`,
-run once, when the event is taken into the outbox, so every retry sends the
-same thing) and sends a payload (:meth:`Notifier.deliver`, run by the
-worker's thread, never by a request). ``deliver`` raises on failure: a
+run once, when the event becomes a job, so every retry sends the same thing)
+and sends a payload (:meth:`Notifier.deliver`, run by a job runner's thread,
+never by a request). ``deliver`` raises on failure: a
 :class:`PermanentFailure` is given up at once, anything else is retried
 with backoff up to the worker's bound.
+
+A :class:`Delivery` is the notifier's view of its job (a
+:class:`~supportchat.jobs.Job` of kind ``notify.<notifier name>``).
 """
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
+from ..jobs import Job, JobStatus, PermanentFailure
 from ..models import EventRecord, Message, Ticket
-from .outbox import Delivery
 
-__all__ = ["Notification", "Notifier", "PermanentFailure", "event_document"]
+__all__ = ["Delivery", "DeliveryStatus", "Notification", "Notifier", "PermanentFailure", "event_document"]
+
+#: The job kind of a notifier's deliveries is this prefix and its name.
+KIND_PREFIX = "notify."
 
 
-class PermanentFailure(Exception):
-    """The delivery can never succeed (a receiver that is gone, an address refused): do not retry."""
+class DeliveryStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    DELIVERED = "delivered"
+    #: Given up after the last allowed attempt, or at once on a permanent failure; ``last_error`` says why.
+    FAILED = "failed"
+
+
+_DELIVERY_STATUS = {
+    JobStatus.PENDING: DeliveryStatus.PENDING,
+    JobStatus.RUNNING: DeliveryStatus.SENDING,
+    JobStatus.DONE: DeliveryStatus.DELIVERED,
+    JobStatus.FAILED: DeliveryStatus.FAILED,
+}
+JOB_STATUS = {delivery: job for job, delivery in _DELIVERY_STATUS.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One notification to deliver: what to send for which event, and how it went so far.
+
+    ``attempts`` counts the attempts made before (while sending, the one in
+    progress is not counted).
+    """
+
+    id: int
+    notifier: str
+    event_id: int
+    payload: Mapping[str, Any]
+    status: DeliveryStatus
+    attempts: int
+    last_error: str | None
+
+    @classmethod
+    def of(cls, job: Job) -> Delivery:
+        """The delivery a notifier's job stands for."""
+        running = job.status is JobStatus.RUNNING
+        return cls(
+            id=job.id,
+            notifier=job.kind.removeprefix(KIND_PREFIX),
+            event_id=int(job.payload["event_id"]),
+            payload=job.payload["payload"],
+            status=_DELIVERY_STATUS[job.status],
+            attempts=job.attempts - 1 if running else job.attempts,
+            last_error=job.last_error,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +88,7 @@ class Notification:
 class Notifier(Protocol):
     """A channel that tells someone outside the app what happened."""
 
-    #: Unique among the outbox's notifiers; the outbox keys cursors and deliveries by it.
+    #: Unique among a worker's notifiers; its jobs' kind is ``notify.<name>``.
     name: str
 
     def prepare(self, event: Notification) -> Mapping[str, Any] | None:

@@ -2,7 +2,7 @@
 
 The desk does not own users, so the owner's address comes from the host app
 through ``user_email(user_id) -> str | None`` (``None``: no mail). The hook
-is called by the worker's thread when the event is taken in, never by a
+is called by a job runner's thread when the event becomes a job, never by a
 request. Each mail has a ``Message-ID`` derived from the event, so a mail
 server or client can spot a resent one.
 """
@@ -17,8 +17,7 @@ from email.utils import formatdate
 from typing import Any
 
 from ..models import EventType, SenderType
-from .base import Notification, PermanentFailure
-from .outbox import Delivery
+from .base import Delivery, Notification, PermanentFailure
 
 __all__ = ["EmailNotifier", "SMTPSettings"]
 

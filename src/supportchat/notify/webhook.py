@@ -29,8 +29,7 @@ from typing import Any
 import tenacity
 
 from ..models import EventType
-from .base import Notification, PermanentFailure, event_document
-from .outbox import Delivery
+from .base import Delivery, Notification, PermanentFailure, event_document
 
 __all__ = ["SIGNATURE_HEADER", "WebhookNotifier", "sign", "verify_signature"]
 

@@ -33,10 +33,11 @@ from datetime import UTC, datetime
 
 from ..desk import SupportDesk
 from ..errors import StorageError, ValidationError
-from ..models import Actor, ActorKind, EventRecord, Message, Ticket
+from ..models import Actor, ActorKind, EventRecord, Ticket
 from ..outages import OutageLog
 from ..projection import CustomerEvent, customer_event
 from ..store import Store
+from ..store import announced_message as message_of
 from .broker import Broker, Subscription
 from .frames import EventPayload, Frame
 
@@ -67,14 +68,6 @@ def parse_last_event_id(value: str | None) -> int | None:
 def latest_event_id(store: Store) -> int:
     """The newest id in the store's event log (0 when empty), one query on every backend."""
     return store.last_event_id()
-
-
-def message_of(store: Store, record: EventRecord) -> Message | None:
-    """The message a ``message_created`` entry announces (``None`` for other events)."""
-    if record.message_id is None:
-        return None
-    found = store.list_messages(record.ticket_id, after_id=record.message_id - 1, limit=1)
-    return found[0] if found and found[0].id == record.message_id else None
 
 
 class EventStream:

@@ -495,7 +495,7 @@ $$;
 -- ------------------------------------------------------------- search (spec §13)
 
 -- Accent- and case-insensitive full-text search over subjects, descriptions and
--- messages: the same objects as the PostgreSQL migration (0005_search) builds, with the
+-- messages: the same objects as the PostgreSQL migration (0006_search) builds, with the
 -- configuration in public. unaccent is used from whichever schema holds it (Supabase
 -- puts extensions in `extensions`).
 do $$

@@ -2,7 +2,7 @@
 
 The rules of search live in :mod:`supportchat.search`; this module holds the
 database objects that implement them, shared by the migration that creates
-them (``0005_search``), the store that queries them
+them (``0006_search``), the store that queries them
 (:mod:`supportchat.stores.sql_search`) and ``supportchat db reindex``.
 
 SQLite: two FTS5 tables with *external content* (the text stays only in

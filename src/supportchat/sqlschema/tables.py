@@ -126,7 +126,7 @@ sa.Index("ix_support_tickets_status_id", tickets.c.status, tickets.c.id)
 sa.Index("ix_support_tickets_user_id_id", tickets.c.user_id, tickets.c.id)
 sa.Index("ix_support_tickets_assigned_to_id", tickets.c.assigned_to, tickets.c.id)
 #: Listing by one filter or a common pair reads one of these in ``id`` order
-#: and stops at the page (migration ``0005_search`` adds them to older databases).
+#: and stops at the page (migration ``0006_search`` adds them to older databases).
 LISTING_INDEXES = (
     "ix_support_tickets_priority_id",
     "ix_support_tickets_category_id",

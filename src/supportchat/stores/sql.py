@@ -51,7 +51,7 @@ from ..models import (
 )
 from ..search import parse_search
 from ..sqlschema import tables as schema
-from ..sqlschema.engine import configure_sqlite, create_engine
+from ..sqlschema.engine import WRITE, configure_sqlite, create_engine
 from ..sqlschema.listing import counter_key
 from ..sqlschema.tables import parse_timestamp
 from ..store import BulkLoad, ThreadExport, TicketChanges
@@ -225,6 +225,21 @@ class SQLStore:
             open_session(self._engine, self._prepared, write=True) as session,
         ):
             yield session
+
+    @contextmanager
+    def transaction(self, *, write: bool = False) -> Iterator[sa.Connection]:
+        """One transaction on the store's database, for a store extension's own tables.
+
+        Committed when the block ends, rolled back if it raises. A write
+        begins with ``BEGIN IMMEDIATE`` on SQLite (the single writer) and
+        takes turns with the store's own statements on an in-memory
+        database's one connection; driver errors become supportchat's, as
+        the store's own do (:class:`~supportchat.errors.StorageUnavailable`
+        when the database is away).
+        """
+        engine = self._engine.execution_options(**{WRITE: True}) if write else self._engine
+        with self._shared_connection, translated(), engine.begin() as connection:
+            yield connection
 
     # -- tickets -----------------------------------------------------------
 

@@ -24,7 +24,7 @@ from ..errors import (
 from ..extensions import extension
 from ..models import Message, NewMessage, NewTicket, NewTicketChange, Ticket
 from ..optimistic import retry_at_fresh_version
-from ..rules import sanitize
+from ..rules import is_blank, sanitize
 from ..store import BulkLoad, Store
 from .records import TICKET_COLUMNS, ThreadRecord
 
@@ -131,7 +131,7 @@ def _uid(source: Ticket, message: Message) -> str:
 
 def _clean(field: str, text: str) -> str:
     cleaned = sanitize(text)
-    if not cleaned:
+    if is_blank(cleaned):
         raise ValidationError(field, "is empty after sanitising")
     return cleaned
 

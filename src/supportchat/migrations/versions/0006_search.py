@@ -14,8 +14,8 @@ The objects are defined in :mod:`supportchat.sqlschema.search` and
 :mod:`supportchat.sqlschema.tables` (the listing indexes, which a new
 database gets from ``0001`` already; hence ``IF NOT EXISTS``).
 
-Revision ID: 0005_search
-Revises: 0004_people
+Revision ID: 0006_search
+Revises: 0005_jobs
 Create Date: 2026-12-01
 """
 
@@ -27,8 +27,8 @@ from alembic import op
 from supportchat.sqlschema import listing, search
 from supportchat.sqlschema import tables as schema
 
-revision = "0005_search"
-down_revision = "0004_people"
+revision = "0006_search"
+down_revision = "0005_jobs"
 branch_labels = None
 depends_on = None
 
