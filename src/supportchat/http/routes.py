@@ -290,6 +290,7 @@ def list_user_tickets(desk: SupportDesk, actor: Actor, path: Params, query: Para
         actor,
         path["user_id"],
         status=query.get("status"),
+        q=query.get("q"),
         page=query.get("page", 1),
         per_page=query.get("per_page", 20),
     )
@@ -329,6 +330,13 @@ def _ticket_of(desk: SupportDesk, message: Message) -> Ticket:
 # -- the table --------------------------------------------------------------------
 
 _TICKET = DataRenderer(Ticket)
+_SEARCH = Param(
+    "q",
+    "query",
+    {"type": "string", "maxLength": 200},
+    "Full-text search of subject, description and messages (accents and case ignored, word prefixes; "
+    "a ticket number puts that ticket first). Results come by relevance, each with a `highlight`.",
+)
 _THREAD = DataRenderer(TicketThread)
 _MESSAGE = DataRenderer(Message)
 _MESSAGES = DataRenderer(list[Message])
@@ -358,7 +366,7 @@ ROUTES: tuple[Route, ...] = (
                 {"type": "string", "pattern": r"^([1-9][0-9]{0,17}|none)$"},
                 "An admin id, or `none` for unassigned tickets.",
             ),
-            Param("q", "query", {"type": "string", "maxLength": 200}, "Text to find in subject, description, number."),
+            _SEARCH,
             _PAGE,
             _PER_PAGE,
         ),
@@ -451,8 +459,8 @@ ROUTES: tuple[Route, ...] = (
         Audience.USER,
         list_user_tickets,
         _CUSTOMER_TICKETS,
-        "The caller's own tickets, newest first",
-        params=(_USER_ID, _STATUS, _PAGE, _PER_PAGE),
+        "The caller's own tickets, newest first (by relevance with `q`)",
+        params=(_USER_ID, _STATUS, _SEARCH, _PAGE, _PER_PAGE),
     ),
     Route(
         "get_user_ticket",
