@@ -13,7 +13,7 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait
 
 from supportchat import Actor, SupportDesk, TicketNotFound, ValidationError
 from supportchat.errors import ConcurrentUpdate, DuplicateMessage, TicketNumberTaken
-from supportchat.models import Category, NewTicket, Priority, SenderType
+from supportchat.models import Category, MessageType, NewMessage, NewTicket, Priority, SenderType
 from supportchat.stores import FallbackStore, IdRange, InMemoryStore, Journal
 from supportchat.stores._breaker import BreakerState, CircuitBreaker
 
@@ -103,6 +103,19 @@ def new_ticket(number: str = "TKT-0000000A", **fields: object) -> NewTicket:
     return NewTicket(**values)  # type: ignore[arg-type]
 
 
+def new_message(ticket_id: int, uid: str) -> NewMessage:
+    return NewMessage(
+        ticket_id=ticket_id,
+        sender_id=7,
+        sender_type=SenderType.USER,
+        message="hello",
+        message_type=MessageType.TEXT,
+        file_url=None,
+        created_at=datetime(2026, 1, 1, tzinfo=UTC),
+        uid=uid,
+    )
+
+
 def busy_ticket(desk: SupportDesk) -> int:
     """A ticket with a conversation, a status change and read messages; returns its id."""
     ticket = desk.create_ticket(USER, subject="Printer", description="It jams")
@@ -133,6 +146,41 @@ def test_a_healthy_primary_serves_and_every_write_is_mirrored(
     reads = [c for c in fallback.calls if c.startswith(("get_", "list_", "statistics"))]
     # The fallback is only read to rebase mirrored writes, never to answer the caller.
     assert set(reads) <= {"get_ticket"}
+
+
+def test_copying_a_row_the_fallback_already_holds_is_no_failure(store: FallbackStore, fallback: FaultyStore) -> None:
+    # The very ticket is there already (copied before, say by a replay).
+    fallback.inner.insert_ticket(new_ticket("TKT-0000000A", id=1))
+    store.insert_ticket(new_ticket("TKT-0000000A"))
+    assert store.state().mirror_failures == 0
+
+
+@pytest.mark.parametrize(
+    "held",
+    [
+        new_ticket("TKT-0000000Z", id=1),  # the primary's id under another number
+        new_ticket("TKT-0000000A", id=99),  # the primary's number under another id
+    ],
+)
+def test_copying_into_a_fallback_that_holds_another_row_there_is_counted(
+    store: FallbackStore, primary: FaultyStore, fallback: FaultyStore, held: NewTicket
+) -> None:
+    fallback.inner.insert_ticket(held)
+    stored = store.insert_ticket(new_ticket("TKT-0000000A"))
+    assert stored.id == 1 and primary.inner.get_ticket(1) is not None
+    assert store.state().mirror_failures == 1
+
+
+def test_a_message_uid_the_fallback_holds_for_another_message_is_counted(
+    store: FallbackStore, fallback: FaultyStore
+) -> None:
+    ticket = store.insert_ticket(new_ticket("TKT-0000000A"))
+    other = store.insert_ticket(new_ticket("TKT-0000000B"))
+
+    # The fallback already has the uid about to be used, on the other ticket.
+    fallback.inner.insert_message(new_message(other.id, "u-1"), expected_version=0, changes={})
+    store.insert_message(new_message(ticket.id, "u-1"), expected_version=0, changes={})
+    assert store.state().mirror_failures == 1
 
 
 @pytest.mark.parametrize(
@@ -384,6 +432,21 @@ def test_a_ticket_the_primary_refuses_for_good_is_parked_and_the_replay_goes_on(
     assert entry.operation.ticket_id == clash.id  # type: ignore[union-attr]
     assert "TKT-0000000C" in reason
     assert primary.inner.get_ticket(fine.id) is not None
+
+
+def test_a_message_whose_uid_the_primary_holds_on_another_ticket_is_parked(
+    store: FallbackStore, primary: FaultyStore
+) -> None:
+    ticket = store.insert_ticket(new_ticket("TKT-0000000C"))
+    other = store.insert_ticket(new_ticket("TKT-0000000D"))
+    primary.down = True
+    store.insert_message(new_message(ticket.id, "u-9"), expected_version=0, changes={})
+    primary.recover()
+    primary.inner.insert_message(new_message(other.id, "u-9"), expected_version=0, changes={})
+    report = store.replay()
+    assert (report.applied, report.already_there, report.conflicts) == (0, 0, 1)
+    [(entry, reason)] = store.journal.conflicts()
+    assert entry.operation.ticket_id == ticket.id and "u-9" in reason
 
 
 def test_a_failed_fallback_write_leaves_no_journal_entry_and_uses_no_id(

@@ -161,6 +161,15 @@ def test_old_rows_read_through_the_desk(legacy: Path) -> None:
         store.close()
 
 
+def test_old_rows_are_in_the_search_index(legacy: Path) -> None:
+    store = SQLiteStore(legacy)
+    desk = SupportDesk(store)
+    assert [t.id for t in desk.list_tickets(ADMIN, q="broken").items] == [1]  # a message's word
+    assert [t.id for t in desk.list_tickets(ADMIN, q="refund").items] == [2]  # a subject's
+    assert desk.list_tickets(ADMIN, q="tkt-a1b2c3").items[0].id == 2  # an old-form number, in lower case
+    store.close()
+
+
 def test_statistics_count_the_old_rows(legacy: Path) -> None:
     store = SQLiteStore(legacy)
     try:

@@ -15,8 +15,8 @@ from supportchat import SupportDesk
 from supportchat.errors import (
     StorageError,
     StorageUnavailable,
+    TicketIdTaken,
     TicketNotFound,
-    TicketNumberTaken,
 )
 from supportchat.models import Category, MessageType, NewMessage, NewTicket, Priority, SenderType
 from supportchat.stores._sql_errors import translate
@@ -90,9 +90,9 @@ def test_unopenable_sqlite_file_is_unavailable(tmp_path: Path) -> None:
         store.close()
 
 
-def test_taken_ticket_id_is_a_taken_number(sql_store: SQLStore) -> None:
+def test_taken_ticket_id_is_a_taken_id_not_a_taken_number(sql_store: SQLStore) -> None:
     sql_store.insert_ticket(new_ticket("TKT-00000001", id=7))
-    with pytest.raises(TicketNumberTaken):
+    with pytest.raises(TicketIdTaken):
         sql_store.insert_ticket(new_ticket("TKT-00000002", id=7))
     # The id sequence moved past the explicit id on every database.
     assert sql_store.insert_ticket(new_ticket("TKT-00000003")).id == 8

@@ -14,6 +14,7 @@ from alembic.runtime.migration import MigrationContext
 from supportchat.jobs import schema as job_schema
 from supportchat.migrations import current_revision, head_revision, status, upgrade
 from supportchat.sqlschema.directories import metadata as directory_metadata
+from supportchat.sqlschema.search import SEARCH_TABLE_PREFIX, SOURCES
 from supportchat.sqlschema.tables import metadata
 from supportchat.stores import InMemoryStore, open_store
 from supportchat.stores.sql import SQLiteStore, SQLStore, create_engine
@@ -25,13 +26,19 @@ from .test_sql_adoption import seed_database
 def schema_drift(engine: sa.Engine) -> list[Any]:
     """What autogenerate would change to reach the package's table definitions (the core's and the jobs').
 
-    The orphaned messages an adoption keeps aside are outside the schema; the
-    directories' tables are a store extension's, on metadata of their own.
+    The orphaned messages an adoption keeps aside and the search index are outside the
+    schema; the directories' tables are a store extension's, on metadata of their own.
     """
     with engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         drift = compare_metadata(context, [metadata, directory_metadata, job_schema.metadata])  # type: ignore[arg-type]
-    return [d for d in drift if not (d[0] == "remove_table" and d[1].name == "support_messages_orphaned")]
+    return [d for d in drift if not (d[0] in ("remove_table", "remove_index") and _outside_metadata(d[1].name))]
+
+
+def _outside_metadata(name: str) -> bool:
+    """The orphaned messages, and the search index (FTS5 tables, GIN expression indexes: not SQLAlchemy's)."""
+    searching = name.startswith(SEARCH_TABLE_PREFIX) or name in {s.postgres_index for s in SOURCES}
+    return name == "support_messages_orphaned" or searching
 
 
 def test_a_new_sqlite_database_is_at_head_with_no_drift() -> None:

@@ -26,6 +26,7 @@ from supportchat.errors import (
     StorageUnavailable,
     SupportChatError,
     TicketClosed,
+    TicketIdTaken,
     TicketNotFound,
     TicketNumberTaken,
 )
@@ -150,11 +151,15 @@ def test_the_callers_fault_is_never_unavailable(answer: str) -> None:
     assert not isinstance(raised.value, StorageUnavailable)
 
 
-def test_a_taken_ticket_number_or_id_is_a_collision() -> None:
-    for constraint in ("support_tickets_ticket_number_key", "support_tickets_pkey"):
+def test_a_taken_ticket_number_or_id_is_a_collision_of_its_own_kind() -> None:
+    for constraint, error in (
+        ("support_tickets_ticket_number_key", TicketNumberTaken),
+        ("support_tickets_pkey", TicketIdTaken),
+    ):
         body = postgrest_error("23505", f'duplicate key value violates unique constraint "{constraint}"')
-        with pytest.raises(TicketNumberTaken):
+        with pytest.raises(error) as raised:
             store_over(CannedTransport(409, body)).insert_ticket(a_ticket())
+        assert type(raised.value) is error
 
 
 def test_a_duplicate_message_uid_names_the_uid() -> None:

@@ -257,3 +257,17 @@ def test_a_user_cannot_forge_change_records(world: World) -> None:
     for history in ([record], [as_admin]):
         refused(world.client(ALICE).rpc("support_insert_message", {"p_message": message, "p_history": history}))
     assert len(world.service.list_changes(ticket.id)) == 1
+
+
+def test_a_users_search_sees_only_their_own_tickets_under_row_level_security(world: World) -> None:
+    # "news" is in Alice's message, "flight" in Bob's description: the same words match
+    # both users' tickets, yet a user's search (no user_id filter: the policies do it)
+    # returns and counts only their own, and Bob's number finds nothing for Alice.
+    desk = SupportDesk(world.service)
+    desk.post_message(Actor.user(BOB), world.bob_ticket.id, "any news about the flight?")
+    alice = world.store(ALICE)
+    items, total = alice.list_tickets(TicketQuery(q="news"))
+    assert [t.id for t in items] == [world.alice_ticket.id] and total == 1
+    assert alice.list_tickets(TicketQuery(q="flight")) == ([], 0)
+    assert alice.list_tickets(TicketQuery(q=world.bob_ticket.ticket_number)) == ([], 0)
+    assert world.service.list_tickets(TicketQuery(q="news"))[1] == 2

@@ -10,6 +10,7 @@ import pytest
 from supportchat import Actor, SupportDesk
 from supportchat.models import TicketStatus
 from supportchat.sql import supabase_sql
+from supportchat.sqlschema.search import POSTGRES_CONFIG, SOURCES
 
 from .postgrest_emulator import EmulatedProject
 from .postgrest_emulator.session import require_postgres, shared_project
@@ -74,6 +75,18 @@ def test_the_sql_ships_inside_the_package() -> None:
 
 
 @pytest.mark.postgres
+def test_the_search_index_is_the_migrations_own() -> None:
+    """The shipped SQL indexes and queries the very expressions the PostgreSQL migration does."""
+    sql = supabase_sql()
+    for source in SOURCES:
+        for alias in ("t", "m", "t2", "m2", "x"):
+            vector = source.postgres_vector(alias).replace(f"'{POSTGRES_CONFIG}'", f"'public.{POSTGRES_CONFIG}'")
+            if alias == "x":
+                assert vector.replace("x.", "") in sql, source.table
+            elif alias[0] == source.table.removeprefix("support_")[0]:
+                assert vector in sql, (source.table, alias)
+
+
 def test_running_the_sql_again_keeps_every_row(request: pytest.FixtureRequest) -> None:
     project = shared_project(request)
     project.reset()

@@ -13,6 +13,7 @@ import pytest
 from supportchat import SupportDesk
 from supportchat.errors import ExtensionUnavailable
 from supportchat.extensions import extension
+from supportchat.models import TicketQuery
 from supportchat.store import BulkLoad, ThreadExport
 from supportchat.stores.sql import SQLStore
 from supportchat.transfer import import_threads, iter_threads
@@ -39,6 +40,9 @@ def test_an_export_imported_into_an_empty_store_exports_the_same(make_store: Sto
     assert [record.to_json() for record in iter_threads(target, batch_size=2)] == exported
     again = import_threads(target, records, batch_size=2)
     assert (again.tickets_created, again.messages_created, again.tickets_skipped) == (0, 0, 3)
+    # The import's rows are in the search index too (same transaction, on every backend).
+    found, total = target.list_tickets(TicketQuery(q="still broken"))
+    assert total == 3 and all(t.highlight for t in found)
 
 
 def test_sql_stores_have_the_capabilities_and_others_use_the_protocol(make_store: StoreMaker) -> None:

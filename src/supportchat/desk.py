@@ -200,6 +200,9 @@ class SupportDesk:
     ) -> Page[Ticket]:
         """Every ticket matching the filters, newest first (staff only).
 
+        With ``q``, a full-text search (spec §13, :mod:`supportchat.search`):
+        results by relevance, each with a ``highlight``.
+
         ``assigned_to`` takes an admin id, or :data:`~supportchat.rules.UNASSIGNED`
         (``"none"``) for unassigned tickets.
         """
@@ -213,18 +216,26 @@ class SupportDesk:
             unassigned=assignee == UNASSIGNED,
             user_id=None if user_id is None else parse_positive_int("user_id", user_id),
             q=q,
+            for_staff=True,
             page=page,
             per_page=per_page,
         )
         return self._page(actor, query)
 
     def list_user_tickets(
-        self, actor: Actor, user_id: object, *, status: object = None, page: object = 1, per_page: object = 20
+        self,
+        actor: Actor,
+        user_id: object,
+        *,
+        status: object = None,
+        q: object = None,
+        page: object = 1,
+        per_page: object = 20,
     ) -> Page[Ticket]:
-        """A user's own tickets, newest first."""
+        """A user's own tickets, newest first; with ``q``, a search of them by relevance (spec §13)."""
         owner = parse_positive_int("user_id", user_id)
         authorize(actor, Action.LIST_OWN, user_id=owner)
-        return self._page(actor, self._query(status=status, user_id=owner, page=page, per_page=per_page))
+        return self._page(actor, self._query(status=status, user_id=owner, q=q, page=page, per_page=per_page))
 
     def change_status(self, actor: Actor, ref: object, status: object, *, assigned_to: object = UNSET) -> Ticket:
         """Move a ticket through the lifecycle, optionally (re)assigning it at once."""

@@ -22,6 +22,7 @@ Flask and FastAPI adapters (and any host app) render identical responses::
     └── StorageError                    500 storage_error
         ├── StorageUnavailable          503 storage_unavailable   (retryable)
         ├── TicketNumberTaken           500 ticket_number_taken   (desk retries)
+        ├── TicketIdTaken               500 ticket_id_taken       (an explicit id is held)
         └── DuplicateMessage            500 duplicate_message     (desk resolves)
 
 Only :class:`StorageUnavailable` is *retryable*: a failure of the storage
@@ -51,6 +52,7 @@ __all__ = [
     "StorageUnavailable",
     "SupportChatError",
     "TicketClosed",
+    "TicketIdTaken",
     "TicketNotFound",
     "TicketNumberTaken",
     "ValidationError",
@@ -210,6 +212,16 @@ class TicketNumberTaken(StorageError):
     """A ticket with this number already exists (the desk draws another)."""
 
     code = "ticket_number_taken"
+
+
+class TicketIdTaken(StorageError):
+    """A ticket with this id already exists (only an insert that names its id can meet it).
+
+    Replaying or copying stores and imports keeping ids give ids; the desk
+    never does, so unlike :class:`TicketNumberTaken` it is never retried.
+    """
+
+    code = "ticket_id_taken"
 
 
 class DuplicateMessage(StorageError):

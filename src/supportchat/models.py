@@ -160,6 +160,10 @@ class Ticket(_Frozen):
     unread_from_admin: int = Field(default=0, exclude=True)
     #: Bumped by every write to the ticket; the optimistic-concurrency check.
     version: int = Field(default=0, exclude=True)
+    #: In search results only (``q``): a snippet of the best-matching text
+    #: with each matched word between ``\x02`` and ``\x03`` (see
+    #: :mod:`supportchat.search`); ``None`` elsewhere.
+    highlight: str | None = None
 
     def seen_by(self, actor: Actor) -> Ticket:
         """This ticket with ``unread_count`` computed from ``actor``'s side."""
@@ -208,7 +212,7 @@ class TicketChange(_Frozen):
 
 
 #: Counted from the viewer's side, so meaningless outside one viewer's answer.
-_VIEWER_FIELDS = {"ticket": {"unread_count"}}
+_VIEWER_FIELDS = {"ticket": {"unread_count", "highlight"}}
 
 
 class ThreadRecord(_Frozen):
@@ -288,8 +292,10 @@ class TicketQuery(_Frozen):
     #: Only tickets with nobody assigned (``assigned_to`` is ignored then).
     unassigned: bool = False
     user_id: int | None = None
-    #: Free text matched, case-insensitively, in subject, description and number.
+    #: A full-text search (spec §13, :mod:`supportchat.search`): results by relevance.
     q: str | None = None
+    #: The search is staff's: staff-only sources (internal notes) are searched too.
+    for_staff: bool = False
     page: int = 1
     per_page: int = 20
 

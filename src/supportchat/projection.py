@@ -15,7 +15,8 @@ What a user sees today:
 
 * the ticket: every seed column (``assigned_to`` included: the seed's app
   shows it, spec §7) plus ``message_count`` and ``unread_count`` from the
-  owner's side;
+  owner's side, and in search results the ``highlight`` made from the
+  owner's own texts (a user's search never reads internal notes);
 * its messages (one page, and whether older ones exist), in the seed's
   columns, without the idempotency ``uid`` (it carries the sender's id and
   the client's own message id);
@@ -96,6 +97,8 @@ class CustomerTicket(_Customer):
     message_count: int
     #: Admin messages the owner has not read.
     unread_count: int
+    #: In the owner's search results only: the snippet of their own text that matched.
+    highlight: str | None = None
 
 
 class CustomerMessage(_Customer):

@@ -69,7 +69,8 @@ class Store(Protocol):
 
         Raises :class:`~supportchat.errors.TicketNumberTaken` if the number
         exists already (the desk then draws another). If ``ticket.id`` is set
-        the row keeps that id.
+        the row keeps that id, or :class:`~supportchat.errors.TicketIdTaken`
+        is raised if another ticket holds it.
         """
         ...
 

@@ -17,6 +17,8 @@ from tenacity import Retrying, stop_after_attempt
 
 from supportchat import Actor, SupportDesk
 from supportchat.cli import storage as storage_module
+from supportchat.models import Ticket
+from supportchat.sql import supabase_sql
 from supportchat.stores import FallbackStore, InMemoryStore
 from supportchat.stores._breaker import CircuitBreaker
 
@@ -85,6 +87,22 @@ def test_an_unexpected_failure_is_one_line_with_its_own_exit_code(cli: Cli, monk
     monkeypatch.setenv("SUPPORTCHAT_DEBUG", "1")
     result = cli("stats", ok=False)
     assert isinstance(result.exception, RuntimeError)
+
+
+def test_a_model_refusing_data_is_a_bug_not_a_user_error(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    # pydantic's ValidationError is a ValueError; only the user's mistakes exit with 1.
+    def broken(*args: Any, **kwargs: Any) -> None:
+        Ticket.model_validate({"id": "not a number"})
+
+    monkeypatch.setattr(SupportDesk, "statistics", broken)
+    message = cli.fails("stats", exit_code=3)
+    assert "Internal error" in message and "ValidationError" in message
+
+
+def test_supabase_sql_prints_the_shipped_sql(cli: Cli) -> None:
+    result = cli("supabase-sql")
+    assert result.stdout == supabase_sql()
+    assert "create table if not exists" in result.stdout.lower()
 
 
 def test_storage_commands_explain_that_a_single_database_has_no_fallback(cli: Cli) -> None:

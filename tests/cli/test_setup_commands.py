@@ -94,6 +94,27 @@ def test_db_upgrade_adopts_a_database_made_by_the_original_system(cli: Cli, tmp_
     assert [m["message"] for m in shown["messages"]] == ["Hola"]
 
 
+def test_db_reindex_rebuilds_the_search_index(cli: Cli, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'desk.db'}"
+    cli("db", "upgrade", "--database-url", url)
+    with sqlite3.connect(tmp_path / "desk.db") as connection:
+        connection.execute(
+            "INSERT INTO support_tickets (ticket_number, user_id, subject, description, created_at, updated_at) "
+            "VALUES ('TKT-00000001', 5, 'Reembolsó', 'del vuelo', '2026-01-01 00:00:00.000000', "
+            "'2026-01-01 00:00:00.000000')"
+        )
+        # An index damaged behind supportchat's back: emptied.
+        connection.execute("INSERT INTO support_search_tickets(support_search_tickets) VALUES ('delete-all')")
+    connection.close()
+    assert cli.json("tickets", "list", "--search", "reembolso", "--database-url", url)["meta"]["total"] == 0
+    assert cli.json("db", "reindex", "--database-url", url) == {
+        "indexed": {"support_tickets": 1, "support_messages": 0}
+    }
+    found = cli.json("tickets", "list", "--search", "reembolso", "--database-url", url)["data"]
+    assert [t["ticket_number"] for t in found] == ["TKT-00000001"]
+    assert "1 rows of support_tickets" in cli("db", "reindex", "--database-url", url).stdout
+
+
 def test_commands_refuse_a_server_database_that_was_never_upgraded(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
     # An unreachable PostgreSQL is reported in one line, with exit code 1.
     message = cli.fails("stats", "--database-url", "postgresql+psycopg://nobody@127.0.0.1:1/none")

@@ -98,6 +98,9 @@ def test_sign_in_filter_open_reply_change_status_and_assign(site: Site, panel: A
     page.press("#filter-q", "Enter")
     assert ui.wait_rows(flight) == flight
     assert page.text_content("#page-info") == "Page 1 of 1 · 1 tickets"
+    # The match is highlighted with a <mark> (accents and case ignored), the rest is text.
+    assert page.eval_on_selector_all(".ticket-highlight mark", "m => m.map(x => x.textContent)") == ["vuelo"]
+    assert "Cambio de vuelo" in (page.text_content(".ticket-highlight") or "")
     page.click("#filter-reset")
     assert ui.wait_rows(everything) == everything
 

@@ -143,6 +143,17 @@ def test_no_payload_runs_or_adds_an_element(fastapi_site: Site, browser: Any) ->
             )
             assert all(href is None for href in seen["links"]), seen["links"]
 
+        # Search results' highlights: only <mark> elements, around text; the rest is text.
+        for word in ("onerror", "script", "img", "alert"):
+            page.fill("#filter-q", word)
+            before = ui.list_loads()
+            page.press("#filter-q", "Enter")
+            ui.wait_list_after(before)
+            tags = page.eval_on_selector_all("#ticket-rows .ticket-highlight *", "s => s.map(x => x.tagName)")
+            assert set(tags) <= {"MARK"}, (word, tags)
+            assert page.eval_on_selector_all("#ticket-rows .ticket-highlight mark *", "s => s.length") == 0
+        page.click("#filter-reset")
+
         # A new ticket's notification shows its subject as text too.
         nasty = _legacy(site.store, '<img src=x onerror="window.__xss=1"><script>window.__xss=1</script>')
         # A raw row announces nothing in-process; the next desk write wakes the live

@@ -10,7 +10,8 @@ from .config import ROOT_DATABASE_URL
 from .features import installed_features
 from .options import DatabaseUrl
 from .people import agents_app, contacts_app
-from .setup import db_app, init, serve
+from .reindex import reindex
+from .setup import db_app, init, serve, supabase_sql
 from .stats import close_resolved, stats
 from .storage import storage_app
 from .tickets import tickets_app
@@ -53,6 +54,8 @@ app.command("serve")(serve)
 app.command("worker")(worker)
 app.command("init")(init)
 app.add_typer(db_app, name="db")
+app.command("supabase-sql")(supabase_sql)
+db_app.command("reindex")(reindex)
 app.add_typer(admin_app, name="admin")
 app.add_typer(token_app, name="token")
 app.add_typer(agents_app, name="agents")

@@ -9,7 +9,8 @@ files``. ``supportchat serve`` therefore:
 - raises the process's soft limit on open files to its hard limit
   (:func:`raise_open_file_limit`), where the default soft limit is often 1,024;
 - serves HTTP/1.1 with :class:`BoundedH11Protocol`, uvicorn's h11 protocol
-  with two bounds added (:class:`ConnectionLimits`):
+  with ``TCP_NODELAY`` on every connection (:func:`without_delay`) and two
+  bounds added (:class:`ConnectionLimits`):
 
   * a connection must deliver a whole request (headers and body) within
     ``request_timeout`` seconds of its first byte (of its opening, for a new
@@ -32,6 +33,7 @@ import contextlib
 import functools
 import logging
 import resource
+import socket
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,6 +49,7 @@ __all__ = [
     "bounded_server_options",
     "default_max_connections",
     "raise_open_file_limit",
+    "without_delay",
 ]
 
 logger = logging.getLogger("supportchat.server")
@@ -87,6 +90,21 @@ class ConnectionLimits:
             raise ValueError("max_connections and request_timeout must be positive")
 
 
+def without_delay(transport: asyncio.BaseTransport) -> None:
+    """Send what the server writes at once (``TCP_NODELAY``), as asyncio does for the sockets it creates.
+
+    With several workers uvicorn binds the listening socket itself, as
+    ``socket.socket(family)``, whose protocol number is 0 rather than TCP's,
+    and asyncio then skips ``TCP_NODELAY`` on the connections it accepts: each
+    response's last segment waited for the client's delayed ACK, about 40 ms
+    (``serve --workers 2`` answered one request in 44 ms, one worker in 0.7 ms).
+    """
+    sock = transport.get_extra_info("socket")
+    if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
 class BoundedH11Protocol(H11Protocol):
     """uvicorn's h11 protocol with a deadline to receive each request and a cap on open connections."""
 
@@ -98,6 +116,7 @@ class BoundedH11Protocol(H11Protocol):
         self._deadline: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        without_delay(transport)
         super().connection_made(transport)
         self._expect_request()
         if len(self.connections) > self.limits.max_connections:

@@ -2,7 +2,9 @@
 
 Every command runs inside :func:`handled`: a mistake of the user's (a bad
 value, an unknown ticket, a database that cannot be reached) is printed as
-one ``Error: …`` line on stderr with exit code 1, never as a traceback.
+one ``Error: …`` line on stderr with exit code 1, never as a traceback; a bug
+(any other exception, a model refusing data included) as one ``Internal
+error: …`` line with exit code 3.
 Progress bars go to stderr and only when it is a terminal, so piped output
 stays clean.
 """
@@ -15,10 +17,11 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, NoReturn, ParamSpec, TypeVar
 
 import typer
 from pydantic import BaseModel
+from pydantic import ValidationError as ModelValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -104,19 +107,29 @@ def handled(command: Callable[P, R]) -> Callable[P, R]:
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
             raise typer.Exit(1) from None
+        except ModelValidationError as exc:
+            # A ValueError, but never the user's: every value a user types is
+            # checked (and refused as a UserError or the desk's ValidationError)
+            # before a model is built, so a model refusing one is a bug.
+            _internal_error(exc)
         except (UserError, SupportChatError, OSError, ValueError) as exc:
             error_console().print(f"[bold red]Error:[/] {_escape(_message_of(exc))}")
             raise typer.Exit(1) from None
         except Exception as exc:
-            if os.environ.get(DEBUG_VARIABLE):
-                raise
-            error_console().print(
-                f"[bold red]Internal error:[/] {_escape(f'{exc.__class__.__name__}: {exc}')}\n"
-                f"Set {DEBUG_VARIABLE}=1 to see the traceback, and please report it."
-            )
-            raise typer.Exit(INTERNAL_ERROR_EXIT) from None
+            _internal_error(exc)
 
     return run
+
+
+def _internal_error(exc: Exception) -> NoReturn:
+    """Report a bug: one line and :data:`INTERNAL_ERROR_EXIT`, or the traceback with ``SUPPORTCHAT_DEBUG``."""
+    if os.environ.get(DEBUG_VARIABLE):
+        raise exc
+    error_console().print(
+        f"[bold red]Internal error:[/] {_escape(f'{exc.__class__.__name__}: {exc}')}\n"
+        f"Set {DEBUG_VARIABLE}=1 to see the traceback, and please report it."
+    )
+    raise typer.Exit(INTERNAL_ERROR_EXIT) from None
 
 
 def _escape(text: str) -> str:

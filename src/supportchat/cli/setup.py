@@ -1,4 +1,4 @@
-"""``supportchat serve``, ``init`` and ``db upgrade`` / ``db status``."""
+"""``supportchat serve``, ``init``, ``supabase-sql`` and ``db upgrade`` / ``db status``."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from .server import (
 )
 from .worker import EMBEDDED_WORKER_VARIABLE
 
-__all__ = ["db_app", "init", "serve"]
+__all__ = ["db_app", "init", "serve", "supabase_sql"]
 
 db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
 
@@ -62,7 +62,7 @@ def init(database_url: DatabaseUrl = None, json_output: JsonOutput = False) -> N
 @handled
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on; 0.0.0.0 exposes it to the network.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    port: Annotated[int, typer.Option(min=1, max=65535, envvar="SUPPORTCHAT_PORT")] = 8000,
     workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
     log_level: Annotated[str, typer.Option(help="uvicorn's log level.")] = "info",
     database_url: DatabaseUrl = None,
@@ -115,6 +115,15 @@ def serve(
             log_level=log_level,
             **bounds,
         )
+
+
+@handled
+def supabase_sql() -> None:
+    """Print the SQL that prepares a Supabase project (pipe it to psql; idempotent)."""
+    from ..sql import supabase_sql as shipped_sql
+
+    sys.stdout.write(shipped_sql())
+    sys.stdout.flush()
 
 
 @db_app.command("upgrade")

@@ -94,7 +94,7 @@ def list_tickets(
     ] = None,
     user_id: Annotated[int | None, typer.Option(min=1, help="Only this user's tickets.")] = None,
     q: Annotated[
-        str | None, typer.Option("--q", "--search", "-q", help="Text in subject, description or number.")
+        str | None, typer.Option("--q", "--search", "-q", help="Full-text search (see docs/storage.md).")
     ] = None,
     page: Annotated[int, typer.Option(min=1)] = 1,
     per_page: Annotated[int, typer.Option(min=1, max=100)] = 20,

@@ -308,13 +308,6 @@ _ASSIGNED_TO = Param(
     },
     f"An admin id, or `{UNASSIGNED}` for unassigned tickets (empty: any).",
 )
-_Q = Param(
-    "q",
-    "query",
-    lambda limits: {"type": "string", "maxLength": limits.search},
-    "Text to find in subject, description, number (sanitised; nothing left of it: no filter).",
-)
-
 
 # -- handlers -------------------------------------------------------------------
 
@@ -406,6 +399,7 @@ def list_user_tickets(desk: SupportDesk, actor: Actor, path: Params, query: Para
         actor,
         own_path_user(actor, path, Action.LIST_OWN),
         status=query.get("status"),
+        q=query.get("q"),
         page=query.get("page", 1),
         per_page=query.get("per_page", 20),
     )
@@ -445,6 +439,13 @@ def _ticket_of(desk: SupportDesk, message: Message) -> Ticket:
 # -- the table --------------------------------------------------------------------
 
 _TICKET = DataRenderer(Ticket)
+_SEARCH = Param(
+    "q",
+    "query",
+    lambda limits: {"type": "string", "maxLength": limits.search},
+    "Full-text search of subject, description and messages (accents and case ignored, word prefixes; "
+    "a ticket number puts that ticket first). Results come by relevance, each with a `highlight`.",
+)
 _THREAD = DataRenderer(TicketThread)
 _MESSAGE = DataRenderer(Message)
 _MESSAGES = DataRenderer(list[Message])
@@ -469,7 +470,7 @@ ROUTES: tuple[Route, ...] = (
             _choice("priority", Priority, "Only tickets with this priority (empty: any)."),
             _choice("category", Category, "Only tickets in this category (empty: any)."),
             _ASSIGNED_TO,
-            _Q,
+            _SEARCH,
             _PAGE,
             _PER_PAGE,
         ),
@@ -566,8 +567,8 @@ ROUTES: tuple[Route, ...] = (
         Audience.USER,
         list_user_tickets,
         _CUSTOMER_TICKETS,
-        "The caller's own tickets, newest first",
-        params=(_USER_ID, _STATUS, _PAGE, _PER_PAGE),
+        "The caller's own tickets, newest first (by relevance with `q`)",
+        params=(_USER_ID, _STATUS, _SEARCH, _PAGE, _PER_PAGE),
         errors=(404,),
         ticket_at="/data/0",
     ),

@@ -492,6 +492,118 @@ as $$
         'unread_messages', (select coalesce(sum(unread_from_user), 0) from public.support_tickets))
 $$;
 
+-- ------------------------------------------------------------- search (spec §13)
+
+-- Accent- and case-insensitive full-text search over subjects, descriptions and
+-- messages: the same objects as the PostgreSQL migration (0006_search) builds, with the
+-- configuration in public. unaccent is used from whichever schema holds it (Supabase
+-- puts extensions in `extensions`).
+do $$
+declare
+    home text;
+begin
+    select n.nspname into home from pg_extension e join pg_namespace n on n.oid = e.extnamespace
+    where e.extname = 'unaccent';
+    if home is null then
+        create schema if not exists extensions;
+        create extension unaccent with schema extensions;
+        home := 'extensions';
+    end if;
+    if not exists (select 1 from pg_ts_config
+                   where cfgname = 'supportchat_search' and cfgnamespace = 'public'::regnamespace) then
+        create text search configuration public.supportchat_search (copy = pg_catalog.simple);
+        execute format('alter text search configuration public.supportchat_search alter mapping for '
+                       'asciiword, asciihword, hword_asciipart, word, hword, hword_part, numword, numhword, '
+                       'hword_numpart with %I.unaccent, pg_catalog.simple', home);
+    end if;
+end
+$$;
+
+create index if not exists ix_support_tickets_search on public.support_tickets
+    using gin (to_tsvector('public.supportchat_search'::regconfig, translate(subject || ' ' || description, '-_./@:+''\', '         ')));
+create index if not exists ix_support_messages_search on public.support_messages
+    using gin (to_tsvector('public.supportchat_search'::regconfig, translate(message, '-_./@:+''\', '         ')));
+
+-- One search (SupabaseStore.list_tickets with q). p_search: any (the words OR-ed, as a
+-- tsquery), terms (each word as a prefix tsquery), numbers (ticket numbers q may be),
+-- the listing's filters (status, priority, category, assigned_to, unassigned, user_id),
+-- limit and offset. Security invoker: row-level security limits a user to their own
+-- tickets and messages, in the results and in the total alike.
+-- Returns {"total": n, "tickets": [ticket row + exact + highlight, ...]} in rank order.
+create or replace function public.support_search_tickets(p_search jsonb) returns jsonb
+language sql stable security invoker
+set search_path = ''
+as $$
+    with params as (
+        select to_tsquery('public.supportchat_search'::regconfig, coalesce(p_search ->> 'any', '')) as anyq,
+               array(select jsonb_array_elements_text(p_search -> 'terms')) as terms,
+               array(select jsonb_array_elements_text(p_search -> 'numbers')) as numbers
+    ),
+    hits as (
+        select t.id as ticket_id, -ts_rank(to_tsvector('public.supportchat_search'::regconfig, translate(t.subject || ' ' || t.description, '-_./@:+''\', '         ')), p.anyq) as score
+        from public.support_tickets t, params p where to_tsvector('public.supportchat_search'::regconfig, translate(t.subject || ' ' || t.description, '-_./@:+''\', '         ')) @@ p.anyq
+        union all
+        select m.ticket_id, -ts_rank(to_tsvector('public.supportchat_search'::regconfig, translate(m.message, '-_./@:+''\', '         ')), p.anyq)
+        from public.support_messages m, params p where to_tsvector('public.supportchat_search'::regconfig, translate(m.message, '-_./@:+''\', '         ')) @@ p.anyq
+    ),
+    per_word as (
+        select t.id as ticket_id, w.i
+        from params p cross join lateral unnest(p.terms) with ordinality as w(term, i)
+        join public.support_tickets t on to_tsvector('public.supportchat_search'::regconfig, translate(t.subject || ' ' || t.description, '-_./@:+''\', '         ')) @@ to_tsquery('public.supportchat_search'::regconfig, w.term)
+        union
+        select m.ticket_id, w.i
+        from params p cross join lateral unnest(p.terms) with ordinality as w(term, i)
+        join public.support_messages m on to_tsvector('public.supportchat_search'::regconfig, translate(m.message, '-_./@:+''\', '         ')) @@ to_tsquery('public.supportchat_search'::regconfig, w.term)
+    ),
+    every_word as (
+        select ticket_id from per_word group by ticket_id
+        having count(distinct i) = (select cardinality(terms) from params)
+    ),
+    found as (
+        select ticket_id, 0 as exact, sum(score) as score from hits
+        where ticket_id in (select ticket_id from every_word) group by ticket_id
+        union all
+        select t.id, 1, 0 from public.support_tickets t, params p where t.ticket_number = any(p.numbers)
+    ),
+    ranked as (
+        select ticket_id, max(exact) as exact, min(score) as score from found group by ticket_id
+    ),
+    listed as (
+        select t, r.exact, r.score from ranked r join public.support_tickets t on t.id = r.ticket_id
+        where (p_search ->> 'status' is null or t.status = p_search ->> 'status')
+          and (p_search ->> 'priority' is null or t.priority = p_search ->> 'priority')
+          and (p_search ->> 'category' is null or t.category = p_search ->> 'category')
+          and (not coalesce((p_search ->> 'unassigned')::boolean, false) or t.assigned_to is null)
+          and (p_search ->> 'assigned_to' is null or t.assigned_to = (p_search ->> 'assigned_to')::bigint)
+          and (p_search ->> 'user_id' is null or t.user_id = (p_search ->> 'user_id')::bigint)
+    ),
+    page as (
+        select * from listed order by exact desc, score, (t).id desc
+        limit (p_search ->> 'limit')::integer offset (p_search ->> 'offset')::integer
+    )
+    select jsonb_build_object(
+        'total', (select count(*) from listed),
+        'tickets', coalesce((
+            select jsonb_agg(to_jsonb(pg.t) || jsonb_build_object(
+                'exact', pg.exact = 1,
+                'highlight', (
+                    select c.h from (
+                        select -ts_rank(to_tsvector('public.supportchat_search'::regconfig, translate(t2.subject || ' ' || t2.description, '-_./@:+''\', '         ')), p.anyq) as s,
+                               ts_headline('public.supportchat_search'::regconfig, t2.subject || ' ' || t2.description, p.anyq,
+                                           'StartSel=' || chr(2) || ', StopSel=' || chr(3) || ', MaxWords=16, MinWords=5, ShortWord=0, MaxFragments=1, FragmentDelimiter=…') as h
+                        from public.support_tickets t2, params p
+                        where t2.id = (pg.t).id and to_tsvector('public.supportchat_search'::regconfig, translate(t2.subject || ' ' || t2.description, '-_./@:+''\', '         ')) @@ p.anyq
+                        union all
+                        select -ts_rank(to_tsvector('public.supportchat_search'::regconfig, translate(m2.message, '-_./@:+''\', '         ')), p.anyq),
+                               ts_headline('public.supportchat_search'::regconfig, m2.message, p.anyq,
+                                           'StartSel=' || chr(2) || ', StopSel=' || chr(3) || ', MaxWords=16, MinWords=5, ShortWord=0, MaxFragments=1, FragmentDelimiter=…')
+                        from public.support_messages m2, params p
+                        where m2.ticket_id = (pg.t).id and to_tsvector('public.supportchat_search'::regconfig, translate(m2.message, '-_./@:+''\', '         ')) @@ p.anyq
+                    ) c order by c.s limit 1))
+                order by pg.exact desc, pg.score, (pg.t).id desc)
+            from page pg), '[]'::jsonb))
+$$;
+
 -- ------------------------------------------------------ row-level security
 
 -- The caller functions are wrapped in (select …) so that PostgreSQL evaluates them
@@ -537,14 +649,16 @@ revoke all on function
     public.support_update_ticket(bigint, integer, jsonb, jsonb),
     public.support_insert_message(jsonb, integer, jsonb, jsonb),
     public.support_mark_read(bigint, text),
-    public.support_statistics()
+    public.support_statistics(),
+    public.support_search_tickets(jsonb)
     from public, anon;
 grant execute on function
     public.support_insert_ticket(jsonb),
     public.support_update_ticket(bigint, integer, jsonb, jsonb),
     public.support_insert_message(jsonb, integer, jsonb, jsonb),
     public.support_mark_read(bigint, text),
-    public.support_statistics()
+    public.support_statistics(),
+    public.support_search_tickets(jsonb)
     to authenticated, service_role;
 revoke all on all functions in schema support_private from public, anon, authenticated;
 

@@ -23,6 +23,7 @@ from sqlalchemy.types import TypeDecorator, UserDefinedType
 from ..models import ActorKind, Category, EventType, MessageType, Priority, SenderType, TicketStatus
 
 __all__ = [
+    "LISTING_INDEXES",
     "STATS_DIMENSIONS",
     "UTCTimestamp",
     "admins",
@@ -128,6 +129,20 @@ tickets = sa.Table(
 sa.Index("ix_support_tickets_status_id", tickets.c.status, tickets.c.id)
 sa.Index("ix_support_tickets_user_id_id", tickets.c.user_id, tickets.c.id)
 sa.Index("ix_support_tickets_assigned_to_id", tickets.c.assigned_to, tickets.c.id)
+#: Listing by one filter or a common pair reads one of these in ``id`` order
+#: and stops at the page (migration ``0006_search`` adds them to older databases).
+LISTING_INDEXES = (
+    "ix_support_tickets_priority_id",
+    "ix_support_tickets_category_id",
+    "ix_support_tickets_status_assigned_to_id",
+    "ix_support_tickets_status_category_id",
+    "ix_support_tickets_status_priority_id",
+)
+sa.Index("ix_support_tickets_priority_id", tickets.c.priority, tickets.c.id)
+sa.Index("ix_support_tickets_category_id", tickets.c.category, tickets.c.id)
+sa.Index("ix_support_tickets_status_assigned_to_id", tickets.c.status, tickets.c.assigned_to, tickets.c.id)
+sa.Index("ix_support_tickets_status_category_id", tickets.c.status, tickets.c.category, tickets.c.id)
+sa.Index("ix_support_tickets_status_priority_id", tickets.c.status, tickets.c.priority, tickets.c.id)
 #: Auto-close scans resolved tickets by age; only resolved rows are indexed.
 #: ``status`` leads so that planners without statistics prefer this index
 #: (two constrained columns) to ``(status, id)`` for that query.

@@ -2,9 +2,10 @@
 
 A :class:`Journal` holds, in order, every write the fallback store accepted
 while the primary could not. It survives a process restart or crash (a SQLite
-file in WAL mode; ``synchronous=NORMAL`` by default, as the SQLite fallback
-store itself, or ``FULL`` to survive a power cut too, at one fsync per
-write) and also keeps the counters from
+file set up like every supportchat SQLite database, by
+:func:`supportchat.sqlschema.engine.configure_connection`; ``synchronous=NORMAL`` by default,
+as the SQLite fallback store itself, or ``FULL`` to survive a power cut too,
+at one fsync per write) and also keeps the counters from
 which outage-time ids are drawn, so that a restarted process never hands out
 an id twice.
 
@@ -19,11 +20,12 @@ import os
 import sqlite3
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
+from ..sqlschema.engine import connect_sqlite, immediate_transaction, writer_lane
 from ._ops import Operation, load_operation
 
 __all__ = ["IdRange", "Journal", "JournalEntry", "Recording"]
@@ -87,9 +89,10 @@ class Journal:
         self.path = os.fspath(path)
         self.id_range = id_range or IdRange()
         self._lock = threading.RLock()
-        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute(f"PRAGMA synchronous={synchronous}")
+        self._db = connect_sqlite(self.path, synchronous=synchronous)
+        # IMMEDIATE transactions in the file's writer lane: two processes opening
+        # the same file cannot both read a counter and both use it.
+        self._lane = writer_lane(self.path)
         with self._transaction():
             for statement in filter(str.strip, _SCHEMA.split(";")):
                 self._db.execute(statement)
@@ -179,17 +182,8 @@ class Journal:
             (count,) = self._db.execute("SELECT count(*) FROM journal WHERE state = ?", (state,)).fetchone()
         return int(count)
 
-    @contextmanager
-    def _transaction(self) -> Iterator[None]:
-        # IMMEDIATE: take the write lock up front, so two processes opening the
-        # same file cannot both read a counter and both use it.
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+    def _transaction(self) -> AbstractContextManager[sqlite3.Connection]:
+        return immediate_transaction(self._db, self._lane)
 
 
 class Recording:

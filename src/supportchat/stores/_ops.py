@@ -35,6 +35,7 @@ __all__ = [
     "MarkReadOp",
     "Operation",
     "UpdateTicketOp",
+    "already_holds",
     "apply_operation",
     "current_ticket",
     "insert_message_op",
@@ -149,6 +150,22 @@ def current_ticket(store: Store, ticket_id: int) -> Ticket:
     if ticket is None:
         raise TicketNotFound(f"no ticket {ticket_id}")
     return ticket
+
+
+def already_holds(store: Store, op: InsertTicketOp | InsertMessageOp) -> bool:
+    """Whether ``store`` holds the very row ``op`` inserts (asked when the insert clashed).
+
+    A ticket is the same if ``store`` has its id under the same number (the
+    number is unique, so that ticket holds the number too); a message if
+    ``store`` has its ``uid`` on the same ticket, under whatever id (a write
+    whose answer was lost is kept under the id the store gave it). Anything
+    else under that identity is another row.
+    """
+    if isinstance(op, InsertTicketOp):
+        holder = store.get_ticket(op.ticket_id)
+        return holder is not None and holder.ticket_number == op.ticket.ticket_number
+    held = store.get_message_by_uid(op.message.uid)
+    return held is not None and held.ticket_id == op.message.ticket_id
 
 
 def apply_operation(store: Store, op: Operation) -> Ticket | Message | int:

@@ -4,8 +4,10 @@ Every entry is applied idempotently, so a replay that stops half-way (the
 primary fails again, the process dies) and starts over later duplicates
 nothing:
 
-- a ticket is already there if the primary has its id with the same number;
-- a message is already there if the primary has its ``uid``;
+- a ticket or message is already there if the primary holds that very row
+  (:func:`._ops.already_holds`: a ticket's id with the same number, a
+  message's ``uid`` on the same ticket); another row under its identity is a
+  conflict;
 - an update is already there if the primary's version of the ticket moved
   since the version recorded (durably, in the journal) just before the
   update was sent; the replayer is the primary's only writer while entries
@@ -25,7 +27,14 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..errors import ConcurrentUpdate, DuplicateMessage, StorageUnavailable, SupportChatError, TicketNumberTaken
+from ..errors import (
+    ConcurrentUpdate,
+    DuplicateMessage,
+    StorageUnavailable,
+    SupportChatError,
+    TicketIdTaken,
+    TicketNumberTaken,
+)
 from ..optimistic import retry_at_fresh_version
 from ..store import Store
 from ._journal import Journal, JournalEntry
@@ -33,6 +42,7 @@ from ._ops import (
     InsertMessageOp,
     InsertTicketOp,
     UpdateTicketOp,
+    already_holds,
     apply_operation,
     current_ticket,
 )
@@ -119,36 +129,30 @@ def replay_journal(
 
 def _replay_entry(primary: Store, journal: Journal, entry: JournalEntry) -> _Outcome:
     op = entry.operation
-    if isinstance(op, InsertTicketOp):
-        return _replay_ticket(primary, op)
-    if isinstance(op, InsertMessageOp):
-        if primary.get_message_by_uid(op.message.uid) is not None:
-            return _Outcome.ALREADY_THERE
-        try:
-            apply_operation(primary, op)
-        except DuplicateMessage:
-            return _Outcome.ALREADY_THERE
-        return _Outcome.APPLIED
+    if isinstance(op, InsertTicketOp | InsertMessageOp):
+        return _replay_insert(primary, op)
     if isinstance(op, UpdateTicketOp):
         return _replay_update(primary, journal, entry.seq, entry.marker, op)
     apply_operation(primary, op)
     return _Outcome.APPLIED
 
 
-def _replay_ticket(primary: Store, op: InsertTicketOp) -> _Outcome:
-    holder = primary.get_ticket(op.ticket_id)
-    if holder is not None:
-        if holder.ticket_number == op.ticket.ticket_number:
-            return _Outcome.ALREADY_THERE
-        raise _Refused(f"ticket id {op.ticket_id} is held by {holder.ticket_number} in the primary")
+def _replay_insert(primary: Store, op: InsertTicketOp | InsertMessageOp) -> _Outcome:
+    if already_holds(primary, op):
+        return _Outcome.ALREADY_THERE
     try:
-        primary.insert_ticket(op.ticket)
-    except TicketNumberTaken:
-        holder = primary.get_ticket_by_number(op.ticket.ticket_number)
-        if holder is not None and holder.id == op.ticket_id:
+        apply_operation(primary, op)
+    except (TicketIdTaken, TicketNumberTaken, DuplicateMessage):
+        if already_holds(primary, op):  # copied by someone else meanwhile
             return _Outcome.ALREADY_THERE
-        raise _Refused(f"ticket number {op.ticket.ticket_number} is held by another ticket in the primary") from None
+        raise _Refused(f"{_identity(op)} is held by another row in the primary") from None
     return _Outcome.APPLIED
+
+
+def _identity(op: InsertTicketOp | InsertMessageOp) -> str:
+    if isinstance(op, InsertTicketOp):
+        return f"ticket id {op.ticket_id} or number {op.ticket.ticket_number}"
+    return f"message uid {op.message.uid}"
 
 
 def _replay_update(primary: Store, journal: Journal, seq: int, marker: int | None, op: UpdateTicketOp) -> _Outcome:

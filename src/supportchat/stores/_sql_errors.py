@@ -6,9 +6,10 @@ SQLAlchemy or a driver escapes it. The split matters to the fallback store:
 - the storage itself failing (unreachable, timed out, locked, deadlocked,
   connection lost) is :class:`~supportchat.errors.StorageUnavailable`, the only
   retryable error;
-- a uniqueness clash on a ticket number (or a ticket id given by a replaying
-  store) is :class:`~supportchat.errors.TicketNumberTaken`, on a message uid
-  :class:`~supportchat.errors.DuplicateMessage`;
+- a uniqueness clash on a ticket number is
+  :class:`~supportchat.errors.TicketNumberTaken`, on a ticket id given by a
+  replaying store or an import :class:`~supportchat.errors.TicketIdTaken`, on
+  a message uid :class:`~supportchat.errors.DuplicateMessage`;
 - a foreign key naming a missing ticket is
   :class:`~supportchat.errors.TicketNotFound`;
 - any other refusal (integrity, bad data, SQL errors) is a plain
@@ -27,6 +28,7 @@ from ..errors import (
     StorageError,
     StorageUnavailable,
     SupportChatError,
+    TicketIdTaken,
     TicketNotFound,
     TicketNumberTaken,
 )
@@ -63,7 +65,7 @@ def translate(error: Exception, *, uid: str | None = None) -> SupportChatError:
         if any(key in text for key in _TICKET_NUMBER_KEYS):
             return TicketNumberTaken("ticket number is taken")
         if any(key in text for key in _TICKET_ID_KEYS):
-            return TicketNumberTaken("ticket id is taken")
+            return TicketIdTaken("ticket id is taken")
         if any(key in text for key in _MESSAGE_UID_KEYS):
             return DuplicateMessage(uid or "")
         if "foreign key" in text.lower():

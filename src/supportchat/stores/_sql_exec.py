@@ -13,7 +13,8 @@ rows itself, and keeps SQLAlchemy's pool, dialects and error classes:
   SQLAlchemy would wrap them (then :mod:`._sql_errors` translates them);
 - a connection the dialect recognises as broken is invalidated, so the pool
   replaces it;
-- SQLite writes open with ``BEGIN IMMEDIATE``; PostgreSQL transactions begin
+- SQLite writes take the file's writer lane, then open with ``BEGIN
+  IMMEDIATE`` (:mod:`supportchat.sqlschema.engine` says why); PostgreSQL transactions begin
   implicitly, and every transaction ends in commit or rollback.
 """
 
@@ -29,6 +30,7 @@ from sqlalchemy.engine.interfaces import DBAPICursor
 from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql.compiler import SQLCompiler
 
+from ..sqlschema.engine import begin_immediate, writer_lane_of
 from ..sqlschema.tables import format_timestamp
 
 __all__ = ["Prepared", "Session", "open_session"]
@@ -113,20 +115,32 @@ def open_session(
 ) -> Iterator[Session]:
     """A session on a pooled connection; a write is one transaction, committed at the end.
 
-    Reads on SQLite run as autocommit statements; elsewhere the pool's reset
-    rolls the read transaction back on check-in.
+    A write to a SQLite file waits for its turn in the file's writer lane
+    before it takes a connection from the pool (so waiting writers hold no
+    connection a reader could use) and keeps it until the connection is
+    back. Reads on SQLite run as autocommit statements; elsewhere the pool's
+    reset rolls the read transaction back on check-in.
     """
     dialect = engine.dialect
     dbapi_error: type[Exception] = dialect.loaded_dbapi.Error
+    sqlite_write = write and dialect.name == "sqlite"
+    lane = writer_lane_of(engine) if sqlite_write else None
+    if lane is not None:
+        try:
+            lane.acquire()
+        except dbapi_error as error:  # no turn within the busy timeout: "database is locked"
+            raise sa.exc.OperationalError("writer lane", None, error) from error
     try:
         connection = engine.raw_connection()
     except dbapi_error as error:  # SQLAlchemy wraps these only on Engine.connect()
+        if lane is not None:
+            lane.release()
         raise sa.exc.DBAPIError.instance(
             None, None, error, dbapi_error, connection_invalidated=True, dialect=dialect
         ) from error
     try:
-        if write and dialect.name == "sqlite":
-            connection.dbapi_connection.execute("BEGIN IMMEDIATE")  # type: ignore[union-attr]
+        if sqlite_write:
+            begin_immediate(connection.dbapi_connection)  # type: ignore[arg-type]
         yield Session(connection, dialect, prepared)
         if write:
             connection.commit()
@@ -142,6 +156,8 @@ def open_session(
         raise
     finally:
         connection.close()
+        if lane is not None:
+            lane.release()
 
 
 def _roll_back(connection: PoolProxiedConnection) -> None:

@@ -81,7 +81,7 @@ from tenacity import (
     wait_random,
 )
 
-from ..errors import DuplicateMessage, StorageUnavailable, SupportChatError, TicketNumberTaken
+from ..errors import DuplicateMessage, StorageUnavailable, SupportChatError, TicketIdTaken, TicketNumberTaken
 from ..models import (
     EventRecord,
     Message,
@@ -97,7 +97,16 @@ from ..models import (
 from ..store import Store, TicketChanges
 from ._breaker import BreakerState, CircuitBreaker, Permit
 from ._journal import IdRange, Journal
-from ._ops import InsertTicketOp, MarkReadOp, Operation, apply_operation, insert_message_op, update_ticket_op
+from ._ops import (
+    InsertMessageOp,
+    InsertTicketOp,
+    MarkReadOp,
+    Operation,
+    already_holds,
+    apply_operation,
+    insert_message_op,
+    update_ticket_op,
+)
 from ._replay import ProgressCallback, ReplayReport, replay_journal
 
 __all__ = [
@@ -455,11 +464,19 @@ class FallbackStore:
     # -- mirroring and recovery ----------------------------------------------
 
     def _mirror(self, op: Operation) -> None:
-        """Copy a write the primary accepted into the fallback; never raises."""
+        """Copy a write the primary accepted into the fallback; never raises.
+
+        A clash with the very row being copied (a copy made before) is fine; a
+        clash with another row under its id, number or uid means the fallback
+        diverged: it is counted in ``mirror_failures`` and logged as an error.
+        """
         try:
             apply_operation(self.fallback, op)
-        except (TicketNumberTaken, DuplicateMessage):
-            pass  # already there
+        except (TicketIdTaken, TicketNumberTaken, DuplicateMessage) as clash:
+            if not (isinstance(op, InsertTicketOp | InsertMessageOp) and already_holds(self.fallback, op)):
+                # Another row under this identity: the fallback has diverged from the primary.
+                self._mirror_failures += 1
+                log.error("the fallback store holds another row than the primary's %s: %s", op.kind, clash)
         except SupportChatError as failure:
             self._mirror_failures += 1
             log.warning("could not copy %s into the fallback store: %s", op.kind, failure)

@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 
-from ..errors import ConcurrentUpdate, DuplicateMessage, TicketNotFound, TicketNumberTaken
+from ..errors import ConcurrentUpdate, DuplicateMessage, TicketIdTaken, TicketNotFound, TicketNumberTaken
 from ..models import (
     EventRecord,
     EventType,
@@ -22,6 +22,7 @@ from ..models import (
     TicketQuery,
     TicketStatus,
 )
+from ..search import highlight, marked_number, matches, parse_search, score
 from ..store import TicketChanges
 
 __all__ = ["InMemoryStore"]
@@ -50,7 +51,7 @@ class InMemoryStore:
                 raise TicketNumberTaken(f"ticket number {ticket.ticket_number} is taken")
             ticket_id = ticket.id if ticket.id is not None else self._next_ticket_id
             if ticket_id in self._tickets:
-                raise TicketNumberTaken(f"ticket id {ticket_id} is taken")
+                raise TicketIdTaken(f"ticket id {ticket_id} is taken")
             self._next_ticket_id = max(self._next_ticket_id, ticket_id + 1)
             stored = Ticket(**ticket.model_dump(exclude={"id"}), id=ticket_id)
             self._tickets[ticket_id] = stored
@@ -72,8 +73,27 @@ class InMemoryStore:
     def list_tickets(self, query: TicketQuery) -> tuple[list[Ticket], int]:
         with self._lock:
             matches = [t for t in self._tickets.values() if _matches(t, query)]
+            if query.q:
+                return self._search(matches, query)
         matches.sort(key=lambda t: t.id, reverse=True)
         return matches[query.offset : query.offset + query.per_page], len(matches)
+
+    def _search(self, candidates: list[Ticket], query: TicketQuery) -> tuple[list[Ticket], int]:
+        """The reference search of :mod:`supportchat.search`, by scanning (this store is for tests)."""
+        search = parse_search(query.q or "")
+        found: list[tuple[int, float, int, Ticket, str | None]] = []
+        for ticket in candidates:
+            sources = [f"{ticket.subject} {ticket.description}", *(m.message for m in self._messages[ticket.id])]
+            exact = ticket.ticket_number in search.numbers
+            if search.terms and matches(sources, search.terms):
+                found.append(
+                    (-exact, score(sources, search.terms), -ticket.id, ticket, highlight(sources, search.terms))
+                )
+            elif exact:
+                found.append((-1, 0.0, -ticket.id, ticket, marked_number(ticket.ticket_number)))
+        found.sort(key=lambda hit: hit[:3])
+        page = found[query.offset : query.offset + query.per_page]
+        return [ticket.model_copy(update={"highlight": snippet}) for *_key, ticket, snippet in page], len(found)
 
     def update_ticket(
         self,
@@ -241,11 +261,4 @@ def _matches(ticket: Ticket, query: TicketQuery) -> bool:
         return False
     if not query.unassigned and query.assigned_to is not None and ticket.assigned_to != query.assigned_to:
         return False
-    if query.user_id is not None and ticket.user_id != query.user_id:
-        return False
-    if query.q:
-        needle = query.q.casefold()
-        haystack = (ticket.subject, ticket.description, ticket.ticket_number)
-        if not any(needle in text.casefold() for text in haystack):
-            return False
-    return True
+    return query.user_id is None or ticket.user_id == query.user_id

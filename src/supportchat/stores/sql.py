@@ -49,12 +49,15 @@ from ..models import (
     TicketQuery,
     TicketStatus,
 )
+from ..search import parse_search
 from ..sqlschema import tables as schema
 from ..sqlschema.engine import WRITE, configure_sqlite, create_engine
+from ..sqlschema.listing import counter_key
 from ..sqlschema.tables import parse_timestamp
 from ..store import BulkLoad, ThreadExport, TicketChanges
 from ._sql_errors import translated
 from ._sql_exec import Prepared, Session, open_session
+from .sql_search import search_params, search_shape, search_statements, take_highlights
 
 __all__ = ["SQLStore", "SQLiteStore", "create_engine", "default_sqlite_path"]
 
@@ -77,14 +80,16 @@ _NEW_TICKET_COUNTS = {
     "unread_from_user": 0,
     "unread_from_admin": 0,
     "version": 0,
+    "highlight": None,
 }
 _UNREAD_COLUMN = {SenderType.USER: "unread_from_user", SenderType.ADMIN: "unread_from_admin"}
 
 # Statements are built once and compiled once per dialect (see _sql_exec).
 #: A ticket row in the order of the model's fields, so that a row becomes a
 #: model without reordering (``unread_count`` is the desk's, per caller).
+_NOT_COLUMNS = {"unread_count": sa.literal_column("0"), "highlight": sa.null()}
 _TICKET_ROW = tuple(
-    sa.literal_column("0").label(name) if name == "unread_count" else _t[name] for name in Ticket.model_fields
+    _NOT_COLUMNS[name].label(name) if name in _NOT_COLUMNS else _t[name] for name in Ticket.model_fields
 )
 _SELECT_TICKET = sa.select(*_TICKET_ROW)
 _SELECT_MESSAGE = sa.select(schema.messages)
@@ -287,8 +292,10 @@ class SQLStore:
         return None if row is None else _ticket(row)
 
     def list_tickets(self, query: TicketQuery) -> tuple[list[Ticket], int]:
-        page, count = _listing(*_shape(query), casefold=self._is_sqlite)
-        params = _listing_params(query, casefold=self._is_sqlite)
+        if query.q:
+            return self._search(query)
+        page, count = _listing(*_shape(query))
+        params = _listing_params(query)
         with self._reading() as session:
             rows = session.run(page, params).fetchall()
             total = self._counted_total(session, query)
@@ -482,22 +489,58 @@ class SQLStore:
             )
         return _ticket(row)
 
+    def _search(self, query: TicketQuery) -> tuple[list[Ticket], int]:
+        """A full-text search (see :mod:`.sql_search`)."""
+        search = parse_search(query.q or "")
+        if search.empty:
+            return [], 0
+        shape = search_shape(_shape(query), search, staff=query.for_staff, sqlite=self._is_sqlite)
+        page, count = search_statements(shape)
+        params = search_params(_listing_params(query), search, sqlite=self._is_sqlite)
+        with self._reading() as session:
+            rows = session.run(page, params).fetchall()
+            if rows:
+                total = int(rows[0][-1])
+            else:
+                (total,) = session.run(count, params).fetchone() or (0,)
+            marked = take_highlights(session, rows, search, staff=query.for_staff, sqlite=self._is_sqlite)
+        tickets = []
+        for row, snippet in marked:
+            ticket = _ticket(row[:-2])
+            ticket.__dict__["highlight"] = snippet  # a fresh model, not yet shared
+            tickets.append(ticket)
+        return tickets, int(total)
+
     def _counted_total(self, session: Session, query: TicketQuery) -> int | None:
-        """The match count from the statistics counters, when the filter is one they keep."""
-        filters = {
-            "status": query.status,
-            "priority": query.priority,
-            "category": query.category,
+        """The match count from the statistics counters, when the filters are ones they keep.
+
+        One filter of status, priority, category or assignee (unassigned
+        included), or status with one of category, priority or assignee;
+        anything else (a user's tickets: few) is counted on its index.
+        """
+        assignee: tuple[object] | None = (None,) if query.unassigned else None
+        if not query.unassigned and query.assigned_to is not None:
+            assignee = (query.assigned_to,)
+        others = {
+            "priority": query.priority and query.priority.value,
+            "category": query.category and query.category.value,
+            "assigned_to": assignee,
         }
-        narrowing = query.assigned_to is not None or query.unassigned or query.user_id is not None or query.q
-        chosen = [(dimension, value) for dimension, value in filters.items() if value is not None]
-        if narrowing or len(chosen) > 1:
+        chosen = {name: value for name, value in others.items() if value is not None}
+        if query.user_id is not None or len(chosen) > 1:
             return None
         counts = _stats_by_dimension(session.run(_STATS).fetchall())
         if not chosen:
-            return sum(counts.get("status", {}).values())
-        dimension, value = chosen[0]
-        return counts.get(dimension, {}).get(value.value, 0)
+            if query.status is None:
+                return sum(counts.get("status", {}).values())
+            return counts.get("status", {}).get(query.status.value, 0)
+        ((name, value),) = chosen.items()
+        parts = value if isinstance(value, tuple) else (value,)
+        if query.status is None:
+            dimension, key = counter_key(name, *parts)
+        else:
+            dimension, key = counter_key(f"status+{name}", query.status.value, *parts)
+        return counts.get(dimension, {}).get(key, 0)
 
     def _advance_sequence(self, session: Session, table: sa.Table) -> None:
         """After an insert with an explicit id, keep PostgreSQL's id sequence ahead of it."""
@@ -564,7 +607,6 @@ def _shape(query: TicketQuery) -> tuple[bool, ...]:
         query.unassigned,
         not query.unassigned and query.assigned_to is not None,
         query.user_id is not None,
-        bool(query.q),
     )
 
 
@@ -576,9 +618,6 @@ def _listing(
     unassigned: bool,
     assigned: bool,
     user: bool,
-    search: bool,
-    *,
-    casefold: bool,
 ) -> tuple[sa.Select[Any], sa.Select[Any]]:
     """The page and count statements of one listing shape (see :func:`_shape`)."""
     conditions: list[sa.ColumnElement[bool]] = []
@@ -591,11 +630,6 @@ def _listing(
         conditions.append(_t.assigned_to == sa.bindparam("p_assigned"))
     if user:
         conditions.append(_t.user_id == sa.bindparam("p_user"))
-    if search:
-        # A substring test, not LIKE: the user's % and _ are plain characters.
-        fold, find = (sa.func.supportchat_casefold, sa.func.instr) if casefold else (sa.func.lower, sa.func.strpos)
-        needle = sa.bindparam("p_q", type_=sa.Text)
-        conditions.append(sa.or_(*(find(fold(c), needle) > 0 for c in (_t.subject, _t.description, _t.ticket_number))))
     page = (
         _SELECT_TICKET.where(*conditions)
         .order_by(_t.id.desc())
@@ -606,15 +640,13 @@ def _listing(
     return page, count
 
 
-def _listing_params(query: TicketQuery, *, casefold: bool) -> dict[str, Any]:
-    q = query.q or ""
+def _listing_params(query: TicketQuery) -> dict[str, Any]:
     return {
         "p_status": query.status and query.status.value,
         "p_priority": query.priority and query.priority.value,
         "p_category": query.category and query.category.value,
         "p_assigned": query.assigned_to,
         "p_user": query.user_id,
-        "p_q": q.casefold() if casefold else q.lower(),
         "p_limit": query.per_page,
         "p_offset": query.offset,
     }

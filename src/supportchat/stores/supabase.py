@@ -38,6 +38,7 @@ from ..errors import (
     StorageUnavailable,
     SupportChatError,
     TicketClosed,
+    TicketIdTaken,
     TicketNotFound,
     TicketNumberTaken,
 )
@@ -54,6 +55,7 @@ from ..models import (
     TicketQuery,
     TicketStatus,
 )
+from ..search import MARK_START, marked_number, parse_search, tsquery_any, tsquery_prefix
 from ..store import TicketChanges
 
 __all__ = ["DEFAULT_TIMEOUT", "SupabaseStore", "translate_error"]
@@ -147,6 +149,8 @@ class SupabaseStore:
             return Ticket.model_validate(rows[0]) if rows else None
 
     def list_tickets(self, query: TicketQuery) -> tuple[list[Ticket], int]:
+        if query.q:
+            return self._search(query)
         request = self._client.table("support_tickets").select("*", count=CountMethod.exact)
         if query.status is not None:
             request = request.eq("status", query.status.value)
@@ -160,18 +164,41 @@ class SupabaseStore:
             request = request.eq("assigned_to", query.assigned_to)
         if query.user_id is not None:
             request = request.eq("user_id", query.user_id)
-        if query.q:
-            # A literal, case-insensitive substring: a regex with every symbol escaped,
-            # because ilike would read * % _ in the search text as wildcards.
-            pattern = _quote(_regex_literal(query.q))
-            request = request.or_(
-                f"subject.imatch.{pattern},description.imatch.{pattern},ticket_number.imatch.{pattern}"
-            )
         request = request.order("id", desc=True).range(query.offset, query.offset + query.per_page - 1)
         with _translated():
             response = request.retry(False).execute()
             tickets = [Ticket.model_validate(row) for row in response.data]
             return tickets, response.count if response.count is not None else len(tickets)
+
+    def _search(self, query: TicketQuery) -> tuple[list[Ticket], int]:
+        """A full-text search, one call of ``support_search_tickets`` (under row-level security)."""
+        search = parse_search(query.q or "")
+        if search.empty:
+            return [], 0
+        with _translated():
+            found = self._call(
+                "support_search_tickets",
+                p_search={
+                    "any": tsquery_any(search),
+                    "terms": [tsquery_prefix(term) for term in search.terms],
+                    "numbers": list(search.numbers),
+                    "status": query.status and query.status.value,
+                    "priority": query.priority and query.priority.value,
+                    "category": query.category and query.category.value,
+                    "unassigned": query.unassigned,
+                    "assigned_to": None if query.unassigned else query.assigned_to,
+                    "user_id": query.user_id,
+                    "limit": query.per_page,
+                    "offset": query.offset,
+                },
+            )
+        tickets = []
+        for row in found["tickets"]:
+            snippet = row.pop("highlight", None)
+            if snippet is None or MARK_START not in snippet:
+                snippet = marked_number(row["ticket_number"]) if row.pop("exact", False) else None
+            tickets.append(Ticket.model_validate({**row, "highlight": snippet}))
+        return tickets, int(found["total"])
 
     def update_ticket(
         self,
@@ -361,8 +388,8 @@ def translate_error(error: Exception) -> SupportChatError:
     * the network failed, timed out or answered 5xx/429, PostgREST could not
       reach its database (``PGRST00x``), or the database was overloaded or
       shutting down: :class:`StorageUnavailable`, retryable, nothing written;
-    * a unique violation (``23505``): :class:`TicketNumberTaken` or
-      :class:`DuplicateMessage`, by constraint;
+    * a unique violation (``23505``): :class:`TicketIdTaken`,
+      :class:`TicketNumberTaken` or :class:`DuplicateMessage`, by constraint;
     * the functions' own answers: :class:`ConcurrentUpdate`,
       :class:`TicketClosed`, :class:`TicketNotFound`, and :class:`Forbidden`
       when grants or row-level security refuse the caller (``42501``);
@@ -380,6 +407,8 @@ def translate_error(error: Exception) -> SupportChatError:
         name = constraint.group(1) if constraint else ""
         if name.startswith("support_messages_uid"):
             return DuplicateMessage(_uid_from_details(error.details))
+        if name == "support_tickets_pkey":
+            return TicketIdTaken(message, details=details)
         if name.startswith("support_tickets"):
             return TicketNumberTaken(message, details=details)
         return StorageError(message, details=details)
@@ -417,13 +446,3 @@ def _uid_from_details(details: Any) -> str:
 def _json_row(values: Mapping[str, Any]) -> dict[str, Any]:
     """A model's fields as JSON values (datetimes as ISO 8601 with their offset)."""
     return {key: value.isoformat() if isinstance(value, datetime) else value for key, value in values.items()}
-
-
-def _regex_literal(text: str) -> str:
-    """``text`` as a POSIX regular expression that matches it literally."""
-    return "".join(char if char.isalnum() else "\\" + char for char in text)
-
-
-def _quote(value: str) -> str:
-    """A value inside a PostgREST logic tree (``or=(…)``), double-quoted and escaped."""
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'

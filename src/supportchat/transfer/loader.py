@@ -17,8 +17,8 @@ from ..errors import (
     DuplicateMessage,
     ExtensionUnavailable,
     StorageError,
+    TicketIdTaken,
     TicketNotFound,
-    TicketNumberTaken,
     ValidationError,
 )
 from ..extensions import extension
@@ -188,10 +188,8 @@ def _insert_ticket(store: Store, source: Ticket, keep_ids: bool) -> Ticket:
     )
     try:
         return store.insert_ticket(draft)
-    except TicketNumberTaken:
-        if draft.id is None:
-            raise
-        # The id is taken by another ticket (the number was checked free): draw a fresh one.
+    except TicketIdTaken:
+        # The id is held by another ticket (the number was checked free): draw a fresh one.
         return store.insert_ticket(draft.model_copy(update={"id": None}))
 
 

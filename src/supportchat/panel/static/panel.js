@@ -227,6 +227,22 @@
     return node;
   }
 
+  // A search result's highlight marks each matched word between \u0002 and
+  // \u0003 (control characters stored text never holds). The pieces become
+  // text nodes and <mark> elements: nothing of it is ever parsed as HTML.
+  function highlighted(snippet) {
+    var node = el("span", { cls: "ticket-highlight" });
+    snippet.split("\u0002").forEach(function (piece, index) {
+      var end = index === 0 ? -1 : piece.indexOf("\u0003");
+      if (end >= 0) {
+        node.appendChild(el("mark", { text: piece.slice(0, end) }));
+        piece = piece.slice(end + 1);
+      }
+      if (piece) node.appendChild(document.createTextNode(piece.replace(/\u0003/g, "")));
+    });
+    return node;
+  }
+
   function option(value, label, selected) {
     var node = el("option", { text: label });
     node.value = value;
@@ -419,6 +435,7 @@
         cls: "subject-cell",
         children: [el("span", { cls: "ticket-subject", text: ticket.subject })],
       });
+      if (ticket.highlight) subject.appendChild(highlighted(ticket.highlight));
       if (ticket.unread_count > 0) {
         subject.appendChild(
           el("span", {

@@ -6,8 +6,8 @@ snowflake user id, say) overflowed with a 500. SQLite's INTEGER is already
 64-bit; Supabase's schema already says ``bigint``. Widening is
 compatible with every stored value.
 
-Revision ID: 0006_bigint_ids
-Revises: 0005_jobs
+Revision ID: 0007_bigint_ids
+Revises: 0006_search
 Create Date: 2026-12-01
 """
 
@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0006_bigint_ids"
-down_revision = "0005_jobs"
+revision = "0007_bigint_ids"
+down_revision = "0006_search"
 branch_labels = None
 depends_on = None
 
