@@ -31,11 +31,22 @@ ID_COLUMNS = {
 
 
 def _alter(kind: str) -> None:
-    if op.get_bind().dialect.name != "postgresql":
+    bind = op.get_bind()
+    if bind.dialect.name != "postgresql":
         return
     for table, columns in ID_COLUMNS.items():
+        # PostgreSQL cannot retype a column a column-specific trigger names (UPDATE OF …):
+        # such triggers are dropped and made again from their own definitions.
+        triggers = bind.exec_driver_sql(
+            "SELECT tgname, pg_get_triggerdef(oid) FROM pg_trigger "
+            f"WHERE tgrelid = '{table}'::regclass AND NOT tgisinternal AND array_length(tgattr, 1) > 0"
+        ).fetchall()
+        for name, _ in triggers:
+            op.execute(f'DROP TRIGGER "{name}" ON {table}')
         changes = ", ".join(f"ALTER COLUMN {column} TYPE {kind}" for column in columns)
         op.execute(f"ALTER TABLE {table} {changes}")
+        for _, definition in triggers:
+            op.execute(definition)
         # The identity or serial sequence behind ``id`` follows the column.
         op.execute(
             f"DO $$ DECLARE s text := pg_get_serial_sequence('{table}', 'id'); "
