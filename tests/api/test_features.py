@@ -56,3 +56,17 @@ def test_a_feature_cannot_take_a_route_the_table_has() -> None:
     clash = ROUTES[0]
     with pytest.raises(ValueError, match="is taken"):
         route_table([Feature("clash", routes=(clash,))])
+
+
+@pytest.mark.parametrize("adapter", ["flask", "fastapi"])
+def test_both_adapters_document_a_features_route_and_answer_its_wrong_method_with_allow(adapter: str) -> None:
+    store = InMemoryStore()
+    api = make_api(adapter, SupportDesk(store), store, features=[feature()])
+    document = json.loads(api.call("GET", "/openapi.json").body)
+    assert document["paths"]["/admin/api/support/jobs"]["get"]["operationId"] == "job_counts"
+    reply = api.call("DELETE", "/jobs", headers=api.admin)
+    assert reply.status == 405, reply.body
+    assert {m.strip() for m in reply.headers["Allow"].split(",")} == {"GET", "OPTIONS"}
+    without = make_api(adapter, SupportDesk(store), store)
+    assert "/admin/api/support/jobs" not in json.loads(without.call("GET", "/openapi.json").body)["paths"]
+    assert without.call("DELETE", "/jobs", headers=without.admin).status == 404

@@ -187,7 +187,8 @@ def support_router(
         serve.__name__ = route.name
         return serve
 
-    for route in route_table(features):
+    table = route_table(features)
+    for route in table:
         router.add_api_route(
             route.path,
             endpoint(route),
@@ -255,13 +256,15 @@ def support_router(
             },
             openapi_extra=operation_extra(stream_route, desk.limits),
         )
-    _add_document_and_fallback(router, desk, prefix, fallback)
+    _add_document_and_fallback(router, desk, prefix, fallback, table)
     return router
 
 
-def _add_document_and_fallback(router: APIRouter, desk: SupportDesk, prefix: str, fallback: bool) -> None:
+def _add_document_and_fallback(
+    router: APIRouter, desk: SupportDesk, prefix: str, fallback: bool, table: Sequence[Route]
+) -> None:
     """``{prefix}/openapi.json``, then (last, so it only takes what nothing else did) the catch-all."""
-    openapi = document(desk.limits, prefix=prefix)
+    openapi = document(desk.limits, prefix=prefix, routes=table)
 
     async def serve_document() -> Response:
         return Response(json.dumps(openapi).encode(), media_type=_JSON)
@@ -269,9 +272,11 @@ def _add_document_and_fallback(router: APIRouter, desk: SupportDesk, prefix: str
     router.add_api_route(OPENAPI_PATH, serve_document, methods=["GET"], include_in_schema=False)
     if not fallback:
         return
+    # The whole table (features included) beside the adapter's own routes, for the 405s' ``Allow``.
+    served = _OWN_ROUTES + tuple((route.path, route.method) for route in table)
 
     async def unknown(request: Request, unrouted_path: str) -> Response:
-        status, body, headers = answer_unrouted(request.method, "/" + unrouted_path, _OWN_ROUTES)
+        status, body, headers = answer_unrouted(request.method, "/" + unrouted_path, served)
         return Response(body, status_code=status, media_type=_JSON if body else None, headers=dict(headers))
 
     router.add_api_route("/{unrouted_path:path}", unknown, methods=_ANY_METHOD, include_in_schema=False)
@@ -425,7 +430,12 @@ def create_app(
 
     app = FastAPI(title=title, version=__version__, lifespan=lifespan)
     app.include_router(support_router(desk, **options))
-    openapi = document(desk.limits, prefix=options.get("prefix", DEFAULT_PREFIX), title=title)
+    openapi = document(
+        desk.limits,
+        prefix=options.get("prefix", DEFAULT_PREFIX),
+        title=title,
+        routes=route_table(options.get("features", ())),
+    )
     # The app's document is the table's own, exactly what {prefix}/openapi.json serves.
     app.openapi = lambda: openapi  # type: ignore[method-assign]
     panel: Panel | None = options.get("panel")

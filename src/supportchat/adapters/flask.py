@@ -159,7 +159,8 @@ def support_blueprint(
 
     # With the catch-all, OPTIONS goes there too, so that its Allow names only this path's methods.
     catch_all = fallback and bool(prefix.rstrip("/"))
-    for route in route_table(features):
+    table = route_table(features)
+    for route in table:
         blueprint.add_url_rule(
             _flask_path(route.path),
             endpoint=route.name,
@@ -175,7 +176,7 @@ def support_blueprint(
             methods=["GET"],
             provide_automatic_options=not catch_all,
         )
-    _add_document_and_fallback(blueprint, desk, prefix, catch_all)
+    _add_document_and_fallback(blueprint, desk, prefix, catch_all, table)
     return blueprint
 
 
@@ -185,9 +186,11 @@ _OWN_ROUTES = ((OPENAPI_PATH, "GET"),)
 _ANY_METHOD = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
 
 
-def _add_document_and_fallback(blueprint: flask.Blueprint, desk: SupportDesk, prefix: str, catch_all: bool) -> None:
+def _add_document_and_fallback(
+    blueprint: flask.Blueprint, desk: SupportDesk, prefix: str, catch_all: bool, table: Sequence[Route]
+) -> None:
     """``{prefix}/openapi.json``, and a catch-all rule (Werkzeug tries it after every more specific rule)."""
-    openapi = json.dumps(document(desk.limits, prefix=prefix)).encode()
+    openapi = json.dumps(document(desk.limits, prefix=prefix, routes=table)).encode()
 
     def serve_document() -> flask.Response:
         return flask.Response(openapi, status=200, content_type=_JSON)
@@ -201,9 +204,11 @@ def _add_document_and_fallback(blueprint: flask.Blueprint, desk: SupportDesk, pr
     )
     if not catch_all:
         return
+    # The whole table (features included) beside the adapter's own routes, for the 405s' ``Allow``.
+    served = _OWN_ROUTES + tuple((route.path, route.method) for route in table)
 
     def unknown(unrouted_path: str = "") -> flask.Response:
-        status, body, headers = answer_unrouted(flask.request.method, "/" + unrouted_path, _OWN_ROUTES)
+        status, body, headers = answer_unrouted(flask.request.method, "/" + unrouted_path, served)
         return flask.Response(body, status=status, content_type=_JSON, headers=headers)
 
     for rule in ("/", "/<path:unrouted_path>"):

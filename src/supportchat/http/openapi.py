@@ -11,6 +11,7 @@ to FastAPI when the router is mounted in a host app.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 from pydantic import BaseModel
@@ -201,18 +202,23 @@ def document(
     prefix: str = DEFAULT_PREFIX,
     title: str = "supportchat",
     version: str | None = None,
+    routes: Sequence[Route] = ROUTES,
 ) -> dict[str, Any]:
-    """The whole OpenAPI 3.1 document of the API under ``prefix``, for a desk with ``limits``."""
+    """The whole OpenAPI 3.1 document of the API under ``prefix``, for a desk with ``limits``.
+
+    ``routes`` is the table the adapter mounts (``route_table(features)``), so
+    a feature's routes are documented exactly when they are served.
+    """
     from .. import __version__
 
     limits = limits or Limits()
-    models: list[type[BaseModel]] = [ErrorEnvelope, *dict.fromkeys(r.render.envelope for r in ROUTES)]
+    models: list[type[BaseModel]] = [ErrorEnvelope, *dict.fromkeys(r.render.envelope for r in routes)]
     keys, definitions = models_json_schema(
         [(m, "serialization") for m in models], ref_template="#/components/schemas/{model}"
     )
     refs = {model: ref for (model, _), ref in keys.items()}
     paths: dict[str, dict[str, Any]] = {}
-    for route in ROUTES:
+    for route in routes:
         paths.setdefault(route.full_path(prefix), {})[route.method.lower()] = _operation(route, limits, refs)
     for stream in STREAM_ROUTES:
         full = prefix.rstrip("/") + stream.path
