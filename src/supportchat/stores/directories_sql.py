@@ -23,9 +23,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from ..errors import Conflict
 from ..people import Agent, Contact, ContactIdRange
 from ..sqlschema.directories import agents, contacts
-from ..sqlschema.engine import WRITE
 from ..sqlschema.tables import UTCTimestamp, tickets
-from ._sql_errors import translated
 from .sql import SQLStore
 
 __all__ = ["SQLAgentStore", "SQLContactStore"]
@@ -64,13 +62,14 @@ def _contact(row: Any) -> Contact:
 
 
 class _OnEngine:
+    """Statements through the store's own transactions, which take turns on an in-memory database's one connection."""
+
     def __init__(self, store: SQLStore) -> None:
-        self._engine = store.engine
-        self._writer = store.engine.execution_options(**{WRITE: True})
+        self._store = store
         self._dialect = store.engine.dialect.name
 
     def _rows(self, statement: sa.Executable) -> Sequence[Any]:
-        with translated(), self._engine.connect() as connection:
+        with self._store.transaction() as connection:
             return connection.execute(statement).all()
 
 
@@ -90,12 +89,12 @@ class SQLAgentStore(_OnEngine):
         statement = statement.on_conflict_do_update(
             index_elements=[_a.id], set_={k: statement.excluded[k] for k in values if k != "id"}
         )
-        with translated(), self._writer.begin() as connection:
+        with self._store.transaction(write=True) as connection:
             connection.execute(statement)
         return agent
 
     def remove_agent(self, agent_id: int) -> bool:
-        with translated(), self._writer.begin() as connection:
+        with self._store.transaction(write=True) as connection:
             return bool(connection.execute(agents.delete().where(_a.id == agent_id)).rowcount)
 
     def open_loads(self, agent_ids: Sequence[int]) -> dict[int, int]:
@@ -133,7 +132,7 @@ class SQLContactStore(_OnEngine):
             index_elements=[_k.user_id], set_={k: statement.excluded[k] for k in values if k != "user_id"}
         )
         try:
-            with translated(), self._writer.begin() as connection:
+            with self._store.transaction(write=True) as connection:
                 connection.execute(statement)
         except Exception as error:
             other = None if contact.email is None else self.contact_by_email(contact.email)
@@ -173,7 +172,7 @@ class SQLContactStore(_OnEngine):
                 .from_select(["user_id", "display_name", "email", "updated_at"], draw)
                 .on_conflict_do_nothing()
             )
-            with translated(), self._writer.begin() as connection:
+            with self._store.transaction(write=True) as connection:
                 connection.execute(statement)
         found = self.contact_by_email(email)
         if found is None:

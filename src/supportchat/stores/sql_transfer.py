@@ -29,8 +29,6 @@ import sqlalchemy as sa
 
 from ..models import ActorKind, Message, NewTicket, SenderType, ThreadRecord, TicketChange
 from ..sqlschema import tables as schema
-from ..sqlschema.engine import WRITE
-from ._sql_errors import translated
 from .sql import _ADVANCE_SEQUENCE, _SELECT_MESSAGE, _SELECT_TICKET, SQLStore, _message, _message_row, _ticket
 
 __all__ = ["SQLBulkLoad", "SQLThreadExport"]
@@ -46,12 +44,12 @@ class SQLThreadExport:
     """:class:`~supportchat.store.ThreadExport` on a SQL store."""
 
     def __init__(self, store: SQLStore) -> None:
-        self._engine = store.engine
+        self._store = store
 
     def thread_batches(self, batch_size: int) -> Iterator[list[ThreadRecord]]:
         after = 0
         while True:
-            with translated(), self._engine.connect() as connection:
+            with self._store.transaction() as connection:
                 rows: Any = connection.execute(
                     _SELECT_TICKET.where(_t.id > after).order_by(_t.id).limit(batch_size)
                 ).all()
@@ -82,15 +80,15 @@ class SQLBulkLoad:
     """:class:`~supportchat.store.BulkLoad` on a SQL store."""
 
     def __init__(self, store: SQLStore) -> None:
-        self._engine = store.engine
+        self._store = store
 
     def ticket_numbers_present(self, numbers: Sequence[str]) -> set[str]:
-        with translated(), self._engine.connect() as connection:
+        with self._store.transaction() as connection:
             rows = connection.execute(sa.select(_t.ticket_number).where(_t.ticket_number.in_(list(numbers)))).all()
         return {row.ticket_number for row in rows}
 
     def insert_threads(self, threads: Sequence[ThreadRecord], *, keep_ids: bool) -> int:
-        with translated(), self._engine.execution_options(**{WRITE: True}).begin() as connection:
+        with self._store.transaction(write=True) as connection:
             ticket_ids = _insert_returning_ids(connection, schema.tickets, [_ticket_row(r, keep_ids) for r in threads])
             message_rows: list[dict[str, Any]] = []
             change_rows: list[dict[str, Any]] = []
