@@ -15,7 +15,7 @@ import functools
 import json
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, NoReturn, ParamSpec, TypeVar
 
@@ -31,6 +31,7 @@ __all__ = [
     "INTERNAL_ERROR_EXIT",
     "UserError",
     "emit_json",
+    "emit_listing",
     "error_console",
     "handled",
     "out",
@@ -82,6 +83,29 @@ def emit_json(value: Any) -> None:
     """Write ``value`` as one JSON document on stdout."""
     sys.stdout.write(json.dumps(to_jsonable(value), ensure_ascii=False, default=str) + "\n")
     sys.stdout.flush()
+
+
+def emit_listing(
+    items: Sequence[T],
+    *,
+    json_output: bool,
+    empty: str,
+    columns: Sequence[str],
+    row: Callable[[T], Sequence[str]],
+) -> None:
+    """A listing command's output: the items as JSON, ``empty`` when there are none, else a table of rows."""
+    if json_output:
+        emit_json(list(items))
+        return
+    if not items:
+        out().print(empty)
+        return
+    from rich.table import Table
+
+    table = Table(*columns)
+    for item in items:
+        table.add_row(*row(item))
+    out().print(table)
 
 
 def _message_of(exc: BaseException) -> str:

@@ -12,7 +12,6 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from ..people import (
     Agent,
@@ -26,7 +25,7 @@ from ..people import (
 )
 from .config import Session, open_session
 from .options import DatabaseUrl, JsonOutput
-from .output import UserError, emit_json, handled, out
+from .output import UserError, emit_json, emit_listing, handled, out
 
 __all__ = ["agents_app", "contacts_app", "ensure_agent_for_admin"]
 
@@ -78,16 +77,13 @@ def list_agents(database_url: DatabaseUrl = None, json_output: JsonOutput = Fals
     """Every agent with their open load (open and in-progress tickets assigned to them)."""
     with open_session(database_url) as session:
         agents = directories_of(session.desk).agents_with_load()
-    if json_output:
-        emit_json(agents)
-        return
-    if not agents:
-        out().print("No agents yet: `supportchat admin create NAME` makes an admin and its agent.")
-        return
-    table = Table("id", "name", "email", "teams", "available", "load")
-    for agent in agents:
-        table.add_row(*_agent_row(agent))
-    out().print(table)
+    emit_listing(
+        agents,
+        json_output=json_output,
+        empty="No agents yet: `supportchat admin create NAME` makes an admin and its agent.",
+        columns=("id", "name", "email", "teams", "available", "load"),
+        row=_agent_row,
+    )
 
 
 @agents_app.command("add")
@@ -179,16 +175,13 @@ def list_contacts(
     """Contacts by user id (page on with --after the last id shown)."""
     with open_session(database_url) as session:
         contacts = contact_store(session.store).list_contacts(after_id=after, limit=limit)
-    if json_output:
-        emit_json(contacts)
-        return
-    if not contacts:
-        out().print("No contacts.")
-        return
-    table = Table("user id", "name", "email", "locale", "time zone")
-    for contact in contacts:
-        table.add_row(*_contact_row(contact))
-    out().print(table)
+    emit_listing(
+        contacts,
+        json_output=json_output,
+        empty="No contacts.",
+        columns=("user id", "name", "email", "locale", "time zone"),
+        row=_contact_row,
+    )
 
 
 @contacts_app.command("set")
