@@ -14,13 +14,13 @@ from ..rules import sanitize
 from .templates import check_template
 
 __all__ = [
+    "LANGUAGES",
     "BotSession",
     "BotStatus",
     "CannedResponse",
     "CannedResponseInput",
     "KnowledgeArticle",
     "KnowledgeArticleInput",
-    "LANGUAGES",
 ]
 
 #: The languages the bot and the templates speak (the contacts' locales are cut to these).

@@ -1,4 +1,4 @@
-"""The automation store of a :class:`~supportchat.stores.sql.SQLStore` (SQLite and PostgreSQL), in its public transactions."""
+"""The automation store of a :class:`~supportchat.stores.sql.SQLStore` (SQLite and PostgreSQL), in its transactions."""
 
 from __future__ import annotations
 
