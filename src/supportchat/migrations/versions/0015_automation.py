@@ -1,4 +1,8 @@
-"""Automation (spec §18): canned responses, knowledge-base articles, the bot's sessions.
+"""Automation (spec §18): canned responses, knowledge-base articles, the bot's sessions, ``automated`` messages.
+
+``support_messages.automated`` marks what the bot and auto-replies wrote. A
+database that ``0001`` created from today's table definitions has it already,
+so it is added only where it is missing.
 
 Written out as the tables are at this revision (``supportchat/automation/schema.py``
 holds the live definitions; ``tests/test_sql_migrations.py`` checks they agree).
@@ -21,7 +25,25 @@ branch_labels = None
 depends_on = None
 
 
+_MESSAGES = "support_messages"
+_AUTOMATED = "automated"
+
+
+def _has_automated() -> bool:
+    return any(column["name"] == _AUTOMATED for column in sa.inspect(op.get_bind()).get_columns(_MESSAGES))
+
+
 def upgrade() -> None:
+    if not _has_automated():
+        op.add_column(
+            _MESSAGES,
+            sa.Column(
+                _AUTOMATED,
+                sa.Boolean(create_constraint=True, name="ck_support_messages_automated"),
+                nullable=False,
+                server_default=sa.false(),
+            ),
+        )
     op.create_table(
         "support_canned_responses",
         sa.Column("id", Id, primary_key=True),
@@ -65,5 +87,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    if _has_automated():
+        with op.batch_alter_table(_MESSAGES) as batch:
+            batch.drop_column(_AUTOMATED)
     for table in ("support_bot_sessions", "support_kb_state", "support_kb_articles", "support_canned_responses"):
         op.drop_table(table)
