@@ -127,3 +127,6 @@ def test_a_bot_session_is_saved_replaced_and_read_in_bulk(automation: Automation
     automation.save_bot_session(BotSession(ticket_id=42, status=BotStatus.SOLVED, language="en", updated_at=now))
     found = automation.bot_sessions([41, 42, 43])
     assert found[41] == handed and found[42].status is BotStatus.SOLVED and 43 not in found
+    assert [s.ticket_id for s in automation.list_bot_sessions()] == [41, 42]
+    assert automation.list_bot_sessions(BotStatus.SOLVED) == [found[42]]
+    assert automation.list_bot_sessions(limit=1) == [handed]

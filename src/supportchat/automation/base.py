@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
 from ..errors import Conflict, NotFound
-from .records import BotSession, CannedResponse, CannedResponseInput, KnowledgeArticle, KnowledgeArticleInput
+from .records import BotSession, BotStatus, CannedResponse, CannedResponseInput, KnowledgeArticle, KnowledgeArticleInput
 
 __all__ = ["AutomationRecordNotFound", "AutomationStore", "ShortCodeTaken"]
 
@@ -89,4 +89,8 @@ class AutomationStore(Protocol):
 
     def bot_sessions(self, ticket_ids: Sequence[int]) -> dict[int, BotSession]:
         """The sessions of these tickets that exist."""
+        ...
+
+    def list_bot_sessions(self, status: BotStatus | None = None, *, limit: int = 100) -> list[BotSession]:
+        """The most recently changed sessions (with ``status`` if given), newest first."""
         ...

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 from ..stores.memory import InMemoryStore
 from .base import AutomationRecordNotFound, ShortCodeTaken
-from .records import BotSession, CannedResponse, CannedResponseInput, KnowledgeArticle, KnowledgeArticleInput
+from .records import BotSession, BotStatus, CannedResponse, CannedResponseInput, KnowledgeArticle, KnowledgeArticleInput
 
 __all__ = ["MemoryAutomationStore"]
 
@@ -119,6 +119,11 @@ class MemoryAutomationStore:
     def bot_sessions(self, ticket_ids: Sequence[int]) -> dict[int, BotSession]:
         with self._t.lock:
             return {i: self._t.sessions[i] for i in ticket_ids if i in self._t.sessions}
+
+    def list_bot_sessions(self, status: BotStatus | None = None, *, limit: int = 100) -> list[BotSession]:
+        with self._t.lock:
+            found = [s for s in self._t.sessions.values() if status is None or s.status is status]
+        return sorted(found, key=lambda s: (s.updated_at, s.ticket_id), reverse=True)[:limit]
 
     def save_bot_session(self, session: BotSession) -> None:
         with self._t.lock:

@@ -26,7 +26,8 @@ __all__ = [
 #: The languages the bot and the templates speak (the contacts' locales are cut to these).
 LANGUAGES = ("es", "en")
 _SHORT_CODE = re.compile(r"[a-z0-9_-]{1,32}")
-_TAG = re.compile(r"[a-z0-9_-]{1,32}")
+#: An article tag is a keyword in any language (``facturación``): letters, digits, - and _.
+_TAG = re.compile(r"[^\W_][\w-]{0,31}")
 
 
 def _clean(value: object, field: str, limit: int) -> str:
@@ -95,7 +96,7 @@ class KnowledgeArticleInput(BaseModel):
     title: str = Field(description="1–200 characters; the bot's answer starts with it.")
     body: str = Field(description="The answer itself (1–10,000 characters).")
     language: str = Field(description="es or en: the bot answers a ticket only with articles of its language.")
-    tags: tuple[str, ...] = Field(default=(), description="Extra words the article is about (a-z 0-9 - _).")
+    tags: tuple[str, ...] = Field(default=(), description="Extra words the article is about (letters, digits, - _).")
 
     @field_validator("title", mode="before")
     @classmethod
@@ -121,7 +122,7 @@ class KnowledgeArticleInput(BaseModel):
             raise ValidationError("tags", "a list of at most 20 tags")
         tags = tuple(dict.fromkeys(str(t).strip().lower() for t in value))
         if not all(_TAG.fullmatch(t) for t in tags):
-            raise ValidationError("tags", "each tag is 1–32 characters of a-z 0-9 - _")
+            raise ValidationError("tags", "each tag is 1–32 letters, digits, - or _")
         return tags
 
 

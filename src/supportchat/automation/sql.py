@@ -13,7 +13,7 @@ from ..errors import StorageError
 from ..stores.sql import SQLStore
 from . import schema
 from .base import AutomationRecordNotFound, ShortCodeTaken
-from .records import BotSession, CannedResponse, CannedResponseInput, KnowledgeArticle, KnowledgeArticleInput
+from .records import BotSession, BotStatus, CannedResponse, CannedResponseInput, KnowledgeArticle, KnowledgeArticleInput
 
 __all__ = ["SQLAutomationStore"]
 
@@ -190,6 +190,13 @@ class SQLAutomationStore:
         with self._store.transaction() as connection:
             rows = connection.execute(sa.select(schema.bot_sessions).where(_b.ticket_id.in_(list(ticket_ids))))
             return {row.ticket_id: _session(row) for row in rows}
+
+    def list_bot_sessions(self, status: BotStatus | None = None, *, limit: int = 100) -> list[BotSession]:
+        query = sa.select(schema.bot_sessions).order_by(_b.updated_at.desc(), _b.ticket_id.desc()).limit(limit)
+        if status is not None:
+            query = query.where(_b.status == status.value)
+        with self._store.transaction() as connection:
+            return [_session(row) for row in connection.execute(query)]
 
     def save_bot_session(self, session: BotSession) -> None:
         values = session.model_dump()

@@ -11,18 +11,30 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
+from ..automation.bot import Bot
+from ..automation.feature import feature as automation_feature
+from ..desk import SupportDesk
 from ..features import Feature
 from ..jobs import JobKind
 from ..jobs.feature import feature as jobs_feature
 from ..notify import Notifier, WebhookNotifier, notification_kinds
 from ..store import Store
+from .automation import automation_app
 from .jobs import jobs_app
 from .output import UserError
 
-__all__ = ["WEBHOOK_SECRET_VARIABLE", "WEBHOOK_URL_VARIABLE", "configured_notifiers", "installed_features"]
+__all__ = [
+    "BOT_AGENT_VARIABLE",
+    "WEBHOOK_SECRET_VARIABLE",
+    "WEBHOOK_URL_VARIABLE",
+    "configured_notifiers",
+    "installed_features",
+]
 
 WEBHOOK_URL_VARIABLE = "SUPPORTCHAT_WEBHOOK_URL"
 WEBHOOK_SECRET_VARIABLE = "SUPPORTCHAT_WEBHOOK_SECRET"
+#: The agent id the knowledge-base bot writes as; unset, the bot is off.
+BOT_AGENT_VARIABLE = "SUPPORTCHAT_BOT_AGENT_ID"
 
 
 def configured_notifiers(environ: Mapping[str, str] = os.environ) -> list[Notifier]:
@@ -45,6 +57,20 @@ def _configured_notifications(store: Store) -> list[JobKind]:
     return notification_kinds(store, configured_notifiers())
 
 
+def _configured_bot(store: Store, environ: Mapping[str, str] = os.environ) -> list[JobKind]:
+    agent = environ.get(BOT_AGENT_VARIABLE)
+    if not agent:
+        return []
+    if not agent.isdigit() or int(agent) < 1:
+        raise UserError(f"{BOT_AGENT_VARIABLE} must be an agent id (a positive integer), not {agent!r}")
+    return [Bot(SupportDesk(store), agent_id=int(agent)).kind()]
+
+
 def installed_features() -> list[Feature]:
     """The features of the standalone product (their job kinds read the environment when asked)."""
-    return [jobs_feature(commands=jobs_app), Feature("notify", job_kinds=_configured_notifications)]
+    automation = automation_feature(commands=automation_app)
+    return [
+        jobs_feature(commands=jobs_app),
+        Feature("notify", job_kinds=_configured_notifications),
+        Feature(automation.name, routes=automation.routes, job_kinds=_configured_bot, commands=automation.commands),
+    ]
