@@ -106,3 +106,34 @@ def test_the_openapi_document_lists_the_automation_routes(api: Api) -> None:
     paths = json.loads(api.call("GET", "/openapi.json").body)["paths"]
     assert {"/admin/api/support/canned-responses", "/admin/api/support/knowledge-base/articles"} <= set(paths)
     assert paths["/admin/api/support/canned-responses"]["post"]["operationId"] == "add_canned_response"
+
+
+def test_rules_are_validated_versioned_dry_run_and_logged(api: Api) -> None:
+    rule = {
+        "name": "Urgent to Ana",
+        "trigger": {"kind": "event", "events": ["ticket_created"]},
+        "conditions": [{"field": "priority", "op": "is", "value": "urgent"}],
+        "actions": [{"kind": "assign", "value": 5}],
+    }
+    made = data(api.call("POST", "/automation/rules", headers=api.admin, json=rule))
+    assert made["version"] == 1 and made["definition"]["name"] == "Urgent to Ana"
+    again = data(api.call("PUT", f"/automation/rules/{made['id']}", headers=api.admin, json={**rule, "name": "Urgent"}))
+    assert again["version"] == 2
+    unsupported = api.call(
+        "POST", "/automation/rules", headers=api.admin, json={**rule, "actions": [{"kind": "add_note", "value": "x"}]}
+    )
+    assert unsupported.status == 422 and "add_note" in unsupported.body.decode()
+    broken = api.call("POST", "/automation/rules", headers=api.admin, json={**rule, "trigger": {"kind": "never"}})
+    assert broken.status == 422
+    ticket = api.desk.create_ticket(Actor.user(21), subject="Caído", description="Nada va", priority="urgent")
+    api.desk.create_ticket(Actor.user(21), subject="Duda", description="Pregunta", priority="low")
+    window = {"from": "2000-01-01T00:00:00Z", "to": "2100-01-01T00:00:00Z"}
+    dry = data(api.call("POST", "/automation/rules/dry-run", headers=api.admin, json=window))
+    assert [(f["rule_id"], f["ticket_id"], f["actions"]) for f in dry] == [
+        (made["id"], ticket.id, [{"kind": "assign", "value": 5}])
+    ]
+    assert api.desk.store.get_ticket(ticket.id).assigned_to is None  # type: ignore[union-attr]  # wrote nothing
+    assert data(api.call("GET", "/automation/log", headers=api.admin)) == []
+    assert api.call("POST", "/automation/rules/dry-run", headers=api.admin, json={"from": "x", "to": "y"}).status == 422
+    assert data(api.call("DELETE", f"/automation/rules/{made['id']}", headers=api.admin)) == {"deleted": True}
+    assert api.call("GET", "/automation/rules", headers=api.user(21)).status == 403

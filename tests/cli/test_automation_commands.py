@@ -34,3 +34,33 @@ def test_the_knowledge_base_is_imported_from_a_file_listed_and_pruned(cli: Cli, 
     assert "article 1" in cli.fails("automation", "kb", "import", str(broken))
     assert len(cli.json("automation", "kb", "list")) == 19  # a file with a bad article adds none
     assert cli("automation", "bot").stdout.strip() == "The bot has seen no ticket."
+
+
+def test_rules_are_added_from_a_file_listed_and_dry_run(cli: Cli, tmp_path: Path) -> None:
+    from supportchat import Actor, SupportDesk
+
+    rule = tmp_path / "urgent.json"
+    rule.write_text(
+        json.dumps(
+            {
+                "name": "Urgent to Ana",
+                "trigger": {"kind": "event", "events": ["ticket_created"]},
+                "conditions": [{"field": "priority", "op": "is", "value": "urgent"}],
+                "actions": [{"kind": "set_status", "value": "in_progress"}],
+            }
+        ),
+        encoding="utf-8",
+    )
+    cli("automation", "rules", "add", str(rule))
+    [stored] = cli.json("automation", "rules", "list")
+    assert stored["version"] == 1 and stored["definition"]["name"] == "Urgent to Ana"
+    store = cli.store()
+    ticket = SupportDesk(store).create_ticket(Actor.user(3), subject="Caído", description="Nada", priority="urgent")
+    store.close()
+    dry = cli.json("automation", "rules", "dry-run", "--from", "2000-01-01T00:00:00Z", "--to", "2100-01-01T00:00:00Z")
+    assert [(f["rule_id"], f["ticket_id"]) for f in dry] == [(stored["id"], ticket.id)]
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"name": "x", "trigger": {"kind": "event", "events": ["ticket_created"]}, "actions": []}))
+    assert "actions" in cli.fails("automation", "rules", "add", str(bad))
+    cli("automation", "rules", "remove", str(stored["id"]))
+    assert cli("automation", "rules", "list").stdout.strip() == "No rules."

@@ -15,12 +15,25 @@ have ``owner_id`` ``None``) and raises :class:`ShortCodeTaken` or
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol, runtime_checkable
+from datetime import datetime
+from typing import Any, Protocol, runtime_checkable
 
 from ..errors import Conflict, NotFound
-from .records import BotSession, BotStatus, CannedResponse, CannedResponseInput, KnowledgeArticle, KnowledgeArticleInput
+from .records import (
+    BotSession,
+    BotStatus,
+    CannedResponse,
+    CannedResponseInput,
+    FiringRecord,
+    KnowledgeArticle,
+    KnowledgeArticleInput,
+    StoredRule,
+)
 
-__all__ = ["AutomationRecordNotFound", "AutomationStore", "ShortCodeTaken"]
+__all__ = ["AutomationRecordNotFound", "AutomationStore", "FiringRecordInput", "ShortCodeTaken"]
+
+#: A firing to record: ``rule_id``, ``rule_version``, ``ticket_id``, ``at``, ``actions``, ``dropped``, ``chain``.
+FiringRecordInput = dict[str, Any]
 
 
 class ShortCodeTaken(Conflict):
@@ -75,6 +88,32 @@ class AutomationStore(Protocol):
 
     def knowledge_version(self) -> tuple[int, int]:
         """Changes whenever an article is added, replaced or deleted (the bot's index is rebuilt then)."""
+        ...
+
+    # -- rules and what they did ----------------------------------------------
+
+    def list_rules(self) -> list[StoredRule]:
+        """Every rule at its current version, by id."""
+        ...
+
+    def add_rule(self, definition: dict[str, object], *, enabled: bool) -> StoredRule:
+        """Store a new rule at version 1 (``definition`` gets its ``id`` and ``version``)."""
+        ...
+
+    def replace_rule(self, rule_id: int, definition: dict[str, object], *, enabled: bool) -> StoredRule:
+        """The rule's next version; :class:`AutomationRecordNotFound` if none has that id."""
+        ...
+
+    def delete_rule(self, rule_id: int) -> None: ...
+
+    def record_firings(self, firings: Sequence[FiringRecordInput]) -> None:
+        """Append what rules did, in one transaction."""
+        ...
+
+    def list_firings(
+        self, *, ticket_id: int | None = None, since: datetime | None = None, limit: int = 200
+    ) -> list[FiringRecord]:
+        """Recorded firings (of a ticket, since an instant), oldest first."""
         ...
 
     # -- the bot's memory -----------------------------------------------------

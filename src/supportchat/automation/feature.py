@@ -10,19 +10,22 @@ Routes (admins only):
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
 
 from ..desk import SupportDesk
+from ..errors import ValidationError
 from ..features import Feature
 from ..http.envelope import DataRenderer
 from ..http.routes import Audience, Param, Params, Route, Write, id_schema
-from ..models import Actor
+from ..models import Actor, UTCDateTime
 from ..permissions import Action, authorize
 from ..rules import parse_choice, parse_path_id
 from .bot import Bot
-from .records import BotSession, BotStatus, CannedResponse, KnowledgeArticle
+from .records import BotSession, BotStatus, CannedResponse, FiringRecord, KnowledgeArticle, StoredRule
+from .rule_runner import RuleRunner
 from .service import Automation
 
 __all__ = ["Expanded", "feature"]
@@ -90,6 +93,75 @@ def _delete_article(desk: SupportDesk, actor: Actor, path: Params, query: Params
     return Deleted()
 
 
+def _list_rules(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> list[StoredRule]:
+    return _automation(desk).list_rules(actor)
+
+
+def _add_rule(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> StoredRule:
+    return _automation(desk).add_rule(actor, body)
+
+
+def _replace_rule(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> StoredRule:
+    return _automation(desk).replace_rule(actor, parse_path_id("rule_id", path["rule_id"]), body)
+
+
+def _delete_rule(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> Deleted:
+    _automation(desk).delete_rule(actor, parse_path_id("rule_id", path["rule_id"]))
+    return Deleted()
+
+
+class DryRunFiring(BaseModel):
+    rule_id: int
+    rule_version: int
+    ticket_id: int
+    at: UTCDateTime
+    actions: list[dict[str, Any]]
+    dropped: list[dict[str, Any]]
+    chain: list[int]
+
+
+def _instant(field: str, value: object) -> datetime:
+    if not isinstance(value, str):
+        raise ValidationError(field, "must be an ISO 8601 instant")
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValidationError(field, "must be an ISO 8601 instant") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _dry_run(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> list[DryRunFiring]:
+    from .engine import Rule
+
+    authorize(actor, Action.OVERSEE)
+    fields = body if isinstance(body, dict) else {}
+    since, until = _instant("from", fields.get("from")), _instant("to", fields.get("to"))
+    stored = _automation(desk).list_rules(actor)
+    wanted = fields.get("rule_ids")
+    rules = [Rule.model_validate(s.definition) for s in stored if wanted is None or s.id in wanted]
+    runner = RuleRunner(desk, agent_id=int(fields.get("agent_id") or 1))
+    return [
+        DryRunFiring(
+            rule_id=f.rule_id,
+            rule_version=f.rule_version,
+            ticket_id=f.ticket_id,
+            at=f.at,
+            actions=[a.model_dump(mode="json") for a in f.actions],
+            dropped=[a.model_dump(mode="json") for a in f.dropped],
+            chain=list(f.chain),
+        )
+        for f in runner.dry_run(rules, since, until)
+    ]
+
+
+def _log(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> list[FiringRecord]:
+    authorize(actor, Action.OVERSEE)
+    ticket = query.get("ticket_id")
+    return _automation(desk).store.list_firings(
+        ticket_id=parse_path_id("ticket_id", ticket) if ticket else None, limit=500
+    )
+
+
 def _bot_sessions(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> list[BotSession]:
     authorize(actor, Action.OVERSEE)
     given = query.get("status")
@@ -120,6 +192,30 @@ _ARTICLE_BODY = {
     },
     "required": ["title", "body", "language"],
 }
+_RULE_ID = Param("rule_id", "path", id_schema(), "The rule's id.", required=True)
+_RULE_BODY = {
+    "type": "object",
+    "description": "A rule (docs/automation.md): trigger, conditions, actions; a new version on every change.",
+    "properties": {
+        "name": {"type": "string", "minLength": 1, "maxLength": 120},
+        "enabled": {"type": "boolean"},
+        "trigger": {"type": "object"},
+        "conditions": {"type": "array", "items": {"type": "object"}},
+        "actions": {"type": "array", "minItems": 1, "items": {"type": "object"}},
+    },
+    "required": ["name", "trigger", "actions"],
+}
+_DRY_RUN_BODY = {
+    "type": "object",
+    "properties": {
+        "from": {"type": "string", "format": "date-time"},
+        "to": {"type": "string", "format": "date-time"},
+        "rule_ids": {"type": "array", "items": id_schema()},
+        "agent_id": {**id_schema(), "description": "The agent the rules write as (their own changes are skipped)."},
+    },
+    "required": ["from", "to"],
+}
+_RULE = DataRenderer(StoredRule)
 _CANNED = DataRenderer(CannedResponse)
 _ARTICLE = DataRenderer(KnowledgeArticle)
 _DELETED = DataRenderer(Deleted)
@@ -229,6 +325,71 @@ ROUTES: tuple[Route, ...] = (
         write=Write.CHANGE,
     ),
     Route(
+        "list_rules",
+        "GET",
+        "/automation/rules",
+        Audience.ADMIN,
+        _list_rules,
+        DataRenderer(list[StoredRule]),
+        "The automation rules at their current versions",
+    ),
+    Route(
+        "add_rule",
+        "POST",
+        "/automation/rules",
+        Audience.ADMIN,
+        _add_rule,
+        _RULE,
+        "Add a rule (validated now)",
+        body=lambda limits: _RULE_BODY,
+        write=Write.CHANGE,
+    ),
+    Route(
+        "replace_rule",
+        "PUT",
+        "/automation/rules/{rule_id}",
+        Audience.ADMIN,
+        _replace_rule,
+        _RULE,
+        "Replace a rule: its next version",
+        params=(_RULE_ID,),
+        body=lambda limits: _RULE_BODY,
+        errors=(404,),
+        write=Write.CHANGE,
+    ),
+    Route(
+        "delete_rule",
+        "DELETE",
+        "/automation/rules/{rule_id}",
+        Audience.ADMIN,
+        _delete_rule,
+        _DELETED,
+        "Delete a rule",
+        params=(_RULE_ID,),
+        errors=(404,),
+        write=Write.CHANGE,
+    ),
+    Route(
+        "dry_run_rules",
+        "POST",
+        "/automation/rules/dry-run",
+        Audience.ADMIN,
+        _dry_run,
+        DataRenderer(list[DryRunFiring]),
+        "What the rules would have done between two instants (writes nothing)",
+        body=lambda limits: _DRY_RUN_BODY,
+    ),
+    Route(
+        "automation_log",
+        "GET",
+        "/automation/log",
+        Audience.ADMIN,
+        _log,
+        DataRenderer(list[FiringRecord]),
+        "Every automatic action, with the rule and version that took it",
+        params=(Param("ticket_id", "query", id_schema(), "Only this ticket's."),),
+    ),
+    Route(
         "bot_sessions",
         "GET",
         "/bot/sessions",
@@ -248,7 +409,7 @@ ROUTES: tuple[Route, ...] = (
 )
 
 
-def feature(desk_bot: Bot | None = None, commands: Any = None) -> Feature:
-    """The automation feature: its routes, the bot's job kind if ``desk_bot`` is given, and ``commands``."""
-    kinds = (lambda store: [desk_bot.kind()]) if desk_bot is not None else None
-    return Feature("automation", routes=ROUTES, job_kinds=kinds, commands=commands)
+def feature(desk_bot: Bot | None = None, rules: RuleRunner | None = None, commands: Any = None) -> Feature:
+    """The automation feature: its routes, the job kinds of ``desk_bot`` and ``rules`` if given, and ``commands``."""
+    kinds = [*([desk_bot.kind()] if desk_bot else []), *(rules.kinds() if rules else [])]
+    return Feature("automation", routes=ROUTES, job_kinds=(lambda store: kinds) if kinds else None, commands=commands)

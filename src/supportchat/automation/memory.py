@@ -8,8 +8,17 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from ..stores.memory import InMemoryStore
-from .base import AutomationRecordNotFound, ShortCodeTaken
-from .records import BotSession, BotStatus, CannedResponse, CannedResponseInput, KnowledgeArticle, KnowledgeArticleInput
+from .base import AutomationRecordNotFound, FiringRecordInput, ShortCodeTaken
+from .records import (
+    BotSession,
+    BotStatus,
+    CannedResponse,
+    CannedResponseInput,
+    FiringRecord,
+    KnowledgeArticle,
+    KnowledgeArticleInput,
+    StoredRule,
+)
 
 __all__ = ["MemoryAutomationStore"]
 
@@ -22,6 +31,8 @@ class _Tables:
         self.sessions: dict[int, BotSession] = {}
         self.ids = itertools.count(1)
         self.version = 0
+        self.rules: dict[int, StoredRule] = {}
+        self.firings: list[FiringRecord] = []
 
 
 class MemoryAutomationStore:
@@ -111,6 +122,60 @@ class MemoryAutomationStore:
     def knowledge_version(self) -> tuple[int, int]:
         with self._t.lock:
             return self._t.version, len(self._t.articles)
+
+    def list_rules(self) -> list[StoredRule]:
+        with self._t.lock:
+            return [rule for _id, rule in sorted(self._t.rules.items())]
+
+    def add_rule(self, definition: dict[str, object], *, enabled: bool) -> StoredRule:
+        with self._t.lock:
+            rule_id = next(self._t.ids)
+            stored = StoredRule(
+                id=rule_id,
+                version=1,
+                enabled=enabled,
+                definition={**definition, "id": rule_id, "version": 1, "enabled": enabled},
+                updated_at=datetime.now(UTC),
+            )
+            self._t.rules[rule_id] = stored
+        return stored
+
+    def replace_rule(self, rule_id: int, definition: dict[str, object], *, enabled: bool) -> StoredRule:
+        with self._t.lock:
+            old = self._t.rules.get(rule_id)
+            if old is None:
+                raise AutomationRecordNotFound(f"no rule {rule_id}")
+            version = old.version + 1
+            stored = StoredRule(
+                id=rule_id,
+                version=version,
+                enabled=enabled,
+                definition={**definition, "id": rule_id, "version": version, "enabled": enabled},
+                updated_at=datetime.now(UTC),
+            )
+            self._t.rules[rule_id] = stored
+        return stored
+
+    def delete_rule(self, rule_id: int) -> None:
+        with self._t.lock:
+            if self._t.rules.pop(rule_id, None) is None:
+                raise AutomationRecordNotFound(f"no rule {rule_id}")
+
+    def record_firings(self, firings: Sequence[FiringRecordInput]) -> None:
+        with self._t.lock:
+            start = len(self._t.firings)
+            self._t.firings.extend(FiringRecord(id=start + index + 1, **firing) for index, firing in enumerate(firings))
+
+    def list_firings(
+        self, *, ticket_id: int | None = None, since: datetime | None = None, limit: int = 200
+    ) -> list[FiringRecord]:
+        with self._t.lock:
+            found = [
+                f
+                for f in self._t.firings
+                if (ticket_id is None or f.ticket_id == ticket_id) and (since is None or f.at >= since)
+            ]
+        return found[:limit]
 
     def bot_session(self, ticket_id: int) -> BotSession | None:
         with self._t.lock:

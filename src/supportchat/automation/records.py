@@ -19,8 +19,10 @@ __all__ = [
     "BotStatus",
     "CannedResponse",
     "CannedResponseInput",
+    "FiringRecord",
     "KnowledgeArticle",
     "KnowledgeArticleInput",
+    "StoredRule",
 ]
 
 #: The languages the bot and the templates speak (the contacts' locales are cut to these).
@@ -138,6 +140,33 @@ class KnowledgeArticle(BaseModel):
     tags: tuple[str, ...] = ()
     created_at: UTCDateTime
     updated_at: UTCDateTime
+
+
+class StoredRule(BaseModel):
+    """A rule as kept: its definition (an :class:`~.engine.Rule` as JSON) at its current version."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    version: int
+    enabled: bool
+    definition: dict[str, object]
+    updated_at: UTCDateTime
+
+
+class FiringRecord(BaseModel):
+    """One automatic action set a rule took on a ticket, as recorded (spec §18: rule and version)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    rule_id: int
+    rule_version: int
+    ticket_id: int
+    at: UTCDateTime
+    actions: list[dict[str, object]]
+    dropped: list[dict[str, object]] = []
+    chain: list[int] = []
 
 
 class BotStatus(enum.StrEnum):

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from ..sqlschema.tables import Id, UTCTimestamp
 from .records import BotStatus
 
-__all__ = ["SHARED_OWNER", "bot_sessions", "canned", "kb_articles", "kb_state", "metadata"]
+__all__ = ["SHARED_OWNER", "bot_sessions", "canned", "firings", "kb_articles", "kb_state", "metadata", "rules"]
 
 metadata = sa.MetaData()
 #: ``owner_id`` of a shared canned response.
@@ -53,6 +53,34 @@ kb_state = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("version", sa.BigInteger, nullable=False, server_default="0"),
 )
+
+rules = sa.Table(
+    "support_automation_rules",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("enabled", sa.Boolean, nullable=False, server_default=sa.true()),
+    #: The rule as JSON (``supportchat.automation.engine.Rule``), at ``version``.
+    sa.Column("definition", sa.Text, nullable=False),
+    sa.Column("updated_at", UTCTimestamp(), nullable=False),
+    sqlite_autoincrement=True,
+)
+
+firings = sa.Table(
+    "support_automation_log",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("rule_id", Id, nullable=False),
+    sa.Column("rule_version", sa.Integer, nullable=False),
+    sa.Column("ticket_id", Id, nullable=False),
+    sa.Column("at", UTCTimestamp(), nullable=False),
+    sa.Column("actions", sa.Text, nullable=False),
+    sa.Column("dropped", sa.Text, nullable=False, server_default="[]"),
+    sa.Column("chain", sa.Text, nullable=False, server_default="[]"),
+    sqlite_autoincrement=True,
+)
+sa.Index("ix_support_automation_log_ticket_id_id", firings.c.ticket_id, firings.c.id)
+sa.Index("ix_support_automation_log_at", firings.c.at)
 
 _STATUSES = ", ".join(f"'{status.value}'" for status in BotStatus)
 bot_sessions = sa.Table(

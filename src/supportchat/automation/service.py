@@ -23,7 +23,7 @@ from ..models import Actor, Ticket
 from ..people import directories_of
 from ..permissions import Action, authorize
 from .base import AutomationRecordNotFound, AutomationStore
-from .records import CannedResponse, CannedResponseInput, KnowledgeArticle, KnowledgeArticleInput
+from .records import CannedResponse, CannedResponseInput, KnowledgeArticle, KnowledgeArticleInput, StoredRule
 from .templates import check_template, render
 
 __all__ = ["Automation", "parse_input", "template_values"]
@@ -93,6 +93,40 @@ class Automation:
         canned = self._own(actor, canned_id)
         ticket = self.desk.get_ticket(actor, ticket_ref, mark_read=False, limit=1)
         return render(check_template(canned.content), template_values(self.desk, ticket, actor.id))
+
+    # -- rules --------------------------------------------------------------
+
+    def _rule_definition(self, body: object) -> tuple[dict[str, object], bool]:
+        from .engine import Rule
+        from .rule_runner import check_supported
+
+        if not isinstance(body, Mapping):
+            raise ValidationError("body", "must be a JSON object")
+        enabled = body.get("enabled", True)
+        if not isinstance(enabled, bool):
+            raise ValidationError("enabled", "must be true or false")
+        # Checked as a whole rule (with a stand-in id) so every field's error names it.
+        rule = parse_input(Rule, {**body, "id": 1, "version": 1, "enabled": enabled})
+        check_supported(rule)
+        return rule.model_dump(mode="json", exclude={"id", "version", "enabled"}), enabled
+
+    def list_rules(self, actor: Actor) -> list[StoredRule]:
+        authorize(actor, Action.OVERSEE)
+        return self.store.list_rules()
+
+    def add_rule(self, actor: Actor, body: object) -> StoredRule:
+        authorize(actor, Action.OVERSEE)
+        definition, enabled = self._rule_definition(body)
+        return self.store.add_rule(definition, enabled=enabled)
+
+    def replace_rule(self, actor: Actor, rule_id: int, body: object) -> StoredRule:
+        authorize(actor, Action.OVERSEE)
+        definition, enabled = self._rule_definition(body)
+        return self.store.replace_rule(rule_id, definition, enabled=enabled)
+
+    def delete_rule(self, actor: Actor, rule_id: int) -> None:
+        authorize(actor, Action.OVERSEE)
+        self.store.delete_rule(rule_id)
 
     def add_article(self, actor: Actor, body: object) -> KnowledgeArticle:
         authorize(actor, Action.OVERSEE)

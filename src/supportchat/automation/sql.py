@@ -12,14 +12,25 @@ import sqlalchemy as sa
 from ..errors import StorageError
 from ..stores.sql import SQLStore
 from . import schema
-from .base import AutomationRecordNotFound, ShortCodeTaken
-from .records import BotSession, BotStatus, CannedResponse, CannedResponseInput, KnowledgeArticle, KnowledgeArticleInput
+from .base import AutomationRecordNotFound, FiringRecordInput, ShortCodeTaken
+from .records import (
+    BotSession,
+    BotStatus,
+    CannedResponse,
+    CannedResponseInput,
+    FiringRecord,
+    KnowledgeArticle,
+    KnowledgeArticleInput,
+    StoredRule,
+)
 
 __all__ = ["SQLAutomationStore"]
 
 _c = schema.canned.c
 _a = schema.kb_articles.c
 _b = schema.bot_sessions.c
+_r = schema.rules.c
+_f = schema.firings.c
 
 
 def _now() -> datetime:
@@ -47,6 +58,29 @@ def _article(row: Any) -> KnowledgeArticle:
         tags=tuple(json.loads(row.tags)),
         created_at=row.created_at,
         updated_at=row.updated_at,
+    )
+
+
+def _rule(row: Any) -> StoredRule:
+    return StoredRule(
+        id=row.id,
+        version=row.version,
+        enabled=bool(row.enabled),
+        definition=json.loads(row.definition),
+        updated_at=row.updated_at,
+    )
+
+
+def _firing(row: Any) -> FiringRecord:
+    return FiringRecord(
+        id=row.id,
+        rule_id=row.rule_id,
+        rule_version=row.rule_version,
+        ticket_id=row.ticket_id,
+        at=row.at,
+        actions=json.loads(row.actions),
+        dropped=json.loads(row.dropped),
+        chain=json.loads(row.chain),
     )
 
 
@@ -178,6 +212,67 @@ class SQLAutomationStore:
             version = connection.execute(sa.select(schema.kb_state.c.version)).scalar() or 0
             count = connection.execute(sa.select(sa.func.count()).select_from(schema.kb_articles)).scalar() or 0
         return int(version), int(count)
+
+    # -- rules and what they did ----------------------------------------------
+
+    def list_rules(self) -> list[StoredRule]:
+        with self._store.transaction() as connection:
+            return [_rule(row) for row in connection.execute(sa.select(schema.rules).order_by(_r.id))]
+
+    def add_rule(self, definition: dict[str, object], *, enabled: bool) -> StoredRule:
+        now = _now()
+        with self._store.transaction(write=True) as connection:
+            row = connection.execute(
+                sa.insert(schema.rules)
+                .values(version=1, enabled=enabled, definition="{}", updated_at=now)
+                .returning(_r.id)
+            ).one()
+            stored = {**definition, "id": row.id, "version": 1, "enabled": enabled}
+            connection.execute(sa.update(schema.rules).where(_r.id == row.id).values(definition=json.dumps(stored)))
+        return StoredRule(id=row.id, version=1, enabled=enabled, definition=stored, updated_at=now)
+
+    def replace_rule(self, rule_id: int, definition: dict[str, object], *, enabled: bool) -> StoredRule:
+        now = _now()
+        with self._store.transaction(write=True) as connection:
+            version = connection.execute(sa.select(_r.version).where(_r.id == rule_id)).scalar()
+            if version is None:
+                raise AutomationRecordNotFound(f"no rule {rule_id}")
+            stored = {**definition, "id": rule_id, "version": version + 1, "enabled": enabled}
+            connection.execute(
+                sa.update(schema.rules)
+                .where(_r.id == rule_id)
+                .values(version=version + 1, enabled=enabled, definition=json.dumps(stored), updated_at=now)
+            )
+        return StoredRule(id=rule_id, version=version + 1, enabled=enabled, definition=stored, updated_at=now)
+
+    def delete_rule(self, rule_id: int) -> None:
+        with self._store.transaction(write=True) as connection:
+            if connection.execute(sa.delete(schema.rules).where(_r.id == rule_id)).rowcount == 0:
+                raise AutomationRecordNotFound(f"no rule {rule_id}")
+
+    def record_firings(self, firings: Sequence[FiringRecordInput]) -> None:
+        if not firings:
+            return
+        rows = [
+            {
+                **{k: f[k] for k in ("rule_id", "rule_version", "ticket_id", "at")},
+                **{k: json.dumps(f.get(k, [])) for k in ("actions", "dropped", "chain")},
+            }
+            for f in firings
+        ]
+        with self._store.transaction(write=True) as connection:
+            connection.execute(sa.insert(schema.firings), rows)
+
+    def list_firings(
+        self, *, ticket_id: int | None = None, since: datetime | None = None, limit: int = 200
+    ) -> list[FiringRecord]:
+        query = sa.select(schema.firings).order_by(_f.id).limit(limit)
+        if ticket_id is not None:
+            query = query.where(_f.ticket_id == ticket_id)
+        if since is not None:
+            query = query.where(_f.at >= since)
+        with self._store.transaction() as connection:
+            return [_firing(row) for row in connection.execute(query)]
 
     # -- the bot's memory -----------------------------------------------------
 

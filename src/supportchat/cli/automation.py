@@ -22,8 +22,10 @@ canned_app = typer.Typer(
     help="Canned responses: /short_code expands to the text in the reply box.", no_args_is_help=True
 )
 kb_app = typer.Typer(help="The knowledge base the bot answers from.", no_args_is_help=True)
+rules_app = typer.Typer(help="Automation rules: triggers, conditions, actions; versioned.", no_args_is_help=True)
 automation_app.add_typer(canned_app, name="canned")
 automation_app.add_typer(kb_app, name="kb")
+automation_app.add_typer(rules_app, name="rules")
 
 AgentOption = Annotated[
     int | None, typer.Option("--agent", min=1, help="Act as this agent (their personal responses); default: shared.")
@@ -174,4 +176,106 @@ def bot_status(
         empty="The bot has seen no ticket.",
         columns=("ticket", "status", "turns", "why handed over", "lang"),
         row=lambda s: (str(s.ticket_id), s.status.value, str(s.turns), s.handoff_reason or "", s.language),
+    )
+
+
+@rules_app.command("list")
+@handled
+def rules_list(database_url: DatabaseUrl = None, json_output: JsonOutput = False) -> None:
+    """Every rule at its current version."""
+    from ..automation.service import Automation
+    from .config import open_session
+
+    with open_session(database_url) as session:
+        found = Automation(session.desk).list_rules(Actor.system())
+    emit_listing(
+        found,
+        json_output=json_output,
+        empty="No rules.",
+        columns=("id", "version", "enabled", "name"),
+        row=lambda r: (str(r.id), str(r.version), "yes" if r.enabled else "no", str(r.definition.get("name", ""))),
+    )
+
+
+@rules_app.command("add")
+@handled
+def rules_add(file: Path, database_url: DatabaseUrl = None) -> None:
+    """Add the rule in a JSON file (see docs/automation.md), validated first."""
+    from ..automation.service import Automation
+    from .config import open_session
+
+    try:
+        definition = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UserError(f"{file}: {exc}") from None
+    with open_session(database_url) as session:
+        made = Automation(session.desk).add_rule(Actor.system(), definition)
+    out().print(f"Added rule {made.id} (version {made.version}).", markup=False)
+
+
+@rules_app.command("remove")
+@handled
+def rules_remove(rule_id: int, database_url: DatabaseUrl = None) -> None:
+    """Delete a rule."""
+    from ..automation.service import Automation
+    from .config import open_session
+
+    with open_session(database_url) as session:
+        Automation(session.desk).delete_rule(Actor.system(), rule_id)
+    out().print(f"Deleted rule {rule_id}.", markup=False)
+
+
+@rules_app.command("dry-run")
+@handled
+def rules_dry_run(
+    since: Annotated[str, typer.Option("--from", help="ISO 8601 instant")],
+    until: Annotated[str, typer.Option("--to", help="ISO 8601 instant")],
+    database_url: DatabaseUrl = None,
+    agent: Annotated[int, typer.Option(min=1, help="The agent id the rules act as.")] = 1,
+    json_output: JsonOutput = False,
+) -> None:
+    """What the stored rules would have done between two instants (writes nothing)."""
+    from datetime import UTC, datetime
+
+    from ..automation.engine import Rule
+    from ..automation.rule_runner import RuleRunner
+    from .config import open_session
+
+    def instant(value: str) -> datetime:
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise UserError(f"not an ISO 8601 instant: {value!r}") from None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+    with open_session(database_url) as session:
+        runner = RuleRunner(session.desk, agent_id=agent)
+        rules = [Rule.model_validate(s.definition) for s in runner.automation.list_rules()]
+        firings = runner.dry_run(rules, instant(since), instant(until))
+    if json_output:
+        emit_json(
+            [
+                {
+                    "rule_id": f.rule_id,
+                    "rule_version": f.rule_version,
+                    "ticket_id": f.ticket_id,
+                    "at": f.at.isoformat(),
+                    "actions": [a.model_dump(mode="json") for a in f.actions],
+                    "chain": list(f.chain),
+                }
+                for f in firings
+            ]
+        )
+        return
+    emit_listing(
+        firings,
+        json_output=json_output,
+        empty="The rules would have done nothing.",
+        columns=("rule", "ticket", "at", "actions"),
+        row=lambda f: (
+            str(f.rule_id),
+            str(f.ticket_id),
+            f.at.isoformat(),
+            ", ".join(f"{a.kind.value} {a.value}" for a in f.actions),
+        ),
     )

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 
 from ..automation.bot import Bot
 from ..automation.feature import feature as automation_feature
+from ..automation.rule_runner import RuleRunner
 from ..desk import SupportDesk
 from ..features import Feature
 from ..jobs import JobKind
@@ -25,6 +26,7 @@ from .output import UserError
 
 __all__ = [
     "BOT_AGENT_VARIABLE",
+    "RULES_AGENT_VARIABLE",
     "WEBHOOK_SECRET_VARIABLE",
     "WEBHOOK_URL_VARIABLE",
     "configured_notifiers",
@@ -35,6 +37,8 @@ WEBHOOK_URL_VARIABLE = "SUPPORTCHAT_WEBHOOK_URL"
 WEBHOOK_SECRET_VARIABLE = "SUPPORTCHAT_WEBHOOK_SECRET"
 #: The agent id the knowledge-base bot writes as; unset, the bot is off.
 BOT_AGENT_VARIABLE = "SUPPORTCHAT_BOT_AGENT_ID"
+#: The agent id automation rules act as; unset, rules are stored but not run.
+RULES_AGENT_VARIABLE = "SUPPORTCHAT_AUTOMATION_AGENT_ID"
 
 
 def configured_notifiers(environ: Mapping[str, str] = os.environ) -> list[Notifier]:
@@ -57,13 +61,22 @@ def _configured_notifications(store: Store) -> list[JobKind]:
     return notification_kinds(store, configured_notifiers())
 
 
-def _configured_bot(store: Store, environ: Mapping[str, str] = os.environ) -> list[JobKind]:
-    agent = environ.get(BOT_AGENT_VARIABLE)
+def _agent_id(variable: str, environ: Mapping[str, str]) -> int | None:
+    agent = environ.get(variable)
     if not agent:
-        return []
+        return None
     if not agent.isdigit() or int(agent) < 1:
-        raise UserError(f"{BOT_AGENT_VARIABLE} must be an agent id (a positive integer), not {agent!r}")
-    return [Bot(SupportDesk(store), agent_id=int(agent)).kind()]
+        raise UserError(f"{variable} must be an agent id (a positive integer), not {agent!r}")
+    return int(agent)
+
+
+def _configured_automation(store: Store, environ: Mapping[str, str] = os.environ) -> list[JobKind]:
+    kinds: list[JobKind] = []
+    if (bot := _agent_id(BOT_AGENT_VARIABLE, environ)) is not None:
+        kinds.append(Bot(SupportDesk(store), agent_id=bot).kind())
+    if (rules := _agent_id(RULES_AGENT_VARIABLE, environ)) is not None:
+        kinds.extend(RuleRunner(SupportDesk(store), agent_id=rules).kinds())
+    return kinds
 
 
 def installed_features() -> list[Feature]:
@@ -72,5 +85,7 @@ def installed_features() -> list[Feature]:
     return [
         jobs_feature(commands=jobs_app),
         Feature("notify", job_kinds=_configured_notifications),
-        Feature(automation.name, routes=automation.routes, job_kinds=_configured_bot, commands=automation.commands),
+        Feature(
+            automation.name, routes=automation.routes, job_kinds=_configured_automation, commands=automation.commands
+        ),
     ]

@@ -74,6 +74,29 @@ def upgrade() -> None:
         sa.Column("version", sa.BigInteger, nullable=False, server_default="0"),
     )
     op.create_table(
+        "support_automation_rules",
+        sa.Column("id", Id, primary_key=True),
+        sa.Column("version", sa.Integer, nullable=False),
+        sa.Column("enabled", sa.Boolean, nullable=False, server_default=sa.true()),
+        sa.Column("definition", sa.Text, nullable=False),
+        sa.Column("updated_at", UTCTimestamp(), nullable=False),
+        sqlite_autoincrement=True,
+    )
+    op.create_table(
+        "support_automation_log",
+        sa.Column("id", Id, primary_key=True),
+        sa.Column("rule_id", Id, nullable=False),
+        sa.Column("rule_version", sa.Integer, nullable=False),
+        sa.Column("ticket_id", Id, nullable=False),
+        sa.Column("at", UTCTimestamp(), nullable=False),
+        sa.Column("actions", sa.Text, nullable=False),
+        sa.Column("dropped", sa.Text, nullable=False, server_default="[]"),
+        sa.Column("chain", sa.Text, nullable=False, server_default="[]"),
+        sqlite_autoincrement=True,
+    )
+    op.create_index("ix_support_automation_log_ticket_id_id", "support_automation_log", ["ticket_id", "id"])
+    op.create_index("ix_support_automation_log_at", "support_automation_log", ["at"])
+    op.create_table(
         "support_bot_sessions",
         sa.Column("ticket_id", Id, primary_key=True, autoincrement=False),
         sa.Column("status", sa.Text, nullable=False),
@@ -90,5 +113,12 @@ def downgrade() -> None:
     if _has_automated():
         with op.batch_alter_table(_MESSAGES) as batch:
             batch.drop_column(_AUTOMATED)
-    for table in ("support_bot_sessions", "support_kb_state", "support_kb_articles", "support_canned_responses"):
+    for table in (
+        "support_bot_sessions",
+        "support_automation_log",
+        "support_automation_rules",
+        "support_kb_state",
+        "support_kb_articles",
+        "support_canned_responses",
+    ):
         op.drop_table(table)
