@@ -1,4 +1,4 @@
-"""The panel with automation mounted: "/code" in the reply box expands a canned response; automatic answers are marked."""
+"""The panel with automation: "/code" in the reply box expands a canned response; automatic answers are marked."""
 
 from __future__ import annotations
 
