@@ -36,8 +36,11 @@ _PROTOCOL = {
     "resolved_before",
     "events_after",
     "last_event_id",
+    "insert_rating",
+    "list_ratings",
+    "merge_tickets",
 }
-WRITES = {"insert_ticket", "update_ticket", "insert_message", "mark_read"}
+WRITES = {"insert_ticket", "update_ticket", "insert_message", "mark_read", "insert_rating", "merge_tickets"}
 
 
 class FaultyStore:
