@@ -2,31 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
 import httpx
 import pytest
 
 from supportchat import Actor
 
 from .axe import assert_accessible
-from .browser import PanelPage, new_panel_page
+from .browser import PanelPage
 from .servers import Site
 
 pytestmark = pytest.mark.timeout(180)
 
 OWNER = 41
-
-
-@pytest.fixture
-def ui(browser: Any) -> Iterator[PanelPage]:
-    page = new_panel_page(browser, "es-ES")
-    yield page
-    try:
-        page.assert_clean()
-    finally:
-        page.context.close()
 
 
 def test_an_admin_merges_in_the_panel_and_the_user_finds_the_conversation(site: Site, ui: PanelPage) -> None:
