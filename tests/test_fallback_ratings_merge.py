@@ -45,7 +45,7 @@ def fallback() -> InMemoryStore:
 @pytest.fixture
 def store(tmp_path: Path, primary: FaultyStore, fallback: InMemoryStore, ticks: Ticks) -> Iterator[FallbackStore]:
     store = FallbackStore(
-        primary,  # type: ignore[arg-type]
+        primary,
         fallback,
         journal=tmp_path / "journal.sqlite",
         retry=Retrying(stop=stop_after_attempt(2), wait=wait_none(), sleep=lambda _s: None),
