@@ -40,10 +40,12 @@ def test_an_admin_merges_in_the_panel_and_the_user_finds_the_conversation(site: 
     assert ui.page.text_content("#ticket-number") == target.ticket_number
     shown = ui.page.eval_on_selector_all("#messages .msg", "nodes => nodes.map(n => Number(n.dataset.messageId))")
     assert shown[:2] == [first.id, second.id]
+    note = ui.page.wait_for_selector(f"#ticket-rows tr[data-ticket-id='{source.id}'] .merged-note")
+    assert note is not None and f"#{target.id}" in (note.text_content() or "")
     ui.page.click("#history summary")
     fields = ui.page.eval_on_selector_all("#history-list li", "nodes => nodes.map(n => n.dataset.field)")
     assert "merged_from" in fields and "rating" in fields
-    assert_accessible(ui.page, "ticket after a merge, with its record of changes open")
+    assert_accessible(ui.page, "list and ticket after a merge, with its record of changes open")
 
     # The user's app (the user API) reaches the merged conversation through the source's id and number.
     for ref in (source.id, source.ticket_number, source.ticket_number.lower()):

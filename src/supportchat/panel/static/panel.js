@@ -84,6 +84,7 @@
       "merge.into": "Merge into ticket (id or number)",
       "merge.submit": "Merge",
       "merge.done": "{source} merged into {target}.",
+      "list.merged": "merged into #{id}",
       "toast.newTicket": "New ticket {number}: {subject}",
       "toast.newTicketNoSubject": "New ticket",
       "toast.error": "Error: {message}",
@@ -180,6 +181,7 @@
       "merge.into": "Fusionar en el ticket (id o número)",
       "merge.submit": "Fusionar",
       "merge.done": "{source} fusionado en {target}.",
+      "list.merged": "fusionado en #{id}",
       "toast.newTicket": "Nuevo ticket {number}: {subject}",
       "toast.newTicketNoSubject": "Nuevo ticket",
       "toast.error": "Error: {message}",
@@ -452,6 +454,9 @@
         children: [el("span", { cls: "ticket-subject", text: ticket.subject })],
       });
       if (ticket.highlight) subject.appendChild(highlighted(ticket.highlight));
+      if (ticket.merged_into !== null && ticket.merged_into !== undefined) {
+        subject.appendChild(el("span", { cls: "merged-note", text: t("list.merged", { id: ticket.merged_into }) }));
+      }
       if (ticket.unread_count > 0) {
         subject.appendChild(
           el("span", {
