@@ -8,6 +8,7 @@ and number reaching the ticket it was merged into.
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 
 import pytest
@@ -229,3 +230,33 @@ def test_merges_are_refused_with_clear_codes(store: Store, clock: FakeClock) -> 
     assert desk.get_ticket(ALICE, first.ticket_number).id == third.id
     assert desk.get_ticket(ADMIN, first.id).message_count == 0
     assert {m.sender_type for m in store.list_messages(third.id)} <= {SenderType.USER, SenderType.ADMIN}
+
+
+def _merge_at_once(desk: SupportDesk, first: int, second: int) -> list[object]:
+    """Two admins merge ``first`` into ``second`` and ``second`` into ``first`` at the same moment."""
+    start = threading.Barrier(2)
+    outcomes: list[object] = []
+
+    def merge(source: int, target: int) -> None:
+        start.wait()
+        try:
+            outcomes.append(desk.merge(ADMIN, source, target).id)
+        except AlreadyMerged as refused:
+            outcomes.append(refused)
+
+    workers = [threading.Thread(target=merge, args=pair) for pair in ((first, second), (second, first))]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=30)
+    return outcomes
+
+
+def test_two_admins_merging_two_tickets_into_each_other_at_once_make_no_cycle(store: Store) -> None:
+    desk = SupportDesk(store)
+    for _ in range(3):
+        first, second = open_ticket(desk), open_ticket(desk)
+        outcomes = _merge_at_once(desk, first.id, second.id)
+        assert sum(isinstance(o, AlreadyMerged) for o in outcomes) == 1 and len(outcomes) == 2
+        stored = [store.get_ticket(first.id), store.get_ticket(second.id)]
+        assert sorted(t.merged_into is None for t in stored if t is not None) == [False, True]
