@@ -8,7 +8,7 @@ Written out as the tables are at this revision (``supportchat/automation/schema.
 holds the live definitions; ``tests/test_sql_migrations.py`` checks they agree).
 
 Revision ID: 0015_automation
-Revises: 0007_bigint_ids
+Revises: 0009_ratings_merge
 Create Date: 2026-12-01
 """
 
@@ -20,7 +20,7 @@ from alembic import op
 from supportchat.sqlschema.tables import Id, UTCTimestamp
 
 revision = "0015_automation"
-down_revision = "0007_bigint_ids"
+down_revision = "0009_ratings_merge"
 branch_labels = None
 depends_on = None
 
