@@ -137,7 +137,9 @@ def support_blueprint(
                 rate_limiter=limiter,
                 client=request.remote_addr or "",
             )
-            return flask.Response(body, status=status, content_type=_JSON, headers=headers)
+            # A renderer may answer in another format (a report's CSV); its Content-Type wins.
+            content_type = dict(headers).get("Content-Type", _JSON)
+            return flask.Response(body, status=status, content_type=content_type, headers=headers)
 
         return serve
 

@@ -19,10 +19,12 @@ from ..features import Feature
 from ..jobs import JobKind
 from ..jobs.feature import feature as jobs_feature
 from ..notify import Notifier, WebhookNotifier, notification_kinds
+from ..reports.feature import feature as reports_feature
 from ..store import Store
 from .automation import automation_app
 from .jobs import jobs_app
 from .output import UserError
+from .reports import report_app
 
 __all__ = [
     "BOT_AGENT_VARIABLE",
@@ -88,4 +90,5 @@ def installed_features() -> list[Feature]:
         Feature(
             automation.name, routes=automation.routes, job_kinds=_configured_automation, commands=automation.commands
         ),
+        reports_feature(commands=report_app),
     ]

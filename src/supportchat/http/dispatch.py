@@ -75,7 +75,8 @@ def dispatch(
             rate_limiter.check(route.write, actor, client)
         body_limit = desk.limits.body_bytes if limit is None else limit
         body = parse_body(read_body(), body_limit) if route.body is not None else None
-        return Reply(200, route.render(route.handler(desk, actor, path, query, body)))
+        result = route.handler(desk, actor, path, query, body)
+        return Reply(200, route.render(result), route.render.headers(result))
     except Exception as exc:
         status, rendered = render_error(exc)
         return Reply(status, rendered, error_headers(exc))
