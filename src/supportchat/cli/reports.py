@@ -53,7 +53,7 @@ def _median(summary: Summary) -> str:
 
 def report_table(report: Report) -> Table:
     """One line per group and the total, the figures as the API gives them."""
-    table = Table(title=f"{report.from_.isoformat()} – {report.to.isoformat()}, by {report.group_by.value}")
+    table = Table(title=f"{report.start.isoformat()} – {report.end.isoformat()}, by {report.group_by.value}")
     for heading in _COLUMNS:
         table.add_column(heading, justify="left" if heading == "group" else "right")
     for row in [*report.rows, report.total]:
@@ -92,7 +92,7 @@ def report(
         typer.echo(report_csv(found), nl=False)
         return
     if json_output:
-        emit_json(found.model_dump(mode="json", by_alias=True))
+        emit_json(found.model_dump(mode="json"))
         return
     created = {row.group: row.created for row in found.rows}
     out().print(

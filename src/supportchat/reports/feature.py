@@ -58,7 +58,7 @@ class ReportRenderer(DataRenderer):
         formatted: Formatted = result
         if not formatted.csv:
             return ()
-        name = f"report-{formatted.report.from_.date()}-{formatted.report.to.date()}.csv"
+        name = f"report-{formatted.report.start.date()}-{formatted.report.end.date()}.csv"
         return (("Content-Type", _CSV), ("Content-Disposition", f'attachment; filename="{name}"'))
 
 

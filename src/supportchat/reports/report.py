@@ -82,13 +82,11 @@ class Report(BaseModel):
     """Spec §19's figures over ``[from, to)``, grouped."""
 
     metrics_version: int
-    from_: UTCDateTime = Field(alias="from", serialization_alias="from")
-    to: UTCDateTime
+    start: UTCDateTime = Field(description="The range's first moment (the query's `from`), included.")
+    end: UTCDateTime = Field(description="The range's end (the query's `to`), excluded.")
     group_by: GroupBy
     rows: list[ReportRow]
     total: ReportRow
-
-    model_config = {"populate_by_name": True}
 
 
 def _day(moment: datetime) -> datetime:
@@ -199,8 +197,8 @@ def build_report(
         groups = sorted(set(by_group) | set(backlog), key=_sort_key)
     return Report(
         metrics_version=METRICS_VERSION,
-        from_=start,
-        to=end,
+        start=start,
+        end=end,
         group_by=group_by,
         rows=[_row(group, by_group.get(group, []), backlog.get(group, 0)) for group in groups],
         total=_row("total", everything, total_backlog),
