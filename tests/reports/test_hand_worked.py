@@ -26,14 +26,14 @@ T12 Sun 23:00 created; agent 11 replies Mon 03-09 00:30, after the range (not co
 
 By day (median/p90 of the wall-clock seconds; p90 is the value of rank ⌈0.9·n⌉):
 
-day  created resolved reopened  FRT [values] mean/median/p90        resolution [values] mean/median/p90   CSAT n/mean/share backlog
-Mon  4       3        0         [600,1200,1800] 1200/1200/1800     [3600,3600,7200] 4800/3600/7200        2/3.5/0.5         1
-Tue  2       2        1         [900,1800,3600] 2100/1800/3600     [3600,7200] 5400/5400/7200             2/3.5/0.5         2
-Wed  2       2        0         [300] 300/300/300                  [1800,7200] 4500/4500/7200             2/2.5/0.5         2
-Thu  1       2        2         [2700]                             [3600,3600] 3600/3600/3600             0                 3
-Fri  1       1        0         [3600]                             [7200]                                 1/5/1.0           3
-Sat  1       0        0         -                                  -                                      0                 4
-Sun  1       0        0         -                                  -                                      0                 5
+day created resolved reopened FRT [values] mean/median/p90 res. [values] mean/median/p90 CSAT n/mean/share backlog
+Mon 4 3 0 [600,1200,1800] 1200/1200/1800 [3600,3600,7200] 4800/3600/7200 2/3.5/0.5 1
+Tue 2 2 1 [900,1800,3600] 2100/1800/3600 [3600,7200] 5400/5400/7200 2/3.5/0.5 2
+Wed 2 2 0 [300] 300/300/300 [1800,7200] 4500/4500/7200 2/2.5/0.5 2
+Thu 1 2 2 [2700] [3600,3600] 3600/3600/3600 0 3
+Fri 1 1 0 [3600] [7200] 1/5/1.0 3
+Sat 1 0 0 - - 0 4
+Sun 1 0 0 - - 0 5
 
 Total: created 12, resolved 10, reopened 3, backlog 5 (T4, T5, T9, T11, T12).
 FRT: 300,600,900,1200,1800,1800,2700,3600,3600: sum 16500 / 9 = 1833.333; median (5th) 1800; p90 (9th) 3600.
