@@ -57,6 +57,7 @@ __all__ = [
     "dimensions_at",
     "is_human_reply",
     "status_at",
+    "status_timeline",
     "ticket_facts",
 ]
 
@@ -158,10 +159,19 @@ def cycles(ticket: Ticket, changes: Sequence[TicketChange]) -> list[Cycle]:
 
 def _value_at(changes: Sequence[TicketChange], field: str, current: str | None, moment: datetime) -> str | None:
     """A recorded field's value at ``moment``: the old value of its first later change, else ``current``."""
-    for change in _ordered_changes(changes):
-        if change.field == field and change.changed_at > moment:
-            return change.old_value
-    return current
+    later = [c for c in changes if c.field == field and c.changed_at > moment]
+    if not later:
+        return current
+    return min(later, key=lambda c: (c.changed_at, c.id)).old_value
+
+
+def status_timeline(ticket: Ticket, changes: Sequence[TicketChange]) -> list[tuple[datetime, str]]:
+    """(since, status) from creation on, oldest first: the status at a moment is the last entry not after it."""
+    ordered = [c for c in _ordered_changes(changes) if c.field == "status"]
+    first = ordered[0].old_value if ordered and ordered[0].old_value else ticket.status.value
+    timeline = [(ticket.created_at, first)]
+    timeline += [(c.changed_at, c.new_value or first) for c in ordered]
+    return timeline
 
 
 def status_at(ticket: Ticket, changes: Sequence[TicketChange], moment: datetime) -> str | None:

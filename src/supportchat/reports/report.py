@@ -11,6 +11,7 @@ the end of that period (or at ``to`` for the last, partial one); ``agent``,
 from __future__ import annotations
 
 import enum
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -29,6 +30,7 @@ from .metrics import (
     TicketHistory,
     dimensions_at,
     status_at,
+    status_timeline,
     ticket_facts,
 )
 
@@ -188,9 +190,14 @@ def build_report(
                 agent, category, priority = dimensions_at(ticket, changes, before_end)
                 probe = Fact(FactKind.CREATED, ticket.id, before_end, agent, category, priority)
                 backlog[_key(probe, group_by)] += 1
-        for period, taken in periods:
-            if status_at(ticket, changes, taken - timedelta(microseconds=1)) in _OPEN:
-                backlog[period.date().isoformat()] += 1
+        if periods:
+            timeline = status_timeline(ticket, changes)
+            moments = [since for since, _ in timeline]
+            for period, taken in periods:
+                # The last status set strictly before the period's end; none if the ticket was not yet created.
+                at = bisect_left(moments, taken) - 1
+                if at >= 0 and timeline[at][1] in _OPEN:
+                    backlog[period.date().isoformat()] += 1
     if group_by.is_period:
         groups = [period.date().isoformat() for period, _ in periods]
     else:
