@@ -287,3 +287,33 @@ def test_the_route_is_documented_and_installed(adapter: str, week: tuple[SQLStor
     assert operation["operationId"] == "reports"
     assert {p["name"] for p in operation["parameters"]} >= {"from", "to", "group_by", "format"}
     assert "report" in {f.name for f in installed_features()}
+
+
+def test_a_calendar_gives_business_figures_never_above_wall_clock(week: tuple[SQLStore, str]) -> None:
+    from .histories import business_hours
+
+    store, _ = week
+    api = make_api("fastapi", SupportDesk(store), store, features=[feature(business_seconds=business_hours)])
+    reply = api.call("GET", "/reports", headers=api.admin, query=QUERY)
+    assert reply.status == 200, reply.body
+    total = json.loads(reply.body)["data"]["total"]
+    # T1: 09:00 → 09:10 on a Monday is all business time; T12's reply is outside the range.
+    assert total["first_response"]["business"]["count"] == total["first_response"]["wall"]["count"] == 9
+    for name in ("first_response", "next_response", "resolution", "full_resolution"):
+        wall, business = total[name]["wall"], total[name]["business"]
+        assert business["p90"] <= wall["p90"] and business["mean"] <= wall["mean"], name
+    # T3's full resolution, Mon 11:00 → Tue 10:00, holds 6 h Monday + 1 h Tuesday of business time.
+    assert total["full_resolution"]["business"]["p90"] == 7 * 3600
+
+
+def test_grouped_by_agent_a_response_belongs_to_who_wrote_it(week: tuple[SQLStore, str]) -> None:
+    store, _ = week
+    api = make_api("flask", SupportDesk(store), store, features=[feature()])
+    reply = api.call("GET", "/reports", headers=api.admin, query={**QUERY, "group_by": "agent"})
+    assert reply.status == 200, reply.body
+    rows = {row["group"]: row for row in json.loads(reply.body)["data"]["rows"]}
+    # Agent 10: T1 600, T3 1200 and 900, T6 3600, T7 300, T10 3600; agent 11: T2 1800, T5 1800, T9 2700.
+    assert {g: r["first_response"]["wall"]["count"] for g, r in rows.items()} == {"10": 6, "11": 3, "unassigned": 0}
+    assert rows["11"]["first_response"]["wall"]["mean"] == 2100.0
+    # Nobody is ever assigned in the week, so every creation and the whole backlog are unassigned.
+    assert rows["unassigned"]["created"] == 12 and rows["unassigned"]["backlog"] == 5
