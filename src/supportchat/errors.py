@@ -16,7 +16,10 @@ Flask and FastAPI adapters (and any host app) render identical responses::
     ├── Conflict                        409 conflict
     │   ├── TicketClosed                409 ticket_closed
     │   ├── InvalidTransition           409 invalid_transition
-    │   └── ConcurrentUpdate            409 concurrent_update
+    │   ├── ConcurrentUpdate            409 concurrent_update
+    │   ├── AssigneeChanged             409 assignee_changed
+    │   ├── AgentUnavailable            409 agent_unavailable
+    │   └── AgentAtCapacity             409 agent_at_capacity
     ├── RateLimited                     429 rate_limited
     ├── ExtensionUnavailable            500 extension_unavailable (host configuration)
     └── StorageError                    500 storage_error
@@ -36,6 +39,9 @@ from collections.abc import Iterable
 from typing import Any, ClassVar
 
 __all__ = [
+    "AgentAtCapacity",
+    "AgentUnavailable",
+    "AssigneeChanged",
     "BadRequest",
     "ConcurrentUpdate",
     "Conflict",
@@ -170,6 +176,24 @@ class ConcurrentUpdate(Conflict):
     """
 
     code = "concurrent_update"
+
+
+class AssigneeChanged(Conflict):
+    """The ticket is no longer assigned to whom the caller saw (someone else assigned it meanwhile)."""
+
+    code = "assignee_changed"
+
+
+class AgentUnavailable(Conflict):
+    """The agent does not take tickets now (away, offline, off the roster); an admin may force it."""
+
+    code = "agent_unavailable"
+
+
+class AgentAtCapacity(Conflict):
+    """The agent already holds as many open tickets as their capacity; an admin may force it."""
+
+    code = "agent_at_capacity"
 
 
 class RateLimited(SupportChatError):
