@@ -47,7 +47,15 @@ _SQL_TABLES = (
     "support_jobs",
 )
 #: Tables without an id sequence, emptied too.
-_SQL_KEYED_TABLES = ("support_agents", "support_contacts", "support_job_cursors")
+_SQL_KEYED_TABLES = (
+    "support_agents",
+    "support_contacts",
+    "support_job_cursors",
+    "support_teams",
+    "support_agent_states",
+    "support_ticket_teams",
+    "support_assignment_queue",
+)
 
 
 _RESOURCES = pytest.StashKey[dict[str, Any]]()

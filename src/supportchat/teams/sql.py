@@ -37,6 +37,56 @@ _t = tickets.c
 _OPEN = (TicketStatus.OPEN.value, TicketStatus.IN_PROGRESS.value)
 
 
+_IDS: sa.BindParameter[list[int]] = sa.bindparam("ids", expanding=True)
+_NOW = sa.bindparam("now", type_=_Q.reserved_until.type)
+# Built once, so SQLAlchemy compiles each once per dialect.
+_LOCK_STATES = sa.select(agent_states).where(_S.agent_id.in_(_IDS)).order_by(_S.agent_id).with_for_update()
+#: Each agent's load in ONE statement, so one snapshot: on PostgreSQL (read committed) a
+#: ticket whose desk write and hold release commit between two statements would be
+#: counted by neither; in one, a held ticket counts as held or as assigned, at least once.
+_LOADS: sa.Select[tuple[int, int]] = (
+    sa.select(sa.literal_column("agent"), sa.func.count())
+    .select_from(
+        sa.union_all(
+            sa.select(_t.assigned_to.label("agent")).where(_t.assigned_to.in_(_IDS), _t.status.in_(_OPEN)),
+            sa.select(_Q.reserved_for.label("agent"))
+            .select_from(queue.join(tickets, _t.id == _Q.ticket_id))
+            .where(
+                _Q.reserved_for.in_(_IDS),
+                _Q.reserved_until > _NOW,
+                sa.or_(_t.assigned_to.is_(None), _t.assigned_to != _Q.reserved_for),
+            ),
+        ).subquery("counted")
+    )
+    .group_by(sa.literal_column("agent"))
+)
+#: The team's first waiting ticket: not held, unassigned, open; skipped if a transfer holds its row.
+_QUEUE_HEAD = (
+    sa.select(_Q.ticket_id)
+    .select_from(queue.join(tickets, _t.id == _Q.ticket_id))
+    .where(
+        _Q.team == sa.bindparam("team"),
+        sa.or_(_Q.reserved_until.is_(None), _Q.reserved_until <= _NOW),
+        _t.assigned_to.is_(None),
+        _t.status.in_(_OPEN),
+    )
+    .order_by(_Q.queued_at, _Q.ticket_id)
+    .limit(1)
+    .with_for_update(of=queue, skip_locked=True)
+)
+_HOLD = (
+    queue.update()
+    .where(_Q.ticket_id == sa.bindparam("p_ticket"))
+    .values(reserved_for=sa.bindparam("p_agent"), reserved_until=sa.bindparam("p_until", type_=_Q.reserved_until.type))
+)
+_TOUCH = (
+    agent_states.update()
+    .where(_S.agent_id == sa.bindparam("p_agent"))
+    .values(last_assigned_at=sa.bindparam("p_at", type_=_S.last_assigned_at.type))
+)
+_RELEASE = queue.delete().where(_Q.ticket_id == sa.bindparam("p_ticket"), _Q.reserved_for == sa.bindparam("p_agent"))
+
+
 def _team(row: Any) -> Team:
     return Team(
         name=row.name,
@@ -133,34 +183,21 @@ class SQLTeamStore:
 
     def _locked_states(self, connection: sa.Connection, agent_ids: list[int], now: datetime) -> dict[int, AgentState]:
         """The agents' state rows, made if missing, locked to the end of the transaction (ids in order)."""
-        available = Availability.AVAILABLE.value
-        missing = self._insert(agent_states).values(
-            [{"agent_id": agent_id, "status": available, "status_since": now} for agent_id in agent_ids]
-        )
-        connection.execute(missing.on_conflict_do_nothing(index_elements=[_S.agent_id]))
-        locked = sa.select(agent_states).where(_S.agent_id.in_(agent_ids)).order_by(_S.agent_id).with_for_update()
-        return {row.agent_id: _state(row) for row in connection.execute(locked)}
+        rows = {row.agent_id: _state(row) for row in connection.execute(_LOCK_STATES, {"ids": agent_ids})}
+        missing = [agent_id for agent_id in agent_ids if agent_id not in rows]
+        if missing:
+            available = Availability.AVAILABLE.value
+            made = self._insert(agent_states).values(
+                [{"agent_id": agent_id, "status": available, "status_since": now} for agent_id in missing]
+            )
+            connection.execute(made.on_conflict_do_nothing(index_elements=[_S.agent_id]))
+            rows = {row.agent_id: _state(row) for row in connection.execute(_LOCK_STATES, {"ids": agent_ids})}
+        return rows
 
     def _loads(self, connection: sa.Connection, agent_ids: list[int], now: datetime) -> dict[int, int]:
-        assigned = (
-            sa.select(_t.assigned_to, sa.func.count())
-            .where(_t.assigned_to.in_(agent_ids), _t.status.in_(_OPEN))
-            .group_by(_t.assigned_to)
-        )
-        held = (
-            sa.select(_Q.reserved_for, sa.func.count())
-            .select_from(queue.join(tickets, _t.id == _Q.ticket_id))
-            .where(
-                _Q.reserved_for.in_(agent_ids),
-                _Q.reserved_until > now,
-                sa.or_(_t.assigned_to.is_(None), _t.assigned_to != _Q.reserved_for),
-            )
-            .group_by(_Q.reserved_for)
-        )
         loads = dict.fromkeys(agent_ids, 0)
-        for statement in (assigned, held):
-            for agent_id, count in connection.execute(statement):
-                loads[agent_id] += int(count)
+        for agent_id, count in connection.execute(_LOADS, {"ids": agent_ids, "now": now}):
+            loads[agent_id] += int(count)
         return loads
 
     # -- tickets' teams and the queue --------------------------------------------
@@ -199,22 +236,9 @@ class SQLTeamStore:
             return None
         capacity = {member.agent_id: member.capacity for member in members}
         ids = sorted(capacity)
-        head = (
-            sa.select(_Q.ticket_id)
-            .select_from(queue.join(tickets, _t.id == _Q.ticket_id))
-            .where(
-                _Q.team == team,
-                sa.or_(_Q.reserved_until.is_(None), _Q.reserved_until <= now),
-                _t.assigned_to.is_(None),
-                _t.status.in_(_OPEN),
-            )
-            .order_by(_Q.queued_at, _Q.ticket_id)
-            .limit(1)
-            .with_for_update(of=queue, skip_locked=True)
-        )
         with self._store.transaction(write=True) as connection:
             states = self._locked_states(connection, ids, now)
-            ticket_id = connection.execute(head).scalar()
+            ticket_id = connection.execute(_QUEUE_HEAD, {"team": team, "now": now}).scalar()
             if ticket_id is None:
                 return None
             loads = self._loads(connection, ids, now)
@@ -253,7 +277,7 @@ class SQLTeamStore:
             held = {"reserved_for": agent_id, "reserved_until": now + lease}
             statement = self._insert(queue).values(ticket_id=ticket_id, team=team or "", queued_at=now, **held)
             connection.execute(statement.on_conflict_do_update(index_elements=[_Q.ticket_id], set_=held))
-            connection.execute(agent_states.update().where(_S.agent_id == agent_id).values(last_assigned_at=now))
+            connection.execute(_TOUCH, {"p_agent": agent_id, "p_at": now})
         return HoldResult.HELD
 
     def release(self, hold: Hold) -> None:
