@@ -44,7 +44,7 @@ _LOCK_STATES = sa.select(agent_states).where(_S.agent_id.in_(_IDS)).order_by(_S.
 #: Each agent's load in ONE statement, so one snapshot: on PostgreSQL (read committed) a
 #: ticket whose desk write and hold release commit between two statements would be
 #: counted by neither; in one, a held ticket counts as held or as assigned, at least once.
-_LOADS: sa.Select[tuple[int, int]] = (
+_LOADS: Any = (
     sa.select(sa.literal_column("agent"), sa.func.count())
     .select_from(
         sa.union_all(
