@@ -16,8 +16,10 @@ from ..jobs import JobKind
 from ..jobs.feature import feature as jobs_feature
 from ..notify import Notifier, WebhookNotifier, notification_kinds
 from ..store import Store
+from ..teams.feature import feature as teams_feature
 from .jobs import jobs_app
 from .output import UserError
+from .teams import teams_app
 
 __all__ = ["WEBHOOK_SECRET_VARIABLE", "WEBHOOK_URL_VARIABLE", "configured_notifiers", "installed_features"]
 
@@ -47,4 +49,8 @@ def _configured_notifications(store: Store) -> list[JobKind]:
 
 def installed_features() -> list[Feature]:
     """The features of the standalone product (their job kinds read the environment when asked)."""
-    return [jobs_feature(commands=jobs_app), Feature("notify", job_kinds=_configured_notifications)]
+    return [
+        jobs_feature(commands=jobs_app),
+        Feature("notify", job_kinds=_configured_notifications),
+        teams_feature(configured_notifiers, commands=teams_app),
+    ]

@@ -19,7 +19,7 @@ queue, agents' availability, and ``POST /tickets/<ticket_id>/transfer``
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from pydantic import BaseModel
@@ -348,10 +348,23 @@ def _schedule_sweep(jobs: JobStore, interval: float, *, ahead: int) -> None:
     jobs.enqueue([NewJob(SWEEP_KIND, due_at=bucket * interval, dedupe_key=f"{SWEEP_KIND}:{interval:g}:{bucket}")])
 
 
-def feature(notifiers: Sequence[Notifier] = (), *, commands: Any = None, sweep_interval: float = 30.0) -> Feature:
-    """The teams feature: its routes, job kinds (over a desk of the store) and ``commands`` (a Typer group)."""
+def feature(
+    notifiers: Sequence[Notifier] | Callable[[], Sequence[Notifier]] = (),
+    *,
+    commands: Any = None,
+    sweep_interval: float = 30.0,
+) -> Feature:
+    """The teams feature: its routes, job kinds and ``commands`` (a Typer group).
+
+    The job kinds run over a desk of the worker's store with the standalone
+    agents directory; a host whose agents come through its hook builds them
+    with :func:`team_kinds` over its own desk. ``notifiers`` may be a
+    function, asked when a worker builds the kinds (the CLI reads its
+    environment then).
+    """
 
     def kinds(store: Store) -> list[JobKind]:
-        return team_kinds(SupportDesk(store), notifiers, sweep_interval=sweep_interval)
+        chosen = notifiers() if callable(notifiers) else notifiers
+        return team_kinds(SupportDesk(store), chosen, sweep_interval=sweep_interval)
 
     return Feature("teams", routes=ROUTES, job_kinds=kinds, commands=commands)

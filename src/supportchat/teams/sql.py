@@ -219,7 +219,9 @@ class SQLTeamStore:
     def enqueue(self, ticket_id: int, team: str, queued_at: datetime) -> bool:
         statement = self._insert(queue).values(ticket_id=ticket_id, team=team, queued_at=queued_at)
         with self._store.transaction(write=True) as connection:
-            return bool(connection.execute(statement.on_conflict_do_nothing(index_elements=[_Q.ticket_id])).rowcount)
+            # RETURNING, not rowcount: psycopg answers -1 for an INSERT … ON CONFLICT DO NOTHING.
+            added = statement.on_conflict_do_nothing(index_elements=[_Q.ticket_id]).returning(_Q.ticket_id)
+            return connection.execute(added).first() is not None
 
     def dequeue(self, ticket_id: int) -> bool:
         with self._store.transaction(write=True) as connection:
