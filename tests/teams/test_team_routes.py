@@ -52,7 +52,9 @@ def test_teams_are_made_changed_listed_and_removed(api: Any) -> None:
     changed = data(api.call("PUT", "/teams/billing", headers=api.admin, json={"auto_assign": True}))
     assert changed["auto_assign"] and changed["categories"] == ["billing"] and changed["members"] == [1]
     assert [t["name"] for t in data(api.call("GET", "/teams", headers=api.admin))] == ["billing"]
-    assert error(api.call("PUT", "/teams/Not%20a%20name", headers=api.admin, json={}), 422)["details"]["field"] == "name"
+    assert (
+        error(api.call("PUT", "/teams/Not%20a%20name", headers=api.admin, json={}), 422)["details"]["field"] == "name"
+    )
     assert error(api.call("PUT", "/teams/x", headers=api.admin, json={"categories": ["pets"]}), 422)["details"][
         "allowed"
     ]
