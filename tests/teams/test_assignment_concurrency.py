@@ -25,12 +25,11 @@ import pytest
 import sqlalchemy as sa
 
 from supportchat import Actor, SupportDesk
-from supportchat.migrations import upgrade
 from supportchat.people import agent_store, parse_agent
-from supportchat.stores.sql import SQLStore, create_engine
+from supportchat.stores.sql import SQLStore
 from supportchat.teams import Team, TeamDesk, team_store
 
-from ..stores import postgres_backend, postgres_engine
+from ..stores import migrated_sqlite_url, shared_postgres
 
 WORKERS = 4
 TICKETS = int(os.environ.get("TEAMS_LOAD_TICKETS", "2000"))
@@ -158,21 +157,11 @@ def check_the_record(store: SQLStore, arrivals: list[int]) -> None:
 @pytest.mark.slow
 @pytest.mark.timeout(DEADLINE + 200)
 def test_four_processes_hand_out_the_queue_on_one_sqlite_file(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'shared.db'}"
-    engine = create_engine(url)
-    upgrade(engine)
-    engine.dispose()
-    run_load(url, {})
+    run_load(migrated_sqlite_url(tmp_path / "shared.db"), {})
 
 
 @pytest.mark.slow
 @pytest.mark.postgres
 @pytest.mark.timeout(DEADLINE + 200)
 def test_four_processes_hand_out_the_queue_on_postgres(request: pytest.FixtureRequest) -> None:
-    engine = postgres_engine(request)
-    with postgres_backend(request) as make:
-        make().close()  # empty tables
-    with engine.connect() as connection:
-        schema = connection.execute(sa.text("SELECT current_schema()")).scalar_one()
-    url = engine.url.render_as_string(hide_password=False)
-    run_load(url, {"options": f"-c search_path={schema}"})
+    run_load(*shared_postgres(request))

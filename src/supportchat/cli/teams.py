@@ -16,7 +16,8 @@ from ..models import Actor
 from ..teams import AgentAvailability, QueueEntry, TeamView, team_desk
 from .config import Session, open_session
 from .options import DatabaseUrl, JsonOutput
-from .output import UserError, emit_json, emit_listing, handled, out
+from .output import emit_json, emit_listing, handled, out
+from .people import agent_id_of
 
 __all__ = ["teams_app"]
 
@@ -28,12 +29,7 @@ AgentRef = Annotated[str, typer.Argument(help="The agent: an admin's name or id.
 
 
 def _agent_id(session: Session, ref: str) -> int:
-    admin = session.admin_tokens.get(ref)
-    if admin is not None:
-        return admin.id
-    if ref.strip().isdecimal():
-        return int(ref)
-    raise UserError(f"no admin {ref!r}; see `supportchat admin list`")
+    return agent_id_of(session, ref)[0]
 
 
 def _team_row(team: TeamView) -> tuple[str, ...]:
