@@ -105,6 +105,10 @@ def test_transfer_answers_the_ticket_and_409_for_unavailable_or_full_agents(api:
     notices = extension(api.store, JobStore).list_jobs(kind=NOTICE_KIND)
     assert [(n.payload["to_agent"], n.payload["notify"]) for n in notices] == [(1, [1]), (2, [2])]
     assert api.call("POST", f"/tickets/{second.id}/transfer", headers=api.user(6), json={"to": 1}).status == 403
+    # The reason and the note are the agents': the owner's view of the ticket carries neither.
+    seen = api.call("GET", f"/user/6/tickets/{second.id}", headers=api.user(6))
+    assert seen.status == 200 and b"only she knows" not in seen.body and b"transfer" not in seen.body
+    assert api.call("GET", f"/tickets/{second.id}/history", headers=api.user(6)).status == 403
     assert error(api.call("POST", "/tickets/TKT-00000000/transfer", headers=api.admin, json={"to": 1}), 404)
 
 

@@ -199,6 +199,8 @@ def test_transfer_to_an_agent_is_refused_when_unavailable_or_full_unless_forced(
     assert store.get_ticket(other.id).assigned_to is None, "a refused transfer writes nothing"  # type: ignore[union-attr]
     forced = routing.transfer(ADMIN, other.id, to=1, reason="escalation", force=True)
     assert forced.ticket.assigned_to == 1 and forced.forced
+    same = routing.transfer(ADMIN, held.id, to=1, reason="again")
+    assert same.ticket.assigned_to == 1 and same.ticket.version == first.ticket.version, "theirs already: no write"
     moved = routing.transfer(ADMIN, held.id, to=3, force=True)
     assert (moved.from_agent, moved.to_agent) == (1, 3)
     desk.change_status(ADMIN, closed.id, "closed")

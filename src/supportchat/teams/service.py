@@ -295,10 +295,13 @@ class TeamDesk:
             new_team = self._team(team).name
             done = self._to_team(actor, ticket, new_team, old_team, records)
         result = Transfer(done, ticket.assigned_to, done.assigned_to, new_team, why, text, force)
-        self._notify(actor, result)
+        if done.version != ticket.version:
+            self._notify(actor, result)
         return result
 
     def _to_agent(self, actor: Actor, ticket: Ticket, agent: Agent, records: Records, *, force: bool) -> Ticket:
+        if ticket.assigned_to == agent.id:
+            return ticket  # theirs already: nothing to hold, write or tell
         if not agent.available and not force:
             raise AgentUnavailable(f"{agent.name} does not take tickets now", details={"agent_id": agent.id})
         now = self._now()
