@@ -55,6 +55,7 @@ _SQL_KEYED_TABLES = (
     "support_agent_states",
     "support_ticket_teams",
     "support_assignment_queue",
+    "support_ratings",
 )
 
 

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
+from supportchat.automation import schema as automation_schema
 from supportchat.jobs import schema as job_schema
 from supportchat.migrations import current_revision, head_revision, status, upgrade
 from supportchat.sqlschema.directories import metadata as directory_metadata
@@ -34,7 +35,7 @@ def schema_drift(engine: sa.Engine) -> list[Any]:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         drift = compare_metadata(
             context,
-            [metadata, directory_metadata, job_schema.metadata, team_schema.metadata],  # type: ignore[arg-type]
+            [metadata, directory_metadata, job_schema.metadata, automation_schema.metadata, team_schema.metadata],  # type: ignore[arg-type]
         )
     return [d for d in drift if not (d[0] in ("remove_table", "remove_index") and _outside_metadata(d[1].name))]
 
