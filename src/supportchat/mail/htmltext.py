@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import re
 
-from bs4 import BeautifulSoup, NavigableString, Tag
+from bs4 import BeautifulSoup
+from bs4.element import NavigableString, Tag
 
 __all__ = ["html_to_text"]
 
 _BLOCKS = frozenset(
-    "address article aside blockquote center dd div dl dt fieldset figcaption figure footer form "
-    "h1 h2 h3 h4 h5 h6 header hr li main nav ol p pre section table tbody thead tfoot tr ul".split()
+    (
+        "address article aside blockquote center dd div dl dt fieldset figcaption figure footer form "
+        "h1 h2 h3 h4 h5 h6 header hr li main nav ol p pre section table tbody thead tfoot tr ul"
+    ).split()
 )
 _DROPPED = frozenset({"script", "style", "head", "title", "noscript", "template", "object", "iframe"})
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
@@ -68,8 +71,12 @@ def _walk(node: Tag, out: list[str], *, pre: bool = False) -> None:
 
 
 def _is_quote(tag: Tag) -> bool:
-    classes = tag.get("class") or []
-    return "gmail_quote" in classes or tag.get("id") == "divRplyFwdMsg" or tag.get("type") == "cite"
+    classes: object = tag.get("class") or []
+    return (
+        (isinstance(classes, list) and "gmail_quote" in classes)
+        or tag.get("id") == "divRplyFwdMsg"
+        or tag.get("type") == "cite"
+    )
 
 
 def _tidy(text: str) -> str:

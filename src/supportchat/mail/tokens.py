@@ -81,9 +81,9 @@ class ThreadSigner:
         found: list[Claim] = []
         for address in addresses:
             local, _, domain = address.rpartition("@")
-            if domain == self.domain and local.startswith(self.local + "+"):
-                if (m := _SIGNED.fullmatch(local[len(self.local) + 1 :])) is not None:
-                    found.append(Claim(m.group(1).upper(), m.group(2), "reply-to address"))
+            plus = local[len(self.local) + 1 :] if local.startswith(self.local + "+") else ""
+            if domain == self.domain and (m := _SIGNED.fullmatch(plus)) is not None:
+                found.append(Claim(m.group(1).upper(), m.group(2), "reply-to address"))
         for message_id in message_ids:
             local, _, domain = message_id.rpartition("@")
             if domain == self.domain and (m := _SIGNED.match(local)) is not None:

@@ -78,6 +78,10 @@ def downgrade() -> None:
     op.drop_table("support_mail_preferences")
     op.drop_table("support_mail_participants")
     op.drop_table("support_mail_checkpoints")
-    for index in ("ix_support_mail_messages_address", "ix_support_mail_messages_number", "ix_support_mail_messages_ticket"):
+    for index in (
+        "ix_support_mail_messages_address",
+        "ix_support_mail_messages_number",
+        "ix_support_mail_messages_ticket",
+    ):
         op.drop_index(index, table_name="support_mail_messages")
     op.drop_table("support_mail_messages")
