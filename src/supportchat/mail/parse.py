@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.headerregistry import Address
@@ -24,6 +25,7 @@ from .htmltext import html_to_text
 __all__ = ["MailPart", "ParsedMail", "message_ids", "normalize_message_id", "parse_mail"]
 
 _MESSAGE_ID = re.compile(r"<([^<>\s]+)>")
+_REPORTS = frozenset({"message/delivery-status", "message/disposition-notification", "message/feedback-report"})
 
 
 def normalize_message_id(value: str) -> str | None:
@@ -138,36 +140,52 @@ def _decoded(part: Message) -> str:
         return data.decode("utf-8", "replace")
 
 
+def _leaves(part: Message) -> Iterator[Message]:
+    """The parts of a message that hold content, without descending into attached messages and reports."""
+    if part.get_content_maintype() == "message":
+        yield part
+    elif part.is_multipart():
+        for child in part.get_payload():  # type: ignore[union-attr]
+            yield from _leaves(child)  # type: ignore[arg-type]
+    else:
+        yield part
+
+
+def _attachment(part: Message, content_type: str) -> MailPart:
+    if content_type == "message/rfc822":
+        inner = part.get_payload()
+        attached = inner[0] if isinstance(inner, list) and inner else None
+        data = attached.as_bytes() if isinstance(attached, Message) else b""
+    else:
+        payload = part.get_payload(decode=True)
+        data = payload if isinstance(payload, bytes) else b""
+    content_id = part.get("Content-ID")
+    disposition = part.get_content_disposition()
+    return MailPart(
+        filename=part.get_filename(),
+        content_type=content_type,
+        data=data,
+        content_id=None if content_id is None else str(content_id).strip().strip("<>"),
+        inline=disposition == "inline" or (disposition is None and content_id is not None),
+    )
+
+
 def _parts(message: EmailMessage) -> tuple[str | None, str | None, list[MailPart]]:
     """The first text/plain and text/html bodies, and the attachments and inline parts."""
     plain: str | None = None
     html: str | None = None
     parts: list[MailPart] = []
-    for part in message.walk():
-        if part.is_multipart():
-            continue
+    for part in _leaves(message):
         content_type = part.get_content_type()
-        disposition = part.get_content_disposition()
-        filename = part.get_filename()
-        is_body = disposition != "attachment" and filename is None
+        is_body = part.get_content_disposition() != "attachment" and part.get_filename() is None
         if is_body and content_type == "text/plain" and plain is None:
             plain = _decoded(part)
         elif is_body and content_type == "text/html" and html is None:
             html = _decoded(part)
-        elif content_type in ("message/delivery-status", "message/disposition-notification"):
-            continue
+        elif content_type in _REPORTS:
+            continue  # the machine-readable half of a bounce or read report: not an attachment
         else:
-            payload = part.get_payload(decode=True)
-            content_id = part.get("Content-ID")
-            parts.append(
-                MailPart(
-                    filename=filename,
-                    content_type=content_type,
-                    data=payload if isinstance(payload, bytes) else b"",
-                    content_id=None if content_id is None else str(content_id).strip().strip("<>"),
-                    inline=disposition == "inline" or (disposition is None and content_id is not None),
-                )
-            )
+            parts.append(_attachment(part, content_type))
     return plain, html, parts
 
 

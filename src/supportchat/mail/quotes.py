@@ -28,6 +28,8 @@ _PARSER = EmailReplyParser(languages=["en", "es"])
 _ATTRIBUTION = [
     re.compile(r"^\s*(?:>\s*)*On\b.{0,300}\bwrote:\s*$", re.IGNORECASE | re.DOTALL),
     re.compile(r"^\s*(?:>\s*)*El\b.{0,300}\bescribi[óo]:\s*$", re.IGNORECASE | re.DOTALL),
+    re.compile(r"^\s*(?:>\s*)*Am\b.{0,300}\bschrieb\b.{0,200}:\s*$", re.IGNORECASE | re.DOTALL),
+    re.compile(r"^\s*(?:>\s*)*Le\b.{0,300}\ba [ée]crit\s*:\s*$", re.IGNORECASE | re.DOTALL),
     re.compile(r"^\s*-{2,}\s*(?:Original Message|Mensaje original)\s*-{2,}\s*$", re.IGNORECASE),
     re.compile(r"^\s*_{10,}\s*$"),
 ]
@@ -55,6 +57,11 @@ def _drop_attribution(lines: list[str]) -> list[str]:
         if kept and any(p.match(tail) for p in _ATTRIBUTION):
             del kept[-span:]
             break
+    else:
+        # Above our marker, a last line ending in a colon is the client's attribution in a
+        # language without a pattern here ("Den … skrev …:").
+        if kept and kept[-1].rstrip().endswith(":") and any(ch.isdigit() for ch in kept[-1]):
+            kept.pop()
     header_start = _outlook_header(kept)
     if header_start is not None:
         kept = kept[:header_start]
