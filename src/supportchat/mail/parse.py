@@ -145,7 +145,7 @@ def _leaves(part: Message) -> Iterator[Message]:
     if part.get_content_maintype() == "message":
         yield part
     elif part.is_multipart():
-        for child in part.get_payload():  # type: ignore[union-attr]
+        for child in part.get_payload():
             yield from _leaves(child)  # type: ignore[arg-type]
     else:
         yield part
