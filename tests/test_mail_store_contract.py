@@ -140,7 +140,10 @@ def opened(intake: MailIntake) -> Any:
 def test_a_signed_reply_from_the_requester_joins_with_its_quote_stripped(intake: MailIntake) -> None:
     ticket = opened(intake)
     plus = intake.signer.reply_to(ticket.ticket_number, ticket.id, ticket.user_id)
-    body = "Ya funciona.\r\n\r\nEl lun, 30 nov 2026, Soporte <support@example.com> escribió:\r\n> ##- Escriba su respuesta encima de esta línea -##\r\n> hola"
+    body = (
+        "Ya funciona.\r\n\r\nEl lun, 30 nov 2026, Soporte <support@example.com> escribió:\r\n"
+        "> ##- Escriba su respuesta encima de esta línea -##\r\n> hola"
+    )
     result = intake.import_mail(mail("ana@example.org", "second@example.org", body, To=plus))
     assert result.outcome is Outcome.REPLY and result.record.ticket_id == ticket.id
     (message,) = intake.desk.store.list_messages(ticket.id)
