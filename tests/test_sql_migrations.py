@@ -25,7 +25,7 @@ from .test_sql_adoption import seed_database
 
 
 def schema_drift(engine: sa.Engine) -> list[Any]:
-    """What autogenerate would change to reach the package's table definitions (the core's, the jobs' and the mail channel's).
+    """What autogenerate would change to reach the package's table definitions (core, jobs, mail).
 
     The orphaned messages an adoption keeps aside and the search index are outside the
     schema; the directories' tables are a store extension's, on metadata of their own.
