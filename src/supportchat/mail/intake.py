@@ -38,7 +38,7 @@ from ..errors import TicketClosed
 from ..extensions import extension
 from ..models import Actor, Ticket, TicketStatus
 from ..numbers import lookup_candidates, new_ticket_number
-from ..people import Contact, directories_of
+from ..people import directories_of
 from ..rules import is_blank, sanitize
 from .attachments import hand_over_attachments
 from .base import MailRecord, MailStore, NewMailRecord, Outcome
@@ -131,11 +131,9 @@ class MailIntake:
             outcome, reason = ignored
             return NewMailRecord(outcome=outcome, reason=reason, raw=mail.raw, done=True, **common)  # type: ignore[arg-type]
         assert mail.sender is not None
-        directories = directories_of(self.desk)
-        contact = directories.ensure_contact_for_email(mail.sender, mail.sender_name)
         target = self._target(mail)
         claimed = target.ticket or target.forged
-        if target.ticket is not None and self._may_join(target.ticket, contact, mail.sender):
+        if target.ticket is not None and self._may_join(target.ticket, mail.sender):
             if target.ticket.status is not TicketStatus.CLOSED:
                 return NewMailRecord(
                     outcome=Outcome.REPLY,
@@ -149,6 +147,8 @@ class MailIntake:
             reason = "its thread token does not verify"
         else:
             reason = "its sender is not the ticket's requester"
+        # Only a mail that opens a ticket needs its sender as a contact (the directory hook, spec §11).
+        contact = directories_of(self.desk).ensure_contact_for_email(mail.sender, mail.sender_name)
         return NewMailRecord(
             outcome=Outcome.NEW_TICKET if claimed is None else Outcome.FOLLOW_UP,
             reason=None if claimed is None else reason,
@@ -201,14 +201,13 @@ class MailIntake:
                 return _Target(ticket, None)
         return _Target(None, None)
 
-    def _may_join(self, ticket: Ticket, contact: Contact, sender: str) -> bool:
-        """The sender is the ticket's requester, or an address the requester copied on its mail."""
-        if contact.user_id == ticket.user_id:
-            return True
+    def _requester_email(self, ticket: Ticket) -> str | None:
         requester = directories_of(self.desk).contacts.get_contact(ticket.user_id)
-        if requester is not None and requester.email == sender:
-            return True
-        return sender in self.records.participants(ticket.id)
+        return None if requester is None or not requester.email else requester.email.lower()
+
+    def _may_join(self, ticket: Ticket, sender: str) -> bool:
+        """The sender is the ticket's requester, or an address the requester copied on its mail."""
+        return self._requester_email(ticket) == sender or sender in self.records.participants(ticket.id)
 
     # -- writing -----------------------------------------------------------
 
@@ -275,10 +274,7 @@ class MailIntake:
     def _note_copied(self, ticket_id: int, mail: ParsedMail) -> None:
         """Remember whom the requester copied, so their replies join (a copy from anyone else changes nothing)."""
         ticket = self.desk.store.get_ticket(ticket_id)
-        if ticket is None or mail.sender is None:
-            return
-        requester = directories_of(self.desk).contacts.get_contact(ticket.user_id)
-        if requester is None or requester.email != mail.sender:
+        if ticket is None or mail.sender is None or self._requester_email(ticket) != mail.sender:
             return
         copied = [a for a in mail.to + mail.cc if a != mail.sender and not self.signer.is_ours(a)]
         self.records.add_participants(ticket_id, copied)
