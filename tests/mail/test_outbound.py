@@ -58,7 +58,10 @@ def test_acknowledgements_stop_at_the_automatic_mail_limit(setup: dict[str, Any]
     attach(desk)
     intake = MailIntake(desk, setup["settings"])
     for n in range(4):
-        raw = f"From: bot-like@example.net\r\nTo: support@example.com\r\nSubject: Pedido {n}\r\nMessage-ID: <m{n}@x>\r\n\r\nHola {n}\r\n"
+        raw = (
+            "From: bot-like@example.net\r\nTo: support@example.com\r\n"
+            f"Subject: Pedido {n}\r\nMessage-ID: <m{n}@x>\r\n\r\nHola {n}\r\n"
+        )
         intake.import_mail(raw.encode())
         drain(runner)
     assert len(outbox.mails) == 2  # four tickets, two acknowledgements in the period
