@@ -65,3 +65,16 @@ def test_the_openapi_document_describes_the_raw_body_and_the_shared_secret() -> 
     assert list(operation["requestBody"]["content"]) == ["message/rfc822"]
     assert operation["security"] == [{"SharedSecret": []}]
     assert document["components"]["securitySchemes"]["SharedSecret"]["scheme"] == "basic"
+
+
+@pytest.mark.parametrize("adapter", ["flask", "fastapi"])
+def test_a_user_opts_in_to_replies_by_mail_for_themselves_only(adapter: str) -> None:
+    store = InMemoryStore()
+    api = make_api(adapter, SupportDesk(store), store, features=[feature(SETTINGS)])
+    path = "/user/7/mail-preferences"
+    assert json.loads(api.call("GET", path, headers=api.user(7)).body)["data"] == {"notify_replies": False}
+    put = api.call("PUT", path, json={"notify_replies": True}, headers=api.user(7))
+    assert put.status == 200 and json.loads(put.body)["data"] == {"notify_replies": True}
+    assert json.loads(api.call("GET", path, headers=api.user(7)).body)["data"] == {"notify_replies": True}
+    assert api.call("PUT", path, json={"notify_replies": True}, headers=api.user(8)).status in (403, 404)
+    assert api.call("PUT", path, json={"notify_replies": "yes"}, headers=api.user(7)).status == 422

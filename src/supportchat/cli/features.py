@@ -17,6 +17,7 @@ from ..jobs.feature import feature as jobs_feature
 from ..notify import Notifier, WebhookNotifier, notification_kinds
 from ..store import Store
 from .jobs import jobs_app
+from .mail import configured_mail, mail_app
 from .output import UserError
 
 __all__ = ["WEBHOOK_SECRET_VARIABLE", "WEBHOOK_URL_VARIABLE", "configured_notifiers", "installed_features"]
@@ -45,6 +46,20 @@ def _configured_notifications(store: Store) -> list[JobKind]:
     return notification_kinds(store, configured_notifiers())
 
 
+def _mail_feature() -> Feature:
+    # The channel's routes need its settings now; its command group is there either way (`mail status`).
+    settings = configured_mail()
+    if settings is None:
+        return Feature("mail", commands=mail_app)
+    from ..mail.feature import feature as mail_feature
+
+    return mail_feature(settings, commands=mail_app)
+
+
 def installed_features() -> list[Feature]:
     """The features of the standalone product (their job kinds read the environment when asked)."""
-    return [jobs_feature(commands=jobs_app), Feature("notify", job_kinds=_configured_notifications)]
+    return [
+        jobs_feature(commands=jobs_app),
+        Feature("notify", job_kinds=_configured_notifications),
+        _mail_feature(),
+    ]

@@ -5,6 +5,8 @@
   receive; authenticated by ``MailSettings.inbound_secret`` sent as the HTTP
   Basic password (any user name) or as a bearer token. Answers what became
   of the mail (the same answer for a duplicate, with ``duplicate: true``).
+- ``GET`` / ``PUT {prefix}/user/{user_id}/mail-preferences``: a user opts in
+  to admin replies on their app tickets by mail (``{"notify_replies": true}``).
 - job kinds: ``notify.mail`` (outbound mail, when ``settings.smtp`` is set)
   and ``mail.imap`` (when ``settings.mailboxes`` has mailboxes).
 """
@@ -22,20 +24,23 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from ..desk import SupportDesk
+from ..errors import ValidationError
 from ..extensions import extension
 from ..features import Feature
 from ..http.envelope import DataRenderer
-from ..http.routes import Audience, Params, Route, Write
+from ..http.routes import Audience, Param, Params, Route, Write, id_schema, own_path_user
 from ..jobs import JobKind, JobStore
 from ..models import Actor
 from ..notify.worker import notification_kind
+from ..permissions import Action
 from ..store import Store
+from .base import MailStore
 from .imap import imap_poll_kind
 from .intake import ImportResult, MailIntake
 from .outbound import MailNotifier
 from .settings import MailSettings
 
-__all__ = ["InboundResult", "feature", "intake_for", "mail_kinds"]
+__all__ = ["PREFERENCE_ROUTES", "InboundResult", "MailPreferences", "feature", "intake_for", "mail_kinds"]
 
 _intakes: weakref.WeakKeyDictionary[SupportDesk, tuple[MailSettings, MailIntake]] = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
@@ -109,6 +114,60 @@ def inbound_route(settings: MailSettings) -> Route:
     )
 
 
+class MailPreferences(BaseModel):
+    """What a user gets by mail."""
+
+    notify_replies: bool = Field(description="Admin replies on the user's app tickets are mailed to them too.")
+
+
+def _preferences(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> MailPreferences:
+    user_id = own_path_user(actor, path, Action.LIST_OWN)
+    records = extension(desk.store, MailStore)  # type: ignore[type-abstract]
+    return MailPreferences(notify_replies=records.notify_replies(user_id))
+
+
+def _set_preferences(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> MailPreferences:
+    user_id = own_path_user(actor, path, Action.LIST_OWN)
+    if not isinstance(body, dict) or not isinstance(body.get("notify_replies"), bool):
+        raise ValidationError("notify_replies", "must be true or false")
+    records = extension(desk.store, MailStore)  # type: ignore[type-abstract]
+    records.set_notify_replies(user_id, body["notify_replies"])
+    return MailPreferences(notify_replies=body["notify_replies"])
+
+
+_USER = Param("user_id", "path", id_schema(), "The caller's own user id.", True)
+_PREFERENCES_BODY = {
+    "type": "object",
+    "properties": {"notify_replies": {"type": "boolean"}},
+    "required": ["notify_replies"],
+    "additionalProperties": False,
+}
+PREFERENCE_ROUTES = (
+    Route(
+        "get_mail_preferences",
+        "GET",
+        "/user/{user_id}/mail-preferences",
+        Audience.USER,
+        _preferences,
+        DataRenderer(MailPreferences),
+        "Whether the caller gets admin replies on their app tickets by mail",
+        params=(_USER,),
+    ),
+    Route(
+        "set_mail_preferences",
+        "PUT",
+        "/user/{user_id}/mail-preferences",
+        Audience.USER,
+        _set_preferences,
+        DataRenderer(MailPreferences),
+        "Opt in to (or out of) admin replies by mail on the caller's app tickets",
+        params=(_USER,),
+        body=lambda limits: _PREFERENCES_BODY,
+        write=Write.CHANGE,
+    ),
+)
+
+
 def mail_kinds(desk: SupportDesk, settings: MailSettings, *, jobs: JobStore | None = None) -> list[JobKind]:
     """The channel's job kinds over ``desk``: outbound mail (with SMTP) and IMAP polls (with mailboxes)."""
     kinds: list[JobKind] = []
@@ -126,4 +185,4 @@ def feature(settings: MailSettings, *, desk: SupportDesk | None = None, commands
     def kinds(store: Store) -> list[JobKind]:
         return mail_kinds(desk if desk is not None and desk.store is store else SupportDesk(store), settings)
 
-    return Feature("mail", routes=(inbound_route(settings),), job_kinds=kinds, commands=commands)
+    return Feature("mail", routes=(inbound_route(settings), *PREFERENCE_ROUTES), job_kinds=kinds, commands=commands)
