@@ -18,9 +18,9 @@ from .test_features import ANYONE
 SECRET = "inbound-shared-secret"
 SETTINGS = MailSettings(address="support@example.com", secret="thread-secret", inbound_secret=SECRET)
 RAW = (
-    "From: Ana <ana@example.org>\r\nTo: support@example.com\r\nSubject: Sin acceso\r\n"
-    "Message-ID: <http-1@example.org>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nNo puedo entrar.\r\n"
-).encode()
+    b"From: Ana <ana@example.org>\r\nTo: support@example.com\r\nSubject: Sin acceso\r\n"
+    b"Message-ID: <http-1@example.org>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nNo puedo entrar.\r\n"
+)
 
 
 def basic(password: str) -> dict[str, str]:
