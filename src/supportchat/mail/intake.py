@@ -219,10 +219,10 @@ class MailIntake:
         return number
 
     def _carry_out(self, record: MailRecord, mail: ParsedMail) -> MailRecord:
-        locale = self._locale(record.user_id)
+        user_id = record.user_id
         if record.outcome is Outcome.REPLY:
             assert record.ticket_id is not None and record.user_id is not None
-            text = self._text(strip_quoted(mail.text), locale)
+            text = self._text(strip_quoted(mail.text), user_id)
             try:
                 message = self._writer.post_message(
                     Actor.user(record.user_id),
@@ -247,12 +247,12 @@ class MailIntake:
                 record.message_key, ticket_id=record.ticket_id, support_message_id=message.id, now=self._clock()
             )
         assert record.ticket_number is not None and record.user_id is not None
-        ticket = self._create(record, mail, locale)
+        ticket = self._create(record, mail)
         self._note_copied(ticket.id, mail)
         hand_over_attachments(mail.parts, ticket_id=ticket.id, message_id=None, mail_key=mail.key)
         return self.records.finish(record.message_key, ticket_id=ticket.id, support_message_id=None, now=self._clock())
 
-    def _create(self, record: MailRecord, mail: ParsedMail, locale: str) -> Ticket:
+    def _create(self, record: MailRecord, mail: ParsedMail) -> Ticket:
         assert record.ticket_number is not None and record.user_id is not None
         # A new conversation keeps its whole text (a forwarded mail is the request); a follow-up is a reply.
         body = mail.text if record.outcome is Outcome.NEW_TICKET else strip_quoted(mail.text)
@@ -260,8 +260,8 @@ class MailIntake:
         try:
             return self._writer.create_ticket(
                 Actor.user(record.user_id),
-                subject=self._subject(mail.subject, locale),
-                description=self._text(body, locale),
+                subject=self._subject(mail.subject, record.user_id),
+                description=self._text(body, record.user_id),
             )
         except _PlannedNumberTaken:
             written = self.desk.store.get_ticket_by_number(record.ticket_number)
@@ -273,17 +273,20 @@ class MailIntake:
 
     def _note_copied(self, ticket_id: int, mail: ParsedMail) -> None:
         """Remember whom the requester copied, so their replies join (a copy from anyone else changes nothing)."""
+        copied = [a for a in mail.to + mail.cc if a != mail.sender and not self.signer.is_ours(a)]
+        if not copied:
+            return
         ticket = self.desk.store.get_ticket(ticket_id)
         if ticket is None or mail.sender is None or self._requester_email(ticket) != mail.sender:
             return
-        copied = [a for a in mail.to + mail.cc if a != mail.sender and not self.signer.is_ours(a)]
         self.records.add_participants(ticket_id, copied)
 
     def _locale(self, user_id: int | None) -> str:
+        """The template language for a user (asked only when a placeholder text is needed)."""
         contact = None if user_id is None else directories_of(self.desk).contacts.get_contact(user_id)
         return locale_of(contact.locale if contact is not None and contact.locale else self.settings.default_locale)
 
-    def _subject(self, subject: str, locale: str) -> str:
+    def _subject(self, subject: str, user_id: int | None) -> str:
         text = subject.strip()
         while text.lower().startswith(_SUBJECT_PREFIXES):
             text = text.split(":", 1)[1].strip()
@@ -291,12 +294,12 @@ class MailIntake:
         limit = self.desk.limits.subject
         if len(text) > limit:
             text = text[: limit - 1].rstrip() + "…"
-        return text if text and not is_blank(text) else TEMPLATES[locale].no_subject
+        return text if text and not is_blank(text) else TEMPLATES[self._locale(user_id)].no_subject
 
-    def _text(self, body: str, locale: str) -> str:
+    def _text(self, body: str, user_id: int | None) -> str:
         text = sanitize(body)
         limit = self.desk.limits.body
         if len(text) > limit:
             # The whole mail stays in the raw message kept with the record.
             text = text[: limit - 40].rstrip() + "\n[…]"
-        return text if text and not is_blank(text) else TEMPLATES[locale].no_text
+        return text if text and not is_blank(text) else TEMPLATES[self._locale(user_id)].no_text
