@@ -16,11 +16,11 @@ import hashlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
 from email import message_from_bytes, policy
 from email.headerregistry import Address, HeaderRegistry
 from email.message import EmailMessage, Message
 from email.utils import getaddresses, parseaddr
+from typing import Any
 
 from .htmltext import html_to_text
 
@@ -231,7 +231,7 @@ def parse_mail(raw: bytes) -> ParsedMail:
     message = message_from_bytes(raw, policy=POLICY)
     assert isinstance(message, EmailMessage)
     headers: dict[str, str] = {}
-    for name in message.keys():
+    for name in message:  # the header names (nothing parsed yet)
         lowered = name.lower()
         if lowered in READ_HEADERS and lowered not in headers:
             headers[lowered] = str(message.get(name, ""))
