@@ -7,6 +7,7 @@ asking for them is the configuration error it should be.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from supportchat import Actor, SupportDesk
 from supportchat.errors import ExtensionUnavailable, StorageUnavailable
 from supportchat.extensions import extension
 from supportchat.mail import MailIntake, MailSettings, MailStore, NewMailRecord, Outcome
+from supportchat.mail.intake import BAD_TOKEN, CLOSED
 from supportchat.models import SenderType
 from supportchat.stores import Store
 
@@ -167,7 +169,7 @@ def test_a_forged_token_or_another_sender_never_joins(intake: MailIntake) -> Non
         mail("ana@example.org", "f1@x", "Dame acceso", subject=f"Re: [{number}]", To=forged_address)
     )
     assert forged.outcome is Outcome.FOLLOW_UP and forged.record.follow_up_of == ticket.id
-    assert forged.record.reason == "its thread token does not verify" and forged.record.ticket_id != ticket.id
+    assert forged.record.reason == BAD_TOKEN and forged.record.ticket_id != ticket.id
     # A valid token, a valid tag, but someone else sends it.
     valid = intake.signer.reply_to(number, ticket.id, ticket.user_id)
     stranger = intake.import_mail(mail("eve@example.net", "f2@x", "Soy Ana", subject=f"Re: [{number}]", To=valid))
@@ -191,7 +193,7 @@ def test_someone_the_requester_copied_may_join_and_a_closed_ticket_opens_a_follo
     assert boss.outcome is Outcome.REPLY and boss.record.ticket_id == ticket.id
     intake.desk.change_status(Actor.admin(1), ticket.id, "closed")
     late = intake.import_mail(mail("ana@example.org", "late@x", "Otra cosa", To=plus))
-    assert late.outcome is Outcome.FOLLOW_UP and late.record.reason == "the ticket it answers is closed"
+    assert late.outcome is Outcome.FOLLOW_UP and late.record.reason == CLOSED
     assert late.record.ticket_id not in (None, ticket.id)
 
 
@@ -220,3 +222,23 @@ def test_machine_mail_and_our_own_mail_open_nothing(intake: MailIntake) -> None:
     bulk = intake.import_mail(mail("news@example.org", "a3@x", "Ofertas", Precedence="bulk"))
     assert [r.outcome for r in (auto, own, bulk)] == [Outcome.AUTOMATIC, Outcome.OWN, Outcome.AUTOMATIC]
     assert intake.desk.store.statistics().total_tickets == 0
+
+
+CORPUS = Path(__file__).resolve().parent / "corpora" / "mail"
+
+
+def test_an_outlook_reply_with_its_in_reply_to_rewritten_joins_by_the_reply_to_address(intake: MailIntake) -> None:
+    opened_by_paul = mail("Paul Martin <paul.martin@contoso.com>", "paul-1@contoso.com", "Invoice address?")
+    first = intake.import_mail(opened_by_paul)
+    ticket = intake.desk.store.get_ticket(first.record.ticket_id or 0)
+    assert ticket is not None
+    # The corpus's Outlook reply, addressed to this ticket's real plus-address: In-Reply-To and
+    # References name Exchange's own ids, which the desk never sent.
+    raw = (CORPUS / "08_outlook_rewritten_in_reply_to.eml").read_bytes()
+    real = intake.signer.reply_to(ticket.ticket_number, ticket.id, ticket.user_id).encode()
+    raw = raw.replace(b"support+tkt-abcd2345.aaaaaaaaaaaaaaaa@example.com", real)
+    raw = raw.replace(b"TKT-ABCD2345", ticket.ticket_number.encode())
+    result = intake.import_mail(raw)
+    assert result.outcome is Outcome.REPLY and result.record.ticket_id == ticket.id
+    (message,) = intake.desk.store.list_messages(ticket.id)
+    assert message.message == "Hi,\n\nThe new address is 12 Baker Street – please update it.\n\nKind regards\nPaul"

@@ -98,3 +98,23 @@ def test_an_app_user_who_opted_in_gets_admin_replies_by_mail_in_their_language(s
     result = MailIntake(desk, setup["settings"]).import_mail(answer.encode())
     assert result.record.ticket_id == ticket.id
     assert desk.store.list_messages(ticket.id)[-1].message == "Perfecto."
+
+
+def test_a_forged_reply_gets_no_acknowledgement_and_another_sender_does(setup: dict[str, Any]) -> None:
+    desk, outbox, runner = setup["desk"], setup["outbox"], setup["runner"]
+    attach(desk)
+    intake = MailIntake(desk, setup["settings"])
+    first = intake.import_mail(b"From: ana@example.org\r\nMessage-ID: <a1@x>\r\nSubject: Ayuda\r\n\r\nHola\r\n")
+    ticket = desk.store.get_ticket(first.record.ticket_id or 0)
+    assert ticket is not None
+    drain(runner)
+    assert [to for to, _ in outbox.mails] == [["ana@example.org"]]
+    number = ticket.ticket_number
+    forged = f"From: victim@example.net\r\nTo: support+{number.lower()}.aaaaaaaaaaaaaaaa@example.com\r\n"
+    intake.import_mail(f"{forged}Message-ID: <f1@x>\r\nSubject: Re: [{number}]\r\n\r\nDame acceso\r\n".encode())
+    valid = intake.signer.reply_to(number, ticket.id, ticket.user_id)
+    other = f"From: eve@example.net\r\nTo: {valid}\r\nMessage-ID: <f2@x>\r\nSubject: Re: [{number}]\r\n\r\nHola\r\n"
+    intake.import_mail(other.encode())
+    drain(runner)
+    # The forgery's From may be anyone's: nothing goes there. Eve wrote herself: she hears of her ticket.
+    assert [to for to, _ in outbox.mails] == [["ana@example.org"], ["eve@example.net"]]

@@ -108,7 +108,7 @@ def inbound_route(settings: MailSettings) -> Route:
         DataRenderer(InboundResult),
         "Receive one raw RFC 822 mail from a provider (shared secret as the HTTP Basic password)",
         errors=(400, 413),
-        write=Write.MESSAGE,
+        # Not rate-limited like people's writes: the provider holds the secret and posts every mail it gets.
         raw_body="message/rfc822",
         authenticate=authenticate,
     )

@@ -49,7 +49,12 @@ from .settings import MailSettings
 from .templates import TEMPLATES, locale_of
 from .tokens import Claim, ThreadSigner
 
-__all__ = ["ImportResult", "MailIntake"]
+__all__ = ["BAD_TOKEN", "CLOSED", "OTHER_SENDER", "ImportResult", "MailIntake"]
+
+#: Why a mail that claims a ticket opens a follow-up instead of joining it.
+BAD_TOKEN = "its thread token does not verify"
+OTHER_SENDER = "its sender is not the ticket's requester"
+CLOSED = "the ticket it answers is closed"
 
 _SUBJECT_PREFIXES = ("re:", "aw:", "rv:", "fw:", "fwd:", "tr:", "res:")
 
@@ -142,11 +147,11 @@ class MailIntake:
                     raw=mail.raw,
                     **common,  # type: ignore[arg-type]
                 )
-            reason = "the ticket it answers is closed"
+            reason = CLOSED
         elif target.forged is not None and target.ticket is None:
-            reason = "its thread token does not verify"
+            reason = BAD_TOKEN
         else:
-            reason = "its sender is not the ticket's requester"
+            reason = OTHER_SENDER
         # Only a mail that opens a ticket needs its sender as a contact (the directory hook, spec §11).
         contact = directories_of(self.desk).ensure_contact_for_email(mail.sender, mail.sender_name)
         return NewMailRecord(
@@ -234,7 +239,7 @@ class MailIntake:
                 self.records.replan(
                     record.message_key,
                     outcome=Outcome.FOLLOW_UP,
-                    reason="the ticket it answers is closed",
+                    reason=CLOSED,
                     ticket_number=new_ticket_number(),
                     follow_up_of=record.ticket_id,
                 )

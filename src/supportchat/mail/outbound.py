@@ -38,7 +38,8 @@ from ..models import Actor, EventType, SenderType, Ticket
 from ..notify.base import Delivery, Notification
 from ..people import directories_of
 from ..projection import CustomerMessage, customer_messages, customer_ticket
-from .base import OPENS_TICKET, MailStore, NewMailRecord, Outcome
+from .base import OPENS_TICKET, MailRecord, MailStore, NewMailRecord, Outcome
+from .intake import BAD_TOKEN
 from .settings import MailSettings
 from .templates import TEMPLATES, locale_of, render
 from .tokens import ThreadSigner, subject_tag
@@ -72,7 +73,9 @@ class MailNotifier:
         if ticket is None:
             return None
         by_mail = self._opened_by_mail(ticket)
-        if record.type is EventType.TICKET_CREATED and by_mail and self.settings.acknowledge:
+        if record.type is EventType.TICKET_CREATED and by_mail is not None and self.settings.acknowledge:
+            if by_mail.reason == BAD_TOKEN:
+                return None  # a forgery's From is likely someone else's: no mail to them (backscatter)
             return self._mail(ticket, None, Outcome.SENT_ACK, f"e{record.id}")
         message = event.message
         if (
@@ -84,17 +87,18 @@ class MailNotifier:
         visible = customer_messages([message], ticket, Actor.user(ticket.user_id))
         if not visible:
             return None  # not the user's to see (an internal note): never mailed
-        if by_mail:
+        if by_mail is not None:
             return self._mail(ticket, visible[0], Outcome.SENT_REPLY, f"e{record.id}")
         if self.records.notify_replies(ticket.user_id):
             return self._mail(ticket, visible[0], Outcome.SENT_NOTICE, f"e{record.id}")
         return None
 
-    def _opened_by_mail(self, ticket: Ticket) -> bool:
-        return any(
-            r.direction == "in" and r.outcome in OPENS_TICKET
-            for r in self.records.for_ticket(ticket.id, ticket.ticket_number)
-        )
+    def _opened_by_mail(self, ticket: Ticket) -> MailRecord | None:
+        """The mail that opened ``ticket``, if a mail did."""
+        for record in self.records.for_ticket(ticket.id, ticket.ticket_number):
+            if record.direction == "in" and record.outcome in OPENS_TICKET:
+                return record
+        return None
 
     def _mail(
         self, ticket: Ticket, message: CustomerMessage | None, kind: Outcome, unique: str
