@@ -242,3 +242,12 @@ def test_an_outlook_reply_with_its_in_reply_to_rewritten_joins_by_the_reply_to_a
     assert result.outcome is Outcome.REPLY and result.record.ticket_id == ticket.id
     (message,) = intake.desk.store.list_messages(ticket.id)
     assert message.message == "Hi,\n\nThe new address is 12 Baker Street – please update it.\n\nKind regards\nPaul"
+
+
+def test_a_sender_the_directory_refuses_is_recorded_and_blocks_nothing(intake: MailIntake) -> None:
+    raw = mail('"quoted local part"@example.org', "quoted@example.org", "Hola")
+    refused = intake.import_mail(raw)
+    assert refused.outcome is Outcome.REJECTED and refused.record.reason is not None
+    assert refused.record.reason.startswith("refused: ") and refused.record.ticket_id is None
+    assert intake.import_mail(raw).duplicate
+    assert intake.import_mail(mail("next@example.org", "next@x", "Hola")).outcome is Outcome.NEW_TICKET

@@ -125,8 +125,16 @@ class MailStore(Protocol):
         """Mark the record done with the ticket and message it made."""
         ...
 
-    def replan(self, message_key: str, *, outcome: Outcome, reason: str, ticket_number: str, follow_up_of: int) -> None:
-        """Turn a claimed reply into a follow-up (its ticket closed meanwhile)."""
+    def replan(
+        self,
+        message_key: str,
+        *,
+        outcome: Outcome,
+        reason: str,
+        ticket_number: str | None = None,
+        follow_up_of: int | None = None,
+    ) -> None:
+        """Change a claimed record's plan: a reply into a follow-up (its ticket closed meanwhile), or a refusal."""
         ...
 
     def thread_of(self, message_keys: Sequence[str]) -> int | None:

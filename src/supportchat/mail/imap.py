@@ -99,6 +99,11 @@ def poll_mailbox(intake: MailIntake, mailbox: ImapMailbox, *, idle: float | None
                 imported += _import_new(intake, client, mailbox, uidvalidity)
     except _SERVER_ERRORS as exc:
         intake.records.note_poll(key, None, error=f"{exc!r}"[:500], now=time.time())
+    except Exception as exc:
+        # The desk's failure (its database away): shown by `mail status`, and the job is retried.
+        with contextlib.suppress(Exception):
+            intake.records.note_poll(key, None, error=f"import: {exc!r}"[:500], now=time.time())
+        raise
     finally:
         with contextlib.suppress(*_SERVER_ERRORS):
             client.logout()

@@ -34,7 +34,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..desk import SupportDesk
-from ..errors import TicketClosed
+from ..errors import TicketClosed, ValidationError
 from ..extensions import extension
 from ..models import Actor, Ticket, TicketStatus
 from ..numbers import lookup_candidates, new_ticket_number
@@ -111,12 +111,38 @@ class MailIntake:
         if found is not None and found.done:
             return ImportResult(found, duplicate=True)
         if found is None:
-            record, claimed = self.records.claim(self._plan(mail, mailbox), now=self._clock())
+            try:
+                plan = self._plan(mail, mailbox)
+            except ValidationError as exc:
+                # A sender the directory refuses ("quoted"@example.com): recorded, so it cannot block the mailbox.
+                plan = self._refused(mail, mailbox, exc)
+            record, claimed = self.records.claim(plan, now=self._clock())
             if record.done:
                 return ImportResult(record, duplicate=not claimed)
         else:
             record = found  # claimed by an attempt that did not finish: carry its plan out again
-        return ImportResult(self._carry_out(record, mail), duplicate=False)
+        try:
+            return ImportResult(self._carry_out(record, mail), duplicate=False)
+        except ValidationError as exc:
+            self.records.replan(record.message_key, outcome=Outcome.REJECTED, reason=f"refused: {exc}"[:500])
+            finished = self.records.finish(
+                record.message_key, ticket_id=None, support_message_id=None, now=self._clock()
+            )
+            return ImportResult(finished, duplicate=False)
+
+    @staticmethod
+    def _refused(mail: ParsedMail, mailbox: str | None, error: ValidationError) -> NewMailRecord:
+        return NewMailRecord(
+            message_key=mail.key,
+            direction="in",
+            outcome=Outcome.REJECTED,
+            reason=f"refused: {error}"[:500],
+            mailbox=mailbox,
+            address=mail.sender,
+            subject=mail.subject[:500],
+            raw=mail.raw,
+            done=True,
+        )
 
     # -- deciding ----------------------------------------------------------
 

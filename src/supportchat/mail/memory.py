@@ -71,7 +71,15 @@ class MemoryMailStore:
             self._records[message_key] = done
             return done
 
-    def replan(self, message_key: str, *, outcome: Outcome, reason: str, ticket_number: str, follow_up_of: int) -> None:
+    def replan(
+        self,
+        message_key: str,
+        *,
+        outcome: Outcome,
+        reason: str,
+        ticket_number: str | None = None,
+        follow_up_of: int | None = None,
+    ) -> None:
         with self._lock:
             record = self._records[message_key]
             if record.state == "claimed":

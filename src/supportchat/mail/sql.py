@@ -103,7 +103,15 @@ class SQLMailStore:
             row = connection.execute(self._select().where(_m.message_key == message_key)).one()
         return _record(row)
 
-    def replan(self, message_key: str, *, outcome: Outcome, reason: str, ticket_number: str, follow_up_of: int) -> None:
+    def replan(
+        self,
+        message_key: str,
+        *,
+        outcome: Outcome,
+        reason: str,
+        ticket_number: str | None = None,
+        follow_up_of: int | None = None,
+    ) -> None:
         with self._write() as connection:
             connection.execute(
                 schema.messages.update()
