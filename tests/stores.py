@@ -52,6 +52,7 @@ _SQL_KEYED_TABLES = (
     "support_agents",
     "support_contacts",
     "support_job_cursors",
+    "support_ratings",
     "support_mail_checkpoints",
     "support_mail_participants",
     "support_mail_preferences",

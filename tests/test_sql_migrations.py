@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
+from supportchat.automation import schema as automation_schema
 from supportchat.jobs import schema as job_schema
 from supportchat.mail import schema as mail_schema
 from supportchat.migrations import current_revision, head_revision, status, upgrade
@@ -32,7 +33,10 @@ def schema_drift(engine: sa.Engine) -> list[Any]:
     """
     with engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
-        drift = compare_metadata(context, [metadata, directory_metadata, job_schema.metadata, mail_schema.metadata])  # type: ignore[arg-type]
+        drift = compare_metadata(
+            context,
+            [metadata, directory_metadata, job_schema.metadata, automation_schema.metadata, mail_schema.metadata],
+        )  # type: ignore[arg-type]
     return [d for d in drift if not (d[0] in ("remove_table", "remove_index") and _outside_metadata(d[1].name))]
 
 
