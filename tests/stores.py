@@ -45,6 +45,7 @@ _SQL_TABLES = (
     "support_tickets",
     "support_admins",
     "support_jobs",
+    "support_mail_messages",
 )
 #: Tables without an id sequence, emptied too.
 _SQL_KEYED_TABLES = (
@@ -56,6 +57,9 @@ _SQL_KEYED_TABLES = (
     "support_ticket_teams",
     "support_assignment_queue",
     "support_ratings",
+    "support_mail_checkpoints",
+    "support_mail_participants",
+    "support_mail_preferences",
 )
 
 
