@@ -39,6 +39,8 @@ StoreMaker = Callable[[], Store]
 #: Where the test PostgreSQL server is (trust auth); override with SUPPORTCHAT_TEST_PG_URL.
 POSTGRES_URL = os.environ.get("SUPPORTCHAT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 _SQL_TABLES = (
+    "support_push_attempts",
+    "support_push_deliveries",
     "support_ticket_changes",
     "support_events",
     "support_messages",
@@ -47,7 +49,7 @@ _SQL_TABLES = (
     "support_jobs",
 )
 #: Tables without an id sequence, emptied too.
-_SQL_KEYED_TABLES = ("support_agents", "support_contacts", "support_job_cursors")
+_SQL_KEYED_TABLES = ("support_agents", "support_contacts", "support_job_cursors", "support_push_devices")
 
 
 _RESOURCES = pytest.StashKey[dict[str, Any]]()

@@ -23,6 +23,8 @@ class Action(enum.Enum):
     OVERSEE = "oversee"
     #: List ``user_id``'s own tickets.
     LIST_OWN = "list_own"
+    #: Register or remove ``user_id``'s own push devices.
+    DEVICES = "devices"
 
 
 _STAFF_ONLY = {Action.MANAGE, Action.OVERSEE}
