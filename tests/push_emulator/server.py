@@ -300,6 +300,7 @@ class FcmEmulator:
         self._stopping = threading.Event()
         self.unregistered: set[str] = set()
         self.other_sender: set[str] = set()
+        self.malformed: set[str] = set()
         self.refuse_grants = False
         self.grants = 0
         self.accepted: list[Received] = []
@@ -414,6 +415,8 @@ class FcmEmulator:
         if fault is not None:
             kind, retry_after = fault
             if kind == "hang":
+                with self._lock:
+                    self.seen.append(_Seen(f"/v1/projects/{project}/messages:send", 0, time.time(), "hang"))
                 self._stopping.wait(self.hang_seconds)
                 return 0, {}, {}, "hang"
             status, error = _FAULTS[kind]
@@ -422,6 +425,10 @@ class FcmEmulator:
         token = message.get("token", "")
         if token in self.unregistered:
             return 404, fcm_error(404, "NOT_FOUND", "Requested entity was not found.", "UNREGISTERED"), {}, None
+        if token in self.malformed:
+            error = fcm_error(400, "INVALID_ARGUMENT", "The registration token is not a valid FCM registration token")
+            error["error"]["details"] = [{"@type": FCM_ERROR, "errorCode": "INVALID_ARGUMENT"}]
+            return 400, error, {}, None
         if token in self.other_sender:
             error = fcm_error(403, "PERMISSION_DENIED", "SenderId mismatch", "SENDER_ID_MISMATCH")
             return 403, error, {}, None
@@ -456,11 +463,11 @@ class FcmEmulator:
                     )
                 else:
                     status, body = 404, fcm_error(404, "NOT_FOUND", "Not found")
-                with emulator._lock:
-                    emulator.seen.append(_Seen(self.path, status, time.time(), fault))
-                if status == 0:
+                if status == 0:  # hung (recorded when it began): the client gave up long ago
                     self.close_connection = True
                     return
+                with emulator._lock:
+                    emulator.seen.append(_Seen(self.path, status, time.time(), fault))
                 data = json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json; charset=UTF-8")
