@@ -60,7 +60,9 @@ def test_503_then_429_then_a_hang_then_recovery_delivers_every_push_once(
         [ErrorClass.UNAVAILABLE, ErrorClass.QUOTA_EXCEEDED, ErrorClass.TIMEOUT, ErrorClass.UNREGISTERED]
     )
     assert len(attempts) == 4 + 3 + 1  # four deliveries, three failed tries, one unregistered
-    assert all(a.number == i + 1 for d in deliveries for i, a in enumerate(x for x in attempts if x.delivery_id == d.id))
+    assert all(
+        a.number == i + 1 for d in deliveries for i, a in enumerate(x for x in attempts if x.delivery_id == d.id)
+    )
     quota = next(a for a in attempts if a.error_class is ErrorClass.QUOTA_EXCEEDED)
     assert quota.retry_after == 1.0 and quota.http_status == 429 and quota.status is DeliveryStatus.PENDING
     after_quota = next(a for a in attempts if a.delivery_id == quota.delivery_id and a.number == quota.number + 1)
