@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from supportchat import Actor, InMemoryStore, SupportDesk
 from supportchat.jobs import JobRunner
-from supportchat.push import FANOUT, SEND, NewDevice, OwnerKind, Platform, PushService, PushSettings
+from supportchat.push import FANOUT, NewDevice, OwnerKind, Platform, PushService, PushSettings
 
 from ..push_emulator import FcmEmulator
 from .conftest import fcm_client
