@@ -19,7 +19,9 @@ from supportchat.push.texts import Text
 CREDENTIALS = os.environ.get("SUPPORTCHAT_FCM_LIVE_CREDENTIALS")
 DEVICE = os.environ.get("SUPPORTCHAT_FCM_LIVE_TOKEN")
 
-pytestmark = pytest.mark.skipif(not CREDENTIALS, reason="set SUPPORTCHAT_FCM_LIVE_CREDENTIALS to a service-account file")
+pytestmark = pytest.mark.skipif(
+    not CREDENTIALS, reason="set SUPPORTCHAT_FCM_LIVE_CREDENTIALS to a service-account file"
+)
 
 
 def test_real_fcm_takes_our_token_and_our_message() -> None:

@@ -44,6 +44,30 @@ _PENDING = DeliveryStatus.PENDING.value
 
 Transaction = Callable[[bool], AbstractContextManager[sa.Connection]]
 
+# The statements of the send path, built once: SQLAlchemy then reuses their compiled form, where
+# building them per call cost more than running them (a few per push, 10,000s of pushes).
+_DEVICE = sa.select(schema.devices).where(_d.token == sa.bindparam("token"))
+_DELIVERY = sa.select(schema.deliveries).where(_v.id == sa.bindparam("id"))
+_ATTEMPTS_SO_FAR = sa.select(_v.attempts).where(_v.id == sa.bindparam("id"))
+_SAME_THREAD = sa.and_(
+    _v.token == sa.bindparam("token"),
+    _v.ticket_id == sa.bindparam("ticket_id"),
+    _v.event == sa.bindparam("event"),
+)
+_NEWER_PENDING = (
+    sa.select(_v.id).where(_SAME_THREAD, _v.event_id > sa.bindparam("event_id"), _v.status == _PENDING).limit(1)
+)
+_LAST_TOLD = sa.select(sa.func.coalesce(sa.func.max(_v.event_id), 0)).where(
+    _SAME_THREAD, _v.event_id < sa.bindparam("event_id"), _v.status != DeliveryStatus.COALESCED.value
+)
+_COALESCED_INTO = sa.select(sa.func.count()).where(
+    _SAME_THREAD,
+    _v.event_id < sa.bindparam("event_id"),
+    _v.event_id > _LAST_TOLD.scalar_subquery(),
+    _v.status == DeliveryStatus.COALESCED.value,
+)
+_ADD_ATTEMPT = schema.attempts.insert()
+
 
 class SQLPushStore:
     """The :class:`~supportchat.push.PushStore` of a :class:`~supportchat.stores.sql.SQLStore`."""
@@ -82,7 +106,7 @@ class SQLPushStore:
 
     def device(self, token: str) -> Device | None:
         with self._transaction(False) as connection:
-            row = connection.execute(sa.select(schema.devices).where(_d.token == token)).fetchone()
+            row = connection.execute(_DEVICE, {"token": token}).fetchone()
         return None if row is None else _device(row)
 
     def devices_of(self, owner_kind: OwnerKind, owner_ids: Sequence[int] | None = None) -> list[Device]:
@@ -129,30 +153,25 @@ class SQLPushStore:
 
     def delivery(self, delivery_id: int) -> Delivery | None:
         with self._transaction(False) as connection:
-            row = connection.execute(sa.select(schema.deliveries).where(_v.id == delivery_id)).fetchone()
+            row = connection.execute(_DELIVERY, {"id": delivery_id}).fetchone()
         return None if row is None else _delivery(row)
 
     def record_attempt(self, delivery_id: int, attempt: NewAttempt) -> Delivery:
         with self._transaction(True) as connection:
-            number = (
-                connection.execute(
-                    sa.select(_v.attempts).where(_v.id == delivery_id).with_for_update()
-                    if self._postgres
-                    else sa.select(_v.attempts).where(_v.id == delivery_id)
-                ).scalar_one()
-                + 1
-            )
+            so_far = _ATTEMPTS_SO_FAR.with_for_update() if self._postgres else _ATTEMPTS_SO_FAR
+            number = connection.execute(so_far, {"id": delivery_id}).scalar_one() + 1
             connection.execute(
-                schema.attempts.insert().values(
-                    delivery_id=delivery_id,
-                    number=number,
-                    at=attempt.at,
-                    status=attempt.status.value,
-                    error_class=None if attempt.error_class is None else attempt.error_class.value,
-                    http_status=attempt.http_status,
-                    detail=attempt.detail,
-                    retry_after=attempt.retry_after,
-                )
+                _ADD_ATTEMPT,
+                {
+                    "delivery_id": delivery_id,
+                    "number": number,
+                    "at": attempt.at,
+                    "status": attempt.status.value,
+                    "error_class": None if attempt.error_class is None else attempt.error_class.value,
+                    "http_status": attempt.http_status,
+                    "detail": attempt.detail,
+                    "retry_after": attempt.retry_after,
+                },
             )
             values: dict[str, Any] = {"status": attempt.status.value, "attempts": number, "updated_at": attempt.at}
             if attempt.error_class is not None:
@@ -160,7 +179,7 @@ class SQLPushStore:
             if attempt.fcm_name is not None:
                 values["fcm_name"] = attempt.fcm_name
             connection.execute(schema.deliveries.update().where(_v.id == delivery_id).values(values))
-            row = connection.execute(sa.select(schema.deliveries).where(_v.id == delivery_id)).one()
+            row = connection.execute(_DELIVERY, {"id": delivery_id}).one()
         return _delivery(row)
 
     def settle(self, delivery_id: int, status: DeliveryStatus, *, now: float | None = None) -> Delivery:
@@ -174,30 +193,13 @@ class SQLPushStore:
             row = connection.execute(sa.select(schema.deliveries).where(_v.id == delivery_id)).one()
         return _delivery(row)
 
-    def _same_thread(self, delivery: Delivery) -> sa.ColumnElement[bool]:
-        return sa.and_(_v.token == delivery.token, _v.ticket_id == delivery.ticket_id, _v.event == delivery.event.value)
-
     def newer_pending(self, delivery: Delivery) -> bool:
-        query = sa.select(_v.id).where(
-            self._same_thread(delivery), _v.event_id > delivery.event_id, _v.status == _PENDING
-        )
         with self._transaction(False) as connection:
-            return connection.execute(query.limit(1)).fetchone() is not None
+            return connection.execute(_NEWER_PENDING, _thread_of(delivery)).fetchone() is not None
 
     def coalesced_into(self, delivery: Delivery) -> int:
-        told = sa.select(sa.func.coalesce(sa.func.max(_v.event_id), 0)).where(
-            self._same_thread(delivery),
-            _v.event_id < delivery.event_id,
-            _v.status != DeliveryStatus.COALESCED.value,
-        )
-        query = sa.select(sa.func.count()).where(
-            self._same_thread(delivery),
-            _v.event_id < delivery.event_id,
-            _v.event_id > told.scalar_subquery(),
-            _v.status == DeliveryStatus.COALESCED.value,
-        )
         with self._transaction(False) as connection:
-            return int(connection.execute(query).scalar_one())
+            return int(connection.execute(_COALESCED_INTO, _thread_of(delivery)).scalar_one())
 
     def deliveries(self, *, ticket_id: int | None = None, token: str | None = None, limit: int = 100) -> list[Delivery]:
         query = sa.select(schema.deliveries).order_by(_v.id.desc()).limit(limit)
@@ -258,6 +260,15 @@ class MemoryPushStore(SQLPushStore):
 
         self._transaction = transaction
         self._postgres = False
+
+
+def _thread_of(delivery: Delivery) -> dict[str, Any]:
+    return {
+        "token": delivery.token,
+        "ticket_id": delivery.ticket_id,
+        "event": delivery.event.value,
+        "event_id": delivery.event_id,
+    }
 
 
 def _device(row: Any) -> Device:
