@@ -12,7 +12,7 @@ embedded default).
 1. **Throughput.** ``--users`` users with 10 devices each (1,000 devices by
    default), one ticket each, 10 admin replies per ticket: 10 pushes per
    reply, 10,000 in all (coalescing off, so every reply is a push). A job
-   runner with ``--threads`` threads fans the events out and sends; the
+   runner with ``--threads`` threads (default 1) fans the events out and sends; the
    figure is pushes delivered per second, from the runner's start to the last
    delivery recorded. Baseline, same run: the same number of bare
    ``FcmClient.send`` calls from as many threads (FCM's and the emulator's
@@ -219,7 +219,7 @@ def reply_latency(folder: Path, emulator: Emulator, requests: int, pace: float) 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--users", type=int, default=100, help="users with 10 devices each (default 100: 1,000)")
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=1, help="runner threads (SQLite: one writer; 1 is fastest)")
     parser.add_argument("--requests", type=int, default=500)
     parser.add_argument("--pace", type=float, default=0.02)
     parser.add_argument("--skip-throughput", action="store_true")
