@@ -19,12 +19,14 @@ embedded default).
    share of the cost).
 2. **The admin reply request, push on and off.** ``POST
    …/tickets/<id>/messages`` through the Flask adapter's WSGI test client,
-   ``--requests`` times each way, in alternating blocks of 50: *off* with no
-   push runner, *on* with the push runner running and every ticket's owner
-   holding a device, so each reply makes a push while the next requests are
-   served. Paced at ``--pace`` seconds between requests (a busy agent), and
-   back to back. The request never calls FCM; what push adds is the worker
-   thread sharing the process.
+   ``--requests`` times each way, in alternating blocks of 50: *off* a desk
+   without push, *on* a desk whose every ticket owner holds a device, with the
+   push worker running, so each reply makes a push while the next requests
+   are served; the worker either a thread of the serving process (``serve``'s
+   embedded worker) or a process of its own (``supportchat worker``). Paced at
+   ``--pace`` seconds between requests (a busy agent), and back to back. The
+   request never calls FCM; what push can add is the worker sharing the CPU
+   (and, as a thread, the interpreter lock).
 """
 
 from __future__ import annotations
@@ -162,11 +164,27 @@ def _served(folder: Path, name: str, with_push: bool) -> tuple[object, object, d
     return desk, app.test_client(), headers, tickets
 
 
-def reply_latency(folder: Path, emulator: Emulator, requests: int, pace: float) -> dict[str, float]:
+#: A push worker in a process of its own (``supportchat worker`` in production) on the "on" database.
+_WORKER = """
+import sys
+from supportchat.jobs import JobRunner
+from supportchat.push import FcmClient, PushService, PushSettings
+from supportchat.stores.sql import SQLStore
+store = SQLStore.from_url(sys.argv[1])
+client = FcmClient.from_service_account(sys.argv[2], endpoint=sys.argv[3], timeout=10)
+service = PushService(store, client, PushSettings(quiet_window=0.0, max_coalesce_wait=0.0))
+runner = JobRunner(store, service.kinds(), poll_interval=0.05, batch=20).start()
+print("ready", flush=True)
+sys.stdin.read()
+runner.stop()
+"""
+
+
+def reply_latency(folder: Path, emulator: Emulator, requests: int, pace: float, worker: str) -> dict[str, float]:
     from supportchat.jobs import JobRunner
     from supportchat.push import NewDevice, OwnerKind, Platform, PushService, PushSettings
 
-    tag = f"{pace:g}".replace(".", "_")
+    tag = f"{pace:g}-{worker}".replace(".", "_")
     _, off_http, off_headers, off_tickets = _served(folder, f"off-{tag}.db", with_push=False)
     on_desk, on_http, on_headers, on_tickets = _served(folder, f"on-{tag}.db", with_push=True)
     client = client_for(emulator)
@@ -174,7 +192,21 @@ def reply_latency(folder: Path, emulator: Emulator, requests: int, pace: float) 
     service = PushService(store, client, PushSettings(quiet_window=0.0, max_coalesce_wait=0.0))  # type: ignore[arg-type]
     for user in range(1, 51):
         service.devices.register(NewDevice(f"lat-{user}:APA91b", OwnerKind.USER, user, Platform.IOS, "en"))
-    runner = JobRunner(store, service.kinds(), poll_interval=0.05, batch=20).start(on_desk)  # type: ignore[arg-type]
+    runner = None
+    child = None
+    if worker == "thread":
+        runner = JobRunner(store, service.kinds(), poll_interval=0.05, batch=20).start(on_desk)  # type: ignore[arg-type]
+    else:
+        env = {**os.environ, "PYTHONPATH": f"{ROOT / 'src'}:{ROOT}"}
+        url = f"sqlite:///{folder / f'on-{tag}.db'}"
+        child = subprocess.Popen(
+            [sys.executable, "-c", _WORKER, url, str(emulator.key), emulator.url],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        assert child.stdout is not None and child.stdout.readline().strip() == "ready"
     body = json.dumps({"message": "Gracias, lo revisamos ahora mismo."}).encode()
     timings: dict[bool, list[float]] = {False: [], True: []}
     sides = {False: (off_http, off_headers, off_tickets), True: (on_http, on_headers, on_tickets)}
@@ -202,7 +234,12 @@ def reply_latency(folder: Path, emulator: Emulator, requests: int, pace: float) 
     deadline = time.monotonic() + 120
     while service.devices.counts()["pending"] and time.monotonic() < deadline:
         time.sleep(0.05)
-    runner.stop()
+    if runner is not None:
+        runner.stop()
+    if child is not None:
+        assert child.stdin is not None
+        child.stdin.close()
+        child.wait(30)
     delivered = service.devices.counts()["delivered"]
     client.close()  # type: ignore[attr-defined]
     off, on = timings[False], timings[True]
@@ -238,10 +275,11 @@ def main() -> None:
                     f"{args.threads} threads {found['bare_per_s']:.0f}/s; "
                     f"ratio {found['pipeline_per_s'] / found['bare_per_s']:.2f}x"
                 )
-            for pace in (args.pace, 0.0):
-                found = reply_latency(folder, emulator, args.requests, pace)
+            for worker, pace in (("thread", args.pace), ("thread", 0.0), ("process", args.pace), ("process", 0.0)):
+                found = reply_latency(folder, emulator, args.requests, pace, worker)
                 print(
-                    f"admin reply, {'paced ' + str(pace) + ' s' if pace else 'back to back'}: "
+                    f"admin reply, push worker in a {worker}, "
+                    f"{'paced ' + str(pace) + ' s' if pace else 'back to back'}: "
                     f"off p50 {found['off_p50']:.2f} ms p99 {found['off_p99']:.2f} ms; "
                     f"on p50 {found['on_p50']:.2f} ms p99 {found['on_p99']:.2f} ms; "
                     f"added p99 {found['added_p99']:+.2f} ms (target ≤ 1 ms); ratio p99 "

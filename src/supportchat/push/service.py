@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from ..extensions import extension
@@ -30,8 +32,8 @@ from ..models import EventRecord, EventType
 from ..outages import OutageLog
 from ..people import ContactDirectory, StoredContacts
 from ..store import Store
-from .audience import audiences, content_for
-from .base import Delivery, DeliveryStatus, Device, ErrorClass, NewAttempt, NewDelivery, OwnerKind, PushStore
+from .audience import Content, audiences, content_for
+from .base import Delivery, DeliveryStatus, Device, ErrorClass, NewAttempt, NewDelivery, OwnerKind, PushEvent, PushStore
 from .fcm import FcmClient, FcmError
 from .message import collapse_key, fcm_message
 from .texts import language_of, test_text, text_for
@@ -44,6 +46,9 @@ FANOUT = "push.fanout"
 SEND = "push.send"
 PRUNE = "push.prune"
 _DAY = 86_400.0
+#: How long, and for how many events and recipients, what a push says is kept in memory.
+_CONTENT_SECONDS = 10.0
+_CONTENTS_KEPT = 1024
 #: The events that may push someone (any other type, present or future, pushes nobody).
 _PUSHED_EVENTS = frozenset({EventType.TICKET_CREATED, EventType.MESSAGE_CREATED, EventType.TICKET_UPDATED})
 
@@ -87,6 +92,9 @@ class PushService:
         self.jobs: JobStore = jobs if jobs is not None else extension(store, JobStore)  # type: ignore[type-abstract]
         self.contacts = contacts if contacts is not None else StoredContacts(store)
         self._auth_log = OutageLog(logger, interval=300.0)
+        # One event fans out to each of a recipient's devices: what it says to them is read once.
+        self._contents: OrderedDict[tuple[int, PushEvent, OwnerKind, int], tuple[float, Content | None]] = OrderedDict()
+        self._contents_lock = threading.Lock()
 
     # -- push.fanout -------------------------------------------------------
 
@@ -161,7 +169,14 @@ class PushService:
             delivery.id, NewAttempt(at=time.time(), status=DeliveryStatus.DELIVERED, http_status=200, fcm_name=name)
         )
 
-    def _message(self, delivery: Delivery, device: Device) -> dict[str, object] | None:
+    def _content(self, delivery: Delivery) -> Content | None:
+        """:func:`~.audience.content_for`, kept a few seconds per event and recipient (never across recipients)."""
+        key = (delivery.event_id, delivery.event, delivery.recipient_kind, delivery.recipient_id)
+        now = time.monotonic()
+        with self._contents_lock:
+            found = self._contents.get(key)
+            if found is not None and now - found[0] < _CONTENT_SECONDS:
+                return found[1]
         content = content_for(
             self.store,
             event=delivery.event,
@@ -169,6 +184,14 @@ class PushService:
             recipient_kind=delivery.recipient_kind,
             recipient_id=delivery.recipient_id,
         )
+        with self._contents_lock:
+            self._contents[key] = (now, content)
+            while len(self._contents) > _CONTENTS_KEPT:
+                self._contents.popitem(last=False)
+        return content
+
+    def _message(self, delivery: Delivery, device: Device) -> dict[str, object] | None:
+        content = self._content(delivery)
         if content is None:
             return None
         text = None
