@@ -49,7 +49,13 @@ _SQL_TABLES = (
     "support_jobs",
 )
 #: Tables without an id sequence, emptied too.
-_SQL_KEYED_TABLES = ("support_agents", "support_contacts", "support_job_cursors", "support_push_devices")
+_SQL_KEYED_TABLES = (
+    "support_agents",
+    "support_contacts",
+    "support_job_cursors",
+    "support_ratings",
+    "support_push_devices",
+)
 
 
 _RESOURCES = pytest.StashKey[dict[str, Any]]()

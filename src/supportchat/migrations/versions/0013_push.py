@@ -8,7 +8,7 @@ as they were at this revision (a migration must not change when
 checks that the two agree.
 
 Revision ID: 0013_push
-Revises: 0007_bigint_ids
+Revises: 0009_ratings_merge
 Create Date: 2026-12-01
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013_push"
-down_revision = "0007_bigint_ids"
+down_revision = "0009_ratings_merge"
 branch_labels = None
 depends_on = None
 
