@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
@@ -15,7 +14,7 @@ from supportchat.push.feature import feature
 
 from ..push_emulator import FcmEmulator
 from .axe import assert_accessible
-from .browser import PanelPage, new_panel_page
+from .browser import PanelPage
 from .servers import ADAPTER_NAMES, Site, serve
 
 pytestmark = pytest.mark.timeout(180)
@@ -25,16 +24,6 @@ pytestmark = pytest.mark.timeout(180)
 def push_site(request: pytest.FixtureRequest) -> Iterator[Site]:
     with serve(str(request.param), features=[feature()]) as served:
         yield served
-
-
-@pytest.fixture
-def ui(browser: Any) -> Iterator[PanelPage]:
-    page = new_panel_page(browser, "es-ES")
-    yield page
-    try:
-        page.assert_clean()
-    finally:
-        page.context.close()
 
 
 def test_the_ticket_view_lists_push_deliveries_and_their_attempts(push_site: Site, ui: PanelPage) -> None:
