@@ -47,6 +47,7 @@ _SQL_TABLES = (
     "support_tickets",
     "support_admins",
     "support_jobs",
+    "support_mail_messages",
 )
 #: Tables without an id sequence, emptied too.
 _SQL_KEYED_TABLES = (
@@ -55,6 +56,9 @@ _SQL_KEYED_TABLES = (
     "support_job_cursors",
     "support_ratings",
     "support_push_devices",
+    "support_mail_checkpoints",
+    "support_mail_participants",
+    "support_mail_preferences",
 )
 
 

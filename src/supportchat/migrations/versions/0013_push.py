@@ -8,7 +8,7 @@ as they were at this revision (a migration must not change when
 checks that the two agree.
 
 Revision ID: 0013_push
-Revises: 0009_ratings_merge
+Revises: 0014_email
 Create Date: 2026-12-01
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013_push"
-down_revision = "0009_ratings_merge"
+down_revision = "0014_email"
 branch_labels = None
 depends_on = None
 
