@@ -16,13 +16,11 @@ for threads. Each group has a ``tail``, the last id handed to it; a stream
 that starts behind ``t`` (a ``Last-Event-ID`` resume) reads the log itself
 up to ``t`` and then takes its queue, dropping ids it has already sent.
 
-A queue holds at most ``limit`` frames. When a stream that is catching up
-overflows, its queue is dropped and it is armed again when it next looks
-(it is reading the log anyway). When a stream on the shared path overflows,
-its client reads more slowly than events come: it is *dropped*, it sends a
-last frame saying so and ends, and the client's reconnect with
-``Last-Event-ID`` catches up from the log. Memory per stream is bounded by
-``limit`` references to shared frames.
+A queue holds at most ``limit`` frames. A stream whose queue overflows has
+*fallen behind*: its queue is emptied, nothing more is queued for it, and
+when it next looks it is armed again at the group's tail and reads the log
+itself up to there (see :class:`~.stream.EventStream`). Memory per stream is
+bounded by ``limit`` references to shared frames, whatever its client does.
 """
 
 from __future__ import annotations
@@ -31,6 +29,7 @@ import asyncio
 import functools
 import logging
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Sequence
 
@@ -46,6 +45,8 @@ logger = logging.getLogger("supportchat.realtime")
 
 #: Frames a stream may have waiting before it counts as behind (more than any burst the shared path should carry).
 DEFAULT_QUEUE_LIMIT = 1000
+#: Streams woken in one go on an event loop before the loop may run other work.
+WAKE_SLICE = 64
 
 
 class Subscription:
@@ -62,12 +63,9 @@ class Subscription:
         self.queue: deque[Frame] = deque()
         #: Every frame after this id reaches the queue (until the next overflow).
         self.armed_at = group.tail
-        #: Set by the stream while it reads the log itself: an overflow then re-arms instead of dropping.
-        self.catching_up = False
-        #: The queue overflowed; nothing is queued until the stream re-arms.
-        self.paused = False
-        #: Too slow on the shared path, or the broker could not read the log: the stream must end.
-        self.dropped = False
+        #: When the queue overflowed (monotonic clock); nothing is queued until the stream re-arms.
+        self.overflowed_at: float | None = None
+        #: The broker could not read the log: the stream must end.
         self.failed = False
         self.closed = False
         self._group = group
@@ -78,12 +76,12 @@ class Subscription:
 
     def _push(self, frames: list[Frame]) -> bool:
         """Queue ``frames``; whether the stream must be woken. Under the group's lock."""
-        if self.paused:
+        if self.overflowed_at is not None:
             return False
         if len(self.queue) + len(frames) > self.limit:
             self.queue.clear()
-            self.paused = True
-            self.dropped = not self.catching_up
+            self.overflowed_at = time.monotonic()
+            self._group.broker.overflows += 1
             return True
         self.queue.extend(frames)
         return True
@@ -97,29 +95,28 @@ class Subscription:
 
     # -- the stream's side ------------------------------------------------
 
-    def take(self) -> tuple[list[Frame], bool]:
-        """The queued frames, and whether the stream was re-armed (it must read the log up to :attr:`armed_at`)."""
+    def take(self) -> tuple[list[Frame], float | None]:
+        """The queued frames, and when the queue overflowed if it did.
+
+        After an overflow the subscription is armed again at the group's
+        tail (:attr:`armed_at`): the stream must read the log up to there.
+        """
         with self._group.lock:
             self._rung.clear()
             frames = list(self.queue)
             self.queue.clear()
-            rearmed = self.paused and not self.dropped
-            if rearmed:
-                self.paused = False
+            overflowed_at, self.overflowed_at = self.overflowed_at, None
+            if overflowed_at is not None:
                 self.armed_at = self._group.tail
-            return frames, rearmed
+            return frames, overflowed_at
 
     def clear(self) -> None:
         """Forget past wake-ups (a stream about to read the log keeps one that comes during the read)."""
         self._rung.clear()
 
-    def set_catching_up(self, value: bool) -> None:
-        with self._group.lock:
-            self.catching_up = value
-
     @property
     def pending(self) -> bool:
-        return bool(self.queue) or self.paused or self.dropped or self.failed or not self.active
+        return bool(self.queue) or self.overflowed_at is not None or self.failed or not self.active
 
     @property
     def active(self) -> bool:
@@ -217,8 +214,22 @@ class _Group:
             for user_id, frames in owners.items():
                 woken.extend(s for s in self.users.get(user_id, ()) if s._push(frames))
             self.tail = max(self.tail, batch[-1].id)
-        for subscription in woken:
+        self._wake_slice(woken, 0)
+
+    def _wake_slice(self, woken: list[Subscription], start: int) -> None:
+        """Wake :data:`WAKE_SLICE` streams, then let the loop run what else is ready before the next slice.
+
+        Ten thousand streams woken at once would queue ten thousand writes
+        ahead of every request the loop is serving; in slices, a request
+        waits for one slice's writes at most.
+        """
+        for subscription in woken[start : start + WAKE_SLICE]:
             subscription._wake()
+        if start + WAKE_SLICE < len(woken):
+            if self.loop is None:
+                self._wake_slice(woken, start + WAKE_SLICE)
+            else:
+                self.loop.call_soon(self._wake_slice, woken, start + WAKE_SLICE)
 
     def wake_all(self, *, failed: bool = False) -> None:
         for subscription in self.everyone():
@@ -254,7 +265,8 @@ class Broker:
         #: How many entries the reader has read, and how many reads it made (for monitoring and tests).
         self.reads = 0
         self.events_read = 0
-        #: How many streams were dropped as too slow.
+        #: How many times a stream's queue overflowed, and how many streams were dropped as too slow.
+        self.overflows = 0
         self.dropped = 0
         self._store = store
         self._renderer: Renderer | None = None

@@ -34,8 +34,9 @@ class LiveEvents:
       as only this process writes to it (pass ``poll_interval`` to wake the
       reader on a timer).
 
-    ``queue_limit`` bounds each stream's queue (a stream on the shared path
-    that overflows it is dropped as too slow); ``caps`` limits the streams
+    ``queue_limit`` bounds each stream's queue (a stream that overflows it
+    reads the log itself until it has caught up); a stream behind for more
+    than ``slow_after`` seconds is dropped as too slow; ``caps`` limits the streams
     per account and per client address (default: :func:`caps_from_env`).
     Nothing starts until the first stream opens (or :meth:`start`); call
     :meth:`close` when the app shuts down.
@@ -49,10 +50,12 @@ class LiveEvents:
         listen: bool | None = None,
         poll_interval: float | None = None,
         queue_limit: int = DEFAULT_QUEUE_LIMIT,
+        slow_after: float = 30.0,
         caps: StreamCaps | None = None,
     ) -> None:
         self.desk = desk
         self.heartbeat = heartbeat
+        self.slow_after = slow_after
         self.broker = Broker(desk.store, queue_limit=queue_limit)
         self.caps = caps if caps is not None else caps_from_env(os.environ)
         self.listener: PostgresListener | None = None
@@ -98,6 +101,7 @@ class LiveEvents:
         start = last_event_id if isinstance(last_event_id, int) else parse_last_event_id(last_event_id)
         self.start()
         options.setdefault("heartbeat", self.heartbeat)
+        options.setdefault("slow_after", self.slow_after)
         release = self.caps.acquire(actor, address)
         stream = EventStream(self.desk, self.broker, actor, last_event_id=start, on_close=release, **options)
         # A stream whose response never started (the client left first) frees its place when it is collected.

@@ -8,8 +8,9 @@ its own, in bounded batches, up to that id, and then takes its queue,
 skipping what it has already sent (ids only grow). So a client that
 reconnects with ``Last-Event-ID`` gets exactly the events after that id, in
 order, once, whatever happened while it was away. A stream that falls
-behind while catching up (its queue overflowed) reads the log again; one
-that overflows on the shared path is too slow for the event rate and ends
+behind (its queue overflowed while its client was slow to take frames)
+catches up from the log the same way and rejoins; one that stays behind for
+more than ``slow_after`` seconds is too slow for the event rate and ends
 with :data:`TOO_SLOW`, its client's reconnect catching up from the log. A
 user's stream reads the log filtered by that user's id and queues only that
 user's frames, so another user's event never reaches it.
@@ -32,6 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import time
 from collections.abc import AsyncGenerator, Callable, Generator
 from datetime import UTC, datetime
@@ -92,7 +94,9 @@ class EventStream:
     ``heartbeat``) have passed since the last answer, and at
     ``expires_at``, when the credential runs out. The stream ends as soon as
     the answer is not ``actor``. Without ``recheck`` the stream still ends at
-    ``expires_at``. ``on_close`` is called once when the stream ends.
+    ``expires_at``. ``slow_after`` is how long a stream may stay behind the
+    shared path before it is dropped as too slow. ``on_close`` is called
+    once when the stream ends.
 
     :meth:`frames` and :meth:`aframes` yield frame by frame; :meth:`wire`
     and :meth:`awire` yield the bytes of whatever is ready at once (what
@@ -112,12 +116,13 @@ class EventStream:
         recheck: Callable[[], Actor | None] | None = None,
         recheck_interval: float | None = None,
         expires_at: datetime | None = None,
+        slow_after: float = 30.0,
         on_close: Callable[[], None] | None = None,
     ) -> None:
         if actor.kind is ActorKind.USER and actor.id is None:
             raise ValueError("a user's stream needs the user's id")
-        if heartbeat <= 0 or batch <= 0 or (recheck_interval is not None and recheck_interval <= 0):
-            raise ValueError("heartbeat, batch and recheck_interval must be positive")
+        if heartbeat <= 0 or batch <= 0 or slow_after <= 0 or (recheck_interval is not None and recheck_interval <= 0):
+            raise ValueError("heartbeat, batch, slow_after and recheck_interval must be positive")
         self.desk = desk
         self.actor = actor
         self.heartbeat = heartbeat
@@ -129,16 +134,23 @@ class EventStream:
         self._user_id = actor.id if actor.kind is ActorKind.USER else None
         self._recheck = recheck
         self._recheck_interval = heartbeat if recheck_interval is None else recheck_interval
-        self._checked_at = time.monotonic()
+        now = time.monotonic()
+        # The first check comes up to half an interval early, at random: streams opened together
+        # (ten thousand after a restart) are then checked spread out, not all in the same instant.
+        self._checked_at = now - random.uniform(0, self._recheck_interval / 2)
         #: The credential's expiry on the monotonic clock (``inf``: it does not expire).
         self._expires = float("inf")
         if expires_at is not None:
-            self._expires = self._checked_at + (expires_at - datetime.now(UTC)).total_seconds()
+            self._expires = now + (expires_at - datetime.now(UTC)).total_seconds()
+        self.slow_after = slow_after
         self._on_close = on_close
         #: The last id sent (or skipped as not this viewer's); ``None`` until the stream opened.
         self._cursor = 0
-        #: While behind the shared path: read the log up to this id.
+        #: While behind the shared path: read the log up to this id; since when it is behind.
         self._catch_up_to: int | None = None
+        self._behind_since = 0.0
+        #: How many times the stream fell behind and read the log itself (for monitoring and tests).
+        self.catch_ups = 0
         self._quiet_since = time.monotonic()
         self._ended = False
 
@@ -247,11 +259,9 @@ class EventStream:
             subscription.close()
             _outages.report("open", "cannot open a live stream: the store is unavailable", exc)
             return None
-        if self._cursor < subscription.armed_at:
-            self._catch_up_to = subscription.armed_at
-        else:
-            subscription.set_catching_up(False)
         self._quiet_since = time.monotonic()
+        if self._cursor < subscription.armed_at:
+            self._fall_behind(subscription.armed_at, self._quiet_since)
         return subscription
 
     def _step(self, subscription: Subscription, *, blocking: bool) -> list[Frame] | float | object | None:
@@ -263,10 +273,6 @@ class EventStream:
         while True:
             if subscription.failed or not subscription.active:
                 return None
-            if subscription.dropped:
-                self._ended = True
-                self._broker.dropped += 1
-                return [TOO_SLOW]
             if self._check_due() <= 0:
                 if not blocking:
                     return _BLOCKING
@@ -274,16 +280,20 @@ class EventStream:
                     self._ended = True
                     return [_SIGNED_OUT]
             if self._catch_up_to is not None:
+                if time.monotonic() - self._behind_since > self.slow_after:
+                    self._ended = True
+                    self._broker.dropped += 1
+                    return [TOO_SLOW]
                 if not blocking:
                     return _BLOCKING
-                if (caught := self._read_log(subscription, self._catch_up_to)) is None:
+                if (caught := self._read_log(self._catch_up_to)) is None:
                     return None
                 if caught:
                     return self._sent(caught)
                 continue
-            frames, rearmed = subscription.take()
-            if rearmed:
-                self._catch_up_to = subscription.armed_at
+            frames, overflowed_at = subscription.take()
+            if overflowed_at is not None:
+                self._fall_behind(subscription.armed_at, overflowed_at)
                 continue
             if fresh := [frame for frame in frames if frame.id is not None and frame.id > self._cursor]:
                 self._cursor = fresh[-1].id or self._cursor
@@ -292,11 +302,16 @@ class EventStream:
                 return self._sent([_HEARTBEAT])
             return max(min(due, self._check_due()), 0.001)
 
+    def _fall_behind(self, target: int, since: float) -> None:
+        self._catch_up_to = target
+        self._behind_since = since
+        self.catch_ups += 1
+
     def _sent(self, frames: list[Frame]) -> list[Frame]:
         self._quiet_since = time.monotonic()
         return frames
 
-    def _read_log(self, subscription: Subscription, target: int) -> list[Frame] | None:
+    def _read_log(self, target: int) -> list[Frame] | None:
         """The next batch of the log after the cursor, up to the shared path; ``None`` when the store fails.
 
         Once the read reaches ``target`` (or the end of the log) the stream is
@@ -314,7 +329,6 @@ class EventStream:
             self._cursor = records[-1].id
         if len(records) < self.batch or self._cursor >= target:
             self._catch_up_to = None
-            subscription.set_catching_up(False)
         return frames
 
     def _check_due(self) -> float:
