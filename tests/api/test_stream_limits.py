@@ -6,7 +6,6 @@ import queue
 import socket
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -18,23 +17,16 @@ from supportchat.stores.sql import SQLiteStore
 
 from .conftest import PREFIX, SECRET
 from .live_server import SSEClient, serve
+from .test_events import Served
 
 ADMIN = Actor.admin(1)
 
 
-@dataclass
-class Site:
-    base: str
-    desk: SupportDesk
-    live: LiveEvents
-    admin: dict[str, str]
-    users: UserTokens
-
-    def user(self, user_id: int) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.users.mint(user_id)}"}
+class Site(Served):
+    """A served desk whose streams may be refused: :meth:`open` does not insist on a 200."""
 
     def open(self, path: str, headers: dict[str, str]) -> SSEClient:
-        return SSEClient(self.base + PREFIX + path, headers).start()
+        return SSEClient(self.url(path), headers).start()
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from supportchat.realtime import Frame, LiveEvents, StreamCaps
 from supportchat.stores import Store
 from supportchat.stores.sql import SQLiteStore
 
+from ..api.live_server import SSEClient
 from .reader import StreamReader, payload
 
 ADMIN = Actor.admin(1)
@@ -167,3 +169,56 @@ def test_the_types_users_receive_are_exactly_the_three_public_ones() -> None:
     assert {str(kind) for kind in EventType} >= OWNER_EVENT_TYPES
     assert {"ticket_created", "message_created", "ticket_updated"} == OWNER_EVENT_TYPES
     assert all(owner_may_see(_record(kind)) for kind in OWNER_EVENT_TYPES)
+
+
+def test_on_a_sqlite_file_the_change_signal_brings_another_processs_event_and_idles_cheaply(tmp_path: Path) -> None:
+    """Two stores on one file stand for two processes; the default wake-up is ``PRAGMA data_version``."""
+    here, there = SQLiteStore(tmp_path / "shared.db"), SQLiteStore(tmp_path / "shared.db")
+    live = LiveEvents(SupportDesk(here), heartbeat=30.0)
+    try:
+        reader = StreamReader(live.stream(ADMIN).frames())
+        reader.next()
+        assert live.poller is not None and live.poller.signal is not None and live.poller.interval == 0.05
+        time.sleep(0.3)
+        wakes, reads = live.poller.wakes, live.broker.reads
+        time.sleep(0.5)  # ten checks of an unchanged file: no wake-up, no read of the log
+        assert (live.poller.wakes, live.broker.reads) == (wakes, reads)
+        started = time.monotonic()
+        SupportDesk(there).create_ticket(ALICE, subject="Desde el otro proceso", description="x")
+        (frame,) = reader.events(1, timeout=5)
+        waited = time.monotonic() - started
+        assert payload(frame)["ticket"]["subject"] == "Desde el otro proceso"
+        assert waited < 0.05 + 0.5  # one interval, and slack for a loaded machine; not the old 2 s poll
+        assert live.poller.wakes > wakes
+    finally:
+        live.close()
+        here.close()
+        there.close()
+
+
+@pytest.mark.slow
+def test_two_server_processes_on_one_sqlite_file_see_each_others_events_at_once(tmp_path: Path) -> None:
+    import httpx
+
+    from supportchat.http import UserTokens
+
+    from .server_app import PREFIX, server_processes
+
+    secret = "fanout-secret-0123456789abcdefghijkl"
+    database = {"SUPPORTCHAT_TEST_DB_URL": f"sqlite:///{tmp_path / 'two.db'}"}
+    alice = {"Authorization": f"Bearer {UserTokens(secret).mint(10)}"}
+    with server_processes(database, secret, count=2, heartbeat=5.0) as (reader_base, writer_base):
+        stream = SSEClient(reader_base + PREFIX + "/user/10/events", alice).start()
+        assert stream.frames.get(timeout=5).comment == "supportchat stream"
+        latencies = []
+        with httpx.Client(base_url=writer_base + PREFIX, timeout=10) as writer:
+            for n in range(10):
+                started = time.perf_counter()
+                created = writer.post("/create-ticket", headers=alice, json={"subject": f"S{n}", "description": "x"})
+                assert created.status_code == 200, created.text
+                (event,) = stream.events(1, timeout=5)
+                latencies.append(time.perf_counter() - started)
+                assert event.payload["ticket"]["subject"] == f"S{n}"
+        stream.disconnect()
+    print(f"\nSQLite across processes: create→stream max={max(latencies) * 1e3:.0f}ms")
+    assert max(latencies) < 1.0
