@@ -30,7 +30,6 @@ import functools
 import logging
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Sequence
 
 from ..events import Event
@@ -54,13 +53,27 @@ class Subscription:
 
     A stream on an event loop is woken by resolving a future on that loop;
     a threaded stream by a :class:`threading.Event`. Queue and flags change
-    under the group's lock.
+    under the group's lock. Small on purpose (slots, a plain list, no
+    thread primitive for a stream on a loop): there are thousands.
     """
+
+    __slots__ = (
+        "_group",
+        "_rung",
+        "_waiter",
+        "armed_at",
+        "closed",
+        "failed",
+        "limit",
+        "overflowed_at",
+        "queue",
+        "user_id",
+    )
 
     def __init__(self, group: _Group, user_id: int | None, limit: int) -> None:
         self.user_id = user_id
         self.limit = limit
-        self.queue: deque[Frame] = deque()
+        self.queue: list[Frame] = []
         #: Every frame after this id reaches the queue (until the next overflow).
         self.armed_at = group.tail
         #: When the queue overflowed (monotonic clock); nothing is queued until the stream re-arms.
@@ -69,7 +82,7 @@ class Subscription:
         self.failed = False
         self.closed = False
         self._group = group
-        self._rung = threading.Event()
+        self._rung = threading.Event() if group.loop is None else None
         self._waiter: asyncio.Future[None] | None = None
 
     # -- the broker's side ------------------------------------------------
@@ -88,7 +101,8 @@ class Subscription:
 
     def _wake(self) -> None:
         """On the group's loop (or any thread, for a threaded stream)."""
-        self._rung.set()
+        if self._rung is not None:
+            self._rung.set()
         waiter = self._waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
@@ -102,9 +116,9 @@ class Subscription:
         tail (:attr:`armed_at`): the stream must read the log up to there.
         """
         with self._group.lock:
-            self._rung.clear()
-            frames = list(self.queue)
-            self.queue.clear()
+            if self._rung is not None:
+                self._rung.clear()
+            frames, self.queue = self.queue, []
             overflowed_at, self.overflowed_at = self.overflowed_at, None
             if overflowed_at is not None:
                 self.armed_at = self._group.tail
@@ -112,7 +126,8 @@ class Subscription:
 
     def clear(self) -> None:
         """Forget past wake-ups (a stream about to read the log keeps one that comes during the read)."""
-        self._rung.clear()
+        if self._rung is not None:
+            self._rung.clear()
 
     @property
     def pending(self) -> bool:
@@ -125,6 +140,7 @@ class Subscription:
 
     def wait(self, timeout: float) -> bool:
         """Block until woken or ``timeout`` seconds passed (threaded streams)."""
+        assert self._rung is not None, "a stream on an event loop waits with wait_async"
         return self._rung.wait(timeout)
 
     async def wait_async(self, timeout: float) -> None:
@@ -323,7 +339,7 @@ class Broker:
             else:
                 targets = [*threads.staff, *threads.users.get(user_id, ())]
         for subscription in targets:
-            subscription._rung.set()
+            subscription._wake()
 
     def attach(self, subscribe: Callable[[Callable[[Event], None]], Callable[[], None]]) -> Callable[[], None]:
         """Wake the reader on every event of a desk (pass ``desk.subscribe``); returns the detach function.

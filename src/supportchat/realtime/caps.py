@@ -48,13 +48,14 @@ class StreamCaps:
             self._accounts[account] += 1
             if address:
                 self._addresses[address] += 1
-        released = threading.Event()
+        released = False
 
         def release() -> None:
+            nonlocal released
             with self._lock:
-                if released.is_set():
+                if released:
                     return
-                released.set()
+                released = True
                 _decrement(self._accounts, account)
                 if address:
                     _decrement(self._addresses, address)

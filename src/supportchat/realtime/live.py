@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import threading
-import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -103,10 +102,7 @@ class LiveEvents:
         options.setdefault("heartbeat", self.heartbeat)
         options.setdefault("slow_after", self.slow_after)
         release = self.caps.acquire(actor, address)
-        stream = EventStream(self.desk, self.broker, actor, last_event_id=start, on_close=release, **options)
-        # A stream whose response never started (the client left first) frees its place when it is collected.
-        weakref.finalize(stream, release)
-        return stream
+        return EventStream(self.desk, self.broker, actor, last_event_id=start, on_close=release, **options)
 
     def close(self, wait: float = 5.0) -> None:
         """End every open stream (waiting up to ``wait`` seconds), stop the threads, detach from the desk.

@@ -129,7 +129,6 @@ class EventStream:
         self.batch = batch
         self.retry_ms = retry_ms
         self._broker = broker
-        self._renderer = Renderer(desk.store)
         self._start = last_event_id
         self._user_id = actor.id if actor.kind is ActorKind.USER else None
         self._recheck = recheck
@@ -321,7 +320,7 @@ class EventStream:
         """
         try:
             records = self.desk.store.events_after(self._cursor, user_id=self._user_id, limit=self.batch)
-            frames = self._renderer.frames(records, self.actor)
+            frames = Renderer(self.desk.store).frames(records, self.actor)
         except StorageError as exc:
             _outages.report("read", "ending a live stream: the store failed", exc)
             return None
@@ -357,6 +356,12 @@ class EventStream:
 
     def _heartbeat_due(self) -> float:
         return self.heartbeat - (time.monotonic() - self._quiet_since)
+
+    def __del__(self) -> None:
+        # A stream whose response never started (its client left first) was never run: it still
+        # gives its place under the caps back, when it is collected.
+        if getattr(self, "_on_close", None) is not None:
+            self._close(None)
 
     def _close(self, subscription: Subscription | None) -> None:
         if subscription is not None:
