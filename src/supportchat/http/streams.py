@@ -2,7 +2,7 @@
 
 Like :data:`~supportchat.http.routes.ROUTES`, both adapters mount exactly
 :data:`STREAM_ROUTES`; they differ only in how they write frames (a
-generator response in Flask, sse-starlette in FastAPI). A stream resumes
+generator response in Flask, a streaming response in FastAPI). A stream resumes
 after the id in the ``Last-Event-ID`` header that browsers' ``EventSource``
 sends on reconnecting, or in the ``last_event_id`` query parameter (for a
 client's first connection, or clients that cannot set headers).
