@@ -10,7 +10,7 @@ must not change when ``supportchat/teams/schema.py`` does later);
 ``tests/test_sql_migrations.py`` checks that the two agree.
 
 Revision ID: 0012_teams
-Revises: 0014_email
+Revises: 0013_push
 Create Date: 2026-12-01
 """
 
@@ -22,7 +22,7 @@ from alembic import op
 from supportchat.sqlschema.tables import UTCTimestamp
 
 revision = "0012_teams"
-down_revision = "0014_email"
+down_revision = "0013_push"
 branch_labels = None
 depends_on = None
 
