@@ -45,9 +45,13 @@ _SQL_TABLES = (
     "support_tickets",
     "support_admins",
     "support_jobs",
+    "support_sla_events",
+    "support_sla_deadlines",
+    "support_sla_policies",
+    "support_sla_calendars",
 )
 #: Tables without an id sequence, emptied too.
-_SQL_KEYED_TABLES = ("support_agents", "support_contacts", "support_job_cursors")
+_SQL_KEYED_TABLES = ("support_agents", "support_contacts", "support_job_cursors", "support_sla_clocks")
 
 
 _RESOURCES = pytest.StashKey[dict[str, Any]]()
