@@ -15,9 +15,11 @@ from ..features import Feature
 from ..jobs import JobKind
 from ..jobs.feature import feature as jobs_feature
 from ..notify import Notifier, WebhookNotifier, notification_kinds
+from ..sla.feature import feature as sla_feature
 from ..store import Store
 from .jobs import jobs_app
 from .output import UserError
+from .sla import sla_app
 
 __all__ = ["WEBHOOK_SECRET_VARIABLE", "WEBHOOK_URL_VARIABLE", "configured_notifiers", "installed_features"]
 
@@ -47,4 +49,8 @@ def _configured_notifications(store: Store) -> list[JobKind]:
 
 def installed_features() -> list[Feature]:
     """The features of the standalone product (their job kinds read the environment when asked)."""
-    return [jobs_feature(commands=jobs_app), Feature("notify", job_kinds=_configured_notifications)]
+    return [
+        jobs_feature(commands=jobs_app),
+        Feature("notify", job_kinds=_configured_notifications),
+        sla_feature(commands=sla_app),
+    ]
