@@ -88,7 +88,9 @@ def build(tickets: int, open_tickets: int) -> Path:
             "'2027-01-01 00:00:00', '2027-01-01 00:00:00')",
             batch_t,
         )
-        db.executemany("INSERT INTO support_sla_clocks (ticket_id, policy_id, last_change_id) VALUES (?, ?, 0)", batch_c)
+        db.executemany(
+            "INSERT INTO support_sla_clocks (ticket_id, policy_id, last_change_id) VALUES (?, ?, 0)", batch_c
+        )
         db.executemany(
             "INSERT INTO support_sla_deadlines (ticket_id, target, cycle, started_at, due_at, warn_at, state, "
             "met_at, next_fire_at) VALUES (?, ?, 0, ?, ?, NULL, ?, ?, ?)",

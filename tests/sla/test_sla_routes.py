@@ -19,7 +19,10 @@ from supportchat.stores import SQLiteStore
 
 from ..api.conftest import make_api
 
-CALENDAR = {"time_zone": "UTC", "hours": {d: [["00:00", "24:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}}
+CALENDAR = {
+    "time_zone": "UTC",
+    "hours": {d: [["00:00", "24:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")},
+}
 
 
 def data(reply: Any) -> Any:
@@ -56,7 +59,9 @@ def test_admins_manage_policies_and_see_sla_on_tickets_sorted_by_due(adapter: st
     assert abs(due - (fast.created_at + timedelta(minutes=10))) < timedelta(seconds=1)
     listed = data(api.call("GET", "/tickets", **admin))
     assert {t["id"]: (t["sla"] or {}).get("policy") for t in listed} == {
-        bare.id: None, fast.id: "urgent", slow.id: "normal"
+        bare.id: None,
+        fast.id: "urgent",
+        slow.id: "normal",
     }
     by_due = json.loads(api.call("GET", "/tickets?sort=due", **admin).body)
     assert [t["id"] for t in by_due["data"]] == [fast.id, slow.id] and by_due["meta"]["total"] == 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -37,16 +38,20 @@ def _store(session: Any) -> SlaStore:
     return extension(session.store, SlaStore)  # type: ignore[type-abstract]
 
 
+def _save(record: Any, put: Callable[[SlaStore, Any], Any], database_url: str | None, json_output: bool) -> None:
+    from .config import open_session
+
+    with open_session(database_url) as session:
+        stored = put(_store(session), record)
+    emit_json(stored) if json_output else out().print(f"{stored.name} saved.", markup=False)
+
+
 @sla_app.command("calendar-set")
 @handled
 def calendar_set(name: str, spec: JsonFile, database_url: DatabaseUrl = None, json_output: JsonOutput = False) -> None:
     """Create or replace the calendar NAME from JSON: time_zone, hours, holidays, holiday_country."""
-    from .config import open_session
-
     calendar = CalendarIn.model_validate({**_read(spec), "name": name})
-    with open_session(database_url) as session:
-        stored = _store(session).put_calendar(calendar)
-    emit_json(stored) if json_output else out().print(f"Calendar {stored.name} saved.", markup=False)
+    _save(calendar, lambda store, c: store.put_calendar(c), database_url, json_output)
 
 
 @sla_app.command("calendars")
@@ -75,12 +80,8 @@ def calendars(database_url: DatabaseUrl = None, json_output: JsonOutput = False)
 @handled
 def policy_set(name: str, spec: JsonFile, database_url: DatabaseUrl = None, json_output: JsonOutput = False) -> None:
     """Create or replace the policy NAME from JSON: calendar, conditions, targets in minutes, escalation."""
-    from .config import open_session
-
     policy = PolicyIn.model_validate({**_read(spec), "name": name})
-    with open_session(database_url) as session:
-        stored = _store(session).put_policy(policy)
-    emit_json(stored) if json_output else out().print(f"Policy {stored.name} saved.", markup=False)
+    _save(policy, lambda store, p: store.put_policy(p), database_url, json_output)
 
 
 @sla_app.command("policies")

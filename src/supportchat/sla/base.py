@@ -15,7 +15,7 @@ from typing import Any, Protocol, runtime_checkable
 from ..models import Category, Priority, TicketStatus
 from .policy import CalendarIn, CalendarOut, PolicyIn, PolicyOut
 
-__all__ = ["Clock", "Deadline", "DeadlineState", "DueFilter", "NewDeadline", "SlaEvent", "SlaStore"]
+__all__ = ["Clock", "Deadline", "DeadlineState", "DueFilter", "Firing", "NewDeadline", "SlaEvent", "SlaStore"]
 
 DeadlineState = str  # "active", "met", "cancelled"
 WARNING = "sla_warning"
@@ -58,6 +58,10 @@ class Deadline:
     warned_at: float | None
     breached_at: float | None
     next_fire_at: float | None
+
+
+#: A deadline as read, what fires for it (``sla_warning`` / ``sla_breached``), and when it next fires after.
+Firing = tuple["Deadline", str, float | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,8 +142,13 @@ class SlaStore(Protocol):
         """Active deadlines whose warning or breach is due by ``now``, soonest first (through the index)."""
         ...
 
-    def fire(self, deadline: Deadline, kind: str, *, now: float, next_fire_at: float | None) -> SlaEvent | None:
-        """Record ``kind`` for ``deadline`` if it is still active and unchanged since read; the event, or ``None``."""
+    def fire(self, firings: Sequence[Firing], *, now: float) -> list[SlaEvent]:
+        """Record each firing, in order, in one transaction; the events recorded.
+
+        A firing counts only if its deadline is still active, unchanged since
+        it was read (``next_fire_at``) and not fired for that kind yet; then
+        its ``next_fire_at`` becomes the firing's.
+        """
         ...
 
     def unescalated(self, *, limit: int = 100) -> list[SlaEvent]:

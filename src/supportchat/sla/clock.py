@@ -38,7 +38,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..desk import SupportDesk
 from ..extensions import extension
 from ..models import Actor, EventRecord, EventType, Priority, SenderType, Ticket, TicketStatus, UTCDateTime
-from .base import BREACHED, WARNING, Deadline, NewDeadline, SlaEvent, SlaStore
+from .base import BREACHED, WARNING, Deadline, Firing, NewDeadline, SlaEvent, SlaStore
 from .business_time import Calendar, NoWorkingTime, add_business_time, business_time_between
 from .policy import Facts, PolicyOut, Target, calendar, choose_policy, facts_of
 
@@ -165,7 +165,7 @@ class SlaClock:
         paused = clock.paused_since is not None
         last_change = clock.last_change_id
         for change in self.desk.store.list_changes(ticket.id):
-            if change.id <= last_change or change.field != "status":
+            if change.id <= last_change or change.field != "status" or not change.old_value or not change.new_value:
                 continue
             old, new = TicketStatus(change.old_value), TicketStatus(change.new_value)
             paused = self._status_changed(ticket.id, policy, cal, old, new, change.changed_at, change.id, paused)
@@ -195,7 +195,9 @@ class SlaClock:
             return paused
         if old is TicketStatus.RESOLVED and (cycle := self._new(policy, cal, Target.RESOLUTION, change_id, at)):
             # Reopened: resolution runs again from now, as a new cycle.
-            self.store.save_clock(ticket_id, clock={}, updates={}, new=[self._held(cycle, cal, at) if paused else cycle])
+            self.store.save_clock(
+                ticket_id, clock={}, updates={}, new=[self._held(cycle, cal, at) if paused else cycle]
+            )
         if new in policy.pause_statuses and not paused:
             self._pause(ticket_id, cal, at)
             return True
@@ -285,18 +287,14 @@ class SlaClock:
     def scan(self, now: float | None = None, *, limit: int = 500) -> list[SlaEvent]:
         """Fire every warning and breach due by ``now`` (once each, whatever runs at once); what fired."""
         at = time.time() if now is None else now
-        fired: list[SlaEvent] = []
+        firings: list[Firing] = []
         for deadline in self.store.due(at, limit=limit):
-            assert deadline.due_at is not None
             if deadline.warned_at is None and deadline.warn_at is not None and deadline.warn_at <= at:
-                event = self.store.fire(deadline, WARNING, now=at, next_fire_at=deadline.due_at)
-                if event is None:
-                    continue
-                fired.append(event)
+                firings.append((deadline, WARNING, deadline.due_at))
                 deadline = dataclasses.replace(deadline, warned_at=at, next_fire_at=deadline.due_at)
-            if deadline.breached_at is None and deadline.due_at <= at:
-                if (event := self.store.fire(deadline, BREACHED, now=at, next_fire_at=None)) is not None:
-                    fired.append(event)
+            if deadline.breached_at is None and deadline.due_at is not None and deadline.due_at <= at:
+                firings.append((deadline, BREACHED, None))
+        fired = self.store.fire(firings, now=at) if firings else []
         for event in fired:
             self._tell(event)
         return fired

@@ -160,34 +160,54 @@ def _parsed(model: type[pydantic.BaseModel], body: Any, name: str) -> Any:
         raise ValidationError(field, first["msg"]) from None
 
 
-def _list_calendars(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> list[CalendarOut]:
-    return _sla(desk, actor).calendars()
+_NAME = Param("name", "path", {"type": "string", "minLength": 1, "maxLength": 64}, "The name.", True)
+_TICKET = Param("ticket_id", "path", {"type": "string", "minLength": 1, "maxLength": 64}, "Id or number.", True)
 
 
-def _put_calendar(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> CalendarOut:
-    store = _sla(desk, actor)
-    return store.put_calendar(_parsed(CalendarIn, body, path["name"]))
+def _body(model: type[pydantic.BaseModel]) -> Callable[[Any], dict[str, Any]]:
+    def schema(limits: Any) -> dict[str, Any]:
+        found = model.model_json_schema()
+        found.get("properties", {}).pop("name", None)
+        if "name" in found.get("required", []):
+            found["required"].remove("name")
+        return found
+
+    return schema
 
 
-def _delete_calendar(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> bool:
-    if not _sla(desk, actor).delete_calendar(path["name"]):
-        raise NotFound("no such calendar", details={"name": path["name"][:64]})
-    return True
+def _crud(
+    plural: str,
+    model: type[pydantic.BaseModel],
+    out: Any,
+    listing: Callable[[SlaStore], Any],
+    put: Callable[[SlaStore, Any], Any],
+    delete: Callable[[SlaStore, str], bool],
+    summaries: tuple[str, str, str],
+) -> tuple[Route, ...]:
+    """``GET /sla/<plural>``, ``PUT`` and ``DELETE /sla/<plural>/{name}`` over one kind of SLA record."""
+    noun = plural[:-1]
 
+    def list_all(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> Any:
+        return listing(_sla(desk, actor))
 
-def _list_policies(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> list[PolicyOut]:
-    return _sla(desk, actor).policies()
+    def put_one(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> Any:
+        store = _sla(desk, actor)
+        return put(store, _parsed(model, body, path["name"]))
 
+    def delete_one(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> bool:
+        if not delete(_sla(desk, actor), path["name"]):
+            raise NotFound(f"no such {noun}", details={"name": path["name"][:64]})
+        return True
 
-def _put_policy(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> PolicyOut:
-    store = _sla(desk, actor)
-    return store.put_policy(_parsed(PolicyIn, body, path["name"]))
-
-
-def _delete_policy(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> bool:
-    if not _sla(desk, actor).delete_policy(path["name"]):
-        raise NotFound("no such policy", details={"name": path["name"][:64]})
-    return True
+    where = f"/sla/{plural}/{{name}}"
+    return (
+        Route(f"sla_{plural}", "GET", f"/sla/{plural}", Audience.ADMIN, list_all, DataRenderer(list[out]),
+              summaries[0]),
+        Route(f"sla_put_{noun}", "PUT", where, Audience.ADMIN, put_one, DataRenderer(out), summaries[1],
+              params=(_NAME,), body=_body(model), write=Write.CHANGE),
+        Route(f"sla_delete_{noun}", "DELETE", where, Audience.ADMIN, delete_one, DataRenderer(bool), summaries[2],
+              params=(_NAME,), errors=(404, 409), write=Write.CHANGE),
+    )  # fmt: skip
 
 
 def _ticket_sla(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> SlaView | None:
@@ -215,38 +235,15 @@ def _event_fields(event: SlaEvent) -> dict[str, Any]:
     return {name: getattr(event, name) for name in SlaEventOut.model_fields}
 
 
-_NAME = Param("name", "path", {"type": "string", "minLength": 1, "maxLength": 64}, "The name.", True)
-_TICKET = Param("ticket_id", "path", {"type": "string", "minLength": 1, "maxLength": 64}, "Id or number.", True)
-
-
-def _body(model: type[pydantic.BaseModel]) -> Callable[[Any], dict[str, Any]]:
-    def schema(limits: Any) -> dict[str, Any]:
-        found = model.model_json_schema()
-        found.get("properties", {}).pop("name", None)
-        if "name" in found.get("required", []):
-            found["required"].remove("name")
-        return found
-
-    return schema
-
-
 ROUTES = (
-    Route("sla_calendars", "GET", "/sla/calendars", Audience.ADMIN, _list_calendars,
-          DataRenderer(list[CalendarOut]), "Business calendars"),
-    Route("sla_put_calendar", "PUT", "/sla/calendars/{name}", Audience.ADMIN, _put_calendar,
-          DataRenderer(CalendarOut), "Create or replace a business calendar", params=(_NAME,),
-          body=_body(CalendarIn), write=Write.CHANGE),
-    Route("sla_delete_calendar", "DELETE", "/sla/calendars/{name}", Audience.ADMIN, _delete_calendar,
-          DataRenderer(bool), "Remove a calendar no policy uses", params=(_NAME,), errors=(404, 409),
-          write=Write.CHANGE),
-    Route("sla_policies", "GET", "/sla/policies", Audience.ADMIN, _list_policies,
-          DataRenderer(list[PolicyOut]), "SLA policies, in the order they are tried"),
-    Route("sla_put_policy", "PUT", "/sla/policies/{name}", Audience.ADMIN, _put_policy,
-          DataRenderer(PolicyOut), "Create or replace an SLA policy (fixed deadlines do not move)",
-          params=(_NAME,), body=_body(PolicyIn), write=Write.CHANGE),
-    Route("sla_delete_policy", "DELETE", "/sla/policies/{name}", Audience.ADMIN, _delete_policy,
-          DataRenderer(bool), "Remove an SLA policy (tickets keep their deadlines)", params=(_NAME,),
-          errors=(404,), write=Write.CHANGE),
+    *_crud("calendars", CalendarIn, CalendarOut, lambda s: s.calendars(), lambda s, c: s.put_calendar(c),
+           lambda s, name: s.delete_calendar(name),
+           ("Business calendars", "Create or replace a business calendar", "Remove a calendar no policy uses")),
+    *_crud("policies", PolicyIn, PolicyOut, lambda s: s.policies(), lambda s, p: s.put_policy(p),
+           lambda s, name: s.delete_policy(name),
+           ("SLA policies, in the order they are tried",
+            "Create or replace an SLA policy (fixed deadlines do not move)",
+            "Remove an SLA policy (tickets keep their deadlines)")),
     Route("sla_ticket", "GET", "/tickets/{ticket_id}/sla", Audience.ADMIN, _ticket_sla,
           DataRenderer(SlaView | None), "A ticket's SLA (`null`: under no policy)", params=(_TICKET,),
           errors=(404,)),

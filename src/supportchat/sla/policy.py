@@ -65,7 +65,7 @@ class CalendarIn(BaseModel):
     name: str = Field(min_length=1, max_length=64)
     time_zone: str = Field(description="An IANA time zone, e.g. `Europe/Madrid`.")
     hours: dict[str, list[tuple[str, str]]] = Field(
-        description="Working intervals per weekday (`mon` … `sun`), `[\"09:00\", \"14:00\"]`; an end at or "
+        description='Working intervals per weekday (`mon` … `sun`), `["09:00", "14:00"]`; an end at or '
         "before its start crosses midnight. Days left out have no working hours."
     )
     holidays: list[date] = Field(default_factory=list, description="Local dates without working hours.")
@@ -87,9 +87,7 @@ class CalendarIn(BaseModel):
         return hours
 
     def week(self) -> tuple[tuple[tuple[int, int], ...], ...]:
-        return tuple(
-            tuple((minutes_of(a), minutes_of(b)) for a, b in self.hours.get(day, [])) for day in DAYS
-        )
+        return tuple(tuple((minutes_of(a), minutes_of(b)) for a, b in self.hours.get(day, [])) for day in DAYS)
 
     @model_validator(mode="after")
     def _valid_calendar(self) -> CalendarIn:

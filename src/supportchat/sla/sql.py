@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 
 import sqlalchemy as sa
@@ -14,7 +14,7 @@ from ..models import TicketStatus
 from ..sqlschema import tables as core
 from ..stores.sql import SQLStore
 from . import schema
-from .base import BREACHED, Clock, Deadline, DueFilter, NewDeadline, SlaEvent
+from .base import BREACHED, Clock, Deadline, DueFilter, Firing, NewDeadline, SlaEvent
 from .policy import CalendarIn, CalendarOut, PolicyIn, PolicyOut
 
 __all__ = ["SQLSlaStore"]
@@ -38,17 +38,12 @@ class SQLSlaStore:
 
     def __init__(self, store: SQLStore) -> None:
         self._store = store
-        self._postgres = store.engine.dialect.name == "postgresql"
 
-    @contextmanager
-    def _write(self) -> Iterator[sa.Connection]:
-        with self._store.transaction(write=True) as connection:
-            yield connection
+    def _write(self) -> AbstractContextManager[sa.Connection]:
+        return self._store.transaction(write=True)
 
-    @contextmanager
-    def _read(self) -> Iterator[sa.Connection]:
-        with self._store.transaction() as connection:
-            yield connection
+    def _read(self) -> AbstractContextManager[sa.Connection]:
+        return self._store.transaction()
 
     # -- calendars and policies ---------------------------------------------
 
@@ -219,7 +214,17 @@ class SQLSlaStore:
         with self._read() as connection:
             return [_deadline(row) for row in connection.execute(query).fetchall()]
 
-    def fire(self, deadline: Deadline, kind: str, *, now: float, next_fire_at: float | None) -> SlaEvent | None:
+    def fire(self, firings: Sequence[Firing], *, now: float) -> list[SlaEvent]:
+        fired = []
+        with self._write() as connection:
+            for deadline, kind, next_fire_at in firings:
+                if (event := self._fire(connection, deadline, kind, now, next_fire_at)) is not None:
+                    fired.append(event)
+        return fired
+
+    def _fire(
+        self, connection: sa.Connection, deadline: Deadline, kind: str, now: float, next_fire_at: float | None
+    ) -> SlaEvent | None:
         stamp = "breached_at" if kind == BREACHED else "warned_at"
         unchanged = sa.and_(
             _d.id == deadline.id,
@@ -228,32 +233,30 @@ class SQLSlaStore:
             getattr(_d, stamp).is_(None),
         )
         assert deadline.due_at is not None
-        with self._write() as connection:
-            moved = connection.execute(
-                schema.deadlines.update().where(unchanged).values({stamp: now, "next_fire_at": next_fire_at})
+        moved = connection.execute(
+            schema.deadlines.update().where(unchanged).values({stamp: now, "next_fire_at": next_fire_at})
+        )
+        if not moved.rowcount:
+            return None  # met, paused, re-applied or fired by another worker since it was read
+        event_id = connection.execute(
+            schema.events.insert()
+            .values(
+                deadline_id=deadline.id,
+                ticket_id=deadline.ticket_id,
+                type=kind,
+                target=deadline.target,
+                due_at=deadline.due_at,
+                fired_at=now,
             )
-            if not moved.rowcount:
-                return None  # met, paused, re-applied or fired by another worker since it was read
-            event_id = connection.execute(
-                schema.events.insert()
-                .values(
-                    deadline_id=deadline.id,
-                    ticket_id=deadline.ticket_id,
-                    type=kind,
-                    target=deadline.target,
-                    due_at=deadline.due_at,
-                    fired_at=now,
-                )
-                .returning(_e.id)
-            ).scalar_one()
-        return SlaEvent(int(event_id), deadline.id, deadline.ticket_id, kind, deadline.target, deadline.due_at, now, None)
+            .returning(_e.id)
+        ).scalar_one()
+        return SlaEvent(
+            int(event_id), deadline.id, deadline.ticket_id, kind, deadline.target, deadline.due_at, now, None
+        )
 
     def unescalated(self, *, limit: int = 100) -> list[SlaEvent]:
         query = (
-            sa.select(schema.events)
-            .where(_e.type == BREACHED, _e.escalated_at.is_(None))
-            .order_by(_e.id)
-            .limit(limit)
+            sa.select(schema.events).where(_e.type == BREACHED, _e.escalated_at.is_(None)).order_by(_e.id).limit(limit)
         )
         with self._read() as connection:
             return [_event(row) for row in connection.execute(query).fetchall()]
@@ -287,7 +290,7 @@ class SQLSlaStore:
             .subquery()
         )
         query = sa.select(soonest.c.ticket_id).join(core.tickets, t.id == soonest.c.ticket_id)
-        conditions = [t.status.notin_([TicketStatus.CLOSED.value])]
+        conditions: list[sa.ColumnElement[bool]] = [t.status.notin_([TicketStatus.CLOSED.value])]
         for name in ("status", "priority", "category"):
             value = getattr(where, name)
             if value is not None:
