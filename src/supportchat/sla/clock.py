@@ -42,13 +42,15 @@ from .base import BREACHED, WARNING, Deadline, Firing, NewDeadline, SlaEvent, Sl
 from .business_time import Calendar, NoWorkingTime, add_business_time, business_time_between
 from .policy import Facts, PolicyOut, Target, calendar, choose_policy, facts_of
 
-__all__ = ["SlaClock", "SlaView", "TeamAssigner"]
+__all__ = ["FactsOf", "SlaClock", "SlaView", "TeamAssigner"]
 
 logger = logging.getLogger("supportchat.sla")
 
 #: Hands a ticket to a team (the teams capability supplies it); ``None`` until one is installed.
 TeamAssigner = Callable[[SupportDesk, int, str], None]
 Listener = Callable[[SlaEvent], None]
+#: What is known of a ticket when its policy is chosen (tags and team from their capabilities).
+FactsOf = Callable[[SupportDesk, Ticket], Facts]
 _PRIORITIES = list(Priority)
 
 
@@ -84,7 +86,7 @@ class SlaClock:
         self,
         desk: SupportDesk,
         *,
-        facts: Callable[[SupportDesk, Ticket], Facts] | None = None,
+        facts: FactsOf | None = None,
         assign_team: TeamAssigner | None = None,
         listeners: Sequence[Listener] = (),
         schedule: Callable[[float], None] | None = None,

@@ -35,7 +35,7 @@ from ..models import Actor, Category, EventRecord, Page, Priority, Ticket, Ticke
 from ..permissions import Action, authorize
 from ..rules import UNASSIGNED, parse_assignee_filter, parse_choice, parse_page, parse_positive_int
 from .base import DueFilter, SlaEvent, SlaStore
-from .clock import SlaClock, SlaView, TeamAssigner
+from .clock import FactsOf, SlaClock, SlaView, TeamAssigner
 from .policy import CalendarIn, CalendarOut, PolicyIn, PolicyOut
 
 __all__ = ["SCAN", "TRACK", "SlaTicket", "SlaTicketThread", "feature", "sla_kinds"]
@@ -283,6 +283,7 @@ def sla_kinds(
     desk: SupportDesk | None = None,
     listeners: Sequence[Callable[[SlaEvent], None]] = (),
     assign_team: TeamAssigner | None = None,
+    facts: FactsOf | None = None,
 ) -> list[JobKind]:
     """The job kinds that follow tickets and fire SLA events over ``store`` (none if it keeps no SLA)."""
     try:
@@ -293,6 +294,7 @@ def sla_kinds(
         desk or SupportDesk(store),
         listeners=[_log_event, *listeners],
         assign_team=assign_team,
+        facts=facts,
         schedule=scheduler(store),
     )
 
@@ -310,12 +312,17 @@ def sla_kinds(
     ]
 
 
-def feature(commands: Any = None, *, assign_team: TeamAssigner | None = None) -> Feature:
-    """The SLA feature. ``assign_team``: how the ``assign_team`` escalation hands a ticket over (teams feature)."""
+def feature(commands: Any = None, *, assign_team: TeamAssigner | None = None, facts: FactsOf | None = None) -> Feature:
+    """The SLA feature.
+
+    The hooks for the capabilities beside it: ``assign_team`` carries out the
+    ``assign_team`` escalation (the teams feature); ``facts`` adds a
+    ticket's tags and team to what policy conditions are checked against.
+    """
     return Feature(
         "sla",
         routes=ROUTES,
-        job_kinds=lambda store: sla_kinds(store, assign_team=assign_team),
+        job_kinds=lambda store: sla_kinds(store, assign_team=assign_team, facts=facts),
         commands=commands,
         amend=amend,
     )
