@@ -1,4 +1,7 @@
-"""The panel shows each ticket's SLA countdown in its colour, and lists by deadline with "SLA due first" (Chromium)."""
+"""The panel shows each ticket's SLA countdown in its colour, and lists by deadline with "SLA due first" (Chromium).
+
+Both views pass axe-core's WCAG 2 A/AA rules with the SLA shown.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from supportchat.sla import CalendarIn, PolicyIn, SlaClock, SlaStore
 from supportchat.sla.feature import feature
 from supportchat.stores import SQLiteStore
 
+from ..panel.axe import assert_accessible
 from ..panel.browser import PanelPage, new_panel_page
 from ..panel.conftest import browser  # noqa: F401  (the session's Chromium)
 from ..panel.servers import serve
@@ -64,6 +68,7 @@ def test_countdowns_colours_and_sort_by_due(adapter: str, tmp_path: Path, ui: Pa
         assert "left" in cell(soon.id).inner_text() and cell(soon.id).locator(".sla-warning").count() == 1
         assert cell(calm.id).locator(".sla-ok").count() == 1
         assert cell(bare.id).inner_text() == "—"
+        assert_accessible(page, "list with SLA countdowns")
 
         page.select_option("#filter-sort", "due")
         page.click("#filters button[type=submit]")
@@ -75,3 +80,4 @@ def test_countdowns_colours_and_sort_by_due(adapter: str, tmp_path: Path, ui: Pa
         page.wait_for_selector("#ticket-sla:not([hidden])")
         line = page.inner_text("#ticket-sla")
         assert "urgent" in line and "first response" in line and "breached" in line
+        assert_accessible(page, "ticket with its SLA")
