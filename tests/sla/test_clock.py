@@ -10,6 +10,7 @@ those instants. Every SQL backend of ``tests/stores.py``.
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -155,3 +156,51 @@ def test_deadlines_stay_fixed_until_reapplied_and_escalation_runs_once(make_stor
     # Re-applying is the explicit change: deadlines from now, under the policy as it is.
     s.clock.apply(escalated, replace=True, now=at(MONDAY, "10:00"))
     assert s.clock.views([ticket])[ticket.id].first_response_due == at(MONDAY, "10:30")
+
+
+def test_concurrent_scans_fire_each_breach_once(make_store: StoreMaker) -> None:
+    s = Scenario(*sla_store(make_store), warning_minutes=0)
+    tickets = [s.desk.create_ticket(Actor.user(7), subject=f"T{i}", description="x") for i in range(40)]
+    s.follow()
+    clocks = [SlaClock(s.desk) for _ in range(4)]
+    start = threading.Barrier(len(clocks))
+    fired: list[list[object]] = [[] for _ in clocks]
+
+    def scan(index: int) -> None:
+        start.wait()
+        for _ in range(3):
+            fired[index].extend(clocks[index].scan(at(MONDAY, "09:20").timestamp(), limit=7))
+
+    threads = [threading.Thread(target=scan, args=(i,)) for i in range(len(clocks))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    while s.clock.scan(at(MONDAY, "09:20").timestamp()):  # what the small batches left
+        pass
+    events = s.sla.events(limit=1000)
+    assert len(events) == len(tickets) and {e.type for e in events} == {BREACHED}
+    assert len({e.deadline_id for e in events}) == len(tickets)
+
+
+def test_escalation_hooks_notify_and_hand_over_to_a_team(make_store: StoreMaker) -> None:
+    steps = [{"action": "notify"}, {"action": "assign_team", "team": "tier2"}]
+    s = Scenario(*sla_store(make_store), escalation=steps)
+    handed: list[tuple[int, str]] = []
+    heard: list[str] = []
+    clock = SlaClock(
+        s.desk, assign_team=lambda desk, ticket_id, team: handed.append((ticket_id, team)), listeners=[
+            lambda event: heard.append(event.type)]
+    )  # fmt: skip
+    ticket = s.desk.create_ticket(Actor.user(7), subject="Order", description="Where is it?")
+    s.follow()
+    clock.scan(at(MONDAY, "09:20").timestamp())
+    assert clock.escalate() == 1 and clock.escalate() == 0
+    assert handed == [(ticket.id, "tier2")]
+    assert heard == [WARNING, BREACHED, "sla_escalated"]
+    # Without a teams capability the hand-over is skipped (and logged), the breach still handled once.
+    other = s.desk.create_ticket(Actor.user(7), subject="Again", description="Where is it?")
+    s.follow()
+    s.clock.scan(at(MONDAY + timedelta(days=1), "12:00").timestamp())
+    assert s.clock.escalate() == 1
+    assert s.sla.events(ticket_id=other.id)[-1].escalated_at is not None
