@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
+import pydantic
 import typer
 
 from ..extensions import extension
@@ -34,6 +35,14 @@ def _read(path: Path) -> dict[str, Any]:
     return value
 
 
+def _parsed(model: type[pydantic.BaseModel], spec: Path, name: str) -> Any:
+    try:
+        return model.model_validate({**_read(spec), "name": name})
+    except pydantic.ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors())
+        raise UserError(f"{spec}: {problems}") from None
+
+
 def _store(session: Any) -> SlaStore:
     return extension(session.store, SlaStore)  # type: ignore[type-abstract]
 
@@ -50,7 +59,7 @@ def _save(record: Any, put: Callable[[SlaStore, Any], Any], database_url: str | 
 @handled
 def calendar_set(name: str, spec: JsonFile, database_url: DatabaseUrl = None, json_output: JsonOutput = False) -> None:
     """Create or replace the calendar NAME from JSON: time_zone, hours, holidays, holiday_country."""
-    calendar = CalendarIn.model_validate({**_read(spec), "name": name})
+    calendar = _parsed(CalendarIn, spec, name)
     _save(calendar, lambda store, c: store.put_calendar(c), database_url, json_output)
 
 
@@ -80,7 +89,7 @@ def calendars(database_url: DatabaseUrl = None, json_output: JsonOutput = False)
 @handled
 def policy_set(name: str, spec: JsonFile, database_url: DatabaseUrl = None, json_output: JsonOutput = False) -> None:
     """Create or replace the policy NAME from JSON: calendar, conditions, targets in minutes, escalation."""
-    policy = PolicyIn.model_validate({**_read(spec), "name": name})
+    policy = _parsed(PolicyIn, spec, name)
     _save(policy, lambda store, p: store.put_policy(p), database_url, json_output)
 
 
