@@ -39,7 +39,7 @@ def sla_store(make_store: StoreMaker) -> tuple[Store, SlaStore]:
     try:
         return store, extension(store, SlaStore)  # type: ignore[type-abstract]
     except ExtensionUnavailable:
-        pytest.skip("the SLA is kept by the SQL store only (see docs/sla.md)")
+        pytest.skip("the SLA is kept by the SQL and in-memory stores only (see docs/sla.md)")
 
 
 def at(day: datetime, hhmm: str) -> datetime:

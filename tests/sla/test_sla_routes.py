@@ -15,7 +15,7 @@ from supportchat import SupportDesk
 from supportchat.models import Actor
 from supportchat.sla import SlaClock
 from supportchat.sla.feature import feature
-from supportchat.stores import SQLiteStore
+from supportchat.stores import InMemoryStore, SQLiteStore
 
 from ..api.conftest import make_api
 
@@ -30,9 +30,10 @@ def data(reply: Any) -> Any:
     return json.loads(reply.body)["data"]
 
 
+@pytest.mark.parametrize("backend", ["sqlite", "memory"])
 @pytest.mark.parametrize("adapter", ["flask", "fastapi"])
-def test_admins_manage_policies_and_see_sla_on_tickets_sorted_by_due(adapter: str, tmp_path: Any) -> None:
-    store = SQLiteStore(tmp_path / "desk.db")
+def test_admins_manage_policies_and_see_sla_on_tickets_sorted_by_due(adapter: str, backend: str, tmp_path: Any) -> None:
+    store = SQLiteStore(tmp_path / "desk.db") if backend == "sqlite" else InMemoryStore()
     desk = SupportDesk(store)
     api = make_api(adapter, desk, store, features=[feature()])
     admin = {"headers": api.admin}
@@ -77,9 +78,7 @@ def test_admins_manage_policies_and_see_sla_on_tickets_sorted_by_due(adapter: st
     assert any(p["name"] == "sort" for p in document["paths"]["/admin/api/support/tickets"]["get"]["parameters"])
 
 
-def test_a_store_without_the_sla_answers_sla_null() -> None:
-    from supportchat.stores import InMemoryStore
-
+def test_a_ticket_under_no_policy_answers_sla_null() -> None:
     store = InMemoryStore()
     desk = SupportDesk(store)
     api = make_api("flask", desk, store, features=[feature()])
