@@ -38,7 +38,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..desk import SupportDesk
 from ..extensions import extension
 from ..models import Actor, EventRecord, EventType, Priority, SenderType, Ticket, TicketStatus, UTCDateTime
-from .base import BREACHED, WARNING, Deadline, Firing, NewDeadline, SlaEvent, SlaStore
+from .base import BREACHED, WARNING, Clock, Deadline, Firing, NewDeadline, SlaEvent, SlaStore
 from .business_time import Calendar, NoWorkingTime, add_business_time, business_time_between
 from .policy import Facts, PolicyOut, Target, calendar, choose_policy, facts_of
 
@@ -112,16 +112,27 @@ class SlaClock:
             return None
         cal = self._calendar(policy)
         start = ticket.created_at if not replace else (now or datetime.now(UTC))
-        changes = self.desk.store.list_changes(ticket.id)
+        # Re-applied, the history before now is done with; applied first, it is replayed below.
+        seen = max((c.id for c in self.desk.store.list_changes(ticket.id)), default=0) if replace else 0
         targets = [Target.FIRST_RESPONSE, Target.RESOLUTION]
         new = [d for target in targets if (d := self._new(policy, cal, target, 0, start)) is not None]
-        started = self.store.start_clock(
-            ticket.id, policy.id, new, last_change_id=max((c.id for c in changes), default=0), replace=replace
-        )
-        if started:
+        if not self.store.start_clock(ticket.id, policy.id, new, last_change_id=seen, replace=replace):
+            return policy
+        if replace:
             if ticket.status in policy.pause_statuses:
                 self._pause(ticket.id, cal, start)
-            self.schedule()
+        else:
+            # What happened before this ran (a worker behind, or another worker that ran a later
+            # event first) counts at the times it happened: status changes, then an admin's reply.
+            clock = self.store.clock(ticket.id)
+            paused = self._follow_changes(ticket, policy, cal, clock) if clock is not None else False
+            first = next(
+                (m for m in self.desk.store.list_messages(ticket.id, limit=200) if m.sender_type is SenderType.ADMIN),
+                None,
+            )
+            if first is not None:
+                self._message(ticket, policy, cal, first.id, paused)
+        self.schedule()
         return policy
 
     def _new(self, policy: PolicyOut, cal: Calendar, target: Target, cycle: int, start: datetime) -> NewDeadline | None:
@@ -164,6 +175,13 @@ class SlaClock:
         if policy is None:
             return  # deleted: its deadlines stay as fixed, nothing new starts
         cal = self._calendar(policy)
+        paused = self._follow_changes(ticket, policy, cal, clock)
+        if record.type is EventType.MESSAGE_CREATED and record.message_id is not None:
+            self._message(ticket, policy, cal, record.message_id, paused)
+        self.schedule()
+
+    def _follow_changes(self, ticket: Ticket, policy: PolicyOut, cal: Calendar, clock: Clock) -> bool:
+        """Apply the ticket's status changes not seen yet, in order; whether its clocks are paused after."""
         paused = clock.paused_since is not None
         last_change = clock.last_change_id
         for change in self.desk.store.list_changes(ticket.id):
@@ -174,9 +192,7 @@ class SlaClock:
             last_change = change.id
         if last_change != clock.last_change_id:
             self.store.save_clock(ticket.id, clock={"last_change_id": last_change}, updates={})
-        if record.type is EventType.MESSAGE_CREATED and record.message_id is not None:
-            self._message(ticket, policy, cal, record.message_id, paused)
-        self.schedule()
+        return paused
 
     def _status_changed(
         self,
