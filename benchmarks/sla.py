@@ -74,6 +74,13 @@ def build(tickets: int, open_tickets: int) -> Path:
     triggers = db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").fetchall()
     for name, _sql in triggers:
         db.execute(f"DROP TRIGGER {name}")
+    # Indexes are built once after the load, not maintained row by row.
+    indexes = db.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+        "AND tbl_name IN ('support_tickets', 'support_sla_deadlines')"
+    ).fetchall()
+    for name, _sql in indexes:
+        db.execute(f"DROP INDEX {name}")
     rng = random.Random(tickets)
     opened = set(rng.sample(range(1, tickets + 1), open_tickets))
     db.execute("BEGIN")
@@ -112,7 +119,7 @@ def build(tickets: int, open_tickets: int) -> Path:
             flush()
     flush()
     db.execute("COMMIT")
-    for _name, sql in triggers:
+    for _name, sql in indexes + triggers:
         db.execute(sql)
     db.execute("ANALYZE")
     db.close()
