@@ -155,7 +155,10 @@ def test_deadlines_stay_fixed_until_reapplied_and_escalation_runs_once(make_stor
     assert escalated is not None and escalated.priority is Priority.URGENT and escalated.assigned_to == 9
     # Re-applying is the explicit change: deadlines from now, under the policy as it is.
     s.clock.apply(escalated, replace=True, now=at(MONDAY, "10:00"))
-    assert s.clock.views([ticket])[ticket.id].first_response_due == at(MONDAY, "10:30")
+    again = s.clock.views([ticket])[ticket.id]
+    assert again.first_response_due == at(MONDAY, "10:30")
+    assert again.breached == ["first_response"]  # the breach of the first cycle stays in the record
+    assert s.scan_at(at(MONDAY, "10:30")) == [(BREACHED, "first_response")]
 
 
 def test_concurrent_scans_fire_each_breach_once(make_store: StoreMaker) -> None:

@@ -124,7 +124,10 @@ class SlaStore(Protocol):
     def start_clock(
         self, ticket_id: int, policy_id: int, deadlines: Sequence[NewDeadline], *, last_change_id: int, replace: bool
     ) -> bool:
-        """Put the ticket under a policy with these deadlines; unless ``replace``, only if it has no clock yet."""
+        """Put the ticket under a policy with these deadlines; unless ``replace``, only if it has no clock yet.
+
+        With ``replace`` the deadlines still running are cancelled first; met and fired ones stay.
+        """
         ...
 
     def save_clock(

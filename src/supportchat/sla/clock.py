@@ -115,7 +115,9 @@ class SlaClock:
         # Re-applied, the history before now is done with; applied first, it is replayed below.
         seen = max((c.id for c in self.desk.store.list_changes(ticket.id)), default=0) if replace else 0
         targets = [Target.FIRST_RESPONSE, Target.RESOLUTION]
-        new = [d for target in targets if (d := self._new(policy, cal, target, 0, start)) is not None]
+        # A re-application is a cycle of its own (numbered by its instant): the earlier ones stay as history.
+        cycle = int(start.timestamp() * 1000) if replace else 0
+        new = [d for target in targets if (d := self._new(policy, cal, target, cycle, start)) is not None]
         if not self.store.start_clock(ticket.id, policy.id, new, last_change_id=seen, replace=replace):
             return policy
         if replace:
@@ -391,7 +393,7 @@ def _view(policy: str | None, paused: bool, deadlines: Sequence[Deadline]) -> Sl
     latest: dict[str, Deadline] = {}
     for deadline in deadlines:
         if deadline.state != "cancelled" and (
-            deadline.target not in latest or deadline.cycle >= latest[deadline.target].cycle
+            deadline.target not in latest or deadline.started_at >= latest[deadline.target].started_at
         ):
             latest[deadline.target] = deadline
     due: dict[str, datetime | None] = {

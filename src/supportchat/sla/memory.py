@@ -110,10 +110,10 @@ class MemorySlaStore:
                 if d.ticket_id == ticket_id and d.state == _ACTIVE:
                     self._deadlines[d.id] = dataclasses.replace(d, state="cancelled", next_fire_at=None)
             self._clocks[ticket_id] = Clock(ticket_id, policy_id, None, last_change_id)
-            self._add(ticket_id, deadlines, renew=replace)
+            self._add(ticket_id, deadlines)
         return True
 
-    def _add(self, ticket_id: int, deadlines: Sequence[NewDeadline], *, renew: bool) -> None:
+    def _add(self, ticket_id: int, deadlines: Sequence[NewDeadline]) -> None:
         for new in deadlines:
             values = dataclasses.asdict(new)
             same = [
@@ -123,8 +123,6 @@ class MemorySlaStore:
             ]
             fresh: dict[str, Any] = {"state": _ACTIVE, "met_at": None, "warned_at": None, "breached_at": None}
             if same:
-                if renew:
-                    self._deadlines[same[0].id] = dataclasses.replace(same[0], **values, **fresh)
                 continue  # a cycle exists once
             made = Deadline(id=self._next("deadline"), ticket_id=ticket_id, **values, **fresh)
             self._deadlines[made.id] = made
@@ -144,7 +142,7 @@ class MemorySlaStore:
                 found = self._deadlines.get(deadline_id)
                 if found is not None and found.ticket_id == ticket_id:
                     self._deadlines[deadline_id] = dataclasses.replace(found, **values)
-            self._add(ticket_id, new, renew=False)
+            self._add(ticket_id, new)
 
     # -- the scan ---------------------------------------------------------------
 

@@ -167,17 +167,14 @@ class SQLSlaStore:
                         ticket_id=ticket_id, policy_id=policy_id, last_change_id=last_change_id
                     )
                 )
-            self._add(connection, ticket_id, deadlines, renew=replace)
+            self._add(connection, ticket_id, deadlines)
         return True
 
-    def _add(self, connection: sa.Connection, ticket_id: int, deadlines: Sequence[NewDeadline], *, renew: bool) -> None:
+    def _add(self, connection: sa.Connection, ticket_id: int, deadlines: Sequence[NewDeadline]) -> None:
         for new in deadlines:
             key = sa.and_(_d.ticket_id == ticket_id, _d.target == new.target, _d.cycle == new.cycle)
             values = {name: getattr(new, name) for name in NewDeadline.__dataclass_fields__}
             if connection.execute(sa.select(_d.id).where(key)).scalar() is not None:
-                if renew:
-                    fresh = {"state": _ACTIVE, "met_at": None, "warned_at": None, "breached_at": None}
-                    connection.execute(schema.deadlines.update().where(key).values(**values, **fresh))
                 continue  # a cycle exists once
             connection.execute(schema.deadlines.insert().values(ticket_id=ticket_id, state=_ACTIVE, **values))
 
@@ -200,7 +197,7 @@ class SQLSlaStore:
                     .where(_d.id == deadline_id, _d.ticket_id == ticket_id)
                     .values(dict(values))
                 )
-            self._add(connection, ticket_id, new, renew=False)
+            self._add(connection, ticket_id, new)
 
     # -- the scan ---------------------------------------------------------------
 
