@@ -70,6 +70,15 @@ def test_admins_manage_policies_and_see_sla_on_tickets_sorted_by_due(adapter: st
     assert data(api.call("GET", f"/tickets/{slow.id}/sla", **admin))["policy"] == "normal"
     changed = data(api.call("PUT", f"/tickets/{slow.id}/status", json={"status": "in_progress"}, **admin))
     assert changed["sla"]["policy"] == "normal"
+    # The explicit change: re-applied, the running deadlines start again from now.
+    before = data(api.call("GET", f"/tickets/{slow.id}/sla", **admin))
+    reapplied = data(api.call("POST", f"/tickets/{slow.ticket_number}/sla/reapply", **admin))
+    assert reapplied["policy"] == "normal" and reapplied["first_response_due"] > before["first_response_due"]
+    assert data(api.call("GET", "/sla/events", **admin)) == []
+    assert len(clock.scan(due.timestamp() + 1)) == 1
+    [event] = data(api.call("GET", f"/sla/events?ticket_id={fast.ticket_number}", **admin))
+    assert (event["type"], event["target"], event["ticket_id"]) == ("sla_breached", "first_response", fast.id)
+    assert api.call("GET", "/sla/events", headers=api.user(3)).status == 403
     # The user's view of the same ticket carries no SLA.
     mine = data(api.call("GET", f"/user/3/tickets/{fast.id}", headers=api.user(3)))
     assert "sla" not in mine
