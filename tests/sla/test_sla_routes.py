@@ -67,6 +67,8 @@ def test_admins_manage_policies_and_see_sla_on_tickets_sorted_by_due(adapter: st
     by_due = json.loads(api.call("GET", "/tickets?sort=due", **admin).body)
     assert [t["id"] for t in by_due["data"]] == [fast.id, slow.id] and by_due["meta"]["total"] == 2
     assert [t["id"] for t in data(api.call("GET", "/tickets?sort=due&priority=medium", **admin))] == [slow.id]
+    assert api.call("GET", "/tickets?sort=oldest", **admin).status == 422
+    assert api.call("GET", "/tickets?sort=due&q=x", **admin).status == 422
     assert data(api.call("GET", f"/tickets/{slow.id}/sla", **admin))["policy"] == "normal"
     changed = data(api.call("PUT", f"/tickets/{slow.id}/status", json={"status": "in_progress"}, **admin))
     assert changed["sla"]["policy"] == "normal"

@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -129,16 +130,14 @@ def amend(route: Route) -> Route:
     inner = route.handler
 
     def handler(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> Any:
-        if route.name == "list_tickets" and query.get("sort") == "due":
+        if route.name == "list_tickets" and query.get("sort") not in (None, ""):
+            if query["sort"] != "due":
+                raise ValidationError("sort", "must be due (or empty for newest first)", allowed=["due"])
             return _with_sla(desk, _due_page(desk, actor, query))
         return _with_sla(desk, inner(desk, actor, path, query, body))
 
     params = route.params + ((_SORT,) if route.name == "list_tickets" else ())
-    return Route(**{**_fields(route), "handler": handler, "render": renderer, "params": params})
-
-
-def _fields(route: Route) -> dict[str, Any]:
-    return {name: getattr(route, name) for name in Route.__dataclass_fields__}
+    return dataclasses.replace(route, handler=handler, render=renderer, params=params)
 
 
 # -- the SLA's own routes ----------------------------------------------------------
