@@ -43,19 +43,12 @@ from supportchat.migrations import upgrade
 from supportchat.sla import CalendarIn, PolicyIn, SlaClock, SlaStore
 from supportchat.stores.sql import SQLiteStore, SQLStore, create_engine
 
+from .export import number  # the bulk loaders' ticket numbers, one per index
+
 CACHE = Path("/tmp/supportchat-sla-bench")
 POSTGRES_URL = os.environ.get("SUPPORTCHAT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 NOW = 1_800_000_000.0  # 2027-01-15: every armed deadline is due after it
-CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 ALWAYS = {d: [("00:00", "24:00")] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
-
-
-def number(index: int) -> str:
-    digits = []
-    for _ in range(8):
-        index, digit = divmod(index, 32)
-        digits.append(CROCKFORD[digit])
-    return "TKT-" + "".join(reversed(digits))
 
 
 def _policy(store: SQLStore) -> int:
