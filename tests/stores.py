@@ -51,7 +51,13 @@ _SQL_TABLES = (
     "support_sla_calendars",
 )
 #: Tables without an id sequence, emptied too.
-_SQL_KEYED_TABLES = ("support_agents", "support_contacts", "support_job_cursors", "support_sla_clocks")
+_SQL_KEYED_TABLES = (
+    "support_agents",
+    "support_contacts",
+    "support_job_cursors",
+    "support_ratings",
+    "support_sla_clocks",
+)
 
 
 _RESOURCES = pytest.StashKey[dict[str, Any]]()

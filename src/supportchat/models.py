@@ -28,6 +28,7 @@ __all__ = [
     "NewTicketChange",
     "Page",
     "Priority",
+    "Rating",
     "SenderType",
     "Statistics",
     "ThreadRecord",
@@ -160,6 +161,8 @@ class Ticket(_Frozen):
     unread_from_admin: int = Field(default=0, exclude=True)
     #: Bumped by every write to the ticket; the optimistic-concurrency check.
     version: int = Field(default=0, exclude=True)
+    #: The ticket this one was merged into (spec §12); every lookup of this one reaches that one.
+    merged_into: int | None = None
     #: In search results only (``q``): a snippet of the best-matching text
     #: with each matched word between ``\x02`` and ``\x03`` (see
     #: :mod:`supportchat.search`); ``None`` elsewhere.
@@ -190,12 +193,35 @@ class Message(_Frozen):
     uid: str | None = None
 
 
+class Rating(_Frozen):
+    """A satisfaction rating (CSAT, spec §12): one per ticket and resolution cycle.
+
+    It has no id of its own: ``(ticket_id, cycle)`` is its identity, which
+    the store keeps unique.
+    """
+
+    ticket_id: int
+    #: 1 for the first resolution, one more after each reopening (see ``SupportDesk.rate``).
+    cycle: int
+    score: int
+    comment: str | None
+    #: The owner who rated.
+    user_id: int
+    #: Who was assigned when the ticket was rated, so that reports can attribute the rating.
+    agent_id: int | None
+    created_at: UTCDateTime
+
+
 class TicketThread(Ticket):
     """A ticket with one page of its conversation: the newest messages (before a point), oldest first."""
 
     messages: list[Message]
     #: Whether the ticket has messages older than the first of ``messages`` (ask with ``before_id``).
     has_more_before: bool = False
+    #: The latest satisfaction rating (spec §12), ``None`` if never rated.
+    rating: Rating | None = None
+    #: Every rating, one per resolution cycle, oldest first (staff see them; the owner sees ``rating``).
+    ratings: list[Rating] = Field(default_factory=list)
 
 
 class TicketChange(_Frozen):

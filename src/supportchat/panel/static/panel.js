@@ -89,6 +89,15 @@
       "field.status": "status",
       "field.assigned_to": "assignment",
       "field.priority": "priority",
+      "field.rating": "the rating",
+      "field.merged_into": "merged into ticket",
+      "field.merged_from": "merged in ticket",
+      "rating.shown": "Rated {score}/5 by the user",
+      "rating.comment": "Rated {score}/5 by the user: “{comment}”",
+      "merge.into": "Merge into ticket (id or number)",
+      "merge.submit": "Merge",
+      "merge.done": "{source} merged into {target}.",
+      "list.merged": "merged into #{id}",
       "toast.newTicket": "New ticket {number}: {subject}",
       "toast.newTicketNoSubject": "New ticket",
       "toast.error": "Error: {message}",
@@ -190,6 +199,15 @@
       "field.status": "el estado",
       "field.assigned_to": "la asignación",
       "field.priority": "la prioridad",
+      "field.rating": "la valoración",
+      "field.merged_into": "fusionado en el ticket",
+      "field.merged_from": "fusionó el ticket",
+      "rating.shown": "Valorado {score}/5 por el usuario",
+      "rating.comment": "Valorado {score}/5 por el usuario: “{comment}”",
+      "merge.into": "Fusionar en el ticket (id o número)",
+      "merge.submit": "Fusionar",
+      "merge.done": "{source} fusionado en {target}.",
+      "list.merged": "fusionado en #{id}",
       "toast.newTicket": "Nuevo ticket {number}: {subject}",
       "toast.newTicketNoSubject": "Nuevo ticket",
       "toast.error": "Error: {message}",
@@ -534,6 +552,9 @@
         children: [el("span", { cls: "ticket-subject", text: ticket.subject })],
       });
       if (ticket.highlight) subject.appendChild(highlighted(ticket.highlight));
+      if (ticket.merged_into !== null && ticket.merged_into !== undefined) {
+        subject.appendChild(el("span", { cls: "merged-note", text: t("list.merged", { id: ticket.merged_into }) }));
+      }
       if (ticket.unread_count > 0) {
         subject.appendChild(
           el("span", {
@@ -771,6 +792,18 @@
     $("ticket-closed-note").hidden = !closed;
     $("reply-text").disabled = closed;
     $("reply-send").disabled = closed;
+    // A closed ticket can still be merged into another; nothing can be merged into it (spec §12).
+    $("merge-form").hidden = ticket.merged_into !== null && ticket.merged_into !== undefined;
+  }
+
+  function renderRating(ticket) {
+    var node = $("ticket-rating");
+    var rating = ticket.rating;
+    node.hidden = !rating;
+    if (!rating) return node.replaceChildren();
+    node.textContent = rating.comment
+      ? t("rating.comment", { score: rating.score, comment: rating.comment })
+      : t("rating.shown", { score: rating.score });
   }
 
   function renderTicket(ticket) {
@@ -787,6 +820,7 @@
       created: when(ticket.created_at),
     });
     $("ticket-description").textContent = ticket.description;
+    renderRating(ticket);
     renderTicketSla(ticket);
     // Refreshes (new messages, read receipts) must not undo a choice the admin is making in the controls.
     var changed = !previous || previous.id !== ticket.id || previous.status !== ticket.status ||
@@ -1093,6 +1127,24 @@
           return openTicket(id);
         })
         .catch(showError);
+    });
+    $("merge-form").addEventListener("submit", function (event) {
+      event.preventDefault();
+      var into = $("merge-into").value.trim();
+      if (!state.ticket || !into) return;
+      var source = state.ticket.ticket_number;
+      $("merge-submit").disabled = true;
+      api("POST", "/tickets/" + state.ticket.id + "/merge", { into: /^[0-9]+$/.test(into) ? Number(into) : into })
+        .then(function (json) {
+          $("merge-into").value = "";
+          toast(t("merge.done", { source: source, target: json.data.ticket_number }), null, "ok");
+          refreshSoon();
+          return openTicket(json.data.id);
+        })
+        .catch(showError)
+        .then(function () {
+          $("merge-submit").disabled = false;
+        });
     });
     $("reply-form").addEventListener("submit", function (event) {
       event.preventDefault();
