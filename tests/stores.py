@@ -45,6 +45,7 @@ _SQL_TABLES = (
     "support_tickets",
     "support_admins",
     "support_jobs",
+    "support_mail_messages",
     "support_sla_events",
     "support_sla_deadlines",
     "support_sla_policies",
@@ -56,6 +57,9 @@ _SQL_KEYED_TABLES = (
     "support_contacts",
     "support_job_cursors",
     "support_ratings",
+    "support_mail_checkpoints",
+    "support_mail_participants",
+    "support_mail_preferences",
     "support_sla_clocks",
 )
 

@@ -338,12 +338,16 @@ class SupportDesk:
         message_type: object = None,
         file_url: object = None,
         client_message_id: object = None,
+        automated: bool = False,
     ) -> Message:
         """Add a message from the actor's side (user or admin) to a ticket.
 
         A user's message reopens a resolved ticket; a closed ticket refuses
         every message. With ``client_message_id`` a retried send returns the
         message stored the first time instead of storing it again.
+        ``automated`` marks an admin-side message the desk's automation wrote
+        (the bot, an auto-reply; spec §18): it is shown as such and never counts
+        as a first response. Only an admin actor may write one.
         """
         ticket = self._visible(actor, ref, Action.REPLY)
         text = clean_text("message", message, self.limits.body)
@@ -353,6 +357,8 @@ class SupportDesk:
         else:
             url = None
         sender = SenderType.USER if actor.kind is ActorKind.USER else SenderType.ADMIN
+        if automated and sender is not SenderType.ADMIN:
+            raise ValidationError("automated", "only the desk's own automation writes automated messages")
         sender_id = parse_positive_int("sender_id", actor.id)
         uid = self._message_uid(sender, sender_id, client_message_id)
         if client_message_id is not None and (existing := self.store.get_message_by_uid(uid)) is not None:
@@ -376,6 +382,7 @@ class SupportDesk:
                 file_url=url,
                 created_at=now,
                 uid=uid,
+                automated=automated,
             )
             try:
                 stored = self.store.insert_message(

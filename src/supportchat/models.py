@@ -191,6 +191,8 @@ class Message(_Frozen):
     created_at: UTCDateTime
     #: Unique id that makes a retried send idempotent.
     uid: str | None = None
+    #: Written by the desk's automation (the bot, an auto-reply), not by a person; never a first response.
+    automated: bool = False
 
 
 class Rating(_Frozen):
@@ -364,6 +366,7 @@ class NewMessage(_Frozen):
     created_at: datetime
     uid: str
     id: int | None = None
+    automated: bool = False
 
 
 class NewTicketChange(_Frozen):

@@ -121,6 +121,8 @@ class CustomerMessage(_Customer):
     file_url: str | None
     is_read: bool
     created_at: UTCDateTime
+    #: An automatic answer (the bot, an auto-reply): the app may show it differently.
+    automated: bool = False
 
 
 class CustomerRating(_Customer):

@@ -135,6 +135,11 @@ class Route:
     write: Write | None = None
     #: A JSON pointer to the ticket the response names (``/data``, ``/data/0``), for OpenAPI links.
     ticket_at: str | None = None
+    #: The media type of a body handed to the handler as raw bytes instead of parsed JSON (``message/rfc822``).
+    raw_body: str | None = None
+    #: For machine callers (a mail provider): the actor from the request's headers, or ``None`` for
+    #: nobody (401), instead of the identity hook. The route checks its own credential (a shared secret).
+    authenticate: Callable[[Mapping[str, str]], Actor | None] | None = None
 
     def full_path(self, prefix: str = DEFAULT_PREFIX) -> str:
         return prefix.rstrip("/") + self.path

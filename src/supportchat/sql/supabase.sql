@@ -122,6 +122,8 @@ alter table public.support_messages
     alter column created_at set not null;
 
 alter table public.support_messages add column if not exists uid text;
+-- Written by automation (spec §18); only an admin's (or the service role's) call may set it.
+alter table public.support_messages add column if not exists automated boolean not null default false;
 create unique index if not exists support_messages_uid_key on public.support_messages (uid);
 
 create table if not exists public.support_ticket_changes (
@@ -435,12 +437,13 @@ begin
         perform support_private.reserve_id('public.support_messages', draft.id);
     end if;
     insert into public.support_messages
-        (id, ticket_id, sender_id, sender_type, message, message_type, file_url, is_read, created_at, uid)
+        (id, ticket_id, sender_id, sender_type, message, message_type, file_url, is_read, created_at, uid,
+         automated)
     values
         (coalesce(draft.id, nextval(pg_get_serial_sequence('public.support_messages', 'id'))),
          draft.ticket_id, draft.sender_id, draft.sender_type, draft.message,
          coalesce(draft.message_type, 'text'), draft.file_url, coalesce(draft.is_read, false),
-         coalesce(draft.created_at, now()), draft.uid)
+         coalesce(draft.created_at, now()), draft.uid, coalesce(draft.automated, false) and is_admin)
     returning * into stored;
     update public.support_tickets set
         message_count = message_count + 1,

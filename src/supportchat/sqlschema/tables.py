@@ -177,6 +177,14 @@ messages = sa.Table(
     sa.Column("created_at", UTCTimestamp, nullable=False, server_default=sa.func.current_timestamp()),
     #: Idempotency id; NULL for rows adopted from a database that predates it.
     sa.Column("uid", sa.Text),
+    # Last, as the model's field and as ``ALTER TABLE … ADD COLUMN`` puts it on older databases.
+    #: Written by automation (spec §18), shown as ``automated`` and never counted as a first response.
+    sa.Column(
+        "automated",
+        sa.Boolean(create_constraint=True, name="ck_support_messages_automated"),
+        nullable=False,
+        server_default=sa.false(),
+    ),
     sa.UniqueConstraint("uid", name="uq_support_messages_uid"),
     _one_of("support_messages", "sender_type", SenderType),
     _one_of("support_messages", "message_type", MessageType),

@@ -367,6 +367,7 @@ class SQLStore:
                 "message": message.message,
                 "message_type": message.message_type,
                 "file_url": message.file_url,
+                "automated": message.automated,
                 "is_read": message.is_read,
                 "created_at": parse_timestamp(message.created_at),
                 "uid": message.uid,
@@ -654,6 +655,7 @@ def _message_row(message: NewMessage | Message, ticket_id: int, *, keep_id: bool
         "message": message.message,
         "message_type": message.message_type.value,
         "file_url": message.file_url,
+        "automated": message.automated,
         "is_read": message.is_read,
         "created_at": message.created_at,
         "uid": message.uid,
@@ -801,6 +803,7 @@ def _message(row: Sequence[Any]) -> Message:
     values["sender_type"] = _SENDER[values["sender_type"]]
     values["message_type"] = _MESSAGE_TYPE[values["message_type"]]
     values["is_read"] = bool(values["is_read"])
+    values["automated"] = bool(values["automated"])
     values["created_at"] = parse_timestamp(values["created_at"])
     return _new_message(values)
 

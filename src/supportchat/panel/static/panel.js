@@ -77,7 +77,9 @@
       "msg.attachment": "Attachment",
       "msg.older": "Load older messages",
       "msg.loadingOlder": "Loading older messages…",
-      "reply.placeholder": "Write a reply…",
+      "reply.placeholder": "Write a reply… (type / for canned responses)",
+      "msg.automated": "Automatic answer",
+      "canned.suggestions": "Canned responses",
       "reply.send": "Send",
       "history.title": "Record of changes",
       "history.empty": "No changes yet.",
@@ -187,7 +189,9 @@
       "msg.attachment": "Adjunto",
       "msg.older": "Cargar mensajes anteriores",
       "msg.loadingOlder": "Cargando mensajes anteriores…",
-      "reply.placeholder": "Escribe una respuesta…",
+      "reply.placeholder": "Escribe una respuesta… (escribe / para las respuestas predefinidas)",
+      "msg.automated": "Respuesta automática",
+      "canned.suggestions": "Respuestas predefinidas",
       "reply.send": "Enviar",
       "history.title": "Registro de cambios",
       "history.empty": "Aún no hay cambios.",
@@ -310,6 +314,7 @@
       node.textContent = t(node.getAttribute("data-i18n"));
     });
     $("reply-text").placeholder = t("reply.placeholder");
+    $("canned-suggestions").setAttribute("aria-label", t("canned.suggestions"));
   }
 
   // -- state ---------------------------------------------------------------
@@ -696,6 +701,7 @@
     var own = message.sender_type === "admin";
     var who = own ? t("msg.admin", { name: adminName(message.sender_id) }) : t("msg.user", { id: message.sender_id });
     var meta = [el("span", { cls: "msg-sender", text: who }), el("time", { cls: "msg-time", text: when(message.created_at), attrs: { datetime: message.created_at } })];
+    if (message.automated) meta.push(el("span", { cls: "msg-automated", text: t("msg.automated") }));
     if (own) meta.push(el("span", { cls: "msg-read" + (message.is_read ? " is-read" : ""), text: message.is_read ? "✓✓ " + t("msg.read") : "✓ " + t("msg.sent") }));
     var children = [el("div", { cls: "msg-text", text: message.message })];
     var href = message.file_url ? safeUrl(message.file_url) : null;
@@ -714,6 +720,61 @@
       attrs: { "data-message-id": String(message.id) },
       children: children,
     });
+  }
+
+  // -- canned responses: "/code" in the reply box offers matches; choosing one expands it for the ticket --
+
+  var canned = { list: null, shown: [] };
+
+  function loadCanned() {
+    // The automation feature may not be mounted: then there is simply nothing to offer.
+    if (canned.list !== null) return Promise.resolve(canned.list);
+    return api("GET", "/canned-responses").then(
+      function (json) { canned.list = json.data; return canned.list; },
+      function () { canned.list = []; return canned.list; }
+    );
+  }
+
+  function cannedShown() {
+    return canned.shown;
+  }
+
+  function showCanned(matches) {
+    canned.shown = matches;
+    var box = $("canned-suggestions");
+    box.replaceChildren();
+    matches.forEach(function (item) {
+      var option = el("li", {
+        cls: "canned-option",
+        attrs: { role: "option", "data-canned-id": String(item.id) },
+        children: [el("span", { cls: "canned-code", text: "/" + item.short_code }), el("span", { text: " " + item.title })],
+      });
+      option.addEventListener("mousedown", function (event) {
+        event.preventDefault();
+        expandCanned(item);
+      });
+      box.appendChild(option);
+    });
+    box.hidden = matches.length === 0;
+  }
+
+  function suggestCanned() {
+    var typed = /^\/([a-z0-9_-]*)$/.exec($("reply-text").value.trim().toLowerCase());
+    if (!typed) return showCanned([]);
+    loadCanned().then(function (list) {
+      var again = /^\/([a-z0-9_-]*)$/.exec($("reply-text").value.trim().toLowerCase());
+      if (!again) return showCanned([]);
+      showCanned(list.filter(function (item) { return item.short_code.indexOf(again[1]) === 0; }).slice(0, 8));
+    });
+  }
+
+  function expandCanned(item) {
+    if (!state.ticket) return;
+    showCanned([]);
+    api("GET", "/tickets/" + state.ticket.id + "/canned-responses/" + item.id).then(function (json) {
+      $("reply-text").value = json.data.content;
+      $("reply-text").focus();
+    }, showError);
   }
 
   function appendMessages(messages) {
@@ -1169,7 +1230,12 @@
     });
     $("reply-text").addEventListener("keydown", function (event) {
       if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) $("reply-send").click();
+      else if ((event.key === "Tab" || event.key === "Enter") && cannedShown().length) {
+        event.preventDefault();
+        expandCanned(cannedShown()[0]);
+      } else if (event.key === "Escape") showCanned([]);
     });
+    $("reply-text").addEventListener("input", suggestCanned);
     $("logout").addEventListener("click", function () {
       request("POST", body.getAttribute("data-logout-url"), {}).then(function () {
         window.location.hash = "";
