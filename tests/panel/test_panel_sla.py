@@ -19,17 +19,16 @@ from supportchat.sla import CalendarIn, PolicyIn, SlaClock, SlaStore
 from supportchat.sla.feature import feature
 from supportchat.stores import SQLiteStore
 
-from ..panel.axe import assert_accessible
-from ..panel.browser import PanelPage, new_panel_page
-from ..panel.conftest import browser  # noqa: F401  (the session's Chromium)
-from ..panel.servers import serve
+from .axe import assert_accessible
+from .browser import PanelPage, new_panel_page
+from .servers import serve
 
 pytestmark = pytest.mark.timeout(180)
 ALWAYS = {d: [("00:00", "24:00")] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 
 
 @pytest.fixture
-def ui(browser: Any) -> Iterator[PanelPage]:  # noqa: F811
+def ui(browser: Any) -> Iterator[PanelPage]:
     page = new_panel_page(browser)
     yield page
     try:
