@@ -38,7 +38,7 @@ def entered(calendar: Calendar) -> CalendarIn:
     )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     cases(),
     st.integers(1, 600),
@@ -48,7 +48,9 @@ def test_paused_business_time_does_not_count(
     case: tuple[Calendar, datetime], target: int, pauses: list[tuple[int, int]]
 ) -> None:
     calendar, start = case
-    assume(calendar.has_hours)
+    # Calendars whose working time is rarer than this (hours only in a skipped DST hour, say) meet the
+    # three-year horizon of "never" (tested in test_business_time.py); the property is about pauses.
+    assume(business_time_between(calendar, start, start + timedelta(days=60)) >= timedelta(minutes=4 * target))
     store = InMemoryStore()
     sla: SlaStore = extension(store, SlaStore)  # type: ignore[type-abstract]
     sla.put_calendar(entered(calendar))
