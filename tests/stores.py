@@ -39,6 +39,8 @@ StoreMaker = Callable[[], Store]
 #: Where the test PostgreSQL server is (trust auth); override with SUPPORTCHAT_TEST_PG_URL.
 POSTGRES_URL = os.environ.get("SUPPORTCHAT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 _SQL_TABLES = (
+    "support_push_attempts",
+    "support_push_deliveries",
     "support_ticket_changes",
     "support_events",
     "support_messages",
@@ -57,6 +59,7 @@ _SQL_KEYED_TABLES = (
     "support_contacts",
     "support_job_cursors",
     "support_ratings",
+    "support_push_devices",
     "support_mail_checkpoints",
     "support_mail_participants",
     "support_mail_preferences",

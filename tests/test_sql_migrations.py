@@ -15,6 +15,7 @@ from supportchat.automation import schema as automation_schema
 from supportchat.jobs import schema as job_schema
 from supportchat.mail import schema as mail_schema
 from supportchat.migrations import current_revision, head_revision, status, upgrade
+from supportchat.push import schema as push_schema
 from supportchat.sla import schema as sla_schema
 from supportchat.sqlschema.directories import metadata as directory_metadata
 from supportchat.sqlschema.search import SEARCH_TABLE_PREFIX, SOURCES
@@ -42,6 +43,7 @@ def schema_drift(engine: sa.Engine) -> list[Any]:
                 job_schema.metadata,
                 automation_schema.metadata,
                 mail_schema.metadata,
+                push_schema.metadata,
                 sla_schema.metadata,
             ],
         )  # type: ignore[arg-type]

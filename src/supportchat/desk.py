@@ -290,6 +290,13 @@ class SupportDesk:
 
         return self._update(actor, ref, decide)[0]
 
+    def find_ticket(self, actor: Actor, ref: object) -> Ticket:
+        """The ticket an id or number names, if ``actor`` may see it; unlike :meth:`get_ticket`, nothing is marked read.
+
+        For features that show something about a ticket (its push deliveries, its attachments).
+        """
+        return self._visible(actor, ref, Action.VIEW)
+
     def history(self, actor: Actor, ref: object) -> list[TicketChange]:
         """Every recorded change of status, assignment and priority, oldest first (staff only)."""
         ticket = self._visible(actor, ref, Action.MANAGE)

@@ -19,12 +19,14 @@ from ..features import Feature
 from ..jobs import JobKind
 from ..jobs.feature import feature as jobs_feature
 from ..notify import Notifier, WebhookNotifier, notification_kinds
+from ..push.feature import feature as push_feature
 from ..sla.feature import feature as sla_feature
 from ..store import Store
 from .automation import automation_app
 from .jobs import jobs_app
 from .mail import configured_mail, mail_app
 from .output import UserError
+from .push import push_app, push_configured, push_kinds
 from .sla import sla_app
 
 __all__ = [
@@ -102,5 +104,6 @@ def installed_features() -> list[Feature]:
             automation.name, routes=automation.routes, job_kinds=_configured_automation, commands=automation.commands
         ),
         _mail_feature(),
+        push_feature(push_kinds, configured=push_configured(), commands=push_app),
         sla_feature(commands=sla_app),
     ]
