@@ -6,7 +6,7 @@ the two agree). The breach scan reads ``ix_support_sla_deadlines_fire``
 only: the armed deadlines, by when they next fire.
 
 Revision ID: 0011_sla
-Revises: 0013_push
+Revises: 0012_teams
 Create Date: 2026-12-01
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011_sla"
-down_revision = "0013_push"
+down_revision = "0012_teams"
 branch_labels = None
 depends_on = None
 
