@@ -16,6 +16,7 @@ from supportchat.jobs import schema as job_schema
 from supportchat.mail import schema as mail_schema
 from supportchat.migrations import current_revision, head_revision, status, upgrade
 from supportchat.push import schema as push_schema
+from supportchat.sla import schema as sla_schema
 from supportchat.sqlschema.directories import metadata as directory_metadata
 from supportchat.sqlschema.search import SEARCH_TABLE_PREFIX, SOURCES
 from supportchat.sqlschema.tables import metadata
@@ -28,7 +29,7 @@ from .test_sql_adoption import seed_database
 
 
 def schema_drift(engine: sa.Engine) -> list[Any]:
-    """What autogenerate would change to reach the package's table definitions (core, jobs, mail, teams).
+    """What autogenerate would change to reach the package's table definitions (core, jobs, mail, teams, SLA).
 
     The orphaned messages an adoption keeps aside and the search index are outside the
     schema; the directories' tables are a store extension's, on metadata of their own.
@@ -45,6 +46,7 @@ def schema_drift(engine: sa.Engine) -> list[Any]:
                 mail_schema.metadata,
                 push_schema.metadata,
                 team_schema.metadata,
+                sla_schema.metadata,
             ],
         )  # type: ignore[arg-type]
     return [d for d in drift if not (d[0] in ("remove_table", "remove_index") and _outside_metadata(d[1].name))]

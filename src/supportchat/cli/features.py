@@ -21,6 +21,7 @@ from ..jobs.feature import feature as jobs_feature
 from ..notify import Notifier, WebhookNotifier, notification_kinds
 from ..push.feature import feature as push_feature
 from ..reports.feature import feature as reports_feature
+from ..sla.feature import feature as sla_feature
 from ..store import Store
 from ..teams.feature import feature as teams_feature
 from .automation import automation_app
@@ -29,6 +30,7 @@ from .mail import configured_mail, mail_app
 from .output import UserError
 from .push import push_app, push_configured, push_kinds
 from .reports import report_app
+from .sla import sla_app
 from .teams import teams_app
 
 __all__ = [
@@ -109,4 +111,5 @@ def installed_features() -> list[Feature]:
         push_feature(push_kinds, configured=push_configured(), commands=push_app),
         teams_feature(configured_notifiers, commands=teams_app),
         reports_feature(commands=report_app),
+        sla_feature(commands=sla_app),
     ]
