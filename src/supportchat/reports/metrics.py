@@ -7,7 +7,7 @@ recount. Definitions (also in ``docs/reports.md``):
 
 - **Cycle.** Creation starts cycle 1; every reopening (a change of status away
   from ``resolved`` to anything but ``closed``, the rule of
-  :func:`supportchat.rules.resolution_cycle`) starts the next one. A cycle ends
+  :func:`supportchat.rules.is_reopening`) starts the next one. A cycle ends
   at its resolution (the change of status to ``resolved``), or is still open.
 - **Human agent reply.** A message with ``sender_type == admin`` that is not
   ``automated`` (auto-replies, rules and the bot never count).
@@ -45,6 +45,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ..models import Message, Rating, SenderType, Ticket, TicketChange, TicketStatus
+from ..rules import is_reopening
 
 __all__ = [
     "METRICS_VERSION",
@@ -131,14 +132,6 @@ def _ordered_messages(messages: Sequence[Message]) -> list[Message]:
     return sorted(messages, key=lambda m: (m.created_at, m.id))
 
 
-def _is_reopening(change: TicketChange) -> bool:
-    return (
-        change.field == "status"
-        and change.old_value == TicketStatus.RESOLVED.value
-        and change.new_value != TicketStatus.CLOSED.value
-    )
-
-
 def _is_resolution(change: TicketChange) -> bool:
     return change.field == "status" and change.new_value == TicketStatus.RESOLVED.value
 
@@ -150,7 +143,7 @@ def cycles(ticket: Ticket, changes: Sequence[TicketChange]) -> list[Cycle]:
     for change in _ordered_changes(changes):
         if _is_resolution(change) and resolved is None:
             resolved = change.changed_at
-        elif _is_reopening(change):
+        elif is_reopening(change):
             found.append(Cycle(len(found) + 1, started, resolved))
             started, resolved = change.changed_at, None
     found.append(Cycle(len(found) + 1, started, resolved))
