@@ -44,6 +44,7 @@ __all__ = [
     "Forbidden",
     "InvalidTransition",
     "MethodNotAllowed",
+    "NoteIdTaken",
     "NotAuthenticated",
     "NotFound",
     "PayloadTooLarge",
@@ -222,6 +223,12 @@ class TicketIdTaken(StorageError):
     """
 
     code = "ticket_id_taken"
+
+
+class NoteIdTaken(StorageError):
+    """A note with this id already exists (only a replayed or copied note names its id)."""
+
+    code = "note_id_taken"
 
 
 class DuplicateMessage(StorageError):

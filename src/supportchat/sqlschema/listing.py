@@ -12,7 +12,17 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-__all__ = ["PAIRS", "counter_key", "create_postgres", "create_sqlite", "drop_postgres", "drop_sqlite"]
+__all__ = [
+    "PAIRS",
+    "counter_key",
+    "create_postgres",
+    "create_sqlite",
+    "create_tag_counters_postgres",
+    "create_tag_counters_sqlite",
+    "drop_postgres",
+    "drop_sqlite",
+    "drop_tag_counters",
+]
 
 #: dimension -> the SQL expression of its value over a ticket row ``{row}``.
 PAIRS: dict[str, str] = {
@@ -110,3 +120,54 @@ def drop_postgres(connection: sa.Connection) -> None:
 def _drop_rows(connection: sa.Connection) -> None:
     names = ", ".join(f"'{d}'" for d in PAIRS)
     connection.exec_driver_sql(f"DELETE FROM support_stats WHERE dimension IN ({names})")
+
+
+# -- tag counters (0008_notes_tags) ------------------------------------------------
+#
+# One ``support_stats`` row per tag (dimension ``tag``), moved by triggers on
+# ``support_ticket_tags``: the statistics' tag counts and the total of a
+# listing by tag, read without counting rows.
+
+_TAG_ADDED = (
+    "INSERT INTO support_stats (dimension, value, count) VALUES ('tag', NEW.tag, 1) "
+    "ON CONFLICT (dimension, value) DO UPDATE SET count = support_stats.count + 1;"
+)
+_TAG_REMOVED = "UPDATE support_stats SET count = count - 1 WHERE dimension = 'tag' AND value = OLD.tag;"
+
+
+def create_tag_counters_sqlite(connection: sa.Connection) -> None:
+    connection.exec_driver_sql(
+        f"CREATE TRIGGER support_ticket_tags_insert AFTER INSERT ON support_ticket_tags BEGIN {_TAG_ADDED} END"
+    )
+    connection.exec_driver_sql(
+        f"CREATE TRIGGER support_ticket_tags_delete AFTER DELETE ON support_ticket_tags BEGIN {_TAG_REMOVED} END"
+    )
+
+
+def create_tag_counters_postgres(connection: sa.Connection) -> None:
+    connection.exec_driver_sql(
+        f"""
+        CREATE OR REPLACE FUNCTION support_ticket_tags_count() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF TG_OP = 'INSERT' THEN
+                {_TAG_ADDED}
+            ELSE
+                {_TAG_REMOVED}
+            END IF;
+            RETURN NULL;
+        END $$
+        """
+    )
+    connection.exec_driver_sql(
+        "CREATE TRIGGER support_ticket_tags_count AFTER INSERT OR DELETE ON support_ticket_tags "
+        "FOR EACH ROW EXECUTE FUNCTION support_ticket_tags_count()"
+    )
+
+
+def drop_tag_counters(connection: sa.Connection) -> None:
+    if connection.dialect.name == "sqlite":
+        for suffix in ("insert", "delete"):
+            connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS support_ticket_tags_{suffix}")
+    else:
+        connection.exec_driver_sql("DROP FUNCTION IF EXISTS support_ticket_tags_count() CASCADE")
+    connection.exec_driver_sql("DELETE FROM support_stats WHERE dimension = 'tag'")
