@@ -36,8 +36,12 @@ _PROTOCOL = {
     "resolved_before",
     "events_after",
     "last_event_id",
+    "insert_note",
+    "list_notes",
+    "ticket_tags",
+    "replace_tags",
 }
-WRITES = {"insert_ticket", "update_ticket", "insert_message", "mark_read"}
+WRITES = {"insert_ticket", "update_ticket", "insert_message", "mark_read", "insert_note", "replace_tags"}
 
 
 class FaultyStore:
