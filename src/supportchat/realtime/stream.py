@@ -39,6 +39,7 @@ from ..projection import CustomerEvent, customer_event
 from ..rules import MAX_ID
 from ..store import Store
 from ..store import announced_message as message_of
+from ..store import announced_note
 from .broker import Broker, Subscription
 from .frames import EventPayload, Frame
 
@@ -259,6 +260,11 @@ class EventStream:
             return None
         return ticket.seen_by(self.actor)
 
+    def _tagged(self, ticket: Ticket) -> Ticket:
+        """Staff's ticket with its tags (a user's frames never carry them: the projection has no field)."""
+        tags = self.desk.store.ticket_tags([ticket.id]).get(ticket.id, ())
+        return ticket.model_copy(update={"tags": tags}) if tags else ticket
+
     def _frame(self, record: EventRecord, ticket: Ticket | None) -> Frame | None:
         """The event's frame; a user's goes through the customer projection (``None``: not theirs)."""
         message = message_of(self.desk.store, record) if ticket is not None else None
@@ -273,8 +279,9 @@ class EventStream:
                 type=record.type,
                 ticket_id=record.ticket_id,
                 created_at=record.created_at,
-                ticket=ticket,
+                ticket=None if ticket is None else self._tagged(ticket),
                 message=message,
+                note=None if ticket is None else announced_note(self.desk.store, record),
             )
         return Frame(id=record.id, event=record.type.value, data=payload.model_dump_json())
 
