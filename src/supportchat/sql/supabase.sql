@@ -768,6 +768,8 @@ alter table public.support_tickets enable row level security;
 alter table public.support_messages enable row level security;
 alter table public.support_ticket_changes enable row level security;
 alter table public.support_events enable row level security;
+alter table public.support_ticket_notes enable row level security;
+alter table public.support_ticket_tags enable row level security;
 
 drop policy if exists support_tickets_read on public.support_tickets;
 create policy support_tickets_read on public.support_tickets for select to authenticated
@@ -780,14 +782,27 @@ create policy support_messages_read on public.support_messages for select to aut
                       where t.id = ticket_id and t.user_id = (select public.support_caller_user_id())));
 
 drop policy if exists support_ticket_changes_read on public.support_ticket_changes;
+-- A user reads the changes of their own tickets, but never those of notes and tags (internal).
 create policy support_ticket_changes_read on public.support_ticket_changes for select to authenticated
     using ((select public.support_caller_is_admin())
-           or exists (select 1 from public.support_tickets t
-                      where t.id = ticket_id and t.user_id = (select public.support_caller_user_id())));
+           or (field not in ('note', 'tags')
+               and exists (select 1 from public.support_tickets t
+                           where t.id = ticket_id and t.user_id = (select public.support_caller_user_id()))));
 
+-- A user reads the events of their own tickets, but never a staff event (notes, tags).
 drop policy if exists support_events_read on public.support_events;
 create policy support_events_read on public.support_events for select to authenticated
-    using ((select public.support_caller_is_admin()) or user_id = (select public.support_caller_user_id()));
+    using ((select public.support_caller_is_admin())
+           or (user_id = (select public.support_caller_user_id())
+               and type not in ('note_created', 'tags_changed')));
+
+-- Internal notes and tags (spec §12): admins only, whoever owns the ticket.
+drop policy if exists support_ticket_notes_read on public.support_ticket_notes;
+create policy support_ticket_notes_read on public.support_ticket_notes for select to authenticated
+    using ((select public.support_caller_is_admin()));
+drop policy if exists support_ticket_tags_read on public.support_ticket_tags;
+create policy support_ticket_tags_read on public.support_ticket_tags for select to authenticated
+    using ((select public.support_caller_is_admin()));
 
 -- Supabase grants everything on new tables to anon and authenticated by default;
 -- take it back: rows are read under the policies above and written only through
