@@ -114,7 +114,17 @@ def snapshot(store: Store) -> dict[str, Any]:
         t.id: [_without_id(c) for c in store.list_changes(t.id)] for t in tickets
     }
     stats: Statistics = store.statistics()
-    return {"total": total, "tickets": by_id, "messages": messages, "changes": changes, "statistics": stats}
+    notes = {t.id: store.list_notes(t.id) for t in tickets}
+    tags = store.ticket_tags(list(by_id))
+    return {
+        "total": total,
+        "tickets": by_id,
+        "messages": messages,
+        "changes": changes,
+        "statistics": stats,
+        "notes": notes,
+        "tags": tags,
+    }
 
 
 def _without_id(change: TicketChange) -> dict[str, Any]:
