@@ -8,6 +8,7 @@ interrupted or answer-lost replay already wrote, and the primary ends as the fal
 from __future__ import annotations
 
 import sqlite3
+from datetime import UTC, datetime
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -143,3 +144,18 @@ def test_a_journal_made_before_notes_gains_note_ids(tmp_path: Path) -> None:
             assert recording.allocate("note") == journal.id_range.start
     finally:
         journal.close()
+
+
+def test_two_equal_notes_written_at_one_instant_both_reach_the_primary(tmp_path: Path) -> None:
+    world = World(tmp_path)
+    try:
+        instant = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+        desk = SupportDesk(world.store, clock=lambda: instant)
+        ticket = desk.create_ticket(USER, subject="Twice", description="the same words")
+        world.primary.down = True
+        first, second = (desk.add_note(ADMIN, ticket.id, "call back") for _ in range(2))
+        world.primary.recover()
+        assert world.store.replay().complete
+        assert [n.id for n in world.primary.inner.list_notes(ticket.id)] == [first.id, second.id]
+    finally:
+        world.store.journal.close()

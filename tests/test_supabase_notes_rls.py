@@ -52,7 +52,12 @@ def test_an_owner_cannot_select_a_note_or_a_tag_of_their_own_ticket(request: pyt
     with pytest.raises(Forbidden):
         own.insert_note(
             NewNote(
-                ticket_id=ticket.id, author_id=ALICE, author_kind=ActorKind.ADMIN, note="forged", created_at=note.created_at
+                ticket_id=ticket.id,
+                author_id=ALICE,
+                author_kind=ActorKind.ADMIN,
+                note="forged",
+                created_at=note.created_at,
+                uid="forged-1",
             )
         )
     with pytest.raises(Forbidden):

@@ -226,7 +226,7 @@ class TicketIdTaken(StorageError):
 
 
 class NoteIdTaken(StorageError):
-    """A note with this id already exists (only a replayed or copied note names its id)."""
+    """A note with this id or unique id already exists (a replayed or copied note: never the desk's own)."""
 
     code = "note_id_taken"
 

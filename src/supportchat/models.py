@@ -220,6 +220,8 @@ class Note(_Frozen):
     author_kind: ActorKind
     note: str
     created_at: UTCDateTime
+    #: Unique id of the write, so that a replayed one is recognised (never shown: staff need no such id).
+    uid: str | None = Field(default=None, exclude=True)
 
 
 class TicketThread(Ticket):
@@ -388,6 +390,7 @@ class NewNote(_Frozen):
     author_kind: ActorKind
     note: str
     created_at: datetime
+    uid: str
     id: int | None = None
 
 

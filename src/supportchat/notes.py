@@ -23,6 +23,7 @@ text stays in one place), or ``tags`` with the old and new lists.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
@@ -66,7 +67,12 @@ class NotesAndTags:
         text = clean_text("note", note, self.limits.body)
         now = self._now()
         draft = NewNote(
-            ticket_id=ticket.id, author_id=actor.id, author_kind=actor.kind, note=text, created_at=now
+            ticket_id=ticket.id,
+            author_id=actor.id,
+            author_kind=actor.kind,
+            note=text,
+            created_at=now,
+            uid=uuid.uuid4().hex,
         )
         stored = self.store.insert_note(draft)
         self._bus.publish(Event(EventType.NOTE_CREATED, ticket, actor, now, note=stored))

@@ -153,7 +153,8 @@ create table if not exists public.support_ticket_notes (
     author_id bigint,
     author_kind text not null check (author_kind in ('user', 'admin', 'system')),
     note text not null check (char_length(note) >= 1),
-    created_at timestamptz not null default now()
+    created_at timestamptz not null default now(),
+    uid text not null unique
 );
 create table if not exists public.support_ticket_tags (
     ticket_id bigint not null references public.support_tickets (id) on delete cascade,
@@ -563,9 +564,10 @@ begin
         end if;
         perform support_private.reserve_id('public.support_ticket_notes', draft.id);
     end if;
-    insert into public.support_ticket_notes (id, ticket_id, author_id, author_kind, note, created_at)
+    insert into public.support_ticket_notes (id, ticket_id, author_id, author_kind, note, created_at, uid)
     values (coalesce(draft.id, nextval(pg_get_serial_sequence('public.support_ticket_notes', 'id'))),
-            draft.ticket_id, draft.author_id, draft.author_kind, draft.note, coalesce(draft.created_at, now()))
+            draft.ticket_id, draft.author_id, draft.author_kind, draft.note, coalesce(draft.created_at, now()),
+            draft.uid)
     returning * into stored;
     insert into public.support_ticket_changes
         (ticket_id, field, old_value, new_value, changed_by_kind, changed_by, changed_at)

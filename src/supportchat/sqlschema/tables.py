@@ -234,6 +234,9 @@ notes = sa.Table(
     sa.Column("author_kind", sa.Text, nullable=False),
     sa.Column("note", sa.Text, nullable=False),
     sa.Column("created_at", UTCTimestamp, nullable=False),
+    #: Unique id of the write, so that a replay recognises a note already copied.
+    sa.Column("uid", sa.Text, nullable=False),
+    sa.UniqueConstraint("uid", name="uq_support_ticket_notes_uid"),
     _one_of("support_ticket_notes", "author_kind", ActorKind),
     sqlite_autoincrement=True,
 )

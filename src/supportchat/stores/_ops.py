@@ -193,17 +193,11 @@ def already_holds(store: Store, op: InsertTicketOp | InsertMessageOp | InsertNot
     number is unique, so that ticket holds the number too); a message if
     ``store`` has its ``uid`` on the same ticket, under whatever id (a write
     whose answer was lost is kept under the id the store gave it). Anything
-    else under that identity is another row. A note is the same if ``store``
-    has a note on its ticket by the same author at the same instant with the
-    same text, under whatever id (like a message whose answer was lost).
+    else under that identity is another row. A note is the same if its
+    ticket holds a note with its ``uid``, under whatever id (like a message).
     """
     if isinstance(op, InsertNoteOp):
-        new = op.note
-        return any(
-            (held.author_kind, held.author_id, held.created_at, held.note)
-            == (new.author_kind, new.author_id, new.created_at, new.note)
-            for held in store.list_notes(op.ticket_id)
-        )
+        return any(held.uid == op.note.uid for held in store.list_notes(op.ticket_id))
     if isinstance(op, InsertTicketOp):
         holder = store.get_ticket(op.ticket_id)
         return holder is not None and holder.ticket_number == op.ticket.ticket_number

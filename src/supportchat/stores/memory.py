@@ -51,6 +51,7 @@ class InMemoryStore:
         self._events: list[EventRecord] = []
         self._notes: dict[int, list[Note]] = {}
         self._note_ids: set[int] = set()
+        self._note_uids: set[str] = set()
         self._tags: dict[int, tuple[str, ...]] = {}
         self._next_ticket_id = 1
         self._next_message_id = 1
@@ -207,9 +208,10 @@ class InMemoryStore:
             if ticket is None:
                 raise TicketNotFound(f"no ticket {note.ticket_id}")
             note_id = note.id if note.id is not None else self._next_note_id
-            if note_id in self._note_ids:
-                raise NoteIdTaken(f"note id {note_id} is taken")
+            if note_id in self._note_ids or note.uid in self._note_uids:
+                raise NoteIdTaken(f"note id {note_id} or uid {note.uid} is taken")
             self._note_ids.add(note_id)
+            self._note_uids.add(note.uid)
             self._next_note_id = max(self._next_note_id, note_id + 1)
             stored = Note(**note.model_dump(exclude={"id"}), id=note_id)
             self._notes.setdefault(ticket.id, []).append(stored)

@@ -354,6 +354,7 @@ class SQLStore:
             "author_kind": note.author_kind.value,
             "note": note.note,
             "created_at": note.created_at,
+            "uid": note.uid,
         }
         if note.id is not None:
             values["id"] = note.id
@@ -373,6 +374,7 @@ class SQLStore:
                 author_kind=note.author_kind,
                 note=note.note,
                 created_at=parse_timestamp(note.created_at),
+                uid=note.uid,
             )
             self._insert_changes(session, note.ticket_id, [note_change(stored)])
             session.insert(
@@ -399,8 +401,9 @@ class SQLStore:
                 author_kind=_ACTOR_KIND[kind],
                 note=text,
                 created_at=parse_timestamp(at),
+                uid=uid,
             )
-            for id_, ticket, author, kind, text, at in rows
+            for id_, ticket, author, kind, text, at, uid in rows
         ]
 
     def ticket_tags(self, ticket_ids: Sequence[int]) -> dict[int, tuple[str, ...]]:

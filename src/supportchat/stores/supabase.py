@@ -462,7 +462,7 @@ def translate_error(error: Exception) -> SupportChatError:
             return DuplicateMessage(_uid_from_details(error.details))
         if name == "support_tickets_pkey":
             return TicketIdTaken(message, details=details)
-        if name == "support_ticket_notes_pkey":
+        if name.startswith("support_ticket_notes"):
             return NoteIdTaken(message, details=details)
         if name.startswith("support_tickets"):
             return TicketNumberTaken(message, details=details)

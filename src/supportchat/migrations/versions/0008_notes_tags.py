@@ -76,6 +76,8 @@ def upgrade() -> None:
         sa.Column("author_kind", sa.Text, nullable=False),
         sa.Column("note", sa.Text, nullable=False),
         sa.Column("created_at", UTCTimestamp, nullable=False),
+        sa.Column("uid", sa.Text, nullable=False),
+        sa.UniqueConstraint("uid", name="uq_support_ticket_notes_uid"),
         sa.CheckConstraint(
             "author_kind IN ('user', 'admin', 'system')", name="ck_support_ticket_notes_author_kind"
         ),
