@@ -209,3 +209,29 @@ def test_the_markers_are_real_output_on_the_admin_side(receivers: Receivers) -> 
     assert kind.reaction is not None
     payloads = [kind.reaction(record) for record in desk.store.events_after(0, limit=100)]
     assert any("QXNOTEMARK" in json.dumps(p) for p in payloads if p is not None)
+
+
+def test_the_admin_stream_announces_notes_and_tag_changes_and_the_owners_never_does() -> None:
+    desk = SupportDesk(InMemoryStore())
+    ticket = desk.create_ticket(OWNER, subject="hola", description="ayuda")
+    note = desk.add_note(ADMIN, ticket.id, "QXSTREAMNOTE")
+    desk.set_tags(ADMIN, ticket.id, ["vip"])
+    desk.post_message(ADMIN, ticket.id, "hecho")
+    live = LiveEvents(desk, heartbeat=60.0, poll_interval=None, listen=False)
+    try:
+        admin_frames = live.stream(ADMIN, 0).frames()
+        next(admin_frames)
+        frames = [next(admin_frames) for _ in range(4)]
+        admin_frames.close()
+        assert [f.event for f in frames] == ["ticket_created", "note_created", "tags_changed", "message_created"]
+        announced = json.loads(frames[1].data or "")
+        assert announced["note"]["id"] == note.id and announced["note"]["note"] == "QXSTREAMNOTE"
+        assert json.loads(frames[2].data or "")["ticket"]["tags"] == ["vip"]
+        owner_frames = live.stream(OWNER, 0).frames()
+        next(owner_frames)
+        seen = [next(owner_frames) for _ in range(2)]
+        owner_frames.close()
+        assert [f.event for f in seen] == ["ticket_created", "message_created"]
+        assert all(b"QXSTREAMNOTE" not in f.encode() and b"vip" not in f.encode() for f in seen)
+    finally:
+        live.close()
