@@ -29,8 +29,8 @@ from hypothesis.stateful import (
 from supportchat import Actor, SupportDesk, TicketClosed, TicketStatus
 from supportchat.errors import InvalidTransition, ValidationError
 from supportchat.models import STAFF_EVENTS, SenderType
-from supportchat.projection import customer_view
 from supportchat.numbers import TICKET_NUMBER_PATTERN
+from supportchat.projection import customer_view
 from supportchat.rules import allowed_transitions, parse_tags
 
 from .conftest import FakeClock
@@ -238,7 +238,9 @@ class DeskMachine(RuleBasedStateMachine):
             view = customer_view(self.desk.get_ticket(owner, ticket_id, mark_read=False), owner).model_dump_json()
             assert "notes" not in view and "tags" not in view
         for user in {m.user_id for m in self.model.values()}:
-            assert not [e for e in self.desk.store.events_after(0, user_id=user, limit=10_000) if e.type in STAFF_EVENTS]
+            assert not [
+                e for e in self.desk.store.events_after(0, user_id=user, limit=10_000) if e.type in STAFF_EVENTS
+            ]
         for tag in {tag for m in self.model.values() for tag in m.tags}:
             listed = self.desk.list_tickets(admin, tag=tag, per_page=100)
             assert [t.id for t in listed.items] == sorted(

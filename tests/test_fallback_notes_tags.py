@@ -8,8 +8,8 @@ interrupted or answer-lost replay already wrote, and the primary ends as the fal
 from __future__ import annotations
 
 import sqlite3
-from datetime import UTC, datetime
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -72,7 +72,10 @@ def _assert_primary_holds_the_outage(world: World, told: dict[str, object]) -> N
     before, during = int(told["before"]), int(told["during"])  # type: ignore[call-overload]
     # Every note once, under the id its writer was given, in the order written.
     assert [n.note for n in primary.list_notes(before)] == ["noted before the outage", "first note in the outage"]
-    assert [n.note for n in primary.list_notes(during)] == ["a note on a ticket the primary has not seen", "second note there"]
+    assert [n.note for n in primary.list_notes(during)] == [
+        "a note on a ticket the primary has not seen",
+        "second note there",
+    ]
     notes = [n for t in (before, during) for n in primary.list_notes(t)]
     assert {n.id for n in told["notes"]} <= {n.id for n in notes}  # type: ignore[attr-defined]
     assert primary.ticket_tags([before, during]) == {before: ("vip",), during: ("bug_42",)}
@@ -133,7 +136,8 @@ def test_a_journal_made_before_notes_gains_note_ids(tmp_path: Path) -> None:
     path = tmp_path / "old.sqlite"
     old = sqlite3.connect(path)
     old.executescript(
-        "CREATE TABLE id_counters (kind TEXT PRIMARY KEY CHECK (kind IN ('ticket', 'message')), next_id INTEGER NOT NULL);"
+        "CREATE TABLE id_counters (kind TEXT PRIMARY KEY CHECK (kind IN ('ticket', 'message')),"
+        " next_id INTEGER NOT NULL);"
         "INSERT INTO id_counters VALUES ('ticket', 1000000005), ('message', 1000000009);"
     )
     old.close()

@@ -29,7 +29,7 @@ from supportchat.realtime import LiveEvents
 
 from .api.clients import ADAPTERS
 from .api.conftest import make_api
-from .notify.receivers import WebhookReceiver, smtp_server, webhook_receiver, wait_until
+from .notify.receivers import WebhookReceiver, smtp_server, wait_until, webhook_receiver
 
 OWNER_ID = 10
 OWNER = Actor.user(OWNER_ID)
@@ -179,7 +179,9 @@ def _assert_absent(markers: list[str], output: bytes | str, where: str) -> None:
 
 
 @pytest.mark.parametrize("adapter", list(ADAPTERS))
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
 @given(scenario=scenarios)
 def test_nothing_of_a_note_or_a_tag_reaches_the_owner(adapter: str, receivers: Receivers, scenario: Scenario) -> None:
     desk, api, ids, markers = _build(scenario, adapter)

@@ -52,7 +52,9 @@ def traced() -> Iterator[tuple[SQLStore, list[str], sqlite3.Connection]]:
     engine.dispose()
 
 
-@pytest.mark.parametrize("shape", [{}, {"status": TicketStatus.OPEN}, {"user_id": 3}], ids=["tag", "tag+status", "tag+user"])
+@pytest.mark.parametrize(
+    "shape", [{}, {"status": TicketStatus.OPEN}, {"user_id": 3}], ids=["tag", "tag+status", "tag+user"]
+)
 def test_a_listing_by_tag_reads_its_index_in_order(
     traced: tuple[SQLStore, list[str], sqlite3.Connection], shape: dict[str, object]
 ) -> None:
@@ -88,7 +90,11 @@ def test_pages_and_totals_by_tag_equal_a_recount(store: Store) -> None:
     for tag in TAGS:
         for status in (None, TicketStatus.OPEN):
             expected = sorted(
-                (i for i, tags in tagged.items() if tag in tags and (status is None or store.get_ticket(i).status is status)),  # type: ignore[union-attr]
+                (
+                    i
+                    for i, tags in tagged.items()
+                    if tag in tags and (status is None or store.get_ticket(i).status is status)
+                ),  # type: ignore[union-attr]
                 reverse=True,
             )
             page, total = store.list_tickets(TicketQuery(tag=tag, status=status, per_page=7))

@@ -25,7 +25,6 @@ from .errors import (
     ValidationError,
 )
 from .events import Event, EventBus, Listener
-from .notes import NotesAndTags
 from .models import (
     Actor,
     ActorKind,
@@ -46,6 +45,7 @@ from .models import (
     TicketStatus,
     TicketThread,
 )
+from .notes import NotesAndTags
 from .numbers import lookup_candidates, new_ticket_number
 from .optimistic import UPDATE_ATTEMPTS, retry_at_fresh_version
 from .permissions import Action, authorize
@@ -403,7 +403,7 @@ class SupportDesk(NotesAndTags):
 
     # -- internals -------------------------------------------------------
 
-    def _now(self) -> datetime:  # noqa: D102 - NotesAndTags declares it
+    def _now(self) -> datetime:
         now = self._clock()
         if now.tzinfo is None:
             raise ValueError("the desk's clock must return timezone-aware datetimes")

@@ -16,6 +16,7 @@ from typing import Annotated, Generic, TypeVar
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 __all__ = [
+    "STAFF_EVENTS",
     "Actor",
     "ActorKind",
     "Category",
@@ -23,14 +24,13 @@ __all__ = [
     "EventType",
     "Message",
     "MessageType",
-    "Note",
     "NewMessage",
     "NewNote",
     "NewTicket",
     "NewTicketChange",
+    "Note",
     "Page",
     "Priority",
-    "STAFF_EVENTS",
     "SenderType",
     "Statistics",
     "ThreadRecord",

@@ -115,9 +115,7 @@ class NotesAndTags:
             self._bus.publish(Event(EventType.TAGS_CHANGED, ticket, actor, now, changed=("tags",)))
             return stored
 
-        tags = retry_at_fresh_version(
-            write, lambda: self._tags_of(ticket.id), attempts=self._update_attempts
-        )
+        tags = retry_at_fresh_version(write, lambda: self._tags_of(ticket.id), attempts=self._update_attempts)
         return (self.store.get_ticket(ticket.id) or ticket).seen_by(actor).model_copy(update={"tags": tags})
 
     # -- what staff see ----------------------------------------------------

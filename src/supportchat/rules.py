@@ -257,7 +257,7 @@ def parse_tag(value: object, field: str = "tag") -> str:
 
 
 def parse_tags(value: object, field: str = "tags") -> tuple[str, ...]:
-    """A list of tags as a ticket holds them: each :func:`parse_tag`, without repeats, sorted, at most :data:`MAX_TAGS`."""
+    """Tags as a ticket holds them: each :func:`parse_tag`, no repeats, sorted, at most :data:`MAX_TAGS`."""
     if not isinstance(value, list | tuple):
         raise ValidationError(field, "must be a list of tags")
     tags = tuple(sorted({parse_tag(item, field) for item in value}))

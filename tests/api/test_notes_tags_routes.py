@@ -10,7 +10,9 @@ from .conftest import Api
 
 def test_an_admin_writes_notes_and_tags_and_the_owner_sees_neither(api: Api) -> None:
     ticket = api.ticket_for(5)
-    note = api.call("POST", f"/tickets/{ticket.ticket_number}/notes", headers=api.admin, json={"note": " Llamar <b>hoy</b> "})
+    note = api.call(
+        "POST", f"/tickets/{ticket.ticket_number}/notes", headers=api.admin, json={"note": " Llamar <b>hoy</b> "}
+    )
     assert note.status == 200, note.body
     assert note.json()["data"]["note"] == "Llamar <b>hoy</b>" and note.json()["data"]["author_id"] == 1
     assert "uid" not in note.json()["data"]

@@ -284,7 +284,9 @@ def note(
 @handled
 def tag(
     ref: TicketRef,
-    tags: Annotated[list[str] | None, typer.Argument(help="Tags to add (with --remove: to remove; --set: all).")] = None,
+    tags: Annotated[
+        list[str] | None, typer.Argument(help="Tags to add (with --remove: to remove; --set: all).")
+    ] = None,
     remove: Annotated[bool, typer.Option("--remove", help="Remove these tags instead.")] = False,
     replace: Annotated[bool, typer.Option("--set", help="Make these the ticket's only tags (none: clear).")] = False,
     acting: ActingAdmin = None,

@@ -37,9 +37,8 @@ from ..models import Actor, ActorKind, EventRecord, Ticket
 from ..outages import OutageLog
 from ..projection import CustomerEvent, customer_event
 from ..rules import MAX_ID
-from ..store import Store
+from ..store import Store, announced_note
 from ..store import announced_message as message_of
-from ..store import announced_note
 from .broker import Broker, Subscription
 from .frames import EventPayload, Frame
 

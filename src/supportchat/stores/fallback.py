@@ -530,7 +530,9 @@ class FallbackStore:
         try:
             apply_operation(self.fallback, op)
         except (TicketIdTaken, TicketNumberTaken, DuplicateMessage, NoteIdTaken) as clash:
-            if not (isinstance(op, InsertTicketOp | InsertMessageOp | InsertNoteOp) and already_holds(self.fallback, op)):
+            if not (
+                isinstance(op, InsertTicketOp | InsertMessageOp | InsertNoteOp) and already_holds(self.fallback, op)
+            ):
                 # Another row under this identity: the fallback has diverged from the primary.
                 self._mirror_failures += 1
                 log.error("the fallback store holds another row than the primary's %s: %s", op.kind, clash)

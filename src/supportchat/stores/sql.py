@@ -158,7 +158,9 @@ _NOTES_OF_TICKET = (
 _NOTES_OF_TICKET_LIMITED = _NOTES_OF_TICKET.limit(sa.bindparam("p_limit", type_=sa.Integer))
 #: The tags of a page of tickets, keyed by dialect (the ids as a JSON array on SQLite, an array on PostgreSQL).
 _TAGS_OF = {
-    True: sa.text("SELECT ticket_id, tag FROM support_ticket_tags WHERE ticket_id IN (SELECT value FROM json_each(:p_ids))"),
+    True: sa.text(
+        "SELECT ticket_id, tag FROM support_ticket_tags WHERE ticket_id IN (SELECT value FROM json_each(:p_ids))"
+    ),
     False: sa.text("SELECT ticket_id, tag FROM support_ticket_tags WHERE ticket_id = ANY(CAST(:p_ids AS bigint[]))"),
 }
 _TAGS_OF_TICKET = sa.select(_g.tag).where(_g.ticket_id == sa.bindparam("p_ticket")).order_by(_g.tag)

@@ -78,9 +78,7 @@ def upgrade() -> None:
         sa.Column("created_at", UTCTimestamp, nullable=False),
         sa.Column("uid", sa.Text, nullable=False),
         sa.UniqueConstraint("uid", name="uq_support_ticket_notes_uid"),
-        sa.CheckConstraint(
-            "author_kind IN ('user', 'admin', 'system')", name="ck_support_ticket_notes_author_kind"
-        ),
+        sa.CheckConstraint("author_kind IN ('user', 'admin', 'system')", name="ck_support_ticket_notes_author_kind"),
         sqlite_autoincrement=True,
     )
     op.create_index("ix_support_ticket_notes_ticket_id_id", "support_ticket_notes", ["ticket_id", "id"])
