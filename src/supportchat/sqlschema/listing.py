@@ -124,24 +124,67 @@ def _drop_rows(connection: sa.Connection) -> None:
 
 # -- tag counters (0008_notes_tags) ------------------------------------------------
 #
-# One ``support_stats`` row per tag (dimension ``tag``), moved by triggers on
-# ``support_ticket_tags``: the statistics' tag counts and the total of a
-# listing by tag, read without counting rows.
+# One ``support_stats`` row per tag (dimension ``tag``) and per tag and status
+# (``tag+status``, value ``"<tag>|<status>"``), moved by triggers on
+# ``support_ticket_tags`` and on a ticket's status: the statistics' tag counts
+# and the totals of a listing by tag, alone or with a status (the panel's
+# status tabs), read without counting rows.
 
-_TAG_ADDED = (
-    "INSERT INTO support_stats (dimension, value, count) VALUES ('tag', NEW.tag, 1) "
-    "ON CONFLICT (dimension, value) DO UPDATE SET count = support_stats.count + 1;"
+_STATUS_OF = "(SELECT t.status FROM support_tickets AS t WHERE t.id = {row}.ticket_id)"
+
+
+def _upsert(rows: str) -> str:
+    """One upsert of ``rows`` (dimension, value, delta), in (dimension, value) order.
+
+    One statement whose counter rows are locked in that order, as :func:`_move`'s:
+    concurrent PostgreSQL writers cannot deadlock on them.
+    """
+    return (
+        "INSERT INTO support_stats (dimension, value, count) "
+        f"SELECT dimension, value, sum(delta) FROM ({rows}) AS moves WHERE true "
+        "GROUP BY dimension, value HAVING sum(delta) <> 0 ORDER BY dimension, value "
+        "ON CONFLICT (dimension, value) DO UPDATE SET count = support_stats.count + excluded.count;"
+    )
+
+
+def _tag_rows(row: str, delta: int) -> str:
+    status = _STATUS_OF.format(row=row)
+    return (
+        f"SELECT 'tag' AS dimension, {row}.tag AS value, {delta} AS delta "
+        f"UNION ALL SELECT 'tag+status', {row}.tag || '|' || {status}, {delta}"
+    )
+
+
+_TAG_ADDED = _upsert(_tag_rows("NEW", 1))
+_TAG_REMOVED = _upsert(_tag_rows("OLD", -1))
+#: A ticket changing status moves its tags' ``tag+status`` counters.
+_STATUS_MOVED = _upsert(
+    "SELECT 'tag+status' AS dimension, g.tag || '|' || NEW.status AS value, 1 AS delta FROM support_ticket_tags AS g "
+    "WHERE g.ticket_id = NEW.id "
+    "UNION ALL SELECT 'tag+status', g.tag || '|' || OLD.status, -1 FROM support_ticket_tags AS g "
+    "WHERE g.ticket_id = OLD.id"
 )
-_TAG_REMOVED = "UPDATE support_stats SET count = count - 1 WHERE dimension = 'tag' AND value = OLD.tag;"
+
+
+def _count_existing_tags(connection: sa.Connection) -> None:
+    connection.exec_driver_sql(
+        _upsert(
+            "SELECT 'tag' AS dimension, g.tag AS value, 1 AS delta FROM support_ticket_tags AS g UNION ALL "
+            "SELECT 'tag+status', g.tag || '|' || t.status, 1 FROM support_ticket_tags AS g "
+            "JOIN support_tickets AS t ON t.id = g.ticket_id"
+        )
+    )
 
 
 def create_tag_counters_sqlite(connection: sa.Connection) -> None:
-    connection.exec_driver_sql(
-        f"CREATE TRIGGER support_ticket_tags_insert AFTER INSERT ON support_ticket_tags BEGIN {_TAG_ADDED} END"
-    )
-    connection.exec_driver_sql(
-        f"CREATE TRIGGER support_ticket_tags_delete AFTER DELETE ON support_ticket_tags BEGIN {_TAG_REMOVED} END"
-    )
+    for statement in (
+        f"CREATE TRIGGER support_ticket_tags_insert AFTER INSERT ON support_ticket_tags BEGIN {_TAG_ADDED} END",
+        f"CREATE TRIGGER support_ticket_tags_delete AFTER DELETE ON support_ticket_tags BEGIN {_TAG_REMOVED} END",
+        "CREATE TRIGGER support_tickets_tag_status AFTER UPDATE OF status ON support_tickets "
+        f"WHEN OLD.status IS NOT NEW.status BEGIN {_STATUS_MOVED} END",
+    ):
+        connection.exec_driver_sql(statement)
+    _count_existing_tags(connection)
 
 
 def create_tag_counters_postgres(connection: sa.Connection) -> None:
@@ -162,12 +205,27 @@ def create_tag_counters_postgres(connection: sa.Connection) -> None:
         "CREATE TRIGGER support_ticket_tags_count AFTER INSERT OR DELETE ON support_ticket_tags "
         "FOR EACH ROW EXECUTE FUNCTION support_ticket_tags_count()"
     )
+    connection.exec_driver_sql(
+        f"""
+        CREATE OR REPLACE FUNCTION support_tickets_tag_status() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            {_STATUS_MOVED}
+            RETURN NULL;
+        END $$
+        """
+    )
+    connection.exec_driver_sql(
+        "CREATE TRIGGER support_tickets_tag_status AFTER UPDATE OF status ON support_tickets FOR EACH ROW "
+        "WHEN (OLD.status IS DISTINCT FROM NEW.status) EXECUTE FUNCTION support_tickets_tag_status()"
+    )
+    _count_existing_tags(connection)
 
 
 def drop_tag_counters(connection: sa.Connection) -> None:
     if connection.dialect.name == "sqlite":
-        for suffix in ("insert", "delete"):
-            connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS support_ticket_tags_{suffix}")
+        for trigger in ("support_ticket_tags_insert", "support_ticket_tags_delete", "support_tickets_tag_status"):
+            connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {trigger}")
     else:
-        connection.exec_driver_sql("DROP FUNCTION IF EXISTS support_ticket_tags_count() CASCADE")
-    connection.exec_driver_sql("DELETE FROM support_stats WHERE dimension = 'tag'")
+        for function in ("support_ticket_tags_count", "support_tickets_tag_status"):
+            connection.exec_driver_sql(f"DROP FUNCTION IF EXISTS {function}() CASCADE")
+    connection.exec_driver_sql("DELETE FROM support_stats WHERE dimension IN ('tag', 'tag+status')")

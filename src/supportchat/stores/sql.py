@@ -660,9 +660,9 @@ class SQLStore:
     def _counted_total(self, session: Session, query: TicketQuery) -> int | None:
         """The match count from the statistics counters, when the filters are ones they keep.
 
-        One filter of status, priority, category or assignee (unassigned
-        included), or status with one of category, priority or assignee;
-        anything else (a user's tickets: few) is counted on its index.
+        One filter of status, priority, category, assignee (unassigned
+        included) or tag, or status with one of category, priority, assignee
+        or tag; anything else (a user's tickets: few) is counted on its index.
         """
         assignee: tuple[object] | None = (None,) if query.unassigned else None
         if not query.unassigned and query.assigned_to is not None:
@@ -674,9 +674,12 @@ class SQLStore:
         }
         chosen = {name: value for name, value in others.items() if value is not None}
         if query.tag is not None:
-            if chosen or query.user_id is not None or query.status is not None:
+            if chosen or query.user_id is not None:
                 return None
-            return _stats_by_dimension(session.run(_STATS).fetchall()).get("tag", {}).get(query.tag, 0)
+            dimension, key = ("tag", query.tag) if query.status is None else counter_key(
+                "tag+status", query.tag, query.status.value
+            )
+            return _stats_by_dimension(session.run(_STATS).fetchall()).get(dimension, {}).get(key, 0)
         if query.user_id is not None or len(chosen) > 1:
             return None
         counts = _stats_by_dimension(session.run(_STATS).fetchall())
