@@ -167,7 +167,7 @@ _TAGS_OF_TICKET = sa.select(_g.tag).where(_g.ticket_id == sa.bindparam("p_ticket
 _ADD_TAG = schema.tags.insert()
 _REMOVE_TAG = schema.tags.delete().where(_g.ticket_id == sa.bindparam("p_ticket"), _g.tag == sa.bindparam("p_tag"))
 #: Taken before a tag change reads the tags: concurrent changes of one ticket's tags take turns (PostgreSQL).
-_LOCK_TICKET = sa.select(_t.id).where(_t.id == sa.bindparam("p_ticket")).with_for_update()
+_LOCK_TICKET = sa.select(_t.user_id).where(_t.id == sa.bindparam("p_ticket")).with_for_update()
 _TICKET_EXISTS = sa.select(_t.id).where(_t.id == sa.bindparam("p_ticket"))
 _OWNER_OF = sa.select(_t.user_id).where(_t.id == sa.bindparam("p_ticket"))
 _ANY_UNREAD = (
@@ -429,8 +429,9 @@ class SQLStore:
     ) -> tuple[str, ...]:
         wanted = tuple(sorted(set(tags)))
         with self._writing() as session:
-            owner = session.run(_LOCK_TICKET if not self._is_sqlite else _OWNER_OF, {"p_ticket": ticket_id})
-            if owner.fetchone() is None:
+            # SQLite's write transaction already serialises writers; PostgreSQL locks the ticket's row.
+            owner = session.run(_OWNER_OF if self._is_sqlite else _LOCK_TICKET, {"p_ticket": ticket_id}).fetchone()
+            if owner is None:
                 raise TicketNotFound(f"no ticket {ticket_id}")
             current = tuple(row[0] for row in session.run(_TAGS_OF_TICKET, {"p_ticket": ticket_id}).fetchall())
             if current != tuple(sorted(expected)):
@@ -442,13 +443,12 @@ class SQLStore:
             if new:
                 session.insert_many(_ADD_TAG, new)
             self._insert_changes(session, ticket_id, history)
-            (user_id,) = session.run(_OWNER_OF, {"p_ticket": ticket_id}).fetchone() or (0,)
             session.insert(
                 _INSERT_EVENT,
                 {
                     "type": EventType.TAGS_CHANGED.value,
                     "ticket_id": ticket_id,
-                    "user_id": user_id,
+                    "user_id": owner[0],
                     "created_at": history[0].changed_at if history else datetime.now(UTC),
                 },
             )

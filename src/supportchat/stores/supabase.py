@@ -59,6 +59,7 @@ from ..models import (
     TicketQuery,
     TicketStatus,
 )
+from ..rules import MAX_TAGS
 from ..search import MARK_START, marked_number, parse_search, tsquery_any, tsquery_prefix
 from ..store import TicketChanges
 
@@ -289,13 +290,15 @@ class SupabaseStore:
             return [Note.model_validate(row) for row in rows]
 
     def ticket_tags(self, ticket_ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
-        if not ticket_ids:
-            return {}
-        request = self._table("support_ticket_tags").in_("ticket_id", list(ticket_ids)).order("ticket_id")
         found: dict[int, list[str]] = {}
+        # A ticket has at most MAX_TAGS tags: chunks of tickets whose tags fit one capped answer.
+        chunk = max(1, self._page_size // MAX_TAGS)
+        ids = list(ticket_ids)
         with _translated():
-            for row in self._send(request.order("tag")):
-                found.setdefault(int(row["ticket_id"]), []).append(row["tag"])
+            for start in range(0, len(ids), chunk):
+                request = self._table("support_ticket_tags").in_("ticket_id", ids[start : start + chunk])
+                for row in self._send(request.order("ticket_id").order("tag")):
+                    found.setdefault(int(row["ticket_id"]), []).append(row["tag"])
         return {ticket_id: tuple(sorted(tags)) for ticket_id, tags in found.items()}
 
     def replace_tags(
