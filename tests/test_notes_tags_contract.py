@@ -128,9 +128,7 @@ def test_two_admins_tagging_at_once_lose_neither_tag(store: Store) -> None:
     assert store.statistics().by_tag == {tag: 1 for tag in tags}
 
 
-def test_an_admins_search_reads_notes_and_a_users_never_does(desk: SupportDesk, request: pytest.FixtureRequest) -> None:
-    if "supabase" in request.node.callspec.id:
-        pytest.skip("the Supabase search function does not read notes (docs/notes-and-tags.md)")
+def test_an_admins_search_reads_notes_and_a_users_never_does(desk: SupportDesk) -> None:
     ticket = desk.create_ticket(OWNER, subject="Pago", description="tarjeta")
     desk.add_note(ADMIN, ticket.id, "el cliente es Zarzaparrilla")
     found = desk.list_tickets(ADMIN, q="zarzaparrilla")

@@ -68,6 +68,28 @@ def test_an_owner_cannot_select_a_note_or_a_tag_of_their_own_ticket(request: pyt
         with pytest.raises(APIError):
             alice.table(table).insert({"ticket_id": ticket.id, "tag": "x", "note": "x"}).execute()
 
+    # Even asking for a staff search, her JWT finds nothing through the note (row-level security decides).
+    found = (
+        alice.rpc(
+            "support_search_tickets",
+            {
+                "p_search": {
+                    "any": "refund:*",
+                    "terms": ["refund:*"],
+                    "numbers": [],
+                    "staff": True,
+                    "limit": 20,
+                    "offset": 0,
+                }
+            },
+        )
+        .execute()
+        .data
+    )
+    assert found["total"] == 0
+    staff = desk.list_tickets(Actor.admin(ADMIN), q="refund")
+    assert [t.id for t in staff.items] == [ticket.id]  # the service role's staff search does read it
+
     # Another user, and anon, see nothing; an admin's JWT and the service role see it all.
     assert project.client(token=user_token(BOB)).table("support_ticket_notes").select("*").execute().data == []
     with pytest.raises(APIError):

@@ -678,6 +678,8 @@ create index if not exists ix_support_tickets_search on public.support_tickets
     using gin (to_tsvector('public.supportchat_search'::regconfig, translate(subject || ' ' || description, '-_./@:+''\', '         ')));
 create index if not exists ix_support_messages_search on public.support_messages
     using gin (to_tsvector('public.supportchat_search'::regconfig, translate(message, '-_./@:+''\', '         ')));
+create index if not exists ix_support_ticket_notes_search on public.support_ticket_notes
+    using gin (to_tsvector('public.supportchat_search'::regconfig, translate(note, '-_./@:+''\', '         ')));
 
 -- One search (SupabaseStore.list_tickets with q). p_search: any (the words OR-ed, as a
 -- tsquery), terms (each word as a prefix tsquery), numbers (ticket numbers q may be),
@@ -700,6 +702,11 @@ as $$
         union all
         select m.ticket_id, -ts_rank(to_tsvector('public.supportchat_search'::regconfig, translate(m.message, '-_./@:+''\', '         ')), p.anyq)
         from public.support_messages m, params p where to_tsvector('public.supportchat_search'::regconfig, translate(m.message, '-_./@:+''\', '         ')) @@ p.anyq
+        union all
+        -- Internal notes: an admin's search only (and row-level security shows them to admins only).
+        select n.ticket_id, -ts_rank(to_tsvector('public.supportchat_search'::regconfig, translate(n.note, '-_./@:+''\', '         ')), p.anyq)
+        from public.support_ticket_notes n, params p
+        where coalesce((p_search ->> 'staff')::boolean, false) and to_tsvector('public.supportchat_search'::regconfig, translate(n.note, '-_./@:+''\', '         ')) @@ p.anyq
     ),
     per_word as (
         select t.id as ticket_id, w.i
@@ -709,6 +716,11 @@ as $$
         select m.ticket_id, w.i
         from params p cross join lateral unnest(p.terms) with ordinality as w(term, i)
         join public.support_messages m on to_tsvector('public.supportchat_search'::regconfig, translate(m.message, '-_./@:+''\', '         ')) @@ to_tsquery('public.supportchat_search'::regconfig, w.term)
+        union
+        select n.ticket_id, w.i
+        from params p cross join lateral unnest(p.terms) with ordinality as w(term, i)
+        join public.support_ticket_notes n on coalesce((p_search ->> 'staff')::boolean, false)
+            and to_tsvector('public.supportchat_search'::regconfig, translate(n.note, '-_./@:+''\', '         ')) @@ to_tsquery('public.supportchat_search'::regconfig, w.term)
     ),
     every_word as (
         select ticket_id from per_word group by ticket_id
@@ -756,6 +768,13 @@ as $$
                                            'StartSel=' || chr(2) || ', StopSel=' || chr(3) || ', MaxWords=16, MinWords=5, ShortWord=0, MaxFragments=1, FragmentDelimiter=…')
                         from public.support_messages m2, params p
                         where m2.ticket_id = (pg.t).id and to_tsvector('public.supportchat_search'::regconfig, translate(m2.message, '-_./@:+''\', '         ')) @@ p.anyq
+                        union all
+                        select -ts_rank(to_tsvector('public.supportchat_search'::regconfig, translate(n2.note, '-_./@:+''\', '         ')), p.anyq),
+                               ts_headline('public.supportchat_search'::regconfig, n2.note, p.anyq,
+                                           'StartSel=' || chr(2) || ', StopSel=' || chr(3) || ', MaxWords=16, MinWords=5, ShortWord=0, MaxFragments=1, FragmentDelimiter=…')
+                        from public.support_ticket_notes n2, params p
+                        where coalesce((p_search ->> 'staff')::boolean, false)
+                          and n2.ticket_id = (pg.t).id and to_tsvector('public.supportchat_search'::regconfig, translate(n2.note, '-_./@:+''\', '         ')) @@ p.anyq
                     ) c order by c.s limit 1))
                 order by pg.exact desc, pg.score, (pg.t).id desc)
             from page pg), '[]'::jsonb))

@@ -197,6 +197,7 @@ class SupabaseStore:
                     "numbers": list(search.numbers),
                     **_filters(query),
                     "tag": query.tag,
+                    "staff": query.for_staff,
                 },
             )
         tickets = []
