@@ -36,12 +36,25 @@ _PROTOCOL = {
     "resolved_before",
     "events_after",
     "last_event_id",
+    "insert_rating",
+    "list_ratings",
+    "merge_tickets",
+
     "insert_note",
     "list_notes",
     "ticket_tags",
     "replace_tags",
 }
-WRITES = {"insert_ticket", "update_ticket", "insert_message", "mark_read", "insert_note", "replace_tags"}
+WRITES = {
+    "insert_ticket",
+    "update_ticket",
+    "insert_message",
+    "mark_read",
+    "insert_rating",
+    "merge_tickets",
+    "insert_note",
+    "replace_tags",
+}
 
 
 class FaultyStore:
@@ -116,6 +129,7 @@ def snapshot(store: Store) -> dict[str, Any]:
     stats: Statistics = store.statistics()
     notes = {t.id: store.list_notes(t.id) for t in tickets}
     tags = store.ticket_tags(list(by_id))
+    ratings = {t.id: store.list_ratings(t.id) for t in tickets}
     return {
         "total": total,
         "tickets": by_id,
@@ -124,6 +138,7 @@ def snapshot(store: Store) -> dict[str, Any]:
         "statistics": stats,
         "notes": notes,
         "tags": tags,
+        "ratings": ratings,
     }
 
 
@@ -150,6 +165,12 @@ class Witness:
             self.messages.setdefault(event.ticket.id, [])
         elif event.type is EventType.MESSAGE_CREATED and event.message is not None:
             self.messages.setdefault(event.message.ticket_id, []).append((event.message.id, event.message.uid))
+        elif event.type is EventType.TICKET_UPDATED and event.ticket.merged_into is not None:
+            # A merge: the source's messages now live, under their ids, in the target.
+            moved = self.messages.pop(event.ticket.id, [])
+            self.messages[event.ticket.id] = []
+            target = self.messages.setdefault(event.ticket.merged_into, [])
+            target[:] = sorted([*target, *moved])
 
     def check(self, store: Store) -> None:
         tickets, total = store.list_tickets(TicketQuery(per_page=100_000))

@@ -46,9 +46,18 @@ _SQL_TABLES = (
     "support_tickets",
     "support_admins",
     "support_jobs",
+    "support_mail_messages",
 )
 #: Tables without an id sequence, emptied too.
-_SQL_KEYED_TABLES = ("support_agents", "support_contacts", "support_job_cursors")
+_SQL_KEYED_TABLES = (
+    "support_agents",
+    "support_contacts",
+    "support_job_cursors",
+    "support_ratings",
+    "support_mail_checkpoints",
+    "support_mail_participants",
+    "support_mail_preferences",
+)
 
 
 _RESOURCES = pytest.StashKey[dict[str, Any]]()

@@ -356,3 +356,55 @@ def test_handing_an_admin_model_where_the_customer_type_is_due_is_a_type_error(t
     )
     assert result.returncode == 1, result.stdout
     assert result.stdout.count("Incompatible return value type") == 2, result.stdout
+
+
+# -- mail to the user (the email channel) --------------------------------------
+
+
+@given(enriched_tickets(), st.sampled_from(["email ticket", "app ticket, opted in"]))
+@settings(suppress_health_check=[HealthCheck.too_slow], deadline=None)
+def test_mail_to_the_user_is_built_from_the_projection_only(
+    case: tuple[AdminTicket, Message, Secrets], kind: str
+) -> None:
+    from supportchat.extensions import extension
+    from supportchat.mail import MailSettings, MailStore, NewMailRecord, Outcome, SMTPSettings
+    from supportchat.mail.outbound import MailNotifier
+    from supportchat.notify import Notification
+    from supportchat.people import Contact
+
+    ticket, stray, secrets = case
+    desk = SupportDesk(InMemoryStore())
+    attach(desk, contacts=lambda user_id: Contact(user_id=user_id, email="owner@example.org", locale="es"))
+    settings_ = MailSettings(address="support@example.com", secret="s", smtp=SMTPSettings())
+    notifier = MailNotifier(desk, settings_)
+    records = extension(desk.store, MailStore)
+    if kind == "email ticket":
+        first = NewMailRecord(
+            "first@example.org", "in", Outcome.NEW_TICKET, ticket_number=ticket.ticket_number, done=True
+        )
+        records.claim(first, now=0.0)
+    else:
+        records.set_notify_replies(ticket.user_id, True)
+    reply = AdminMessage(
+        id=99,
+        ticket_id=ticket.id,
+        sender_id=1,
+        sender_type="admin",
+        message="Pruebe de nuevo <b>ahora</b>",
+        message_type="text",
+        file_url=None,
+        is_read=False,
+        created_at=_NOW,
+        uid=secrets.add("QXUIDOFREPLY"),
+        author_name=secrets.add("QXAGENTNAME"),
+    )
+    record = EventRecord(
+        id=5, type=EventType.MESSAGE_CREATED, ticket_id=ticket.id, user_id=10, message_id=99, created_at=_NOW
+    )
+    payload = notifier.prepare(Notification(record, ticket, reply))
+    assert payload is not None and payload["to"] == "owner@example.org"
+    rendered = json.dumps(dict(payload), ensure_ascii=False)
+    secrets.assert_absent(rendered, f"mail to the user ({kind})")
+    assert "Pruebe de nuevo &lt;b&gt;ahora&lt;/b&gt;" in payload["html"]  # the check can fail: the text is there
+    # Another ticket's message is never mailed.
+    assert notifier.prepare(Notification(record, ticket, stray.model_copy(update={"sender_type": "admin"}))) is None

@@ -11,7 +11,9 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
+from supportchat.automation import schema as automation_schema
 from supportchat.jobs import schema as job_schema
+from supportchat.mail import schema as mail_schema
 from supportchat.migrations import current_revision, head_revision, status, upgrade
 from supportchat.sqlschema.directories import metadata as directory_metadata
 from supportchat.sqlschema.search import SEARCH_TABLE_PREFIX, SOURCES
@@ -24,14 +26,17 @@ from .test_sql_adoption import seed_database
 
 
 def schema_drift(engine: sa.Engine) -> list[Any]:
-    """What autogenerate would change to reach the package's table definitions (the core's and the jobs').
+    """What autogenerate would change to reach the package's table definitions (core, jobs, mail).
 
     The orphaned messages an adoption keeps aside and the search index are outside the
     schema; the directories' tables are a store extension's, on metadata of their own.
     """
     with engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
-        drift = compare_metadata(context, [metadata, directory_metadata, job_schema.metadata])  # type: ignore[arg-type]
+        drift = compare_metadata(
+            context,
+            [metadata, directory_metadata, job_schema.metadata, automation_schema.metadata, mail_schema.metadata],
+        )  # type: ignore[arg-type]
     return [d for d in drift if not (d[0] in ("remove_table", "remove_index") and _outside_metadata(d[1].name))]
 
 

@@ -31,6 +31,7 @@ __all__ = [
     "Note",
     "Page",
     "Priority",
+    "Rating",
     "SenderType",
     "Statistics",
     "ThreadRecord",
@@ -176,6 +177,8 @@ class Ticket(_Frozen):
     #: The ticket's tags (spec §12), sorted; filled in for staff only (never part of the
     #: customer projection), empty in the other views.
     tags: tuple[str, ...] = ()
+    #: The ticket this one was merged into (spec §12); every lookup of this one reaches that one.
+    merged_into: int | None = None
     #: In search results only (``q``): a snippet of the best-matching text
     #: with each matched word between ``\x02`` and ``\x03`` (see
     #: :mod:`supportchat.search`); ``None`` elsewhere.
@@ -204,6 +207,27 @@ class Message(_Frozen):
     created_at: UTCDateTime
     #: Unique id that makes a retried send idempotent.
     uid: str | None = None
+    #: Written by the desk's automation (the bot, an auto-reply), not by a person; never a first response.
+    automated: bool = False
+
+
+class Rating(_Frozen):
+    """A satisfaction rating (CSAT, spec §12): one per ticket and resolution cycle.
+
+    It has no id of its own: ``(ticket_id, cycle)`` is its identity, which
+    the store keeps unique.
+    """
+
+    ticket_id: int
+    #: 1 for the first resolution, one more after each reopening (see ``SupportDesk.rate``).
+    cycle: int
+    score: int
+    comment: str | None
+    #: The owner who rated.
+    user_id: int
+    #: Who was assigned when the ticket was rated, so that reports can attribute the rating.
+    agent_id: int | None
+    created_at: UTCDateTime
 
 
 class Note(_Frozen):
@@ -232,6 +256,10 @@ class TicketThread(Ticket):
     has_more_before: bool = False
     #: The ticket's internal notes, oldest first: for staff only (the customer projection has no such field).
     notes: list[Note] = Field(default_factory=list)
+    #: The latest satisfaction rating (spec §12), ``None`` if never rated.
+    rating: Rating | None = None
+    #: Every rating, one per resolution cycle, oldest first (staff see them; the owner sees ``rating``).
+    ratings: list[Rating] = Field(default_factory=list)
 
 
 class TicketChange(_Frozen):
@@ -380,6 +408,7 @@ class NewMessage(_Frozen):
     created_at: datetime
     uid: str
     id: int | None = None
+    automated: bool = False
 
 
 class NewNote(_Frozen):

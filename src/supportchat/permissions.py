@@ -25,6 +25,8 @@ class Action(enum.Enum):
     LIST_OWN = "list_own"
     #: Read and write a ticket's internal notes and tags (spec §12).
     ANNOTATE = "annotate"
+    #: Rate a ticket's resolution (spec §12): its owner only, never staff.
+    RATE = "rate"
 
 
 _STAFF_ONLY = {Action.MANAGE, Action.OVERSEE, Action.ANNOTATE}
@@ -38,6 +40,8 @@ def authorize(actor: Actor, action: Action, *, ticket: Ticket | None = None, use
     doing an admin's job, gets :class:`Forbidden`.
     """
     if actor.is_staff:
+        if action is Action.RATE:
+            raise Forbidden("only the ticket's owner rates it")
         if actor.kind is ActorKind.SYSTEM and action is Action.REPLY:
             raise Forbidden("the system actor cannot post messages; act as an admin")
         return

@@ -48,7 +48,7 @@ SUPPORT_TABLES = (
 #: Tables without an id that name a ticket: emptied before the tickets.
 TICKET_KEYED_TABLES = ("support_ticket_tags",)
 #: Tables keyed by ids the caller gives (no sequence to restart), emptied too.
-KEYED_TABLES = ("support_agents", "support_contacts")
+KEYED_TABLES = ("support_agents", "support_contacts", "support_ratings")
 
 
 @dataclass(frozen=True)

@@ -160,7 +160,7 @@ def support_router(
     def endpoint(route: Route) -> Callable[..., Any]:
         async def serve(request: Request, who: Annotated[Identity, Depends(caller)]) -> Response:
             read_body: Callable[[], bytes]
-            if route.body is None:
+            if route.body is None and route.raw_body is None:
                 read_body = bytes
             else:
                 try:
@@ -181,6 +181,7 @@ def support_router(
                 limit=body_limit,
                 rate_limiter=limiter,
                 client=request.client.host if request.client else "",
+                headers=request.headers,
             )
             return Response(body, status_code=status, media_type=_JSON, headers=dict(headers))
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
@@ -136,6 +136,7 @@ def support_blueprint(
                 limit=body_limit,
                 rate_limiter=limiter,
                 client=request.remote_addr or "",
+                headers=cast(Mapping[str, str], request.headers),
             )
             return flask.Response(body, status=status, content_type=_JSON, headers=headers)
 

@@ -60,21 +60,29 @@ def dispatch(
     limit: int | None = None,
     rate_limiter: RateLimiter | None = None,
     client: str = "",
+    headers: Mapping[str, str] | None = None,
 ) -> Reply:
     """Authenticate, rate-limit, parse, call the handler and render the response.
 
     The body is read only after the caller is known and allowed to write, so
     anonymous or throttled clients cannot make the server parse megabytes.
     ``client`` is the client's address, for the per-address limits; ``limit``
-    is the largest body in bytes (default: the desk's ``limits.body_bytes``).
+    is the largest body in bytes (default: the desk's ``limits.body_bytes``);
+    ``headers`` are the request's, for a route that authenticates its callers
+    itself (``Route.authenticate``).
     """
     try:
-        actor = identify()
+        actor = identify() if route.authenticate is None else route.authenticate(headers or {})
         actor = require_admin(actor) if route.audience is Audience.ADMIN else require_user(actor)
         if route.write is not None and rate_limiter is not None:
             rate_limiter.check(route.write, actor, client)
         body_limit = desk.limits.body_bytes if limit is None else limit
-        body = parse_body(read_body(), body_limit) if route.body is not None else None
+        if route.raw_body is not None:
+            body: Any = read_body()
+            if len(body) > body_limit:
+                raise too_large(body_limit)
+        else:
+            body = parse_body(read_body(), body_limit) if route.body is not None else None
         return Reply(200, route.render(route.handler(desk, actor, path, query, body)))
     except Exception as exc:
         status, rendered = render_error(exc)

@@ -37,12 +37,14 @@ from ..people import AgentLoad, directories_of
 from ..permissions import Action, authorize
 from ..projection import (
     CustomerMessage,
+    CustomerRating,
     CustomerTicket,
     CustomerTicketThread,
     NotCustomerData,
     customer_message,
     customer_messages,
     customer_page,
+    customer_rating,
     customer_thread,
     customer_ticket,
 )
@@ -136,6 +138,11 @@ class Route:
     write: Write | None = None
     #: A JSON pointer to the ticket the response names (``/data``, ``/data/0``), for OpenAPI links.
     ticket_at: str | None = None
+    #: The media type of a body handed to the handler as raw bytes instead of parsed JSON (``message/rfc822``).
+    raw_body: str | None = None
+    #: For machine callers (a mail provider): the actor from the request's headers, or ``None`` for
+    #: nobody (401), instead of the identity hook. The route checks its own credential (a shared secret).
+    authenticate: Callable[[Mapping[str, str]], Actor | None] | None = None
 
     def full_path(self, prefix: str = DEFAULT_PREFIX) -> str:
         return prefix.rstrip("/") + self.path
@@ -247,6 +254,33 @@ def user_message_body(limits: Limits) -> dict[str, Any]:
     """A user writes in their own ticket."""
     properties = {"user_id": _id("The caller's own user id, if given.", nullable=True), **_message_properties(limits)}
     return _object(properties, ("message",), **_attachment_needs_url(limits))
+
+
+def rating_body(limits: Limits) -> dict[str, Any]:
+    """The owner rates a resolved or closed ticket (spec §12)."""
+    return _object(
+        {
+            "score": {"type": "integer", "minimum": 1, "maximum": 5, "description": "1 (bad) to 5 (great)."},
+            "comment": {
+                "anyOf": [_text(limits.body, f"Up to {limits.body:,} characters after sanitising."), {"type": "null"}],
+                "description": "Optional.",
+            },
+        },
+        ("score",),
+    )
+
+
+def merge_body(limits: Limits) -> dict[str, Any]:
+    """An admin merges the ticket of the path into another of the same user (spec §12)."""
+    return _object(
+        {
+            "into": {
+                "anyOf": [id_schema(), {"type": "string", "minLength": 1, "maxLength": 64}],
+                "description": "The surviving ticket: its id or its number.",
+            }
+        },
+        ("into",),
+    )
 
 
 def note_body(limits: Limits) -> dict[str, Any]:
@@ -420,6 +454,10 @@ def statistics(desk: SupportDesk, actor: Actor, path: Params, query: Params, bod
     return desk.statistics(actor)
 
 
+def merge_tickets(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> Any:
+    return desk.merge(actor, path["ticket_id"], _fields(body).get("into"))
+
+
 def list_agents(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> list[AgentLoad]:
     authorize(actor, Action.OVERSEE)
     return directories_of(desk).agents_with_load()
@@ -464,7 +502,7 @@ def user_messages_after(
 ) -> list[CustomerMessage]:
     own_path_user(actor, path, Action.VIEW)
     messages = desk.messages_after(actor, path["ticket_id"], query.get("after_id", 0))
-    return customer_messages(messages, _ticket_of(desk, messages[0]), actor) if messages else []
+    return customer_messages(messages, _ticket_of(desk, messages[0].ticket_id), actor) if messages else []
 
 
 def post_user_message(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> CustomerMessage:
@@ -472,12 +510,19 @@ def post_user_message(desk: SupportDesk, actor: Actor, path: Params, query: Para
     if fields.get("user_id") is not None:
         authorize(actor, Action.REPLY, user_id=parse_positive_int("user_id", fields["user_id"]))
     message = desk.post_message(actor, path["ticket_id"], fields.get("message"), **_message_fields(fields))
-    return customer_message(message, _ticket_of(desk, message), actor)
+    return customer_message(message, _ticket_of(desk, message.ticket_id), actor)
 
 
-def _ticket_of(desk: SupportDesk, message: Message) -> Ticket:
-    """The ticket a message the desk just returned belongs to, for the projection's owner check."""
-    ticket = desk.store.get_ticket(message.ticket_id)
+def rate_ticket(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> CustomerRating:
+    own_path_user(actor, path, Action.RATE)
+    fields = _fields(body)
+    rating = desk.rate(actor, path["ticket_id"], fields.get("score"), comment=fields.get("comment"))
+    return customer_rating(rating, _ticket_of(desk, rating.ticket_id), actor)
+
+
+def _ticket_of(desk: SupportDesk, ticket_id: int) -> Ticket:
+    """The ticket a message or rating the desk just returned belongs to, for the projection's owner check."""
+    ticket = desk.store.get_ticket(ticket_id)
     if ticket is None:
         raise NotCustomerData("no such ticket")
     return ticket
@@ -584,6 +629,21 @@ ROUTES: tuple[Route, ...] = (
         "The ticket's recorded changes of status, assignment and priority, oldest first",
         params=(_TICKET_ID,),
         errors=(404,),
+    ),
+    Route(
+        "merge_tickets",
+        "POST",
+        "/tickets/{ticket_id}/merge",
+        Audience.ADMIN,
+        merge_tickets,
+        _TICKET,
+        "Merge the ticket into another of the same user: its messages join that one in time order, "
+        "it is closed with `merged_into`, and its id and number lead to the surviving ticket from then on",
+        params=(_TICKET_ID,),
+        body=merge_body,
+        errors=(404, 409),
+        write=Write.CHANGE,
+        ticket_at="/data",
     ),
     Route(
         "add_note",
@@ -707,6 +767,19 @@ ROUTES: tuple[Route, ...] = (
         "Messages newer than `after_id` in one of the caller's tickets (polling)",
         params=(_USER_ID, _TICKET_ID, _AFTER_ID),
         errors=(404,),
+    ),
+    Route(
+        "rate_ticket",
+        "POST",
+        "/user/{user_id}/tickets/{ticket_id}/rating",
+        Audience.USER,
+        rate_ticket,
+        DataRenderer(CustomerRating),
+        "Rate one of the caller's resolved or closed tickets 1–5, once per resolution (409 `rating_not_open`)",
+        params=(_USER_ID, _TICKET_ID),
+        body=rating_body,
+        errors=(404, 409),
+        write=Write.CHANGE,
     ),
     Route(
         "post_user_message",
