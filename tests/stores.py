@@ -39,6 +39,8 @@ StoreMaker = Callable[[], Store]
 #: Where the test PostgreSQL server is (trust auth); override with SUPPORTCHAT_TEST_PG_URL.
 POSTGRES_URL = os.environ.get("SUPPORTCHAT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 _SQL_TABLES = (
+    "support_push_attempts",
+    "support_push_deliveries",
     "support_ticket_changes",
     "support_events",
     "support_ticket_notes",
@@ -47,16 +49,26 @@ _SQL_TABLES = (
     "support_admins",
     "support_jobs",
     "support_mail_messages",
+    "support_sla_events",
+    "support_sla_deadlines",
+    "support_sla_policies",
+    "support_sla_calendars",
 )
 #: Tables without an id sequence, emptied too.
 _SQL_KEYED_TABLES = (
     "support_agents",
     "support_contacts",
     "support_job_cursors",
+    "support_teams",
+    "support_agent_states",
+    "support_ticket_teams",
+    "support_assignment_queue",
     "support_ratings",
+    "support_push_devices",
     "support_mail_checkpoints",
     "support_mail_participants",
     "support_mail_preferences",
+    "support_sla_clocks",
 )
 
 
@@ -227,3 +239,22 @@ BACKEND_MARKS: dict[str, list[pytest.MarkDecorator]] = {
     "postgres": [pytest.mark.postgres],
     "supabase": [pytest.mark.postgres],
 }
+
+
+def migrated_sqlite_url(path: Path) -> str:
+    """The URL of a SQLite file at ``path``, created at the current migration (for tests with several processes)."""
+    url = f"sqlite:///{path}"
+    engine = create_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    return url
+
+
+def shared_postgres(request: pytest.FixtureRequest) -> tuple[str, dict[str, Any]]:
+    """The URL and connect arguments of this session's PostgreSQL schema, emptied, for other processes to open."""
+    engine = postgres_engine(request)
+    with postgres_backend(request) as make:
+        make().close()  # empty tables
+    with engine.connect() as connection:
+        schema = connection.execute(sa.text("SELECT current_schema()")).scalar_one()
+    return engine.url.render_as_string(hide_password=False), {"options": f"-c search_path={schema}"}

@@ -358,6 +358,45 @@ def test_handing_an_admin_model_where_the_customer_type_is_due_is_a_type_error(t
     assert result.stdout.count("Incompatible return value type") == 2, result.stdout
 
 
+# -- push (spec §15): a user push is built from the projection only -------------------------------
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    owners=st.lists(st.integers(1, 4), min_size=1, max_size=6),
+    replies=st.lists(st.tuples(st.integers(0, 5), st.booleans()), max_size=10),
+    viewer=st.integers(1, 4),
+)
+def test_push_content_for_a_user_is_only_about_their_own_tickets(
+    owners: list[int], replies: list[tuple[int, bool]], viewer: int
+) -> None:
+    from supportchat.push import OwnerKind, PushEvent
+    from supportchat.push.audience import audiences, content_for
+
+    store = InMemoryStore()
+    desk = SupportDesk(store)
+    tickets = [desk.create_ticket(Actor.user(owner), subject=f"asunto de {owner}", description="d") for owner in owners]
+    for index, by_admin in replies:
+        ticket = tickets[index % len(tickets)]
+        actor = Actor.admin(99) if by_admin else Actor.user(ticket.user_id)
+        desk.post_message(actor, ticket.id, f"texto para {ticket.user_id} en {ticket.id}")
+    for record in store.events_after(0, limit=1000):
+        ticket = store.get_ticket(record.ticket_id)
+        assert ticket is not None
+        for audience in audiences(store, record):
+            if audience.kind is OwnerKind.USER:
+                assert audience.ids == (ticket.user_id,)
+        for event in (PushEvent.ADMIN_REPLY, PushEvent.RESOLVED):
+            content = content_for(
+                store, event=event, event_id=record.id, recipient_kind=OwnerKind.USER, recipient_id=viewer
+            )
+            if viewer != ticket.user_id:
+                assert content is None
+            elif content is not None:
+                assert content.data["ticket_id"] == str(ticket.id)
+                assert f"de {viewer}" in content.subject and (not content.text or f"para {viewer} " in content.text)
+
+
 # -- mail to the user (the email channel) --------------------------------------
 
 

@@ -15,18 +15,21 @@ from supportchat.automation import schema as automation_schema
 from supportchat.jobs import schema as job_schema
 from supportchat.mail import schema as mail_schema
 from supportchat.migrations import current_revision, head_revision, status, upgrade
+from supportchat.push import schema as push_schema
+from supportchat.sla import schema as sla_schema
 from supportchat.sqlschema.directories import metadata as directory_metadata
 from supportchat.sqlschema.search import SEARCH_TABLE_PREFIX, SOURCES
 from supportchat.sqlschema.tables import metadata
 from supportchat.stores import InMemoryStore, open_store
 from supportchat.stores.sql import SQLiteStore, SQLStore, create_engine
+from supportchat.teams import schema as team_schema
 
 from .stores import postgres_engine
 from .test_sql_adoption import seed_database
 
 
 def schema_drift(engine: sa.Engine) -> list[Any]:
-    """What autogenerate would change to reach the package's table definitions (core, jobs, mail).
+    """What autogenerate would change to reach the package's table definitions (core, jobs, mail, teams, SLA).
 
     The orphaned messages an adoption keeps aside and the search index are outside the
     schema; the directories' tables are a store extension's, on metadata of their own.
@@ -35,7 +38,16 @@ def schema_drift(engine: sa.Engine) -> list[Any]:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         drift = compare_metadata(
             context,
-            [metadata, directory_metadata, job_schema.metadata, automation_schema.metadata, mail_schema.metadata],
+            [
+                metadata,
+                directory_metadata,
+                job_schema.metadata,
+                automation_schema.metadata,
+                mail_schema.metadata,
+                push_schema.metadata,
+                team_schema.metadata,
+                sla_schema.metadata,
+            ],
         )  # type: ignore[arg-type]
     return [d for d in drift if not (d[0] in ("remove_table", "remove_index") and _outside_metadata(d[1].name))]
 

@@ -10,7 +10,10 @@ A :class:`Feature` bundles what a capability adds beside the core (see
 - ``job_kinds``: the :class:`~supportchat.jobs.JobKind` s it runs (its
   reactions to desk events, its scheduled work), given the store;
 - ``commands``: a Typer app added to the ``supportchat`` command as a group
-  named after the feature.
+  named after the feature;
+- ``amend``: a change to routes already in the table (the core's or an
+  earlier feature's), same name, method and path: say, a field the feature
+  adds to the admin ticket JSON, or a query parameter it answers.
 
 Its tables come with its own migration and its store extension (see
 :mod:`supportchat.extensions`); neither needs a field here. This module
@@ -40,6 +43,8 @@ class Feature:
     job_kinds: Callable[[Store], Sequence[JobKind]] | None = None
     #: A ``typer.Typer`` (typed loosely: the CLI's dependencies are optional).
     commands: Any = None
+    #: Given each route of the table, the route to mount instead (returned unchanged if it is not concerned).
+    amend: Callable[[Route], Route] | None = None
 
     def kinds_for(self, store: Store) -> list[JobKind]:
         """The job kinds this feature runs over ``store`` (none if it runs no jobs)."""

@@ -800,8 +800,9 @@ ROUTES: tuple[Route, ...] = (
 def route_table(features: Sequence[Feature] = ()) -> tuple[Route, ...]:
     """The core's routes and then each feature's: what the adapters mount and the OpenAPI document lists.
 
-    Raises ``ValueError`` when a feature's route reuses a name or a method
-    and path already in the table.
+    Then each feature's ``amend`` sees every route, in feature order. Raises
+    ``ValueError`` when a feature's route reuses a name or a method and path
+    already in the table, or an amendment renames or moves a route.
     """
     table = list(ROUTES)
     names = {route.name for route in table}
@@ -813,4 +814,15 @@ def route_table(features: Sequence[Feature] = ()) -> tuple[Route, ...]:
             names.add(route.name)
             endpoints.add((route.method, route.path))
             table.append(route)
+    for feature in features:
+        if feature.amend is not None:
+            table = [_amended(feature, route) for route in table]
     return tuple(table)
+
+
+def _amended(feature: Feature, route: Route) -> Route:
+    assert feature.amend is not None
+    changed = feature.amend(route)
+    if (changed.name, changed.method, changed.path) != (route.name, route.method, route.path):
+        raise ValueError(f"feature {feature.name!r} may amend route {route.name}, not rename or move it")
+    return changed

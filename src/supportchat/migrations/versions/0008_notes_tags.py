@@ -14,7 +14,7 @@
 The tables are written out as they are at this revision.
 
 Revision ID: 0008_notes_tags
-Revises: 0014_email
+Revises: 0011_sla
 Create Date: 2026-12-01
 """
 
@@ -27,7 +27,7 @@ from supportchat.sqlschema import listing, search
 from supportchat.sqlschema.tables import UTCTimestamp
 
 revision = "0008_notes_tags"
-down_revision = "0014_email"
+down_revision = "0011_sla"
 branch_labels = None
 depends_on = None
 

@@ -23,6 +23,46 @@
       "notice.signin": "Sign in",
       "nav.tickets": "Tickets",
       "nav.stats": "Statistics",
+      "nav.teams": "Teams",
+      "teams.availability": "Agents' availability",
+      "teams.title": "Teams",
+      "teams.noAgents": "No agents yet.",
+      "teams.none": "No teams yet.",
+      "teams.newName": "New team (a-z 0-9 - _)",
+      "teams.create": "Create team",
+      "teams.saved": "Saved.",
+      "teams.yes": "Yes",
+      "teams.no": "No",
+      "teams.on": "On",
+      "teams.off": "Off",
+      "teams.statusOf": "Availability of {name}",
+      "teams.autoOf": "Auto-assignment of {name}",
+      "availability.available": "Available",
+      "availability.away": "Away",
+      "availability.offline": "Offline",
+      "col.agent": "Agent",
+      "col.teams": "Teams",
+      "col.load": "Open / capacity",
+      "col.availability": "Availability",
+      "col.takes": "Takes tickets",
+      "col.team": "Team",
+      "col.categories": "Categories",
+      "col.members": "Members",
+      "col.waiting": "Waiting",
+      "col.autoAssign": "Auto-assign",
+      "transfer.title": "Transfer",
+      "transfer.to": "To",
+      "transfer.agents": "Agents",
+      "transfer.teams": "Teams",
+      "transfer.reason": "Reason",
+      "transfer.note": "Note",
+      "transfer.force": "Even if unavailable or full",
+      "transfer.send": "Transfer",
+      "transfer.done": "Ticket transferred.",
+      "field.team": "team",
+      "field.transfer_reason": "transfer reason",
+      "field.transfer_note": "transfer note",
+      "field.transfer_forced": "forced transfer",
       "nav.logout": "Sign out",
       "live.connecting": "Connecting…",
       "live.live": "Live",
@@ -45,6 +85,19 @@
       "col.category": "Category",
       "col.assignee": "Assignee",
       "col.updated": "Updated",
+      "col.sla": "SLA",
+      "filter.sort": "Order",
+      "sort.newest": "Newest first",
+      "sort.due": "SLA due first",
+      "sla.paused": "Paused",
+      "sla.left": "{time} left",
+      "sla.over": "{time} over",
+      "sla.met": "Met",
+      "sla.ticket": "SLA {policy}: {target} due {due} · {left}",
+      "sla.target.first_response": "first response",
+      "sla.target.next_response": "next response",
+      "sla.target.resolution": "resolution",
+      "sla.breached": "breached: {targets}",
       "list.empty": "No tickets match.",
       "list.unread": "{count} unread",
       "page.prev": "Previous",
@@ -85,6 +138,22 @@
       "history.empty": "No changes yet.",
       "history.entry": "{who} changed {field}: {old} → {new}",
       "history.none": "none",
+      "push.title": "Push notifications",
+      "push.empty": "No push notifications for this ticket.",
+      "push.entry": "{event} to {who} (device {device}): {status}",
+      "push.attempt": "attempt {number}: {status}",
+      "push.event.admin_reply": "Reply",
+      "push.event.resolved": "Resolved",
+      "push.event.new_ticket": "New ticket",
+      "push.event.user_reply": "User reply",
+      "push.status.pending": "pending",
+      "push.status.delivered": "delivered",
+      "push.status.coalesced": "joined to a later push",
+      "push.status.unregistered": "token no longer valid, device removed",
+      "push.status.failed": "failed",
+      "push.status.skipped": "not sent (device removed or reassigned)",
+      "push.user": "user #{id}",
+      "push.agent": "agent {name}",
       "who.admin": "admin {name}",
       "who.user": "user #{id}",
       "who.system": "the system",
@@ -135,6 +204,46 @@
       "notice.signin": "Iniciar sesión",
       "nav.tickets": "Tickets",
       "nav.stats": "Estadísticas",
+      "nav.teams": "Equipos",
+      "teams.availability": "Disponibilidad de los agentes",
+      "teams.title": "Equipos",
+      "teams.noAgents": "Aún no hay agentes.",
+      "teams.none": "Aún no hay equipos.",
+      "teams.newName": "Equipo nuevo (a-z 0-9 - _)",
+      "teams.create": "Crear equipo",
+      "teams.saved": "Guardado.",
+      "teams.yes": "Sí",
+      "teams.no": "No",
+      "teams.on": "Activada",
+      "teams.off": "Desactivada",
+      "teams.statusOf": "Disponibilidad de {name}",
+      "teams.autoOf": "Asignación automática de {name}",
+      "availability.available": "Disponible",
+      "availability.away": "Ausente",
+      "availability.offline": "Desconectado",
+      "col.agent": "Agente",
+      "col.teams": "Equipos",
+      "col.load": "Abiertos / capacidad",
+      "col.availability": "Disponibilidad",
+      "col.takes": "Recibe tickets",
+      "col.team": "Equipo",
+      "col.categories": "Categorías",
+      "col.members": "Miembros",
+      "col.waiting": "En espera",
+      "col.autoAssign": "Asignación automática",
+      "transfer.title": "Transferir",
+      "transfer.to": "A",
+      "transfer.agents": "Agentes",
+      "transfer.teams": "Equipos",
+      "transfer.reason": "Motivo",
+      "transfer.note": "Nota",
+      "transfer.force": "Aunque no esté disponible o esté lleno",
+      "transfer.send": "Transferir",
+      "transfer.done": "Ticket transferido.",
+      "field.team": "equipo",
+      "field.transfer_reason": "motivo de la transferencia",
+      "field.transfer_note": "nota de la transferencia",
+      "field.transfer_forced": "transferencia forzada",
       "nav.logout": "Cerrar sesión",
       "live.connecting": "Conectando…",
       "live.live": "En vivo",
@@ -148,6 +257,19 @@
       "filter.assignee": "Asignado a",
       "filter.search": "Buscar",
       "filter.tag": "Etiqueta",
+      "col.sla": "SLA",
+      "filter.sort": "Orden",
+      "sort.newest": "Más recientes",
+      "sort.due": "Vencimiento SLA",
+      "sla.paused": "En pausa",
+      "sla.left": "quedan {time}",
+      "sla.over": "vencido hace {time}",
+      "sla.met": "Cumplido",
+      "sla.ticket": "SLA {policy}: {target} vence {due} · {left}",
+      "sla.target.first_response": "primera respuesta",
+      "sla.target.next_response": "siguiente respuesta",
+      "sla.target.resolution": "resolución",
+      "sla.breached": "incumplido: {targets}",
       "filter.apply": "Filtrar",
       "filter.reset": "Limpiar",
       "col.number": "Número",
@@ -197,6 +319,22 @@
       "history.empty": "Aún no hay cambios.",
       "history.entry": "{who} cambió {field}: {old} → {new}",
       "history.none": "ninguno",
+      "push.title": "Notificaciones push",
+      "push.empty": "No hay notificaciones push de este ticket.",
+      "push.entry": "{event} a {who} (dispositivo {device}): {status}",
+      "push.attempt": "intento {number}: {status}",
+      "push.event.admin_reply": "Respuesta",
+      "push.event.resolved": "Resuelto",
+      "push.event.new_ticket": "Ticket nuevo",
+      "push.event.user_reply": "Respuesta del usuario",
+      "push.status.pending": "pendiente",
+      "push.status.delivered": "entregada",
+      "push.status.coalesced": "unida a una notificación posterior",
+      "push.status.unregistered": "token ya no válido, dispositivo eliminado",
+      "push.status.failed": "fallida",
+      "push.status.skipped": "no enviada (dispositivo eliminado o reasignado)",
+      "push.user": "usuario #{id}",
+      "push.agent": "agente {name}",
       "who.admin": "el admin {name}",
       "who.user": "el usuario #{id}",
       "who.system": "el sistema",
@@ -322,7 +460,7 @@
   var body = document.body;
   var state = {
     session: null,
-    filters: { status: "", priority: "", category: "", assigned_to: "", tag: "", q: "" },
+    filters: { status: "", priority: "", category: "", assigned_to: "", tag: "", q: "", sort: "" },
     page: 1,
     perPage: 25,
     total: 0,
@@ -336,6 +474,8 @@
     lastStats: null,
     live: "connecting",
     pollTimer: null,
+    // The teams feature's agents and teams, once its routes answered (null: not mounted).
+    teams: null,
   };
 
   function ApiError(status, error) {
@@ -477,6 +617,78 @@
     return el("span", { cls: "pill " + kind + "-" + value, text: label(kind, value) });
   }
 
+  // -- SLA: the nearest unmet deadline of a ticket's ``sla`` (null: under no policy) --
+
+  var SLA_TARGETS = ["first_response", "next_response", "resolution"];
+
+  function slaNext(sla) {
+    var next = null;
+    SLA_TARGETS.forEach(function (target) {
+      var due = sla[target + "_due"];
+      if (!due || sla.met.indexOf(target) >= 0) return;
+      if (!next || new Date(due) < new Date(next.due)) next = { target: target, due: due };
+    });
+    return next;
+  }
+
+  function span(seconds) {
+    var minutes = Math.floor(Math.abs(seconds) / 60);
+    var days = Math.floor(minutes / 1440);
+    var hours = Math.floor((minutes % 1440) / 60);
+    if (days) return days + "d " + hours + "h";
+    return hours ? hours + "h " + String(minutes % 60).padStart(2, "0") + "m" : (minutes % 60) + "m";
+  }
+
+  // Text and colour of an SLA countdown: breached (red), warned or under an hour (amber), running (green).
+  function slaState(sla) {
+    if (sla.paused) return { cls: "sla-paused", text: t("sla.paused") };
+    var next = slaNext(sla);
+    if (!next) return { cls: "sla-met", text: sla.breached.length ? "—" : t("sla.met") };
+    var left = (new Date(next.due).getTime() - Date.now()) / 1000;
+    var text = left < 0 ? t("sla.over", { time: span(left) }) : t("sla.left", { time: span(left) });
+    var cls = left < 0 || sla.breached.indexOf(next.target) >= 0 ? "sla-breached"
+      : sla.warned.indexOf(next.target) >= 0 || left < 3600 ? "sla-warning" : "sla-ok";
+    return { cls: cls, text: text, next: next };
+  }
+
+  function slaCell(sla) {
+    var cell = el("td", { cls: "sla-cell" });
+    if (!sla) {
+      cell.textContent = "—";
+      return cell;
+    }
+    var shown = slaState(sla);
+    var node = el("span", { cls: "pill sla " + shown.cls, text: shown.text });
+    if (shown.next) node.setAttribute("title", t("sla.target." + shown.next.target) + " · " + when(shown.next.due));
+    cell.appendChild(node);
+    cell.slaData = sla;
+    return cell;
+  }
+
+  function renderTicketSla(ticket) {
+    var line = $("ticket-sla");
+    var sla = ticket.sla;
+    line.hidden = !sla;
+    if (!sla) return;
+    var shown = slaState(sla);
+    var text = shown.next ? t("sla.ticket", {
+      policy: sla.policy || "—", target: t("sla.target." + shown.next.target), due: when(shown.next.due), left: shown.text,
+    }) : "SLA " + (sla.policy || "—") + ": " + shown.text;
+    if (sla.breached.length) {
+      text += " · " + t("sla.breached", { targets: sla.breached.map(function (x) { return t("sla.target." + x); }).join(", ") });
+    }
+    line.textContent = text;
+    line.className = "ticket-sla " + shown.cls;
+  }
+
+  // Countdowns move on their own between refreshes.
+  window.setInterval(function () {
+    document.querySelectorAll("#ticket-rows .sla-cell").forEach(function (cell) {
+      if (cell.slaData) cell.replaceWith(slaCell(cell.slaData));
+    });
+    if (state.ticket) renderTicketSla(state.ticket);
+  }, 30000);
+
   function renderTickets(tickets) {
     var rows = $("ticket-rows");
     rows.replaceChildren();
@@ -516,6 +728,7 @@
           el("td", { children: [pill("priority", ticket.priority)] }),
           el("td", { text: label("category", ticket.category) }),
           el("td", { text: ticket.assigned_to === null ? "—" : adminName(ticket.assigned_to) }),
+          slaCell(ticket.sla),
           el("td", { cls: "time", text: when(ticket.updated_at) }),
         ],
       });
@@ -559,6 +772,7 @@
     state.filters.assigned_to = $("filter-assignee").value;
     state.filters.tag = $("filter-tag").value.trim();
     state.filters.q = $("filter-q").value.trim();
+    state.filters.sort = $("filter-sort").value;
     state.page = 1;
   }
 
@@ -883,10 +1097,12 @@
     $("ticket-description").textContent = ticket.description;
     renderTags(ticket.tags);
     renderRating(ticket);
+    renderTicketSla(ticket);
     // Refreshes (new messages, read receipts) must not undo a choice the admin is making in the controls.
     var changed = !previous || previous.id !== ticket.id || previous.status !== ticket.status ||
       previous.assigned_to !== ticket.assigned_to;
     if (changed) renderControls(ticket);
+    renderTransfer(ticket);
     document.querySelectorAll("#ticket-rows tr").forEach(function (row) {
       row.classList.toggle("selected", row.getAttribute("data-ticket-id") === String(ticket.id));
     });
@@ -933,6 +1149,60 @@
     });
   }
 
+  function pushAttempt(attempt) {
+    var status = t("push.status." + attempt.status);
+    if (attempt.error_class) {
+      status = attempt.error_class + (attempt.http_status ? " (HTTP " + attempt.http_status + ")" : "") +
+        (attempt.status === "pending" ? " — " + t("push.status.pending") : "");
+    }
+    return el("li", {
+      children: [
+        el("time", { cls: "time", text: when(attempt.at) + " — " }),
+        el("span", { text: t("push.attempt", { number: attempt.number, status: status }) }),
+      ],
+    });
+  }
+
+  function renderPush(deliveries) {
+    var list = $("push-list");
+    list.replaceChildren();
+    $("push").hidden = false;
+    if (!deliveries.length) list.appendChild(el("li", { cls: "muted", text: t("push.empty") }));
+    deliveries.forEach(function (delivery) {
+      var who = delivery.recipient_kind === "agent"
+        ? t("push.agent", { name: adminName(delivery.recipient_id) })
+        : t("push.user", { id: delivery.recipient_id });
+      list.appendChild(
+        el("li", {
+          attrs: { "data-delivery-status": delivery.status },
+          children: [
+            el("time", { cls: "time", text: when(delivery.created_at) + " — " }),
+            el("span", {
+              text: t("push.entry", {
+                event: t("push.event." + delivery.event),
+                who: who,
+                device: delivery.device,
+                status: t("push.status." + delivery.status),
+              }),
+            }),
+            el("ol", { children: delivery.attempts.map(pushAttempt) }),
+          ],
+        })
+      );
+    });
+  }
+
+  function loadPush(id) {
+    // Only when the push feature is mounted; without it the route is a 404 and the section stays hidden.
+    return api("GET", "/tickets/" + id + "/push")
+      .then(function (json) {
+        if (state.ticket && state.ticket.id === id) renderPush(json.data);
+      })
+      .catch(function () {
+        $("push").hidden = true;
+      });
+  }
+
   function loadHistory(id) {
     return api("GET", "/tickets/" + id + "/history").then(function (json) {
       if (state.ticket && state.ticket.id === id) renderHistory(json.data);
@@ -959,7 +1229,7 @@
         placeNotes(json.data.notes);
         refreshReadState(json.data.messages);
         body.setAttribute("data-ticket-loaded", String(json.data.id));
-        return loadHistory(json.data.id);
+        return Promise.all([loadHistory(json.data.id), loadPush(json.data.id)]);
       })
       .catch(showError);
   }
@@ -1127,14 +1397,123 @@
   function route() {
     var hash = window.location.hash || "#/";
     var stats = hash === "#/stats";
-    $("tickets-view").hidden = stats;
+    var teams = hash === "#/teams" && state.teams !== null;
+    $("tickets-view").hidden = stats || teams;
     $("stats-view").hidden = !stats;
-    $("nav-tickets").classList.toggle("active", !stats);
+    $("teams-view").hidden = !teams;
+    $("nav-tickets").classList.toggle("active", !stats && !teams);
     $("nav-stats").classList.toggle("active", stats);
+    $("nav-teams").classList.toggle("active", teams);
     var match = /^#\/tickets\/(\d+)$/.exec(hash);
     if (match) openTicket(Number(match[1]));
-    else if (!stats) closeTicket();
+    else if (!stats && !teams) closeTicket();
     if (stats) loadStats();
+    if (teams) loadTeams();
+  }
+
+  // -- teams: availability, teams and transfer (when the teams feature is mounted) --
+
+  function loadTeams() {
+    return Promise.all([api("GET", "/availability"), api("GET", "/teams")]).then(function (replies) {
+      state.teams = { agents: replies[0].data, teams: replies[1].data };
+      $("nav-teams").hidden = false;
+      renderAvailability();
+      renderTeams();
+      fillTransferTargets();
+      if (state.ticket) renderTransfer(state.ticket);
+    });
+  }
+
+  function probeTeams() {
+    // A 404 means the feature's routes are not mounted: the panel shows no teams view.
+    return loadTeams().catch(function (error) {
+      state.teams = null;
+      if (error.status !== 404) showError(error);
+    });
+  }
+
+  function saved(promise) {
+    return promise
+      .then(function () {
+        toast(t("teams.saved"), null, "ok");
+        return loadTeams();
+      })
+      .catch(function (error) {
+        showError(error);
+        return loadTeams();
+      });
+  }
+
+  function renderAvailability() {
+    var rows = $("availability-rows");
+    rows.replaceChildren();
+    state.teams.agents.forEach(function (agent) {
+      var select = el("select", { attrs: { "aria-label": t("teams.statusOf", { name: agent.name }) } });
+      ["available", "away", "offline"].forEach(function (status) {
+        select.appendChild(option(status, t("availability." + status), status === agent.status));
+      });
+      select.addEventListener("change", function () {
+        saved(api("PUT", "/agents/" + agent.id + "/availability", { status: select.value }));
+      });
+      var load = agent.capacity ? agent.open_load + " / " + agent.capacity : String(agent.open_load);
+      rows.appendChild(
+        el("tr", {
+          attrs: { "data-agent-id": String(agent.id) },
+          children: [
+            el("td", { text: agent.name }),
+            el("td", { text: agent.teams.join(", ") || "—" }),
+            el("td", { text: load }),
+            el("td", { children: [select] }),
+            el("td", { text: agent.takes_tickets ? t("teams.yes") : t("teams.no") }),
+          ],
+        })
+      );
+    });
+    $("availability-empty").hidden = state.teams.agents.length > 0;
+  }
+
+  function renderTeams() {
+    var rows = $("teams-rows");
+    rows.replaceChildren();
+    state.teams.teams.forEach(function (team) {
+      // A select, not a checkbox: the panel adds no input elements at run time (the XSS instrumentation checks it).
+      var auto = el("select", { attrs: { "aria-label": t("teams.autoOf", { name: team.display_name }) } });
+      auto.appendChild(option("on", t("teams.on"), team.auto_assign));
+      auto.appendChild(option("off", t("teams.off"), !team.auto_assign));
+      auto.addEventListener("change", function () {
+        saved(api("PUT", "/teams/" + encodeURIComponent(team.name), { auto_assign: auto.value === "on" }));
+      });
+      rows.appendChild(
+        el("tr", {
+          attrs: { "data-team": team.name },
+          children: [
+            el("td", { text: team.display_name }),
+            el("td", { text: team.categories.map(function (c) { return label("category", c); }).join(", ") || "—" }),
+            el("td", { text: team.members.map(function (id) { return adminName(id); }).join(", ") || "—" }),
+            el("td", { text: String(team.waiting) }),
+            el("td", { children: [auto] }),
+          ],
+        })
+      );
+    });
+    $("teams-empty").hidden = state.teams.teams.length > 0;
+  }
+
+  function fillTransferTargets() {
+    var select = $("transfer-to");
+    var agents = el("optgroup", { attrs: { label: t("transfer.agents") } });
+    state.teams.agents.forEach(function (agent) {
+      agents.appendChild(option("agent:" + agent.id, agent.name));
+    });
+    var teams = el("optgroup", { attrs: { label: t("transfer.teams") } });
+    state.teams.teams.forEach(function (team) {
+      teams.appendChild(option("team:" + team.name, team.display_name));
+    });
+    select.replaceChildren(agents, teams);
+  }
+
+  function renderTransfer(ticket) {
+    $("transfer").hidden = state.teams === null || ticket.status === "closed";
   }
 
   // -- wiring ----------------------------------------------------------------
@@ -1143,6 +1522,7 @@
     fillChoices($("filter-priority"), state.session.priorities, "priority", t("filter.any"));
     fillChoices($("filter-category"), state.session.categories, "category", t("filter.any"));
     fillAssignees($("filter-assignee"), [["", t("filter.any")], ["none", t("filter.unassigned")]]);
+    $("filter-sort").replaceChildren(option("", t("sort.newest"), true), option("due", t("sort.due"), false));
     $("me").textContent = state.session.admin.name || "#" + state.session.admin.id;
     $("logout").hidden = !state.session.can_logout;
 
@@ -1263,6 +1643,32 @@
         })
         .catch(showError);
     });
+    $("transfer-form").addEventListener("submit", function (event) {
+      event.preventDefault();
+      if (!state.ticket) return;
+      var id = state.ticket.id;
+      var target = $("transfer-to").value;
+      var payload = { reason: $("transfer-reason").value || null, note: $("transfer-note").value || null };
+      if (target.indexOf("agent:") === 0) payload.to = Number(target.slice(6));
+      else payload.team = target.slice(5);
+      if ($("transfer-force").checked) payload.force = true;
+      api("POST", "/tickets/" + id + "/transfer", payload)
+        .then(function () {
+          toast(t("transfer.done"), null, "ok");
+          $("transfer-form").reset();
+          refreshSoon();
+          return openTicket(id);
+        })
+        .catch(showError);
+    });
+    $("team-form").addEventListener("submit", function (event) {
+      event.preventDefault();
+      var name = $("team-name").value.trim().toLowerCase();
+      if (!name) return;
+      saved(api("PUT", "/teams/" + encodeURIComponent(name), { auto_assign: $("team-auto").checked })).then(function () {
+        $("team-form").reset();
+      });
+    });
     $("reply-text").addEventListener("keydown", function (event) {
       if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) $("reply-send").click();
       else if ((event.key === "Tab" || event.key === "Enter") && cannedShown().length) {
@@ -1294,6 +1700,7 @@
           api("GET", "/tickets" + query({ per_page: 1 })).then(function (newest) {
             state.newestTicketId = newest.data.length ? newest.data[0].id : 0;
           }),
+          probeTeams(),
         ]);
       })
       .then(function () {
