@@ -23,13 +23,10 @@ class Action(enum.Enum):
     OVERSEE = "oversee"
     #: List ``user_id``'s own tickets.
     LIST_OWN = "list_own"
-<<<<<<< HEAD
     #: Read and write a ticket's internal notes and tags (spec §12).
     ANNOTATE = "annotate"
-=======
     #: Register or remove ``user_id``'s own push devices.
     DEVICES = "devices"
->>>>>>> main
     #: Rate a ticket's resolution (spec §12): its owner only, never staff.
     RATE = "rate"
 
