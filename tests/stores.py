@@ -45,6 +45,7 @@ _SQL_TABLES = (
     "support_tickets",
     "support_admins",
     "support_jobs",
+    "support_attachments",
 )
 #: Tables without an id sequence, emptied too.
 _SQL_KEYED_TABLES = ("support_agents", "support_contacts", "support_job_cursors")

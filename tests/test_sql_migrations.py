@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
+from supportchat.attachments import schema as attachment_schema
 from supportchat.jobs import schema as job_schema
 from supportchat.migrations import current_revision, head_revision, status, upgrade
 from supportchat.sqlschema.directories import metadata as directory_metadata
@@ -31,7 +32,7 @@ def schema_drift(engine: sa.Engine) -> list[Any]:
     """
     with engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
-        drift = compare_metadata(context, [metadata, directory_metadata, job_schema.metadata])  # type: ignore[arg-type]
+        drift = compare_metadata(context, [metadata, directory_metadata, job_schema.metadata, attachment_schema.metadata])  # type: ignore[arg-type]
     return [d for d in drift if not (d[0] in ("remove_table", "remove_index") and _outside_metadata(d[1].name))]
 
 

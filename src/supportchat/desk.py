@@ -379,6 +379,14 @@ class SupportDesk:
             write, lambda: self._reload(actor, ticket.id, Action.REPLY), first=ticket, attempts=self._update_attempts
         )
 
+    def find_ticket(self, actor: Actor, ref: object, action: Action = Action.VIEW) -> Ticket:
+        """The ticket ``ref`` (its id or number) names, if ``actor`` may do ``action`` on it; marks nothing read.
+
+        For capabilities acting on a ticket (an upload to it): a user asking
+        for someone else's ticket gets :class:`TicketNotFound`, as everywhere.
+        """
+        return self._visible(actor, ref, action)
+
     def messages_after(self, actor: Actor, ref: object, after_id: object = 0, *, limit: int = 200) -> list[Message]:
         """Messages newer than ``after_id``, oldest first, for polling clients."""
         ticket = self._visible(actor, ref, Action.VIEW)

@@ -23,8 +23,9 @@ from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 try:
+    from anyio import from_thread
     from fastapi import APIRouter, Depends, FastAPI, Request, Security
-    from fastapi.responses import Response
+    from fastapi.responses import Response, StreamingResponse
     from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
     from sse_starlette import EventSourceResponse, ServerSentEvent
     from starlette.concurrency import run_in_threadpool
@@ -37,7 +38,7 @@ from ..desk import SupportDesk
 from ..errors import BadRequest, MethodNotAllowed, NotFound, PayloadTooLarge, SupportChatError
 from ..features import Feature
 from ..http.auth import Authenticator, TokenAuthenticator, credential_expiry
-from ..http.dispatch import dispatch, too_large
+from ..http.dispatch import Reply, dispatch, too_large
 from ..http.envelope import ErrorEnvelope, error_headers, render_error
 from ..http.fallback import answer_unrouted
 from ..http.openapi import (
@@ -50,6 +51,7 @@ from ..http.openapi import (
     operation_extra,
 )
 from ..http.ratelimit import RateLimiter
+from ..http.raw import RawRequest
 from ..http.routes import DEFAULT_PREFIX, Route, route_table
 from ..http.streams import STREAM_HEADERS, STREAM_ROUTES, StreamRoute, open_stream
 from ..models import Actor
@@ -79,6 +81,46 @@ async def _read_body(request: Request, limit: int) -> bytes:
             raise too_large(limit)
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+class _BodyReader:
+    """The request body read from a worker thread: each chunk is awaited on the event loop, as it arrives."""
+
+    def __init__(self, request: Request) -> None:
+        self._chunks = request.stream().__aiter__()
+        self._pending = b""
+        self._done = False
+
+    async def _next(self) -> bytes:
+        return await self._chunks.__anext__()
+
+    def read(self, size: int) -> bytes:
+        while len(self._pending) < size and not self._done:
+            try:
+                self._pending += from_thread.run(self._next)
+            except StopAsyncIteration:
+                self._done = True
+            except ClientDisconnect:
+                raise BadRequest("the client disconnected before sending the whole body") from None
+        data, self._pending = self._pending[:size], self._pending[size:]
+        return data
+
+
+def _raw_request(request: Request) -> RawRequest:
+    declared = request.headers.get("content-length")
+    length = int(declared) if declared is not None and declared.isdecimal() else None
+    return RawRequest({k.lower(): v for k, v in request.headers.items()}, _BodyReader(request).read, length)
+
+
+def _response(reply: Reply) -> Response:
+    if reply.chunks is None:
+        return Response(
+            reply.body, status_code=reply.status, media_type=reply.content_type, headers=dict(reply.headers)
+        )
+    # A sync iterable: Starlette takes each chunk in the threadpool, as FileResponse reads a file.
+    return StreamingResponse(
+        reply.chunks, status_code=reply.status, media_type=reply.content_type, headers=dict(reply.headers)
+    )
 
 
 def _identity_dependency(
@@ -160,7 +202,7 @@ def support_router(
     def endpoint(route: Route) -> Callable[..., Any]:
         async def serve(request: Request, who: Annotated[Identity, Depends(caller)]) -> Response:
             read_body: Callable[[], bytes]
-            if route.body is None:
+            if route.body is None or route.raw:
                 read_body = bytes
             else:
                 try:
@@ -170,7 +212,7 @@ def support_router(
                     read_body = _raiser(exc)
                 except ClientDisconnect:
                     read_body = _raiser(BadRequest("the client disconnected before sending the whole body"))
-            status, body, headers = await run_in_threadpool(
+            reply = await run_in_threadpool(
                 dispatch,
                 route,
                 desk,
@@ -181,8 +223,9 @@ def support_router(
                 limit=body_limit,
                 rate_limiter=limiter,
                 client=request.client.host if request.client else "",
+                raw=lambda: _raw_request(request),
             )
-            return Response(body, status_code=status, media_type=_JSON, headers=dict(headers))
+            return _response(reply)
 
         serve.__name__ = route.name
         return serve

@@ -88,6 +88,8 @@ class Audience(enum.Enum):
 
     ADMIN = "admin"
     USER = "user"
+    #: Anyone, or no one: the handler decides (it gets ``None`` for no credentials), as a signed URL needs.
+    ANYONE = "anyone"
 
 
 class Write(enum.Enum):
@@ -133,6 +135,11 @@ class Route:
     write: Write | None = None
     #: A JSON pointer to the ticket the response names (``/data``, ``/data/0``), for OpenAPI links.
     ticket_at: str | None = None
+    #: The handler reads the request itself (a :class:`~supportchat.http.raw.RawRequest` instead of
+    #: parsed JSON: uploads stream) and may answer with a :class:`~supportchat.http.raw.RawResponse`.
+    raw: bool = False
+    #: The media type of the documented body (``body``'s schema describes it).
+    body_media_type: str = "application/json"
 
     def full_path(self, prefix: str = DEFAULT_PREFIX) -> str:
         return prefix.rstrip("/") + self.path
@@ -614,9 +621,23 @@ ROUTES: tuple[Route, ...] = (
 def route_table(features: Sequence[Feature] = ()) -> tuple[Route, ...]:
     """The core's routes and then each feature's: what the adapters mount and the OpenAPI document lists.
 
-    Raises ``ValueError`` when a feature's route reuses a name or a method
-    and path already in the table.
+    A feature's ``route_extensions`` then rewrite routes of the table by
+    name (attachments add ``attachment_id`` to the message routes), in the
+    order the features come. Raises ``ValueError`` when a feature's route
+    reuses a name or a method and path already in the table, or extends a
+    route the table does not have.
     """
+    table = _own_routes(features)
+    for feature in features:
+        for name, extend in feature.route_extensions.items():
+            at = next((i for i, route in enumerate(table) if route.name == name), None)
+            if at is None:
+                raise ValueError(f"feature {feature.name!r} extends route {name!r}, which the table does not have")
+            table[at] = extend(table[at])
+    return tuple(table)
+
+
+def _own_routes(features: Sequence[Feature]) -> list[Route]:
     table = list(ROUTES)
     names = {route.name for route in table}
     endpoints = {(route.method, route.path) for route in table}
@@ -627,4 +648,4 @@ def route_table(features: Sequence[Feature] = ()) -> tuple[Route, ...]:
             names.add(route.name)
             endpoints.add((route.method, route.path))
             table.append(route)
-    return tuple(table)
+    return table
