@@ -134,7 +134,8 @@ def _posts(attachments: Attachments, render: Renderer) -> Callable[[Route], Rout
         def handler(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> Any:
             if not isinstance(body, dict) or body.get("attachment_id") is None:
                 return present(desk, actor, inner(desk, actor, path, query, body))
-            cited = attachments.citable(desk, actor, path["ticket_id"], body["attachment_id"])
+            ticket, client_id = path["ticket_id"], body.get("client_message_id")
+            cited = attachments.citable(desk, actor, ticket, body["attachment_id"], client_id)
             if body.get("file_url") not in (None, ""):
                 raise ValidationError("file_url", "give either `attachment_id` or `file_url`, not both")
             message_type = body.get("message_type") or cited.kind.value

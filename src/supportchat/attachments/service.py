@@ -164,14 +164,19 @@ class Attachments:
 
     # -- citing ------------------------------------------------------------
 
-    def citable(self, desk: SupportDesk, actor: Actor, ticket_ref: object, attachment_id: object) -> Attachment:
-        """The upload a message in this ticket may cite: of the same ticket, not cited by another message."""
+    def citable(
+        self, desk: SupportDesk, actor: Actor, ticket_ref: object, attachment_id: object, client_message_id: object
+    ) -> Attachment:
+        """The upload a message in this ticket may cite: of the same ticket, not cited by another message.
+
+        The message that cited it may be sent again with its ``client_message_id`` (a retry).
+        """
         ticket = desk.find_ticket(actor, ticket_ref, Action.REPLY)
         number = as_id(attachment_id) if not isinstance(attachment_id, bool) else None
         found = None if number is None else attachment_records(desk.store).get(number)
         if found is None or found.ticket_id != ticket.id:
             raise ValidationError("attachment_id", "no upload of this ticket has this id")
-        if found.message_id is not None:
+        if found.message_id is not None and not _retried(desk.store, actor, found, client_message_id):
             raise Conflict("this upload is already cited by another message", details={"attachment_id": found.id})
         return found
 
@@ -287,6 +292,19 @@ class Attachments:
             if records.uses(key) == 0:
                 self.blobs.delete(key)
         return len(removed)
+
+
+def _retried(store: Store, actor: Actor, attachment: Attachment, client_message_id: object) -> bool:
+    """Whether the message citing ``attachment`` is ``actor``'s with this ``client_message_id``."""
+    if attachment.message_id is None or not isinstance(client_message_id, str):
+        return False
+    found = store.list_messages(attachment.ticket_id, after_id=attachment.message_id - 1, limit=1)
+    return (
+        bool(found)
+        and found[0].id == attachment.message_id
+        and found[0].sender_id == actor.id
+        and (found[0].uid or "").endswith(":" + client_message_id)
+    )
 
 
 def _sha256(data: bytes) -> str:
