@@ -74,13 +74,15 @@ def docx() -> bytes:
 
 
 def zip_bomb() -> bytes:
-    """A small archive that inflates to 1 GiB (the desk never inflates it)."""
+    """A 200 KiB archive that inflates to 200 MiB (the desk never inflates it)."""
     out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        with archive.open("zeros.bin", "w", force_zip64=True) as member:
-            block = b"\0" * (1 << 20)
-            for _ in range(1024):
-                member.write(block)
+    block = b"\0" * (1 << 20)
+    with (
+        zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive,
+        archive.open("zeros.bin", "w", force_zip64=True) as member,
+    ):
+        for _ in range(200):
+            member.write(block)
     return out.getvalue()
 
 

@@ -199,7 +199,10 @@ def reencode(path: Path, examined: Examined, max_pixels: int) -> Reencoded:
                 return _still(upright, examined, content_type)
     except InvalidFile:
         raise
-    except (OSError, ValueError, SyntaxError, image_module.DecompressionBombError, Warning, EOFError) as exc:
+    except (image_module.DecompressionBombError, image_module.DecompressionBombWarning):
+        # Pillow's own guard, met before ours for images far above any cap.
+        raise InvalidFile("too_many_pixels", f"the image has more than {max_pixels:,} pixels", limit=max_pixels) from None
+    except (OSError, ValueError, SyntaxError, Warning, EOFError) as exc:
         raise InvalidFile("unreadable_image", f"the image cannot be decoded ({type(exc).__name__})") from None
 
 

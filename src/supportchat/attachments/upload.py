@@ -92,7 +92,8 @@ def receive(request: RawRequest, limit: int, spool: Path) -> ReceivedFile:
         state["value"] += data[start:end]
 
     def on_header_end() -> None:
-        state["part"].headers[state["field"].decode("latin-1").lower()] = state["value"].decode("utf-8", "replace")
+        # Latin-1 keeps every byte: the file name's UTF-8 is decoded from them later.
+        state["part"].headers[state["field"].decode("latin-1").lower()] = state["value"].decode("latin-1")
         state["field"] = state["value"] = b""
 
     def on_headers_finished() -> None:
