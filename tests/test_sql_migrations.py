@@ -32,7 +32,8 @@ def schema_drift(engine: sa.Engine) -> list[Any]:
     """
     with engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
-        drift = compare_metadata(context, [metadata, directory_metadata, job_schema.metadata, attachment_schema.metadata])  # type: ignore[arg-type]
+        every = [metadata, directory_metadata, job_schema.metadata, attachment_schema.metadata]
+        drift = compare_metadata(context, every)  # type: ignore[arg-type]
     return [d for d in drift if not (d[0] in ("remove_table", "remove_index") and _outside_metadata(d[1].name))]
 
 

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from supportchat import InMemoryStore, SupportDesk
-from supportchat.attachments import Attachments, AttachmentSettings, LocalBlobStore, UrlSigner, feature
+from supportchat.attachments import Attachments, AttachmentSettings, LocalBlobStore, UrlSigner
+from supportchat.attachments.feature import feature
 from supportchat.stores import Store
 
 from ..api.clients import ApiClient, Reply

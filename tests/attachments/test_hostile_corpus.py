@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from supportchat import InMemoryStore
-from supportchat.attachments import attachment_records, feature
+from supportchat.attachments import attachment_records
+from supportchat.attachments.feature import feature
 from supportchat.http import TokenAuthenticator
 from supportchat.http.ratelimit import RateLimiter, RateLimits
 

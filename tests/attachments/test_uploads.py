@@ -8,7 +8,8 @@ import os
 from PIL import Image
 
 from supportchat import Actor
-from supportchat.attachments import EXPIRE_KIND, attachment_records, feature
+from supportchat.attachments import EXPIRE_KIND, attachment_records
+from supportchat.attachments.feature import feature
 from supportchat.extensions import extension
 from supportchat.jobs import JobStore
 

@@ -6,12 +6,14 @@
   attachments forgotten.
 - :class:`BlobStore`: where the bytes live, by SHA-256
   (:class:`LocalBlobStore`, the default; :class:`S3BlobStore`, any
-  S3-compatible service, Supabase Storage included).
+  S3-compatible service, Supabase Storage included;
+  :class:`FallbackBlobStore`, the local directory taking the writes while
+  the primary is down, replayed afterwards).
 - :class:`AttachmentStore` (the store extension): the
   ``support_attachments`` table (migration ``0010_attachments``) on the SQL
   store, in memory, and under the fallback store in its local database.
-- :func:`feature`: the routes, ``attachment_id`` on the message routes, and
-  the expiry job kind.
+- :func:`supportchat.attachments.feature.feature`: the routes,
+  ``attachment_id`` on the message routes, and the expiry job kind.
 
 See ``docs/attachments.md``.
 """
@@ -27,6 +29,7 @@ from ..stores.sql import SQLStore
 from .base import Attachment, AttachmentKind, AttachmentStore, NewAttachment
 from .blobs import BlobMissing, BlobStore, LocalBlobStore
 from .errors import AttachmentNotFound, InvalidFile, UrlExpired
+from .fallback import FallbackBlobStore
 from .memory import MemoryAttachmentStore
 from .s3 import S3BlobStore
 from .service import EXPIRE_KIND, Attachments, AttachmentSettings, attachment_records
@@ -43,6 +46,7 @@ __all__ = [
     "Attachments",
     "BlobMissing",
     "BlobStore",
+    "FallbackBlobStore",
     "InvalidFile",
     "LocalBlobStore",
     "MemoryAttachmentStore",
@@ -52,15 +56,7 @@ __all__ = [
     "UrlExpired",
     "UrlSigner",
     "attachment_records",
-    "feature",
 ]
-
-
-def feature(attachments: Attachments, commands: Any = None) -> Any:
-    """The attachments :class:`~supportchat.features.Feature` (imports the HTTP layer only when asked)."""
-    from .feature import feature as make
-
-    return make(attachments, commands)
 
 
 def _fallback_attachments(store: FallbackStore) -> Any:

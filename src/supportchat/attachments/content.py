@@ -201,7 +201,8 @@ def reencode(path: Path, examined: Examined, max_pixels: int) -> Reencoded:
         raise
     except (image_module.DecompressionBombError, image_module.DecompressionBombWarning):
         # Pillow's own guard, met before ours for images far above any cap.
-        raise InvalidFile("too_many_pixels", f"the image has more than {max_pixels:,} pixels", limit=max_pixels) from None
+        message = f"the image has more than {max_pixels:,} pixels"
+        raise InvalidFile("too_many_pixels", message, limit=max_pixels) from None
     except (OSError, ValueError, SyntaxError, Warning, EOFError) as exc:
         raise InvalidFile("unreadable_image", f"the image cannot be decoded ({type(exc).__name__})") from None
 

@@ -55,10 +55,17 @@ class S3BlobStore:
             return getattr(self._client, operation)(**arguments)
         except self._transport_errors as exc:
             raise StorageUnavailable(f"the blob store is unreachable: {type(exc).__name__}") from exc
+        except self._client_error as exc:
+            status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
+            if status >= 500 or status == 429:
+                raise StorageUnavailable(f"the blob store answered {status}") from exc
+            raise
 
     def put(self, key: str, source: BinaryIO, size: int, content_type: str) -> None:
         extra = {"ContentType": content_type}
-        self._call("upload_fileobj", Fileobj=source, Bucket=self.bucket, Key=self._name(key), ExtraArgs=extra)
+        # boto3's transfer closes the file it is given: the caller's stays open (a fallback may re-read it).
+        kept = _KeptOpen(source)
+        self._call("upload_fileobj", Fileobj=kept, Bucket=self.bucket, Key=self._name(key), ExtraArgs=extra)
 
     def size(self, key: str) -> int | None:
         try:
@@ -91,6 +98,31 @@ class S3BlobStore:
                 name = str(item["Key"])[len(self.prefix) :]
                 if "/" not in name:
                     yield name
+
+
+class _KeptOpen:
+    """A file's reading side, whose ``close`` leaves the file open."""
+
+    def __init__(self, source: BinaryIO) -> None:
+        self._source = source
+
+    def read(self, size: int = -1) -> bytes:
+        return self._source.read(size)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._source.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._source.tell()
+
+    def seekable(self) -> bool:
+        return True
+
+    def readable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        pass
 
 
 def _body_chunks(body: Any) -> Iterator[bytes]:

@@ -275,6 +275,9 @@ class Attachments:
 
     def expire(self, store: Store, *, now: float | None = None) -> int:
         """Remove uploads no message cited within the retention time; returns how many."""
+        replay = getattr(self.blobs, "replay", None)
+        if callable(replay):
+            replay()  # blobs kept locally during an outage of the blob store
         cutoff = (self._clock() if now is None else now) - self.settings.retention
         removed = 0
         while stale := attachment_records(store).uncited_before(cutoff):

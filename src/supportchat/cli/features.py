@@ -11,11 +11,13 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
+from ..attachments.feature import feature as attachments_feature
 from ..features import Feature
 from ..jobs import JobKind
 from ..jobs.feature import feature as jobs_feature
 from ..notify import Notifier, WebhookNotifier, notification_kinds
 from ..store import Store
+from .attachments import attachments_app, configured_attachments
 from .jobs import jobs_app
 from .output import UserError
 
@@ -47,4 +49,8 @@ def _configured_notifications(store: Store) -> list[JobKind]:
 
 def installed_features() -> list[Feature]:
     """The features of the standalone product (their job kinds read the environment when asked)."""
-    return [jobs_feature(commands=jobs_app), Feature("notify", job_kinds=_configured_notifications)]
+    return [
+        jobs_feature(commands=jobs_app),
+        Feature("notify", job_kinds=_configured_notifications),
+        attachments_feature(configured_attachments(), commands=attachments_app),
+    ]
