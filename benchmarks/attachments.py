@@ -56,7 +56,8 @@ def _document(size: int) -> bytes:
 
 def _app(adapter: str, root: Path) -> tuple[Any, dict[str, Any]]:
     from supportchat import Actor, InMemoryStore, SupportDesk
-    from supportchat.attachments import Attachments, LocalBlobStore, UrlSigner, feature
+    from supportchat.attachments import Attachments, LocalBlobStore, UrlSigner
+    from supportchat.attachments.feature import feature
     from supportchat.http import InMemoryAdminTokens, TokenAuthenticator, UserTokens
     from supportchat.http.ratelimit import RateLimiter, RateLimits
 
@@ -123,9 +124,13 @@ def serve(adapter: str, port: int, root: Path) -> None:
 
         uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
     else:
-        from werkzeug.serving import make_server
+        from werkzeug.serving import WSGIRequestHandler, make_server
 
-        make_server("127.0.0.1", port, app, threaded=True).serve_forever()
+        class Quiet(WSGIRequestHandler):
+            def log_request(self, *args: Any, **kwargs: Any) -> None:
+                pass
+
+        make_server("127.0.0.1", port, app, threaded=True, request_handler=Quiet).serve_forever()
 
 
 # -- the client ----------------------------------------------------------------

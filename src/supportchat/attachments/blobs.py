@@ -67,11 +67,13 @@ class BlobStore(Protocol):
 
 
 class LocalBlobStore:
-    """Blobs as files under ``root`` (``ab/abcdef…``), written to a temporary file and renamed into place."""
+    """Blobs as files under ``root`` (``ab/abcdef…``), written to a temporary file and renamed into place.
+
+    The folder is made on the first write, not before.
+    """
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root)
-        self.root.mkdir(parents=True, exist_ok=True)
 
     def _path(self, key: str) -> Path:
         check_key(key)
@@ -79,7 +81,7 @@ class LocalBlobStore:
 
     def put(self, key: str, source: BinaryIO, size: int, content_type: str) -> None:
         path = self._path(key)
-        path.parent.mkdir(exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
         digest = hashlib.sha256()
         handle, temporary = tempfile.mkstemp(dir=self.root, prefix=".upload-")
         try:
