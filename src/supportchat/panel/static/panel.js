@@ -533,6 +533,10 @@
     var max = Math.max.apply(null, order.map(function (k) { return counts[k] || 0; }).concat([1]));
     chart.replaceChildren();
     chart.setAttribute("viewBox", "0 0 320 " + order.length * rowHeight);
+    // A screen reader reads the chart as its caption and every bar's count.
+    var caption = chart.closest("figure").querySelector("figcaption").textContent;
+    var summary = order.map(function (key) { return label(kind, key) + ": " + (counts[key] || 0); });
+    chart.appendChild(svg("title", {}, caption + " — " + summary.join(", ")));
     order.forEach(function (key, index) {
       var value = counts[key] || 0;
       var y = index * rowHeight;
