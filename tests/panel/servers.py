@@ -49,19 +49,23 @@ class Site:
         return {"Authorization": f"Bearer {self.admin_token}"}
 
 
-def _fastapi_app(desk: SupportDesk, authenticator: TokenAuthenticator, panel: Panel, limiter: RateLimiter) -> Any:
+def _fastapi_app(
+    desk: SupportDesk, authenticator: TokenAuthenticator, panel: Panel, limiter: RateLimiter, features: Any = ()
+) -> Any:
     from supportchat.adapters.fastapi import create_app
 
-    return create_app(desk, authenticator=authenticator, panel=panel, rate_limiter=limiter)
+    return create_app(desk, authenticator=authenticator, panel=panel, rate_limiter=limiter, features=features)
 
 
-def _flask_app(desk: SupportDesk, authenticator: TokenAuthenticator, panel: Panel, limiter: RateLimiter) -> Any:
+def _flask_app(
+    desk: SupportDesk, authenticator: TokenAuthenticator, panel: Panel, limiter: RateLimiter, features: Any = ()
+) -> Any:
     import flask
 
     from supportchat.adapters.flask import SupportChat
 
     app = flask.Flask("supportchat_panel_test")
-    SupportChat(desk, authenticator=authenticator, panel=panel, rate_limiter=limiter).init_app(app)
+    SupportChat(desk, authenticator=authenticator, panel=panel, rate_limiter=limiter, features=features).init_app(app)
     return app
 
 
@@ -120,6 +124,7 @@ def serve(
     desk_options: dict[str, Any] | None = None,
     tokens: AdminTokens | None = None,
     rate_limits: RateLimits | None = None,
+    features: Any = (),
     **panel_options: Any,
 ) -> Iterator[Site]:
     """The desk over ``store`` (a fresh in-memory one by default) with its panel, served by ``adapter``.
@@ -138,5 +143,5 @@ def serve(
     panel = Panel(secret=SECRET, admin_tokens=tokens, **panel_options)
     build, run = _ADAPTERS[adapter]
     limiter = RateLimiter(rate_limits or RateLimits.unlimited())
-    with run(build(desk, TokenAuthenticator(tokens, users), panel, limiter)) as url:
+    with run(build(desk, TokenAuthenticator(tokens, users), panel, limiter, features)) as url:
         yield Site(url, adapter, desk, store, tokens, users, admin_token, admin.id, panel)
