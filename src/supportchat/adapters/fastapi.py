@@ -84,22 +84,34 @@ async def _read_body(request: Request, limit: int) -> bytes:
 
 
 class _BodyReader:
-    """The request body read from a worker thread: each chunk is awaited on the event loop, as it arrives."""
+    """The request body read from a worker thread: the chunks are awaited on the event loop as they arrive.
+
+    One trip to the loop gathers chunks up to the size asked for, so a large
+    upload costs a few trips per megabyte, not one per network read.
+    """
 
     def __init__(self, request: Request) -> None:
         self._chunks = request.stream().__aiter__()
         self._pending = b""
         self._done = False
 
-    async def _next(self) -> bytes:
-        return await self._chunks.__anext__()
-
-    def read(self, size: int) -> bytes:
-        while len(self._pending) < size and not self._done:
+    async def _gather(self, wanted: int) -> bytes:
+        parts: list[bytes] = []
+        size = 0
+        while size < wanted:
             try:
-                self._pending += from_thread.run(self._next)
+                chunk = await self._chunks.__anext__()
             except StopAsyncIteration:
                 self._done = True
+                break
+            parts.append(chunk)
+            size += len(chunk)
+        return b"".join(parts)
+
+    def read(self, size: int) -> bytes:
+        if len(self._pending) < size and not self._done:
+            try:
+                self._pending += from_thread.run(self._gather, size - len(self._pending))
             except ClientDisconnect:
                 raise BadRequest("the client disconnected before sending the whole body") from None
         data, self._pending = self._pending[:size], self._pending[size:]

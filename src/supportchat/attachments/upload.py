@@ -1,6 +1,6 @@
 """Reading a ``multipart/form-data`` upload as it arrives, into a temporary file.
 
-The body is read in 64 KiB pieces and fed to ``python-multipart``'s
+The body is read in 256 KiB pieces and fed to ``python-multipart``'s
 streaming parser; the ``file`` field's bytes go straight to a temporary file
 (hashed on the way), so memory stays flat whatever the file's size. The
 file's limit is enforced as the bytes come: one byte over it ends the read
@@ -22,7 +22,7 @@ from ..http.raw import RawRequest
 __all__ = ["FIELD", "ReceivedFile", "receive"]
 
 FIELD = "file"
-_READ = 64 * 1024
+_READ = 256 * 1024
 #: What the multipart framing and other small fields may add to the file's own limit.
 FRAMING_ALLOWANCE = 64 * 1024
 
