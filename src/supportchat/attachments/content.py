@@ -21,8 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import filetype
-
 from .errors import InvalidFile
 from .filetypes import UNDECLARED, FileType, allowed_extensions, by_extension
 
@@ -96,7 +94,7 @@ def examine(path: Path, size: int, raw_name: str | None, declared_type: str | No
         )
     with path.open("rb") as handle:
         head = handle.read(_HEAD)
-    detected = filetype.guess_mime(head)
+    detected = _filetype().guess_mime(head)
     if file_type.is_text:
         if detected is not None:
             raise InvalidFile("content_mismatch", f"the content is {detected}, not text", detected=detected)
@@ -119,6 +117,14 @@ def examine(path: Path, size: int, raw_name: str | None, declared_type: str | No
     if file_type.content_type == "application/pdf":
         _check_pdf(path)
     return Examined(filename, file_type)
+
+
+def _filetype() -> Any:
+    try:
+        import filetype
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError("attachments need filetype: pip install 'supportchat[attachments]'") from exc
+    return filetype
 
 
 def _check_text(path: Path) -> None:
