@@ -36,8 +36,11 @@ _PROTOCOL = {
     "resolved_before",
     "events_after",
     "last_event_id",
+    "insert_rating",
+    "list_ratings",
+    "merge_tickets",
 }
-WRITES = {"insert_ticket", "update_ticket", "insert_message", "mark_read"}
+WRITES = {"insert_ticket", "update_ticket", "insert_message", "mark_read", "insert_rating", "merge_tickets"}
 
 
 class FaultyStore:
@@ -110,7 +113,15 @@ def snapshot(store: Store) -> dict[str, Any]:
         t.id: [_without_id(c) for c in store.list_changes(t.id)] for t in tickets
     }
     stats: Statistics = store.statistics()
-    return {"total": total, "tickets": by_id, "messages": messages, "changes": changes, "statistics": stats}
+    ratings = {t.id: store.list_ratings(t.id) for t in tickets}
+    return {
+        "total": total,
+        "tickets": by_id,
+        "messages": messages,
+        "changes": changes,
+        "statistics": stats,
+        "ratings": ratings,
+    }
 
 
 def _without_id(change: TicketChange) -> dict[str, Any]:
@@ -136,6 +147,12 @@ class Witness:
             self.messages.setdefault(event.ticket.id, [])
         elif event.type is EventType.MESSAGE_CREATED and event.message is not None:
             self.messages.setdefault(event.message.ticket_id, []).append((event.message.id, event.message.uid))
+        elif event.type is EventType.TICKET_UPDATED and event.ticket.merged_into is not None:
+            # A merge: the source's messages now live, under their ids, in the target.
+            moved = self.messages.pop(event.ticket.id, [])
+            self.messages[event.ticket.id] = []
+            target = self.messages.setdefault(event.ticket.merged_into, [])
+            target[:] = sorted([*target, *moved])
 
     def check(self, store: Store) -> None:
         tickets, total = store.list_tickets(TicketQuery(per_page=100_000))

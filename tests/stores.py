@@ -48,7 +48,7 @@ _SQL_TABLES = (
     "support_attachments",
 )
 #: Tables without an id sequence, emptied too.
-_SQL_KEYED_TABLES = ("support_agents", "support_contacts", "support_job_cursors")
+_SQL_KEYED_TABLES = ("support_agents", "support_contacts", "support_job_cursors", "support_ratings")
 
 
 _RESOURCES = pytest.StashKey[dict[str, Any]]()

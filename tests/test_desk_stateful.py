@@ -3,7 +3,9 @@
 After every step the machine checks the invariants the spec names:
 statistics equal a recount, numbers are unique and well-formed, ``resolved_at``
 is set exactly when a ticket is resolved, closed tickets gained no messages,
-and every message's read flag is what spec §5 says.
+every message's read flag is what spec §5 says, a merged ticket's id and
+number always reach the ticket it was merged into, and ratings exist only
+for resolved or closed tickets, once per resolution cycle (spec §12).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from hypothesis.stateful import (
 )
 
 from supportchat import Actor, SupportDesk, TicketClosed, TicketStatus
-from supportchat.errors import InvalidTransition
+from supportchat.errors import AlreadyMerged, DifferentOwners, InvalidTransition, MergeIntoItself, RatingNotOpen
 from supportchat.models import SenderType
 from supportchat.numbers import TICKET_NUMBER_PATTERN
 from supportchat.rules import allowed_transitions
@@ -44,6 +46,7 @@ TEXT = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",))
 class ModelMessage:
     sender: SenderType
     is_read: bool = False
+    id: int = 0
 
 
 @dataclass
@@ -54,6 +57,15 @@ class ModelTicket:
     category: str
     status: TicketStatus = TicketStatus.OPEN
     messages: list[ModelMessage] = field(default_factory=list)
+    #: Spec §12: the resolution cycle (one more per reopening), the cycles rated, the merge.
+    cycle: int = 1
+    rated: set[int] = field(default_factory=set)
+    merged_into: int | None = None
+
+    def set_status(self, status: TicketStatus) -> None:
+        if self.status is TicketStatus.RESOLVED and status in (TicketStatus.OPEN, TicketStatus.IN_PROGRESS):
+            self.cycle += 1
+        self.status = status
 
 
 class DeskMachine(RuleBasedStateMachine):
@@ -89,12 +101,12 @@ class DeskMachine(RuleBasedStateMachine):
 
     @rule(ticket_id=tickets, text=TEXT)
     def user_writes(self, ticket_id: int, text: str) -> None:
-        ticket = self.model[ticket_id]
+        ticket = self._live(ticket_id)
         self._post(Actor.user(ticket.user_id), ticket, SenderType.USER, "user says " + text)
 
     @rule(ticket_id=tickets, admin=ADMINS)
     def admin_writes(self, ticket_id: int, admin: Actor) -> None:
-        self._post(admin, self.model[ticket_id], SenderType.ADMIN, "admin replies")
+        self._post(admin, self._live(ticket_id), SenderType.ADMIN, "admin replies")
 
     def _post(self, actor: Actor, ticket: ModelTicket, sender: SenderType, text: str) -> None:
         if ticket.status is TicketStatus.CLOSED:
@@ -103,14 +115,14 @@ class DeskMachine(RuleBasedStateMachine):
             except TicketClosed:
                 return
             raise AssertionError("a closed ticket accepted a message")
-        self.desk.post_message(actor, ticket.id, text)
-        ticket.messages.append(ModelMessage(sender))
+        posted = self.desk.post_message(actor, ticket.id, text)
+        ticket.messages.append(ModelMessage(sender, id=posted.id))
         if sender is SenderType.USER and ticket.status is TicketStatus.RESOLVED:
-            ticket.status = TicketStatus.OPEN
+            ticket.set_status(TicketStatus.OPEN)
 
     @rule(ticket_id=tickets, admin=ADMINS, target_status=STATUSES, assignee=st.none() | st.sampled_from([100, 101]))
     def change_status(self, ticket_id: int, admin: Actor, target_status: TicketStatus, assignee: int | None) -> None:
-        ticket = self.model[ticket_id]
+        ticket = self._live(ticket_id)
         allowed = target_status is ticket.status or target_status in allowed_transitions(ticket.status)
         try:
             updated = self.desk.change_status(admin, ticket_id, target_status.value, assigned_to=assignee)
@@ -118,19 +130,19 @@ class DeskMachine(RuleBasedStateMachine):
             assert not allowed
             return
         assert allowed
-        ticket.status = target_status
-        assert updated.status is target_status
+        ticket.set_status(target_status)
+        assert updated.status is target_status and updated.id == ticket.id
 
     @rule(ticket_id=tickets)
     def admin_opens(self, ticket_id: int) -> None:
         self.desk.get_ticket(Actor.admin(100), ticket_id)
-        for message in self.model[ticket_id].messages:
+        for message in self._live(ticket_id).messages:
             if message.sender is SenderType.USER:
                 message.is_read = True
 
     @rule(ticket_id=tickets)
     def owner_opens(self, ticket_id: int) -> None:
-        ticket = self.model[ticket_id]
+        ticket = self._live(ticket_id)
         thread = self.desk.get_ticket(Actor.user(ticket.user_id), ticket_id)
         assert thread.unread_count == 0
         for message in ticket.messages:
@@ -140,7 +152,7 @@ class DeskMachine(RuleBasedStateMachine):
     @rule(ticket_id=tickets, priority=st.sampled_from(["low", "medium", "high", "urgent"]))
     def reprioritise(self, ticket_id: int, priority: str) -> None:
         self.desk.set_priority(Actor.admin(101), ticket_id, priority)
-        self.model[ticket_id].priority = priority
+        self._live(ticket_id).priority = priority
 
     @rule(days=st.integers(min_value=0, max_value=10))
     def time_passes(self, days: int) -> None:
@@ -157,12 +169,86 @@ class DeskMachine(RuleBasedStateMachine):
             assert ticket.status is TicketStatus.CLOSED and ticket.resolved_at is None
             model = self.model[ticket.id]
             assert model.status is TicketStatus.RESOLVED
-            model.status = TicketStatus.CLOSED
+            model.set_status(TicketStatus.CLOSED)
 
     @precondition(lambda self: len(self.model) > 1)
     @rule(ticket_id=consumes(tickets))
     def forget(self, ticket_id: int) -> None:
         """Stop touching a ticket (keeps bundles varied); it stays checked."""
+
+    # -- ratings and merges (spec §12) ---------------------------------------
+
+    def _live(self, ticket_id: int) -> ModelTicket:
+        """The model of the ticket a lookup of ``ticket_id`` reaches (through its merges)."""
+        ticket = self.model[ticket_id]
+        while ticket.merged_into is not None:
+            ticket = self.model[ticket.merged_into]
+        return ticket
+
+    @rule(
+        ticket_id=tickets,
+        score=st.integers(min_value=1, max_value=5),
+        comment=st.sampled_from([None, "", "great", "slow <b>reply</b>"]),
+    )
+    def owner_rates(self, ticket_id: int, score: int, comment: str | None) -> None:
+        ticket = self._live(ticket_id)
+        ratable = ticket.status in (TicketStatus.RESOLVED, TicketStatus.CLOSED) and ticket.cycle not in ticket.rated
+        try:
+            rating = self.desk.rate(Actor.user(ticket.user_id), ticket_id, score, comment=comment)
+        except RatingNotOpen:
+            assert not ratable
+            return
+        assert ratable
+        assert (rating.ticket_id, rating.cycle, rating.score) == (ticket.id, ticket.cycle, score)
+        ticket.rated.add(ticket.cycle)
+
+    @rule(source_id=tickets, target_id=tickets, admin=ADMINS)
+    def admin_merges(self, source_id: int, target_id: int, admin: Actor) -> None:
+        source, target = self.model[source_id], self.model[target_id]
+        if source_id == target_id:
+            expected: type[Exception] | None = MergeIntoItself
+        elif source.merged_into is not None or target.merged_into is not None:
+            expected = AlreadyMerged
+        elif source.user_id != target.user_id:
+            expected = DifferentOwners
+        elif target.status is TicketStatus.CLOSED:
+            expected = TicketClosed
+        else:
+            expected = None
+        number = self.desk.store.get_ticket(source_id)
+        assert number is not None
+        try:
+            merged = self.desk.merge(admin, number.ticket_number, target_id)
+        except (MergeIntoItself, AlreadyMerged, DifferentOwners, TicketClosed) as refusal:
+            assert type(refusal) is expected
+            return
+        assert expected is None and merged.id == target_id
+        target.messages = sorted([*target.messages, *source.messages], key=lambda m: m.id)
+        source.messages = []
+        source.set_status(TicketStatus.CLOSED)
+        source.merged_into = target_id
+
+    @invariant()
+    def merged_lookups_reach_the_target(self) -> None:
+        for ticket in all_tickets(self.desk.store):
+            model = self.model[ticket.id]
+            assert ticket.merged_into == model.merged_into
+            if model.merged_into is None:
+                continue
+            live = self._live(ticket.id).id
+            owner = Actor.user(model.user_id)
+            assert self.desk.get_ticket(Actor.admin(100), ticket.id, mark_read=False).id == live
+            assert self.desk.get_ticket(owner, ticket.ticket_number.lower(), mark_read=False).id == live
+            assert self.desk.store.list_messages(ticket.id) == []
+
+    @invariant()
+    def ratings_only_when_resolved_once_per_cycle(self) -> None:
+        for ticket_id, model in self.model.items():
+            ratings = self.desk.store.list_ratings(ticket_id)
+            cycles = [r.cycle for r in ratings]
+            assert len(set(cycles)) == len(cycles)
+            assert set(cycles) == model.rated
+            assert all(1 <= r.score <= 5 and r.user_id == model.user_id for r in ratings)
 
     # -- invariants ------------------------------------------------------
 
@@ -198,7 +284,9 @@ class DeskMachine(RuleBasedStateMachine):
             # Closed tickets gained no messages: the model refuses them, so counts agree.
             assert ticket.message_count == len(model.messages)
             messages = self.desk.store.list_messages(ticket.id)
-            assert [(m.sender_type, m.is_read) for m in messages] == [(m.sender, m.is_read) for m in model.messages]
+            assert [(m.id, m.sender_type, m.is_read) for m in messages] == [
+                (m.id, m.sender, m.is_read) for m in model.messages
+            ]
             assert ticket.unread_from_user == sum(
                 1 for m in model.messages if m.sender is SenderType.USER and not m.is_read
             )

@@ -12,6 +12,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from supportchat.attachments import schema as attachment_schema
+from supportchat.automation import schema as automation_schema
 from supportchat.jobs import schema as job_schema
 from supportchat.migrations import current_revision, head_revision, status, upgrade
 from supportchat.sqlschema.directories import metadata as directory_metadata
@@ -32,7 +33,8 @@ def schema_drift(engine: sa.Engine) -> list[Any]:
     """
     with engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
-        every = [metadata, directory_metadata, job_schema.metadata, attachment_schema.metadata]
+        every = [metadata, directory_metadata, job_schema.metadata, automation_schema.metadata]
+        every.append(attachment_schema.metadata)
         drift = compare_metadata(context, every)  # type: ignore[arg-type]
     return [d for d in drift if not (d[0] in ("remove_table", "remove_index") and _outside_metadata(d[1].name))]
 

@@ -16,8 +16,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Final
 
 from .errors import (
+    AlreadyMerged,
     Conflict,
+    DifferentOwners,
     DuplicateMessage,
+    DuplicateRating,
+    MergeIntoItself,
     StorageError,
     TicketClosed,
     TicketNotFound,
@@ -37,6 +41,7 @@ from .models import (
     NewTicketChange,
     Page,
     Priority,
+    Rating,
     SenderType,
     Statistics,
     Ticket,
@@ -53,6 +58,7 @@ from .rules import (
     UNASSIGNED,
     Limits,
     as_id,
+    check_rating_open,
     check_transition,
     clean_search,
     clean_text,
@@ -61,8 +67,10 @@ from .rules import (
     parse_file_url,
     parse_page,
     parse_positive_int,
+    parse_score,
+    resolution_cycle,
 )
-from .store import Store, TicketChanges
+from .store import Store, TicketChanges, TicketMerge
 
 __all__ = ["UNSET", "SupportDesk"]
 
@@ -76,6 +84,8 @@ class _Unset:
 UNSET: Final = _Unset()
 
 _CLIENT_ID = re.compile(CLIENT_MESSAGE_ID_PATTERN)
+#: More merges in a row than any desk makes: a longer chain of ``merged_into`` is a corrupt store.
+_MERGE_CHAIN_MAX = 64
 Decision = tuple[TicketChanges, list[NewTicketChange]]
 #: Decides a ticket's changes at one instant, ``now``, used for every timestamp of the write.
 Decide = Callable[[Ticket, datetime], Decision]
@@ -180,8 +190,13 @@ class SupportDesk:
         # One more than asked for tells whether older messages exist, without counting them.
         messages = self.store.list_messages(ticket.id, before_id=upper, limit=size + 1, newest=True)
         older = len(messages) > size
+        ratings = self.store.list_ratings(ticket.id)
         thread = TicketThread.model_construct(
-            **dict(ticket), messages=messages[1:] if older else messages, has_more_before=older
+            **dict(ticket),
+            messages=messages[1:] if older else messages,
+            has_more_before=older,
+            rating=ratings[-1] if ratings else None,
+            ratings=ratings,
         )
         return thread.seen_by(actor)  # type: ignore[return-value]
 
@@ -323,12 +338,16 @@ class SupportDesk:
         message_type: object = None,
         file_url: object = None,
         client_message_id: object = None,
+        automated: bool = False,
     ) -> Message:
         """Add a message from the actor's side (user or admin) to a ticket.
 
         A user's message reopens a resolved ticket; a closed ticket refuses
         every message. With ``client_message_id`` a retried send returns the
         message stored the first time instead of storing it again.
+        ``automated`` marks an admin-side message the desk's automation wrote
+        (the bot, an auto-reply; spec §18): it is shown as such and never counts
+        as a first response. Only an admin actor may write one.
         """
         ticket = self._visible(actor, ref, Action.REPLY)
         text = clean_text("message", message, self.limits.body)
@@ -338,6 +357,8 @@ class SupportDesk:
         else:
             url = None
         sender = SenderType.USER if actor.kind is ActorKind.USER else SenderType.ADMIN
+        if automated and sender is not SenderType.ADMIN:
+            raise ValidationError("automated", "only the desk's own automation writes automated messages")
         sender_id = parse_positive_int("sender_id", actor.id)
         uid = self._message_uid(sender, sender_id, client_message_id)
         if client_message_id is not None and (existing := self.store.get_message_by_uid(uid)) is not None:
@@ -361,6 +382,7 @@ class SupportDesk:
                 file_url=url,
                 created_at=now,
                 uid=uid,
+                automated=automated,
             )
             try:
                 stored = self.store.insert_message(
@@ -393,6 +415,131 @@ class SupportDesk:
         start = 0 if after_id is None else parse_positive_int("after_id", after_id, minimum=0)
         return self.store.list_messages(ticket.id, after_id=start, limit=limit)
 
+    # -- ratings and merges (spec §12) ----------------------------------------
+
+    def rate(self, actor: Actor, ref: object, score: object, *, comment: object = None) -> Rating:
+        """The owner rates a resolved or closed ticket 1–5, once per resolution cycle.
+
+        The rating keeps who was assigned then (``agent_id``), for reports.
+        Raises :class:`~supportchat.errors.RatingNotOpen` (409) for a ticket
+        that is not resolved or closed, or is rated in this cycle already.
+        """
+        first = self._visible(actor, ref, Action.RATE)
+        value = parse_score(score)
+        text = None if comment in (None, "") else clean_text("comment", comment, self.limits.body)
+
+        def write(ticket: Ticket) -> Rating:
+            now = self._now()
+            cycle = resolution_cycle(self.store.list_changes(ticket.id))
+            check_rating_open(ticket.status, cycle, (r.cycle for r in self.store.list_ratings(ticket.id)))
+            rating = Rating(
+                ticket_id=ticket.id,
+                cycle=cycle,
+                score=value,
+                comment=text,
+                user_id=parse_positive_int("user_id", actor.id),
+                agent_id=ticket.assigned_to,
+                created_at=now,
+            )
+            try:
+                stored = self.store.insert_rating(
+                    rating,
+                    expected_version=ticket.version,
+                    changes={"updated_at": now},
+                    history=[self._record(actor, "rating", None, value, now)],
+                )
+            except DuplicateRating:
+                # A rating of this cycle was stored first (a race the version check let through).
+                check_rating_open(ticket.status, cycle, (cycle,))
+                raise
+            updated = self.store.get_ticket(ticket.id) or ticket
+            self._bus.publish(Event(EventType.TICKET_UPDATED, updated, actor, now, changed=("rating",)))
+            return stored
+
+        return retry_at_fresh_version(
+            write, lambda: self._reload(actor, first.id, Action.RATE), first=first, attempts=self._update_attempts
+        )
+
+    def ratings(self, actor: Actor, ref: object) -> list[Rating]:
+        """Every rating of a ticket, one per resolution cycle, oldest first (staff, and the owner)."""
+        ticket = self._visible(actor, ref, Action.VIEW)
+        return self.store.list_ratings(ticket.id)
+
+    def merge(self, actor: Actor, ref: object, into: object) -> Ticket:
+        """Merge a ticket into another of the same user (admins); returns the surviving ticket.
+
+        The source's messages join the target under their own ids (in time
+        order), the source is closed with ``merged_into`` set, and from then
+        on every lookup of the source reaches the target (:meth:`_find`).
+        Both tickets' change records note the merge. Refused (409) into
+        itself (``merge_into_itself``), for tickets of different users
+        (``different_owners``), when either ticket was merged already
+        (``already_merged``) and into a closed ticket (``ticket_closed``).
+        """
+        pair = self._merge_pair(actor, ref, into)
+
+        def write(tickets: tuple[Ticket, Ticket]) -> Ticket:
+            source, target = tickets
+            self._check_mergeable(source, target)
+            now = self._now()
+            source_changes, source_history = self._status_change(actor, source, TicketStatus.CLOSED, now)
+            source_changes["updated_at"] = now
+            source_history.append(self._record(actor, "merged_into", None, target.id, now))
+            merged = self.store.merge_tickets(
+                TicketMerge(
+                    source.id,
+                    target.id,
+                    source_version=source.version,
+                    target_version=target.version,
+                    source_changes=source_changes,
+                    target_changes={"updated_at": now},
+                    source_history=tuple(source_history),
+                    target_history=(self._record(actor, "merged_from", None, source.id, now),),
+                )
+            )
+            closed = self.store.get_ticket(source.id) or source
+            changed = (*(k for k in source_changes if k != "updated_at"), "merged_into")
+            self._bus.publish(Event(EventType.TICKET_UPDATED, closed, actor, now, changed=changed))
+            self._bus.publish(Event(EventType.TICKET_UPDATED, merged, actor, now, changed=("merged_from",)))
+            return merged.seen_by(actor)
+
+        return retry_at_fresh_version(
+            write,
+            lambda: self._merge_pair(actor, pair[0].id, pair[1].id),
+            first=pair,
+            attempts=self._update_attempts,
+        )
+
+    def _merge_pair(self, actor: Actor, ref: object, into: object) -> tuple[Ticket, Ticket]:
+        """The two tickets of a merge as they are, each named exactly (a merged one is not followed)."""
+        if into is None or into == "":
+            raise ValidationError("into", "must name the ticket to merge into (its id or number)")
+        source = self._find(ref, follow_merges=False)
+        target = self._find(into, follow_merges=False)
+        authorize(actor, Action.MANAGE, ticket=source)
+        authorize(actor, Action.MANAGE, ticket=target)
+        return source, target
+
+    @staticmethod
+    def _check_mergeable(source: Ticket, target: Ticket) -> None:
+        if source.id == target.id:
+            raise MergeIntoItself("a ticket cannot be merged into itself", details={"ticket_id": source.id})
+        for ticket in (source, target):
+            if ticket.merged_into is not None:
+                raise AlreadyMerged(
+                    f"ticket {ticket.ticket_number} was merged into another already",
+                    details={"ticket_id": ticket.id, "merged_into": ticket.merged_into},
+                )
+        if source.user_id != target.user_id:
+            raise DifferentOwners(
+                "only tickets of the same user can be merged",
+                details={"ticket_id": source.id, "into": target.id},
+            )
+        if target.status is TicketStatus.CLOSED:
+            raise TicketClosed(
+                "a closed ticket accepts no messages, so nothing can be merged into it", details={"status": "closed"}
+            )
+
     # -- statistics ------------------------------------------------------
 
     def statistics(self, actor: Actor) -> Statistics:
@@ -408,8 +555,14 @@ class SupportDesk:
             raise ValueError("the desk's clock must return timezone-aware datetimes")
         return now.astimezone(UTC)
 
-    def _find(self, ref: object) -> Ticket:
-        """The ticket an id or a ticket number refers to."""
+    def _find(self, ref: object, *, follow_merges: bool = True) -> Ticket:
+        """The ticket an id or a ticket number refers to.
+
+        A ticket merged into another is followed to the ticket it was merged
+        into (spec §12): this is the one place every lookup passes, so the
+        source's id and number reach the target on every route, for admins
+        and owners alike. Only a merge itself asks for the ticket as named.
+        """
         ticket: Ticket | None = None
         text = ref.strip() if isinstance(ref, str) else None
         if (text is not None and text.isdecimal() and text.isascii()) or isinstance(ref, int | float):
@@ -422,7 +575,18 @@ class SupportDesk:
                     break
         if ticket is None:
             raise TicketNotFound("no such ticket", details={"ticket_id": str(ref)[:64]})
-        return ticket
+        return self._surviving(ticket) if follow_merges else ticket
+
+    def _surviving(self, ticket: Ticket) -> Ticket:
+        """``ticket``, or the ticket it was merged into (through every later merge)."""
+        for _ in range(_MERGE_CHAIN_MAX):
+            if ticket.merged_into is None:
+                return ticket
+            following = self.store.get_ticket(ticket.merged_into)
+            if following is None:
+                raise TicketNotFound("no such ticket", details={"ticket_id": str(ticket.merged_into)})
+            ticket = following
+        raise StorageError(f"ticket {ticket.id} is merged more than {_MERGE_CHAIN_MAX} times over")
 
     def _visible(self, actor: Actor, ref: object, action: Action) -> Ticket:
         ticket = self._find(ref)
@@ -433,6 +597,8 @@ class SupportDesk:
         ticket = self.store.get_ticket(ticket_id)
         if ticket is None:
             raise TicketNotFound("no such ticket")
+        # A ticket merged away meanwhile: the write goes to the ticket it was merged into.
+        ticket = self._surviving(ticket)
         authorize(actor, action, ticket=ticket)
         return ticket
 

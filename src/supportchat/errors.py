@@ -16,14 +16,19 @@ Flask and FastAPI adapters (and any host app) render identical responses::
     ├── Conflict                        409 conflict
     │   ├── TicketClosed                409 ticket_closed
     │   ├── InvalidTransition           409 invalid_transition
-    │   └── ConcurrentUpdate            409 concurrent_update
+    │   ├── ConcurrentUpdate            409 concurrent_update
+    │   ├── RatingNotOpen               409 rating_not_open   (spec §12)
+    │   ├── DifferentOwners             409 different_owners  (spec §12)
+    │   ├── AlreadyMerged               409 already_merged
+    │   └── MergeIntoItself             409 merge_into_itself
     ├── RateLimited                     429 rate_limited
     ├── ExtensionUnavailable            500 extension_unavailable (host configuration)
     └── StorageError                    500 storage_error
         ├── StorageUnavailable          503 storage_unavailable   (retryable)
         ├── TicketNumberTaken           500 ticket_number_taken   (desk retries)
         ├── TicketIdTaken               500 ticket_id_taken       (an explicit id is held)
-        └── DuplicateMessage            500 duplicate_message     (desk resolves)
+        ├── DuplicateMessage            500 duplicate_message     (desk resolves)
+        └── DuplicateRating             500 duplicate_rating      (desk answers rating_not_open)
 
 Only :class:`StorageUnavailable` is *retryable*: a failure of the storage
 itself, after which nothing was written. Everything else is the caller's fault
@@ -36,18 +41,23 @@ from collections.abc import Iterable
 from typing import Any, ClassVar
 
 __all__ = [
+    "AlreadyMerged",
     "BadRequest",
     "ConcurrentUpdate",
     "Conflict",
+    "DifferentOwners",
     "DuplicateMessage",
+    "DuplicateRating",
     "ExtensionUnavailable",
     "Forbidden",
     "InvalidTransition",
+    "MergeIntoItself",
     "MethodNotAllowed",
     "NotAuthenticated",
     "NotFound",
     "PayloadTooLarge",
     "RateLimited",
+    "RatingNotOpen",
     "StorageError",
     "StorageUnavailable",
     "SupportChatError",
@@ -172,6 +182,33 @@ class ConcurrentUpdate(Conflict):
     code = "concurrent_update"
 
 
+class RatingNotOpen(Conflict):
+    """The ticket cannot be rated now (spec §12): not resolved or closed, or rated in this resolution already.
+
+    ``details["reason"]`` says which: ``not_resolved`` or ``already_rated``.
+    """
+
+    code = "rating_not_open"
+
+
+class DifferentOwners(Conflict):
+    """Two tickets of different users cannot be merged (spec §12)."""
+
+    code = "different_owners"
+
+
+class AlreadyMerged(Conflict):
+    """The ticket was merged into another already: it cannot be merged, nor merged into."""
+
+    code = "already_merged"
+
+
+class MergeIntoItself(Conflict):
+    """A ticket cannot be merged into itself."""
+
+    code = "merge_into_itself"
+
+
 class RateLimited(SupportChatError):
     """Too many requests from this caller."""
 
@@ -232,3 +269,16 @@ class DuplicateMessage(StorageError):
     def __init__(self, uid: str) -> None:
         super().__init__(f"a message with uid {uid!r} already exists", details={"uid": uid})
         self.uid = uid
+
+
+class DuplicateRating(StorageError):
+    """The store holds a rating for this ticket's resolution cycle already (the desk answers ``rating_not_open``)."""
+
+    code = "duplicate_rating"
+
+    def __init__(self, ticket_id: int, cycle: int) -> None:
+        super().__init__(
+            f"ticket {ticket_id} is rated in cycle {cycle} already", details={"ticket_id": ticket_id, "cycle": cycle}
+        )
+        self.ticket_id = ticket_id
+        self.cycle = cycle

@@ -28,6 +28,7 @@ __all__ = [
     "NewTicketChange",
     "Page",
     "Priority",
+    "Rating",
     "SenderType",
     "Statistics",
     "ThreadRecord",
@@ -160,6 +161,8 @@ class Ticket(_Frozen):
     unread_from_admin: int = Field(default=0, exclude=True)
     #: Bumped by every write to the ticket; the optimistic-concurrency check.
     version: int = Field(default=0, exclude=True)
+    #: The ticket this one was merged into (spec §12); every lookup of this one reaches that one.
+    merged_into: int | None = None
     #: In search results only (``q``): a snippet of the best-matching text
     #: with each matched word between ``\x02`` and ``\x03`` (see
     #: :mod:`supportchat.search`); ``None`` elsewhere.
@@ -188,6 +191,27 @@ class Message(_Frozen):
     created_at: UTCDateTime
     #: Unique id that makes a retried send idempotent.
     uid: str | None = None
+    #: Written by the desk's automation (the bot, an auto-reply), not by a person; never a first response.
+    automated: bool = False
+
+
+class Rating(_Frozen):
+    """A satisfaction rating (CSAT, spec §12): one per ticket and resolution cycle.
+
+    It has no id of its own: ``(ticket_id, cycle)`` is its identity, which
+    the store keeps unique.
+    """
+
+    ticket_id: int
+    #: 1 for the first resolution, one more after each reopening (see ``SupportDesk.rate``).
+    cycle: int
+    score: int
+    comment: str | None
+    #: The owner who rated.
+    user_id: int
+    #: Who was assigned when the ticket was rated, so that reports can attribute the rating.
+    agent_id: int | None
+    created_at: UTCDateTime
 
 
 class TicketThread(Ticket):
@@ -196,6 +220,10 @@ class TicketThread(Ticket):
     messages: list[Message]
     #: Whether the ticket has messages older than the first of ``messages`` (ask with ``before_id``).
     has_more_before: bool = False
+    #: The latest satisfaction rating (spec §12), ``None`` if never rated.
+    rating: Rating | None = None
+    #: Every rating, one per resolution cycle, oldest first (staff see them; the owner sees ``rating``).
+    ratings: list[Rating] = Field(default_factory=list)
 
 
 class TicketChange(_Frozen):
@@ -338,6 +366,7 @@ class NewMessage(_Frozen):
     created_at: datetime
     uid: str
     id: int | None = None
+    automated: bool = False
 
 
 class NewTicketChange(_Frozen):

@@ -23,6 +23,8 @@ class Action(enum.Enum):
     OVERSEE = "oversee"
     #: List ``user_id``'s own tickets.
     LIST_OWN = "list_own"
+    #: Rate a ticket's resolution (spec §12): its owner only, never staff.
+    RATE = "rate"
 
 
 _STAFF_ONLY = {Action.MANAGE, Action.OVERSEE}
@@ -36,6 +38,8 @@ def authorize(actor: Actor, action: Action, *, ticket: Ticket | None = None, use
     doing an admin's job, gets :class:`Forbidden`.
     """
     if actor.is_staff:
+        if action is Action.RATE:
+            raise Forbidden("only the ticket's owner rates it")
         if actor.kind is ActorKind.SYSTEM and action is Action.REPLY:
             raise Forbidden("the system actor cannot post messages; act as an admin")
         return

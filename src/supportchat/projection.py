@@ -21,7 +21,10 @@ What a user sees today:
   columns, without the idempotency ``uid`` (it carries the sender's id and
   the client's own message id);
 * live events of the owner's own tickets only, each with the projected
-  ticket and message.
+  ticket and message;
+* ``merged_into`` (the id of their own ticket a merged one now lives in) and,
+  on an opened ticket, their latest satisfaction ``rating`` (score, comment,
+  cycle, when), never the agent it is attributed to.
 
 Never: another user's ticket, message or event (:class:`NotCustomerData`
 is raised for a ticket or message of someone else; events of other tickets
@@ -48,6 +51,7 @@ from .models import (
     MessageType,
     Page,
     Priority,
+    Rating,
     SenderType,
     Ticket,
     TicketStatus,
@@ -58,6 +62,7 @@ from .models import (
 __all__ = [
     "CustomerEvent",
     "CustomerMessage",
+    "CustomerRating",
     "CustomerTicket",
     "CustomerTicketThread",
     "NotCustomerData",
@@ -65,6 +70,7 @@ __all__ = [
     "customer_message",
     "customer_messages",
     "customer_page",
+    "customer_rating",
     "customer_thread",
     "customer_ticket",
     "customer_view",
@@ -99,6 +105,8 @@ class CustomerTicket(_Customer):
     unread_count: int
     #: In the owner's search results only: the snippet of their own text that matched.
     highlight: str | None = None
+    #: The owner's ticket this one was merged into; its id and number lead there (spec §12).
+    merged_into: int | None = None
 
 
 class CustomerMessage(_Customer):
@@ -113,6 +121,18 @@ class CustomerMessage(_Customer):
     file_url: str | None
     is_read: bool
     created_at: UTCDateTime
+    #: An automatic answer (the bot, an auto-reply): the app may show it differently.
+    automated: bool = False
+
+
+class CustomerRating(_Customer):
+    """The owner's own satisfaction rating of one resolution of their ticket."""
+
+    ticket_id: int
+    cycle: int
+    score: int
+    comment: str | None
+    created_at: UTCDateTime
 
 
 class CustomerTicketThread(CustomerTicket):
@@ -121,6 +141,8 @@ class CustomerTicketThread(CustomerTicket):
     messages: list[CustomerMessage]
     #: Whether the ticket has messages older than the first of ``messages`` (ask with ``before_id``).
     has_more_before: bool = False
+    #: The owner's latest rating of the ticket, ``None`` if they never rated it.
+    rating: CustomerRating | None = None
 
 
 class CustomerEvent(_Customer):
@@ -136,6 +158,7 @@ class CustomerEvent(_Customer):
 
 _TICKET_FIELDS = tuple(CustomerTicket.model_fields)
 _MESSAGE_FIELDS = tuple(CustomerMessage.model_fields)
+_RATING_FIELDS = tuple(CustomerRating.model_fields)
 
 
 def _owner(viewer: Actor) -> int:
@@ -169,6 +192,14 @@ def customer_messages(messages: Iterable[Message], ticket: Ticket, viewer: Actor
     ]
 
 
+def customer_rating(rating: Rating, ticket: Ticket, viewer: Actor) -> CustomerRating:
+    """``rating`` of ``ticket`` as ``viewer`` (its owner) sees it: without the agent it is attributed to."""
+    _ticket_fields(ticket, viewer)
+    if rating.ticket_id != ticket.id:
+        raise NotCustomerData("no such ticket")
+    return CustomerRating.model_construct(**{name: getattr(rating, name) for name in _RATING_FIELDS})
+
+
 def customer_view(ticket: Ticket, viewer: Actor) -> CustomerTicket | CustomerTicketThread:
     """The ticket (with its messages, for a :class:`TicketThread`) as ``viewer``, its owner, sees it.
 
@@ -180,6 +211,7 @@ def customer_view(ticket: Ticket, viewer: Actor) -> CustomerTicket | CustomerTic
             **fields,
             messages=customer_messages(ticket.messages, ticket, viewer),
             has_more_before=ticket.has_more_before,
+            rating=None if ticket.rating is None else customer_rating(ticket.rating, ticket, viewer),
         )
     return CustomerTicket.model_construct(**fields)
 

@@ -10,24 +10,27 @@ from __future__ import annotations
 import enum
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TypeVar
 from urllib.parse import urlsplit
 
-from .errors import InvalidTransition, NotFound, TicketClosed, ValidationError
+from .errors import InvalidTransition, NotFound, RatingNotOpen, TicketClosed, ValidationError
 from .markup import neutralise_markup
-from .models import TicketStatus
+from .models import TicketChange, TicketStatus
 
 __all__ = [
     "CLIENT_MESSAGE_ID_PATTERN",
     "FILE_URL_PATTERN",
     "MAX_ID",
     "MAX_ROW_OFFSET",
+    "RATING_SCORES",
     "UNASSIGNED",
     "VISIBLE_TEXT_PATTERN",
     "Limits",
     "allowed_transitions",
     "as_id",
+    "check_rating_open",
     "check_transition",
     "clean_search",
     "clean_text",
@@ -38,6 +41,8 @@ __all__ = [
     "parse_page",
     "parse_path_id",
     "parse_positive_int",
+    "parse_score",
+    "resolution_cycle",
     "sanitize",
 ]
 
@@ -277,3 +282,48 @@ def check_transition(current: TicketStatus, target: TicketStatus) -> None:
         f"cannot move a ticket from {current.value} to {target.value}",
         details={"from": current.value, "to": target.value},
     )
+
+
+# -- satisfaction ratings (spec §12) -------------------------------------------------
+
+#: The scores a rating may give.
+RATING_SCORES = range(1, 6)
+#: The statuses in which a ticket's owner may rate it.
+_RATABLE = frozenset({TicketStatus.RESOLVED, TicketStatus.CLOSED})
+
+
+def parse_score(value: object) -> int:
+    """A rating's score, 1–5."""
+    return parse_positive_int("score", value, minimum=RATING_SCORES[0], maximum=RATING_SCORES[-1])
+
+
+def resolution_cycle(changes: Iterable[TicketChange]) -> int:
+    """Which resolution cycle a ticket is in, from its change records: 1, plus one per reopening.
+
+    A reopening is a change of status away from ``resolved`` to anything but
+    ``closed`` (a user's message, or an admin setting it back to work).
+    """
+    reopenings = sum(
+        1
+        for change in changes
+        if change.field == "status"
+        and change.old_value == TicketStatus.RESOLVED.value
+        and change.new_value != TicketStatus.CLOSED.value
+    )
+    return 1 + reopenings
+
+
+def check_rating_open(status: TicketStatus, cycle: int, rated_cycles: Iterable[int]) -> None:
+    """Raise :class:`RatingNotOpen` unless a ticket in ``status`` and ``cycle`` may be rated now.
+
+    Only a resolved or closed ticket, and once per resolution cycle.
+    """
+    if status not in _RATABLE:
+        raise RatingNotOpen(
+            "only a resolved or closed ticket can be rated", details={"reason": "not_resolved", "status": status.value}
+        )
+    if cycle in set(rated_cycles):
+        raise RatingNotOpen(
+            "this resolution is rated already; a ticket is rated once per resolution",
+            details={"reason": "already_rated", "cycle": cycle},
+        )

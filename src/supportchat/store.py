@@ -18,13 +18,14 @@ exceptions never escape a store.
 Every successful write appends exactly one entry to the event log in the same
 transaction: :meth:`Store.insert_ticket` a ``ticket_created``,
 :meth:`Store.insert_message` a ``message_created`` and
-:meth:`Store.update_ticket` a ``ticket_updated``. :meth:`Store.mark_read`
-appends nothing.
+:meth:`Store.update_ticket` and :meth:`Store.insert_rating` a ``ticket_updated``,
+:meth:`Store.merge_tickets` a ``ticket_updated`` for each of its two tickets. :meth:`Store.mark_read` appends nothing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, TypedDict, runtime_checkable
 
@@ -35,6 +36,7 @@ from .models import (
     NewTicket,
     NewTicketChange,
     Priority,
+    Rating,
     SenderType,
     Statistics,
     ThreadRecord,
@@ -44,7 +46,7 @@ from .models import (
     TicketStatus,
 )
 
-__all__ = ["BulkLoad", "Store", "ThreadExport", "TicketChanges", "announced_message"]
+__all__ = ["BulkLoad", "Store", "ThreadExport", "TicketChanges", "TicketMerge", "announced_message"]
 
 
 class TicketChanges(TypedDict, total=False):
@@ -58,6 +60,21 @@ class TicketChanges(TypedDict, total=False):
     assigned_to: int | None
     resolved_at: datetime | None
     updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class TicketMerge:
+    """One ticket merged into another, as the desk decided it (see :meth:`Store.merge_tickets`)."""
+
+    source_id: int
+    target_id: int
+    #: The versions the desk read; the store refuses the merge if either moved on.
+    source_version: int
+    target_version: int
+    source_changes: TicketChanges
+    target_changes: TicketChanges
+    source_history: tuple[NewTicketChange, ...] = ()
+    target_history: tuple[NewTicketChange, ...] = ()
 
 
 @runtime_checkable
@@ -141,6 +158,41 @@ class Store(Protocol):
         the oldest of the range, or with ``newest`` the newest of it (still
         returned oldest first), which is how a thread is paged backwards
         without reading the rest of it.
+        """
+        ...
+
+    # -- ratings and merges (spec §12) -----------------------------------------
+
+    def insert_rating(
+        self,
+        rating: Rating,
+        *,
+        expected_version: int,
+        changes: TicketChanges,
+        history: Sequence[NewTicketChange] = (),
+    ) -> Rating:
+        """Store a rating of its ticket and apply ``changes`` to the ticket, atomically.
+
+        The version check and the change records behave as in
+        :meth:`update_ticket`. Raises :class:`~supportchat.errors.DuplicateRating`
+        if the ticket holds a rating for ``rating.cycle`` already (nothing is
+        written then).
+        """
+        ...
+
+    def list_ratings(self, ticket_id: int) -> list[Rating]:
+        """The ticket's ratings, oldest cycle first."""
+        ...
+
+    def merge_tickets(self, merge: TicketMerge) -> Ticket:
+        """Merge the source ticket into the target, atomically; returns the target as it now is.
+
+        Checks both versions (:class:`~supportchat.errors.ConcurrentUpdate`),
+        moves every message of the source to the target under its own id
+        (so the target's thread, read in id order, has them in time order),
+        moves the counters with them (``message_count``, both unread counts),
+        sets the source's ``merged_into`` to the target, applies each ticket's
+        changes and change records, and bumps both versions.
         """
         ...
 

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from supportchat import Actor
 from supportchat.http import ROUTES, Audience, Route
 
 from .conftest import Api, expired_user_token
@@ -16,6 +17,9 @@ VALID_BODIES: dict[str, Any] = {
     "post_admin_message": {"message": "hola", "message_type": "text"},
     "create_ticket": {"user_id": 1, "subject": "Problema", "description": "No puedo pagar"},
     "post_user_message": {"user_id": 1, "message": "hola", "message_type": "text"},
+    "rate_ticket": {"score": 5, "comment": "gracias"},
+    # The test names the surviving ticket (another of user 1) when the admin merges for real.
+    "merge_tickets": {"into": "TKT-00000000"},
 }
 ADMIN_ROUTES = [r for r in ROUTES if r.audience is Audience.ADMIN]
 USER_ROUTES = [r for r in ROUTES if r.audience is Audience.USER]
@@ -38,6 +42,7 @@ def test_every_body_route_has_a_valid_body() -> None:
 @pytest.mark.parametrize("route", ADMIN_ROUTES, ids=lambda r: r.name)
 def test_admin_routes_refuse_everyone_but_admins(api: Api, route: Route) -> None:
     ticket = api.ticket_for(1)
+    spare = api.ticket_for(1)
     _, revoked = api.tokens.create("bea")
     api.tokens.revoke("bea")
     before = api.written()
@@ -57,13 +62,16 @@ def test_admin_routes_refuse_everyone_but_admins(api: Api, route: Route) -> None
         assert document["success"] is False and "data" not in document, who
         assert document["error"]["code"] == ("not_authenticated" if status == 401 else "forbidden")
     assert api.written() == before
-    assert call(api, route, api.admin, ticket=ticket.id, user=1).status == 200
+    body = {"into": spare.id} if route.name == "merge_tickets" else None
+    assert call(api, route, api.admin, ticket=ticket.id, user=1, body=body).status == 200
 
 
 @pytest.mark.parametrize("route", USER_ROUTES, ids=lambda r: r.name)
 def test_user_routes_refuse_other_users(api: Api, route: Route) -> None:
     mine = api.ticket_for(1)  # user A = 1
     theirs = api.ticket_for(2)  # user B = 2
+    if route.name == "rate_ticket":  # only a resolved ticket can be rated
+        api.desk.change_status(Actor.admin(100), mine.id, "resolved")
     before = api.written()
     b = api.user(2)
 

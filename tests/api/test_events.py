@@ -288,3 +288,22 @@ def test_with_a_flask_host_hook_the_stream_asks_the_hook_again() -> None:
         del signed_in["s3cr3t"]  # the host signs the admin out
         assert stream.ended(HEARTBEAT * 4 + 2), "the stream outlived the host's session"
         live.close()
+
+
+def test_a_merge_reaches_the_owners_stream_with_merged_into(served: Served) -> None:
+    source, target = open_ticket(served, 10, "Pago doble"), open_ticket(served, 10, "Reembolso")
+    alice = served.stream("/user/10/events", served.user(10))
+    bob = served.stream("/user/20/events", served.user(20))
+    merged = served.post(f"/tickets/{source}/merge", served.admin, {"into": target})
+    assert merged.status_code == 200, merged.text
+    assert served.post(f"/tickets/{source}/user-message", served.user(10), {"message": "¿Y ahora?"}).is_success
+
+    seen = alice.events(3)
+    assert [(e.event, e.payload["ticket_id"]) for e in seen] == [
+        ("ticket_updated", source),
+        ("ticket_updated", target),
+        ("message_created", target),
+    ]
+    assert seen[0].payload["ticket"]["merged_into"] == target and seen[0].payload["ticket"]["status"] == "closed"
+    assert seen[2].payload["message"]["ticket_id"] == target  # a message sent to the source lands in the target
+    assert bob.quiet_events(2 * HEARTBEAT) == []

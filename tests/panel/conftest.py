@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from .browser import PanelPage, new_panel_page
 from .servers import ADAPTER_NAMES, Site, serve
 
 CHROMIUM = os.environ.get("SUPPORTCHAT_CHROMIUM", "/usr/bin/chromium")
@@ -52,3 +53,14 @@ def browser() -> Iterator[Any]:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield launched
         launched.close()
+
+
+@pytest.fixture
+def ui(browser: Any) -> Iterator[PanelPage]:
+    """One instrumented page in Spanish, checked clean (no dialog, error, foreign request or injection) at the end."""
+    page = new_panel_page(browser, "es-ES")
+    yield page
+    try:
+        page.assert_clean()
+    finally:
+        page.context.close()

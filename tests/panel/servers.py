@@ -132,7 +132,7 @@ def serve(
     ``desk_options`` go to :class:`SupportDesk` (a clock, a number generator); ``tokens`` is the admin
     registry (a fresh in-memory one by default, where "ana" and "luis" are created); the rest go to
     :class:`Panel`. Writes are not rate-limited unless ``rate_limits`` are given: panel tests load many
-    tickets through the API.
+    tickets through the API. ``features`` are mounted beside the core's routes.
     """
     store = store or InMemoryStore()
     desk = SupportDesk(store, **(desk_options or {}))

@@ -2,28 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
 import pytest
 
 from supportchat import Actor
 
 from .axe import assert_accessible, violations
-from .browser import PanelPage, new_panel_page
+from .browser import PanelPage
 from .servers import Site
 
 pytestmark = pytest.mark.timeout(180)
-
-
-@pytest.fixture
-def ui(browser: Any) -> Iterator[PanelPage]:
-    page = new_panel_page(browser, "es-ES")
-    yield page
-    try:
-        page.assert_clean()
-    finally:
-        page.context.close()
 
 
 def _seed(site: Site) -> int:

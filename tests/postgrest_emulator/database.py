@@ -40,7 +40,7 @@ $$;
 #: The tables :meth:`EmulatedDatabase.reset` empties, children first.
 SUPPORT_TABLES = ("support_events", "support_ticket_changes", "support_messages", "support_tickets")
 #: Tables keyed by ids the caller gives (no sequence to restart), emptied too.
-KEYED_TABLES = ("support_agents", "support_contacts")
+KEYED_TABLES = ("support_agents", "support_contacts", "support_ratings")
 
 
 @dataclass(frozen=True)

@@ -12,19 +12,35 @@ import os
 from collections.abc import Mapping
 
 from ..attachments.feature import feature as attachments_feature
+from ..automation.bot import Bot
+from ..automation.feature import feature as automation_feature
+from ..automation.rule_runner import RuleRunner
+from ..desk import SupportDesk
 from ..features import Feature
 from ..jobs import JobKind
 from ..jobs.feature import feature as jobs_feature
 from ..notify import Notifier, WebhookNotifier, notification_kinds
 from ..store import Store
 from .attachments import attachments_app, configured_attachments
+from .automation import automation_app
 from .jobs import jobs_app
 from .output import UserError
 
-__all__ = ["WEBHOOK_SECRET_VARIABLE", "WEBHOOK_URL_VARIABLE", "configured_notifiers", "installed_features"]
+__all__ = [
+    "BOT_AGENT_VARIABLE",
+    "RULES_AGENT_VARIABLE",
+    "WEBHOOK_SECRET_VARIABLE",
+    "WEBHOOK_URL_VARIABLE",
+    "configured_notifiers",
+    "installed_features",
+]
 
 WEBHOOK_URL_VARIABLE = "SUPPORTCHAT_WEBHOOK_URL"
 WEBHOOK_SECRET_VARIABLE = "SUPPORTCHAT_WEBHOOK_SECRET"
+#: The agent id the knowledge-base bot writes as; unset, the bot is off.
+BOT_AGENT_VARIABLE = "SUPPORTCHAT_BOT_AGENT_ID"
+#: The agent id automation rules act as; unset, rules are stored but not run.
+RULES_AGENT_VARIABLE = "SUPPORTCHAT_AUTOMATION_AGENT_ID"
 
 
 def configured_notifiers(environ: Mapping[str, str] = os.environ) -> list[Notifier]:
@@ -47,10 +63,32 @@ def _configured_notifications(store: Store) -> list[JobKind]:
     return notification_kinds(store, configured_notifiers())
 
 
+def _agent_id(variable: str, environ: Mapping[str, str]) -> int | None:
+    agent = environ.get(variable)
+    if not agent:
+        return None
+    if not agent.isdigit() or int(agent) < 1:
+        raise UserError(f"{variable} must be an agent id (a positive integer), not {agent!r}")
+    return int(agent)
+
+
+def _configured_automation(store: Store, environ: Mapping[str, str] = os.environ) -> list[JobKind]:
+    kinds: list[JobKind] = []
+    if (bot := _agent_id(BOT_AGENT_VARIABLE, environ)) is not None:
+        kinds.append(Bot(SupportDesk(store), agent_id=bot).kind())
+    if (rules := _agent_id(RULES_AGENT_VARIABLE, environ)) is not None:
+        kinds.extend(RuleRunner(SupportDesk(store), agent_id=rules).kinds())
+    return kinds
+
+
 def installed_features() -> list[Feature]:
     """The features of the standalone product (their job kinds read the environment when asked)."""
+    automation = automation_feature(commands=automation_app)
     return [
         jobs_feature(commands=jobs_app),
         Feature("notify", job_kinds=_configured_notifications),
+        Feature(
+            automation.name, routes=automation.routes, job_kinds=_configured_automation, commands=automation.commands
+        ),
         attachments_feature(configured_attachments(), commands=attachments_app),
     ]

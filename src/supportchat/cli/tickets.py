@@ -154,6 +154,10 @@ def print_thread(thread: TicketThread) -> None:
     )
     console.print(Panel(header, title=f"{thread.ticket_number} (id {thread.id})", title_align="left"))
     console.print(Panel(escape(thread.description), title="description", title_align="left", border_style="cyan"))
+    for rating in thread.ratings:
+        comment = "" if rating.comment is None else f": “{escape(rating.comment)}”"
+        agent = "nobody" if rating.agent_id is None else f"admin {rating.agent_id}"
+        console.print(f"[bold]rated {rating.score}/5[/] (resolution {rating.cycle}, {agent}){comment}")
     if thread.has_more_before:
         console.print(f"[dim]… the newest {len(thread.messages)} of {thread.message_count} messages[/]")
     for message in thread.messages:
@@ -250,3 +254,24 @@ def assign(
         return session.desk.assign(actor, ref, assignee(session, admin))
 
     manage(database_url, acting, json_output, act, verb="updated")
+
+
+@tickets_app.command("merge")
+@handled
+def merge(
+    ref: TicketRef,
+    into: Annotated[str, typer.Argument(help="The surviving ticket's id or number (the same user's).")],
+    acting: ActingAdmin = None,
+    database_url: DatabaseUrl = None,
+    json_output: JsonOutput = False,
+) -> None:
+    """Merge a ticket into another of the same user: its messages join that one, it is closed and leads there."""
+    with open_session(database_url) as session:
+        actor = acting_admin(session, acting)
+        merged = session.desk.merge(actor, ref, into)
+    if json_output:
+        emit_json(merged)
+    else:
+        out().print(
+            f"{escape(ref)} merged into {merged.ticket_number}, which now holds {merged.message_count} messages."
+        )

@@ -36,12 +36,14 @@ from ..people import AgentLoad, directories_of
 from ..permissions import Action, authorize
 from ..projection import (
     CustomerMessage,
+    CustomerRating,
     CustomerTicket,
     CustomerTicketThread,
     NotCustomerData,
     customer_message,
     customer_messages,
     customer_page,
+    customer_rating,
     customer_thread,
     customer_ticket,
 )
@@ -253,6 +255,33 @@ def user_message_body(limits: Limits) -> dict[str, Any]:
     return _object(properties, ("message",), **_attachment_needs_url(limits))
 
 
+def rating_body(limits: Limits) -> dict[str, Any]:
+    """The owner rates a resolved or closed ticket (spec §12)."""
+    return _object(
+        {
+            "score": {"type": "integer", "minimum": 1, "maximum": 5, "description": "1 (bad) to 5 (great)."},
+            "comment": {
+                "anyOf": [_text(limits.body, f"Up to {limits.body:,} characters after sanitising."), {"type": "null"}],
+                "description": "Optional.",
+            },
+        },
+        ("score",),
+    )
+
+
+def merge_body(limits: Limits) -> dict[str, Any]:
+    """An admin merges the ticket of the path into another of the same user (spec §12)."""
+    return _object(
+        {
+            "into": {
+                "anyOf": [id_schema(), {"type": "string", "minLength": 1, "maxLength": 64}],
+                "description": "The surviving ticket: its id or its number.",
+            }
+        },
+        ("into",),
+    )
+
+
 # -- parameters -----------------------------------------------------------------
 
 _TICKET_ID = Param(
@@ -380,6 +409,10 @@ def statistics(desk: SupportDesk, actor: Actor, path: Params, query: Params, bod
     return desk.statistics(actor)
 
 
+def merge_tickets(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> Any:
+    return desk.merge(actor, path["ticket_id"], _fields(body).get("into"))
+
+
 def list_agents(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> list[AgentLoad]:
     authorize(actor, Action.OVERSEE)
     return directories_of(desk).agents_with_load()
@@ -424,7 +457,7 @@ def user_messages_after(
 ) -> list[CustomerMessage]:
     own_path_user(actor, path, Action.VIEW)
     messages = desk.messages_after(actor, path["ticket_id"], query.get("after_id", 0))
-    return customer_messages(messages, _ticket_of(desk, messages[0]), actor) if messages else []
+    return customer_messages(messages, _ticket_of(desk, messages[0].ticket_id), actor) if messages else []
 
 
 def post_user_message(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> CustomerMessage:
@@ -432,12 +465,19 @@ def post_user_message(desk: SupportDesk, actor: Actor, path: Params, query: Para
     if fields.get("user_id") is not None:
         authorize(actor, Action.REPLY, user_id=parse_positive_int("user_id", fields["user_id"]))
     message = desk.post_message(actor, path["ticket_id"], fields.get("message"), **_message_fields(fields))
-    return customer_message(message, _ticket_of(desk, message), actor)
+    return customer_message(message, _ticket_of(desk, message.ticket_id), actor)
 
 
-def _ticket_of(desk: SupportDesk, message: Message) -> Ticket:
-    """The ticket a message the desk just returned belongs to, for the projection's owner check."""
-    ticket = desk.store.get_ticket(message.ticket_id)
+def rate_ticket(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> CustomerRating:
+    own_path_user(actor, path, Action.RATE)
+    fields = _fields(body)
+    rating = desk.rate(actor, path["ticket_id"], fields.get("score"), comment=fields.get("comment"))
+    return customer_rating(rating, _ticket_of(desk, rating.ticket_id), actor)
+
+
+def _ticket_of(desk: SupportDesk, ticket_id: int) -> Ticket:
+    """The ticket a message or rating the desk just returned belongs to, for the projection's owner check."""
+    ticket = desk.store.get_ticket(ticket_id)
     if ticket is None:
         raise NotCustomerData("no such ticket")
     return ticket
@@ -544,6 +584,21 @@ ROUTES: tuple[Route, ...] = (
         params=(_TICKET_ID,),
         errors=(404,),
     ),
+    Route(
+        "merge_tickets",
+        "POST",
+        "/tickets/{ticket_id}/merge",
+        Audience.ADMIN,
+        merge_tickets,
+        _TICKET,
+        "Merge the ticket into another of the same user: its messages join that one in time order, "
+        "it is closed with `merged_into`, and its id and number lead to the surviving ticket from then on",
+        params=(_TICKET_ID,),
+        body=merge_body,
+        errors=(404, 409),
+        write=Write.CHANGE,
+        ticket_at="/data",
+    ),
     Route("statistics", "GET", "/statistics", Audience.ADMIN, statistics, DataRenderer(Statistics), "Ticket counts"),
     Route(
         "list_agents",
@@ -601,6 +656,19 @@ ROUTES: tuple[Route, ...] = (
         "Messages newer than `after_id` in one of the caller's tickets (polling)",
         params=(_USER_ID, _TICKET_ID, _AFTER_ID),
         errors=(404,),
+    ),
+    Route(
+        "rate_ticket",
+        "POST",
+        "/user/{user_id}/tickets/{ticket_id}/rating",
+        Audience.USER,
+        rate_ticket,
+        DataRenderer(CustomerRating),
+        "Rate one of the caller's resolved or closed tickets 1–5, once per resolution (409 `rating_not_open`)",
+        params=(_USER_ID, _TICKET_ID),
+        body=rating_body,
+        errors=(404, 409),
+        write=Write.CHANGE,
     ),
     Route(
         "post_user_message",

@@ -122,6 +122,8 @@ alter table public.support_messages
     alter column created_at set not null;
 
 alter table public.support_messages add column if not exists uid text;
+-- Written by automation (spec §18); only an admin's (or the service role's) call may set it.
+alter table public.support_messages add column if not exists automated boolean not null default false;
 create unique index if not exists support_messages_uid_key on public.support_messages (uid);
 
 create table if not exists public.support_ticket_changes (
@@ -145,6 +147,17 @@ create table if not exists public.support_events (
 );
 
 -- ------------------------------------------------------- CHECK constraints
+
+-- Ratings and merges are recorded changes too (spec §12): a project whose field check
+-- predates them has it dropped here and added again, wider, below.
+do $$
+begin
+    if exists (select 1 from pg_constraint where conname = 'support_ticket_changes_field_check'
+               and pg_get_constraintdef(oid) not like '%merged_from%') then
+        alter table public.support_ticket_changes drop constraint support_ticket_changes_field_check;
+    end if;
+end
+$$;
 
 do $$
 declare
@@ -171,7 +184,7 @@ declare
          'char_length(subject) between 1 and 200 and char_length(description) >= 1'],
         ['support_tickets', 'support_tickets_ids_check', 'user_id > 0 and (assigned_to is null or assigned_to > 0)'],
         ['support_ticket_changes', 'support_ticket_changes_field_check',
-         'field in (''status'', ''assigned_to'', ''priority'')'],
+         'field in (''status'', ''assigned_to'', ''priority'', ''rating'', ''merged_into'', ''merged_from'')'],
         ['support_ticket_changes', 'support_ticket_changes_changed_by_kind_check',
          'changed_by_kind in (''user'', ''admin'', ''system'')'],
         ['support_events', 'support_events_type_check',
@@ -424,12 +437,13 @@ begin
         perform support_private.reserve_id('public.support_messages', draft.id);
     end if;
     insert into public.support_messages
-        (id, ticket_id, sender_id, sender_type, message, message_type, file_url, is_read, created_at, uid)
+        (id, ticket_id, sender_id, sender_type, message, message_type, file_url, is_read, created_at, uid,
+         automated)
     values
         (coalesce(draft.id, nextval(pg_get_serial_sequence('public.support_messages', 'id'))),
          draft.ticket_id, draft.sender_id, draft.sender_type, draft.message,
          coalesce(draft.message_type, 'text'), draft.file_url, coalesce(draft.is_read, false),
-         coalesce(draft.created_at, now()), draft.uid)
+         coalesce(draft.created_at, now()), draft.uid, coalesce(draft.automated, false) and is_admin)
     returning * into stored;
     update public.support_tickets set
         message_count = message_count + 1,
@@ -830,6 +844,152 @@ grant execute on function
     public.support_open_loads(jsonb),
     public.support_put_contact(jsonb),
     public.support_ensure_contact(text, text, bigint, bigint)
+    to authenticated, service_role;
+revoke all on all functions in schema support_private from public, anon, authenticated;
+
+-- ------------------------------------------- ratings and merged tickets (spec §12)
+
+-- A ticket merged into another keeps its row, closed, with merged_into naming the
+-- ticket its messages moved to. A rating is one per ticket and resolution cycle; the
+-- owner reads their own, admins read all. Both are written only through the functions
+-- below (rating: the owner or an admin; merging: an admin).
+--   PT409 hint duplicate_rating   the ticket is rated in that cycle already (HTTP 409)
+
+alter table public.support_tickets add column if not exists merged_into bigint;
+
+create table if not exists public.support_ratings (
+    ticket_id bigint not null references public.support_tickets (id) on delete cascade,
+    cycle integer not null check (cycle >= 1),
+    score integer not null check (score between 1 and 5),
+    comment text,
+    user_id bigint not null,
+    agent_id bigint,
+    created_at timestamptz not null default now(),
+    primary key (ticket_id, cycle)
+);
+create index if not exists support_ratings_agent_id_idx on public.support_ratings (agent_id, created_at);
+
+-- Store a rating ({"ticket_id", "cycle", "score", "comment", "user_id", "agent_id", "created_at"})
+-- and apply the ticket's changes, at the expected version. A user rates only their own
+-- resolved or closed ticket, as themselves, changing nothing but updated_at.
+create or replace function public.support_rate_ticket(
+    p_rating jsonb,
+    p_expected_version integer default null,
+    p_changes jsonb default '{}',
+    p_history jsonb default '[]'
+) returns public.support_ratings
+language plpgsql security definer
+set search_path = ''
+as $$
+declare
+    draft public.support_ratings := jsonb_populate_record(null::public.support_ratings, p_rating);
+    caller bigint := public.support_caller_user_id();
+    is_admin boolean := public.support_caller_is_admin();
+    current public.support_tickets;
+    updated public.support_tickets;
+    stored public.support_ratings;
+begin
+    select * into current from public.support_tickets where id = draft.ticket_id for update;
+    if not found or not (is_admin or current.user_id = caller) then
+        perform support_private.raise_not_found(draft.ticket_id);
+    end if;
+    if not is_admin then
+        if draft.user_id is distinct from caller or current.status not in ('resolved', 'closed')
+           or exists (select 1 from jsonb_object_keys(coalesce(p_changes, '{}')) as key where key <> 'updated_at')
+           or exists (select 1 from jsonb_populate_recordset(null::public.support_ticket_changes,
+                                                             coalesce(p_history, '[]')) h
+                      where h.field is distinct from 'rating' or h.changed_by_kind is distinct from 'user'
+                         or h.changed_by is distinct from caller) then
+            raise insufficient_privilege using message = 'a user rates only their own resolved ticket, as themselves';
+        end if;
+    end if;
+    updated := support_private.apply_changes(current, p_expected_version, p_changes, p_history);
+    if exists (select 1 from public.support_ratings where ticket_id = draft.ticket_id and cycle = draft.cycle) then
+        raise sqlstate 'PT409'
+            using message = format('ticket %s is rated in cycle %s already', draft.ticket_id, draft.cycle),
+                  hint = 'duplicate_rating';
+    end if;
+    insert into public.support_ratings (ticket_id, cycle, score, comment, user_id, agent_id, created_at)
+    values (draft.ticket_id, draft.cycle, draft.score, draft.comment, draft.user_id, draft.agent_id,
+            coalesce(draft.created_at, now()))
+    returning * into stored;
+    insert into public.support_events (type, ticket_id, user_id, message_id, created_at)
+    values ('ticket_updated', updated.id, updated.user_id, null, updated.updated_at);
+    return stored;
+end
+$$;
+
+-- Merge the source ticket into the target (admins): both versions checked, the source's
+-- messages moved under their ids with its counters, the source's merged_into set, each
+-- ticket's changes and change records applied, a ticket_updated logged for each.
+create or replace function public.support_merge_tickets(
+    p_source_id bigint,
+    p_target_id bigint,
+    p_source_version integer,
+    p_target_version integer,
+    p_source_changes jsonb default '{}',
+    p_target_changes jsonb default '{}',
+    p_source_history jsonb default '[]',
+    p_target_history jsonb default '[]'
+) returns public.support_tickets
+language plpgsql security definer
+set search_path = ''
+as $$
+declare
+    source public.support_tickets;
+    target public.support_tickets;
+begin
+    if not public.support_caller_is_admin() then
+        raise insufficient_privilege using message = 'only an admin merges tickets';
+    end if;
+    -- Both rows locked in id order, so two merges never wait on each other in a circle.
+    perform 1 from public.support_tickets where id in (p_source_id, p_target_id) order by id for update;
+    select * into source from public.support_tickets where id = p_source_id;
+    if not found then
+        perform support_private.raise_not_found(p_source_id);
+    end if;
+    select * into target from public.support_tickets where id = p_target_id;
+    if not found then
+        perform support_private.raise_not_found(p_target_id);
+    end if;
+    source := support_private.apply_changes(source, p_source_version, p_source_changes, p_source_history);
+    target := support_private.apply_changes(target, p_target_version, p_target_changes, p_target_history);
+    update public.support_messages set ticket_id = p_target_id where ticket_id = p_source_id;
+    update public.support_tickets set
+        message_count = message_count + source.message_count,
+        unread_from_user = unread_from_user + source.unread_from_user,
+        unread_from_admin = unread_from_admin + source.unread_from_admin
+    where id = p_target_id
+    returning * into target;
+    update public.support_tickets set
+        message_count = 0, unread_from_user = 0, unread_from_admin = 0, merged_into = p_target_id
+    where id = p_source_id;
+    insert into public.support_events (type, ticket_id, user_id, message_id, created_at)
+    values ('ticket_updated', source.id, source.user_id, null, source.updated_at),
+           ('ticket_updated', target.id, target.user_id, null, target.updated_at);
+    return target;
+end
+$$;
+
+alter table public.support_ratings enable row level security;
+
+drop policy if exists support_ratings_read on public.support_ratings;
+create policy support_ratings_read on public.support_ratings for select to authenticated
+    using ((select public.support_caller_is_admin())
+           or exists (select 1 from public.support_tickets t
+                      where t.id = ticket_id and t.user_id = (select public.support_caller_user_id())));
+
+revoke all on public.support_ratings from anon, authenticated;
+grant select on public.support_ratings to authenticated;
+grant all on public.support_ratings to service_role;
+
+revoke all on function
+    public.support_rate_ticket(jsonb, integer, jsonb, jsonb),
+    public.support_merge_tickets(bigint, bigint, integer, integer, jsonb, jsonb, jsonb, jsonb)
+    from public, anon;
+grant execute on function
+    public.support_rate_ticket(jsonb, integer, jsonb, jsonb),
+    public.support_merge_tickets(bigint, bigint, integer, integer, jsonb, jsonb, jsonb, jsonb)
     to authenticated, service_role;
 revoke all on all functions in schema support_private from public, anon, authenticated;
 

@@ -32,6 +32,7 @@ __all__ = [
     "messages",
     "metadata",
     "parse_timestamp",
+    "ratings",
     "stats",
     "tickets",
 ]
@@ -117,6 +118,8 @@ tickets = sa.Table(
     sa.Column("message_count", sa.Integer, nullable=False, server_default="0"),
     sa.Column("unread_from_user", sa.Integer, nullable=False, server_default="0"),
     sa.Column("unread_from_admin", sa.Integer, nullable=False, server_default="0"),
+    #: The ticket this one was merged into (spec §12; migration 0009 adds it to older databases).
+    sa.Column("merged_into", Id),
     sa.UniqueConstraint("ticket_number", name="uq_support_tickets_ticket_number"),
     _one_of("support_tickets", "priority", Priority),
     _one_of("support_tickets", "status", TicketStatus),
@@ -174,6 +177,14 @@ messages = sa.Table(
     sa.Column("created_at", UTCTimestamp, nullable=False, server_default=sa.func.current_timestamp()),
     #: Idempotency id; NULL for rows adopted from a database that predates it.
     sa.Column("uid", sa.Text),
+    # Last, as the model's field and as ``ALTER TABLE … ADD COLUMN`` puts it on older databases.
+    #: Written by automation (spec §18), shown as ``automated`` and never counted as a first response.
+    sa.Column(
+        "automated",
+        sa.Boolean(create_constraint=True, name="ck_support_messages_automated"),
+        nullable=False,
+        server_default=sa.false(),
+    ),
     sa.UniqueConstraint("uid", name="uq_support_messages_uid"),
     _one_of("support_messages", "sender_type", SenderType),
     _one_of("support_messages", "message_type", MessageType),
@@ -205,6 +216,23 @@ changes = sa.Table(
     sqlite_autoincrement=True,
 )
 sa.Index("ix_support_ticket_changes_ticket_id_id", changes.c.ticket_id, changes.c.id)
+
+#: Satisfaction ratings (spec §12): one per ticket and resolution cycle (migration 0009).
+ratings = sa.Table(
+    "support_ratings",
+    metadata,
+    sa.Column("ticket_id", Id, primary_key=True, autoincrement=False),
+    sa.Column("cycle", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("score", sa.Integer, nullable=False),
+    sa.Column("comment", sa.Text),
+    sa.Column("user_id", Id, nullable=False),
+    sa.Column("agent_id", Id),
+    sa.Column("created_at", UTCTimestamp, nullable=False),
+    sa.CheckConstraint("score BETWEEN 1 AND 5", name="ck_support_ratings_score"),
+    sa.CheckConstraint("cycle >= 1", name="ck_support_ratings_cycle"),
+)
+#: Reports attribute ratings to agents over a time range.
+sa.Index("ix_support_ratings_agent_id_created_at", ratings.c.agent_id, ratings.c.created_at)
 
 events = sa.Table(
     "support_events",

@@ -1,6 +1,6 @@
 """Writes as data: what the fallback journal records and what a replay re-applies.
 
-Each of the four kinds of store write becomes a small frozen model that can be
+Each kind of store write becomes a small frozen model that can be
 serialised to JSON (for the journal), read back, and applied to any
 :class:`~supportchat.stores.Store`. Applying an operation *rebases* it: the
 optimistic version check is made against the target store's current version
@@ -15,31 +15,38 @@ from typing import Annotated, Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, TypeAdapter, model_serializer
 
-from ..errors import TicketNotFound
+from ..errors import DuplicateRating, TicketNotFound
 from ..models import (
     Message,
     NewMessage,
     NewTicket,
     NewTicketChange,
     Priority,
+    Rating,
     SenderType,
     Ticket,
     TicketStatus,
 )
 from ..optimistic import retry_at_fresh_version
-from ..store import Store, TicketChanges
+from ..store import Store, TicketChanges, TicketMerge
 
 __all__ = [
     "InsertMessageOp",
+    "InsertRatingOp",
     "InsertTicketOp",
     "MarkReadOp",
+    "MergeTicketsOp",
     "Operation",
     "UpdateTicketOp",
     "already_holds",
     "apply_operation",
     "current_ticket",
     "insert_message_op",
+    "insert_rating_op",
     "load_operation",
+    "merge_done",
+    "merge_tickets_op",
+    "rating_held",
     "update_ticket_op",
 ]
 
@@ -120,8 +127,33 @@ class MarkReadOp(_Op):
     sender_type: SenderType
 
 
+class InsertRatingOp(_Op):
+    """:meth:`Store.insert_rating`."""
+
+    kind: Literal["insert_rating"] = "insert_rating"
+    rating: Rating
+    changes: _ChangeSet
+    history: tuple[NewTicketChange, ...] = ()
+
+    @property
+    def ticket_id(self) -> int:
+        return self.rating.ticket_id
+
+
+class MergeTicketsOp(_Op):
+    """:meth:`Store.merge_tickets`."""
+
+    kind: Literal["merge_tickets"] = "merge_tickets"
+    source_id: int
+    target_id: int
+    source_changes: _ChangeSet
+    target_changes: _ChangeSet
+    source_history: tuple[NewTicketChange, ...] = ()
+    target_history: tuple[NewTicketChange, ...] = ()
+
+
 Operation = Annotated[
-    InsertTicketOp | InsertMessageOp | UpdateTicketOp | MarkReadOp,
+    InsertTicketOp | InsertMessageOp | UpdateTicketOp | MarkReadOp | InsertRatingOp | MergeTicketsOp,
     Field(discriminator="kind"),
 ]
 _OPERATION: TypeAdapter[Operation] = TypeAdapter(Operation)
@@ -142,6 +174,38 @@ def update_ticket_op(
     ticket_id: int, changes: TicketChanges, history: tuple[NewTicketChange, ...] | list[NewTicketChange]
 ) -> UpdateTicketOp:
     return UpdateTicketOp(ticket_id=ticket_id, changes=_ChangeSet.of(changes), history=tuple(history))
+
+
+def insert_rating_op(
+    rating: Rating, changes: TicketChanges, history: tuple[NewTicketChange, ...] | list[NewTicketChange]
+) -> InsertRatingOp:
+    return InsertRatingOp(rating=rating, changes=_ChangeSet.of(changes), history=tuple(history))
+
+
+def merge_tickets_op(merge: TicketMerge) -> MergeTicketsOp:
+    return MergeTicketsOp(
+        source_id=merge.source_id,
+        target_id=merge.target_id,
+        source_changes=_ChangeSet.of(merge.source_changes),
+        target_changes=_ChangeSet.of(merge.target_changes),
+        source_history=merge.source_history,
+        target_history=merge.target_history,
+    )
+
+
+def rating_held(store: Store, op: InsertRatingOp) -> bool:
+    """Whether ``store`` holds the very rating ``op`` inserts; :class:`DuplicateRating` if another one."""
+    held = next((r for r in store.list_ratings(op.ticket_id) if r.cycle == op.rating.cycle), None)
+    if held is None:
+        return False
+    if (held.score, held.comment, held.user_id) != (op.rating.score, op.rating.comment, op.rating.user_id):
+        raise DuplicateRating(op.ticket_id, op.rating.cycle)
+    return True
+
+
+def merge_done(store: Store, op: MergeTicketsOp) -> bool:
+    """Whether ``store`` has merged ``op``'s source into its target already."""
+    return current_ticket(store, op.source_id).merged_into == op.target_id
 
 
 def current_ticket(store: Store, ticket_id: int) -> Ticket:
@@ -168,7 +232,7 @@ def already_holds(store: Store, op: InsertTicketOp | InsertMessageOp) -> bool:
     return held is not None and held.ticket_id == op.message.ticket_id
 
 
-def apply_operation(store: Store, op: Operation) -> Ticket | Message | int:
+def apply_operation(store: Store, op: Operation) -> Ticket | Message | Rating | int:
     """Apply ``op`` to ``store`` at whatever version the ticket has there now.
 
     Raises what the store raises (:class:`TicketNumberTaken`,
@@ -179,8 +243,14 @@ def apply_operation(store: Store, op: Operation) -> Ticket | Message | int:
         return store.insert_ticket(op.ticket)
     if isinstance(op, MarkReadOp):
         return store.mark_read(op.ticket_id, op.sender_type)
+    if isinstance(op, MergeTicketsOp):
+        return _apply_merge(store, op)
 
-    def write(version: int) -> Ticket | Message:
+    def write(version: int) -> Ticket | Message | Rating:
+        if isinstance(op, InsertRatingOp):
+            return store.insert_rating(
+                op.rating, expected_version=version, changes=op.changes.as_changes(), history=op.history
+            )
         if isinstance(op, InsertMessageOp):
             return store.insert_message(
                 op.message, expected_version=version, changes=op.changes.as_changes(), history=op.history
@@ -193,4 +263,28 @@ def apply_operation(store: Store, op: Operation) -> Ticket | Message | int:
         write,
         lambda: current_ticket(store, op.ticket_id).version,
         gave_up=f"ticket {op.ticket_id} kept changing while a write was copied to it",
+    )
+
+
+def _apply_merge(store: Store, op: MergeTicketsOp) -> Ticket:
+    """A merge at whatever versions its two tickets have in ``store`` now."""
+
+    def write(versions: tuple[int, int]) -> Ticket:
+        return store.merge_tickets(
+            TicketMerge(
+                op.source_id,
+                op.target_id,
+                source_version=versions[0],
+                target_version=versions[1],
+                source_changes=op.source_changes.as_changes(),
+                target_changes=op.target_changes.as_changes(),
+                source_history=op.source_history,
+                target_history=op.target_history,
+            )
+        )
+
+    return retry_at_fresh_version(
+        write,
+        lambda: (current_ticket(store, op.source_id).version, current_ticket(store, op.target_id).version),
+        gave_up=f"tickets {op.source_id} and {op.target_id} kept changing while a merge was copied to them",
     )

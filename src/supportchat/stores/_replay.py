@@ -13,6 +13,9 @@ nothing:
   update was sent; the replayer is the primary's only writer while entries
   are pending, because the fallback store serves every request until the
   journal is empty;
+- a rating is already there if the primary holds that ticket's rating of
+  its cycle with the same score, comment and author (another one is a
+  conflict); a merge if the primary's source is merged into its target;
 - marking messages read twice is harmless.
 
 A :class:`~supportchat.errors.StorageUnavailable` stops the replay (the entry
@@ -30,6 +33,7 @@ from dataclasses import dataclass
 from ..errors import (
     ConcurrentUpdate,
     DuplicateMessage,
+    DuplicateRating,
     StorageUnavailable,
     SupportChatError,
     TicketIdTaken,
@@ -40,11 +44,15 @@ from ..store import Store
 from ._journal import Journal, JournalEntry
 from ._ops import (
     InsertMessageOp,
+    InsertRatingOp,
     InsertTicketOp,
+    MergeTicketsOp,
     UpdateTicketOp,
     already_holds,
     apply_operation,
     current_ticket,
+    merge_done,
+    rating_held,
 )
 
 __all__ = ["ProgressCallback", "ReplayReport", "replay_journal"]
@@ -133,7 +141,23 @@ def _replay_entry(primary: Store, journal: Journal, entry: JournalEntry) -> _Out
         return _replay_insert(primary, op)
     if isinstance(op, UpdateTicketOp):
         return _replay_update(primary, journal, entry.seq, entry.marker, op)
+    if isinstance(op, InsertRatingOp):
+        return _replay_rating(primary, op)
+    if isinstance(op, MergeTicketsOp) and merge_done(primary, op):
+        return _Outcome.ALREADY_THERE
     apply_operation(primary, op)
+    return _Outcome.APPLIED
+
+
+def _replay_rating(primary: Store, op: InsertRatingOp) -> _Outcome:
+    if rating_held(primary, op):
+        return _Outcome.ALREADY_THERE
+    try:
+        apply_operation(primary, op)
+    except DuplicateRating:
+        if rating_held(primary, op):  # copied by someone else meanwhile
+            return _Outcome.ALREADY_THERE
+        raise
     return _Outcome.APPLIED
 
 

@@ -88,13 +88,14 @@ from ..models import (
     NewMessage,
     NewTicket,
     NewTicketChange,
+    Rating,
     SenderType,
     Statistics,
     Ticket,
     TicketChange,
     TicketQuery,
 )
-from ..store import Store, TicketChanges
+from ..store import Store, TicketChanges, TicketMerge
 from ._breaker import BreakerState, CircuitBreaker, Permit
 from ._journal import IdRange, Journal
 from ._ops import (
@@ -105,6 +106,8 @@ from ._ops import (
     already_holds,
     apply_operation,
     insert_message_op,
+    insert_rating_op,
+    merge_tickets_op,
     update_ticket_op,
 )
 from ._replay import ProgressCallback, ReplayReport, replay_journal
@@ -285,6 +288,9 @@ class FallbackStore:
     def list_changes(self, ticket_id: int) -> list[TicketChange]:
         return self._read(lambda store: store.list_changes(ticket_id))
 
+    def list_ratings(self, ticket_id: int) -> list[Rating]:
+        return self._read(lambda store: store.list_ratings(ticket_id))
+
     def statistics(self) -> Statistics:
         return self._read(lambda store: store.statistics())
 
@@ -368,6 +374,49 @@ class FallbackStore:
                 )
                 recording.append(insert_message_op(fixed, changes, tuple(history)))
             return stored
+
+        return self._write(on_primary, on_fallback)
+
+    def insert_rating(
+        self,
+        rating: Rating,
+        *,
+        expected_version: int,
+        changes: TicketChanges,
+        history: Sequence[NewTicketChange] = (),
+    ) -> Rating:
+        op = insert_rating_op(rating, changes, tuple(history))
+
+        def on_primary() -> Rating:
+            stored = self.primary.insert_rating(
+                rating, expected_version=expected_version, changes=changes, history=history
+            )
+            self._mirror(op)
+            return stored
+
+        def on_fallback() -> Rating:
+            with self.journal.recording() as recording:
+                stored = self.fallback.insert_rating(
+                    rating, expected_version=expected_version, changes=changes, history=history
+                )
+                recording.append(op)
+            return stored
+
+        return self._write(on_primary, on_fallback)
+
+    def merge_tickets(self, merge: TicketMerge) -> Ticket:
+        op = merge_tickets_op(merge)
+
+        def on_primary() -> Ticket:
+            merged = self.primary.merge_tickets(merge)
+            self._mirror(op)
+            return merged
+
+        def on_fallback() -> Ticket:
+            with self.journal.recording() as recording:
+                merged = self.fallback.merge_tickets(merge)
+                recording.append(op)
+            return merged
 
         return self._write(on_primary, on_fallback)
 

@@ -7,7 +7,14 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 
-from ..errors import ConcurrentUpdate, DuplicateMessage, TicketIdTaken, TicketNotFound, TicketNumberTaken
+from ..errors import (
+    ConcurrentUpdate,
+    DuplicateMessage,
+    DuplicateRating,
+    TicketIdTaken,
+    TicketNotFound,
+    TicketNumberTaken,
+)
 from ..models import (
     EventRecord,
     EventType,
@@ -15,6 +22,7 @@ from ..models import (
     NewMessage,
     NewTicket,
     NewTicketChange,
+    Rating,
     SenderType,
     Statistics,
     Ticket,
@@ -23,7 +31,7 @@ from ..models import (
     TicketStatus,
 )
 from ..search import highlight, marked_number, matches, parse_search, score
-from ..store import TicketChanges
+from ..store import TicketChanges, TicketMerge
 
 __all__ = ["InMemoryStore"]
 
@@ -39,6 +47,7 @@ class InMemoryStore:
         self._by_uid: dict[str, Message] = {}
         self._changes: dict[int, list[TicketChange]] = {}
         self._events: list[EventRecord] = []
+        self._ratings: dict[int, list[Rating]] = {}
         self._next_ticket_id = 1
         self._next_message_id = 1
         self._next_change_id = 1
@@ -172,6 +181,53 @@ class InMemoryStore:
                 side = "unread_from_user" if sender_type is SenderType.USER else "unread_from_admin"
                 self._tickets[ticket_id] = self._tickets[ticket_id].model_copy(update={side: 0})
             return marked
+
+    # -- ratings and merges ------------------------------------------------
+
+    def insert_rating(
+        self,
+        rating: Rating,
+        *,
+        expected_version: int,
+        changes: TicketChanges,
+        history: Sequence[NewTicketChange] = (),
+    ) -> Rating:
+        with self._lock:
+            held = self._ratings.setdefault(rating.ticket_id, [])
+            if any(r.cycle == rating.cycle for r in held):
+                raise DuplicateRating(rating.ticket_id, rating.cycle)
+            updated = self._apply(rating.ticket_id, expected_version, changes, history)
+            held.append(rating)
+            held.sort(key=lambda r: r.cycle)
+            self._append_event(EventType.TICKET_UPDATED, updated, None, updated.updated_at)
+            return rating
+
+    def list_ratings(self, ticket_id: int) -> list[Rating]:
+        with self._lock:
+            return list(self._ratings.get(ticket_id, []))
+
+    def merge_tickets(self, merge: TicketMerge) -> Ticket:
+        source_id, target_id = merge.source_id, merge.target_id
+        with self._lock:
+            source = self._ticket_at(source_id, merge.source_version)
+            target = self._ticket_at(target_id, merge.target_version)
+            moved = [m.model_copy(update={"ticket_id": target_id}) for m in self._messages[source_id]]
+            for message in moved:
+                self._by_uid[message.uid or ""] = message
+            self._messages[target_id] = sorted([*self._messages[target_id], *moved], key=lambda m: m.id)
+            self._messages[source_id] = []
+            counters = ("message_count", "unread_from_user", "unread_from_admin")
+            self._tickets[target_id] = target.model_copy(
+                update={name: getattr(target, name) + getattr(source, name) for name in counters}
+            )
+            self._tickets[source_id] = source.model_copy(
+                update={"merged_into": target_id, **dict.fromkeys(counters, 0)}
+            )
+            closed = self._apply(source_id, merge.source_version, merge.source_changes, merge.source_history)
+            merged = self._apply(target_id, merge.target_version, merge.target_changes, merge.target_history)
+            self._append_event(EventType.TICKET_UPDATED, closed, None, closed.updated_at)
+            self._append_event(EventType.TICKET_UPDATED, merged, None, merged.updated_at)
+            return merged
 
     # -- history, statistics, events ---------------------------------------
 

@@ -29,7 +29,7 @@ import sqlalchemy as sa
 from pydantic import BaseModel
 from sqlalchemy.pool import StaticPool
 
-from ..errors import ConcurrentUpdate, TicketNotFound
+from ..errors import ConcurrentUpdate, DuplicateRating, TicketNotFound
 from ..extensions import register_extension
 from ..models import (
     ActorKind,
@@ -42,6 +42,7 @@ from ..models import (
     NewTicket,
     NewTicketChange,
     Priority,
+    Rating,
     SenderType,
     Statistics,
     Ticket,
@@ -54,7 +55,7 @@ from ..sqlschema import tables as schema
 from ..sqlschema.engine import WRITE, configure_sqlite, create_engine
 from ..sqlschema.listing import counter_key
 from ..sqlschema.tables import parse_timestamp
-from ..store import BulkLoad, ThreadExport, TicketChanges
+from ..store import BulkLoad, ThreadExport, TicketChanges, TicketMerge
 from ._sql_errors import translated
 from ._sql_exec import Prepared, Session, open_session
 from .sql_search import search_params, search_shape, search_statements, take_highlights
@@ -65,6 +66,7 @@ _t = schema.tickets.c
 _m = schema.messages.c
 _c = schema.changes.c
 _e = schema.events.c
+_r = schema.ratings.c
 
 _STATUS = {member.value: member for member in TicketStatus}
 _PRIORITY = {member.value: member for member in Priority}
@@ -80,6 +82,7 @@ _NEW_TICKET_COUNTS = {
     "unread_from_user": 0,
     "unread_from_admin": 0,
     "version": 0,
+    "merged_into": None,
     "highlight": None,
 }
 _UNREAD_COLUMN = {SenderType.USER: "unread_from_user", SenderType.ADMIN: "unread_from_admin"}
@@ -158,6 +161,28 @@ _ADVANCE_SEQUENCE = {
     )
     for table in (schema.tickets, schema.messages)
 }
+
+
+_RATING_HELD = sa.select(_r.cycle).where(_r.ticket_id == sa.bindparam("p_ticket"), _r.cycle == sa.bindparam("p_cycle"))
+_INSERT_RATING = schema.ratings.insert()
+_RATINGS_OF_TICKET = sa.select(schema.ratings).where(_r.ticket_id == sa.bindparam("p_ticket")).order_by(_r.cycle)
+#: A merge moves the source's messages, under their ids, to the target.
+_MOVE_MESSAGES = (
+    schema.messages.update().where(_m.ticket_id == sa.bindparam("p_source")).values(ticket_id=sa.bindparam("p_target"))
+)
+_MERGE_COUNTERS = ("message_count", "unread_from_user", "unread_from_admin")
+#: Adds the source's counters to the target's (``p_``-named values), without touching the version:
+#: the event trigger logs the checked update of each ticket, not this one.
+_ADD_COUNTERS = (
+    schema.tickets.update()
+    .where(_t.id == sa.bindparam("p_id"))
+    .values({name: _t[name] + sa.bindparam(f"p_{name}", type_=sa.Integer) for name in _MERGE_COUNTERS})
+)
+_CLEAR_FOR_MERGE = (
+    schema.tickets.update()
+    .where(_t.id == sa.bindparam("p_id"))
+    .values({**{name: 0 for name in _MERGE_COUNTERS}, "merged_into": sa.bindparam("p_target")})
+)
 
 
 def default_sqlite_path() -> Path:
@@ -342,6 +367,7 @@ class SQLStore:
                 "message": message.message,
                 "message_type": message.message_type,
                 "file_url": message.file_url,
+                "automated": message.automated,
                 "is_read": message.is_read,
                 "created_at": parse_timestamp(message.created_at),
                 "uid": message.uid,
@@ -384,6 +410,60 @@ class SQLStore:
             if marked:
                 session.run(_CLEAR_UNREAD[sender_type], {"p_ticket": ticket_id})
         return marked
+
+    # -- ratings and merges ----------------------------------------------------
+
+    def insert_rating(
+        self,
+        rating: Rating,
+        *,
+        expected_version: int,
+        changes: TicketChanges,
+        history: Sequence[NewTicketChange] = (),
+    ) -> Rating:
+        with self._writing() as session:
+            # The checked update first: it locks the ticket's row, so two ratings of one cycle take turns.
+            self._apply(session, rating.ticket_id, expected_version, changes, history)
+            if session.run(_RATING_HELD, {"p_ticket": rating.ticket_id, "p_cycle": rating.cycle}).fetchone():
+                raise DuplicateRating(rating.ticket_id, rating.cycle)
+            session.insert(_INSERT_RATING, rating.model_dump())
+        return rating
+
+    def list_ratings(self, ticket_id: int) -> list[Rating]:
+        with self._reading() as session:
+            rows = session.run(_RATINGS_OF_TICKET, {"p_ticket": ticket_id}).fetchall()
+        return [
+            Rating.model_construct(
+                ticket_id=ticket,
+                cycle=cycle,
+                score=score,
+                comment=comment,
+                user_id=user,
+                agent_id=agent,
+                created_at=parse_timestamp(at),
+            )
+            for ticket, cycle, score, comment, user, agent, at in rows
+        ]
+
+    def merge_tickets(self, merge: TicketMerge) -> Ticket:
+        checked = [
+            (merge.source_id, merge.source_version, merge.source_changes, merge.source_history),
+            (merge.target_id, merge.target_version, merge.target_changes, merge.target_history),
+        ]
+        with self._writing() as session:
+            # Checked updates first (each logs its ticket_updated), in id order so two merges never deadlock.
+            for ticket_id, version, changes, history in sorted(checked, key=lambda write: write[0]):
+                self._apply(session, ticket_id, version, changes, history)
+            source = session.run(_GET_TICKET, {"p_id": merge.source_id}).fetchone()
+            assert source is not None, "the checked update found the source"
+            moved = _ticket(source)
+            session.run(_MOVE_MESSAGES, {"p_source": merge.source_id, "p_target": merge.target_id})
+            counts = {f"p_{name}": getattr(moved, name) for name in _MERGE_COUNTERS}
+            session.run(_ADD_COUNTERS, {"p_id": merge.target_id, **counts})
+            session.run(_CLEAR_FOR_MERGE, {"p_id": merge.source_id, "p_target": merge.target_id})
+            row = session.run(_GET_TICKET, {"p_id": merge.target_id}).fetchone()
+        assert row is not None, "the checked update found the target"
+        return _ticket(row)
 
     # -- history, statistics, events -----------------------------------------
 
@@ -575,6 +655,7 @@ def _message_row(message: NewMessage | Message, ticket_id: int, *, keep_id: bool
         "message": message.message,
         "message_type": message.message_type.value,
         "file_url": message.file_url,
+        "automated": message.automated,
         "is_read": message.is_read,
         "created_at": message.created_at,
         "uid": message.uid,
@@ -722,6 +803,7 @@ def _message(row: Sequence[Any]) -> Message:
     values["sender_type"] = _SENDER[values["sender_type"]]
     values["message_type"] = _MESSAGE_TYPE[values["message_type"]]
     values["is_read"] = bool(values["is_read"])
+    values["automated"] = bool(values["automated"])
     values["created_at"] = parse_timestamp(values["created_at"])
     return _new_message(values)
 

@@ -33,6 +33,7 @@ except ImportError as missing:  # pragma: no cover - depends on the environment
 from ..errors import (
     ConcurrentUpdate,
     DuplicateMessage,
+    DuplicateRating,
     Forbidden,
     StorageError,
     StorageUnavailable,
@@ -48,6 +49,7 @@ from ..models import (
     NewMessage,
     NewTicket,
     NewTicketChange,
+    Rating,
     SenderType,
     Statistics,
     Ticket,
@@ -56,7 +58,7 @@ from ..models import (
     TicketStatus,
 )
 from ..search import MARK_START, marked_number, parse_search, tsquery_any, tsquery_prefix
-from ..store import TicketChanges
+from ..store import TicketChanges, TicketMerge
 
 __all__ = ["DEFAULT_TIMEOUT", "SupabaseStore", "translate_error"]
 
@@ -266,6 +268,49 @@ class SupabaseStore:
             )
             return [Message.model_validate(row) for row in rows]
 
+    # -- ratings and merges ----------------------------------------------
+
+    def insert_rating(
+        self,
+        rating: Rating,
+        *,
+        expected_version: int,
+        changes: TicketChanges,
+        history: Sequence[NewTicketChange] = (),
+    ) -> Rating:
+        try:
+            with _translated():
+                row = self._call(
+                    "support_rate_ticket",
+                    p_rating=rating.model_dump(mode="json"),
+                    p_expected_version=expected_version,
+                    p_changes=_json_row(changes),
+                    p_history=[change.model_dump(mode="json") for change in history],
+                )
+                return Rating.model_validate(row)
+        except DuplicateRating:
+            raise DuplicateRating(rating.ticket_id, rating.cycle) from None
+
+    def list_ratings(self, ticket_id: int) -> list[Rating]:
+        request = self._table("support_ratings").eq("ticket_id", ticket_id).order("cycle")
+        with _translated():
+            return [Rating.model_validate(row) for row in self._send(request)]
+
+    def merge_tickets(self, merge: TicketMerge) -> Ticket:
+        with _translated():
+            row = self._call(
+                "support_merge_tickets",
+                p_source_id=merge.source_id,
+                p_target_id=merge.target_id,
+                p_source_version=merge.source_version,
+                p_target_version=merge.target_version,
+                p_source_changes=_json_row(merge.source_changes),
+                p_target_changes=_json_row(merge.target_changes),
+                p_source_history=[change.model_dump(mode="json") for change in merge.source_history],
+                p_target_history=[change.model_dump(mode="json") for change in merge.target_history],
+            )
+            return Ticket.model_validate(row)
+
     def mark_read(self, ticket_id: int, sender_type: SenderType) -> int:
         with _translated():
             return int(self._call("support_mark_read", p_ticket_id=ticket_id, p_sender_type=sender_type.value))
@@ -391,7 +436,8 @@ def translate_error(error: Exception) -> SupportChatError:
     * a unique violation (``23505``): :class:`TicketIdTaken`,
       :class:`TicketNumberTaken` or :class:`DuplicateMessage`, by constraint;
     * the functions' own answers: :class:`ConcurrentUpdate`,
-      :class:`TicketClosed`, :class:`TicketNotFound`, and :class:`Forbidden`
+      :class:`TicketClosed`, :class:`DuplicateRating` (its ticket and cycle
+      filled in by the caller), :class:`TicketNotFound`, and :class:`Forbidden`
       when grants or row-level security refuse the caller (``42501``);
     * anything else is the caller's fault (a 4xx): :class:`StorageError`.
     """
@@ -415,6 +461,8 @@ def translate_error(error: Exception) -> SupportChatError:
     if code == "PT409":
         if error.hint == "ticket_closed":
             return TicketClosed(message, details={"status": "closed"})
+        if error.hint == "duplicate_rating":
+            return DuplicateRating(0, 0)
         return ConcurrentUpdate(message)
     if code == "PT404":
         return TicketNotFound(message)

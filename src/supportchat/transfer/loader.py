@@ -165,6 +165,7 @@ def _import_one(store: Store, record: ThreadRecord, keep_ids: bool, report: Impo
             message=_clean("message", message.message),
             message_type=message.message_type,
             file_url=message.file_url,
+            automated=message.automated,
             is_read=message.is_read,
             created_at=message.created_at,
             uid=uid,

@@ -64,7 +64,9 @@
       "msg.attachment": "Attachment",
       "msg.older": "Load older messages",
       "msg.loadingOlder": "Loading older messages…",
-      "reply.placeholder": "Write a reply…",
+      "reply.placeholder": "Write a reply… (type / for canned responses)",
+      "msg.automated": "Automatic answer",
+      "canned.suggestions": "Canned responses",
       "reply.send": "Send",
       "reply.attach": "Attach a file",
       "reply.uploading": "Uploading {name}",
@@ -83,6 +85,15 @@
       "field.status": "status",
       "field.assigned_to": "assignment",
       "field.priority": "priority",
+      "field.rating": "the rating",
+      "field.merged_into": "merged into ticket",
+      "field.merged_from": "merged in ticket",
+      "rating.shown": "Rated {score}/5 by the user",
+      "rating.comment": "Rated {score}/5 by the user: “{comment}”",
+      "merge.into": "Merge into ticket (id or number)",
+      "merge.submit": "Merge",
+      "merge.done": "{source} merged into {target}.",
+      "list.merged": "merged into #{id}",
       "toast.newTicket": "New ticket {number}: {subject}",
       "toast.newTicketNoSubject": "New ticket",
       "toast.error": "Error: {message}",
@@ -159,7 +170,9 @@
       "msg.attachment": "Adjunto",
       "msg.older": "Cargar mensajes anteriores",
       "msg.loadingOlder": "Cargando mensajes anteriores…",
-      "reply.placeholder": "Escribe una respuesta…",
+      "reply.placeholder": "Escribe una respuesta… (escribe / para las respuestas predefinidas)",
+      "msg.automated": "Respuesta automática",
+      "canned.suggestions": "Respuestas predefinidas",
       "reply.send": "Enviar",
       "reply.attach": "Adjuntar un archivo",
       "reply.uploading": "Subiendo {name}",
@@ -178,6 +191,15 @@
       "field.status": "el estado",
       "field.assigned_to": "la asignación",
       "field.priority": "la prioridad",
+      "field.rating": "la valoración",
+      "field.merged_into": "fusionado en el ticket",
+      "field.merged_from": "fusionó el ticket",
+      "rating.shown": "Valorado {score}/5 por el usuario",
+      "rating.comment": "Valorado {score}/5 por el usuario: “{comment}”",
+      "merge.into": "Fusionar en el ticket (id o número)",
+      "merge.submit": "Fusionar",
+      "merge.done": "{source} fusionado en {target}.",
+      "list.merged": "fusionado en #{id}",
       "toast.newTicket": "Nuevo ticket {number}: {subject}",
       "toast.newTicketNoSubject": "Nuevo ticket",
       "toast.error": "Error: {message}",
@@ -280,6 +302,7 @@
       node.textContent = t(node.getAttribute("data-i18n"));
     });
     $("reply-text").placeholder = t("reply.placeholder");
+    $("canned-suggestions").setAttribute("aria-label", t("canned.suggestions"));
   }
 
   // -- state ---------------------------------------------------------------
@@ -450,6 +473,9 @@
         children: [el("span", { cls: "ticket-subject", text: ticket.subject })],
       });
       if (ticket.highlight) subject.appendChild(highlighted(ticket.highlight));
+      if (ticket.merged_into !== null && ticket.merged_into !== undefined) {
+        subject.appendChild(el("span", { cls: "merged-note", text: t("list.merged", { id: ticket.merged_into }) }));
+      }
       if (ticket.unread_count > 0) {
         subject.appendChild(
           el("span", {
@@ -589,6 +615,7 @@
     var own = message.sender_type === "admin";
     var who = own ? t("msg.admin", { name: adminName(message.sender_id) }) : t("msg.user", { id: message.sender_id });
     var meta = [el("span", { cls: "msg-sender", text: who }), el("time", { cls: "msg-time", text: when(message.created_at), attrs: { datetime: message.created_at } })];
+    if (message.automated) meta.push(el("span", { cls: "msg-automated", text: t("msg.automated") }));
     if (own) meta.push(el("span", { cls: "msg-read" + (message.is_read ? " is-read" : ""), text: message.is_read ? "✓✓ " + t("msg.read") : "✓ " + t("msg.sent") }));
     var children = [el("div", { cls: "msg-text", text: message.message })];
     var href = message.file_url ? safeUrl(message.file_url) : null;
@@ -744,6 +771,61 @@
     });
   }
 
+  // -- canned responses: "/code" in the reply box offers matches; choosing one expands it for the ticket --
+
+  var canned = { list: null, shown: [] };
+
+  function loadCanned() {
+    // The automation feature may not be mounted: then there is simply nothing to offer.
+    if (canned.list !== null) return Promise.resolve(canned.list);
+    return api("GET", "/canned-responses").then(
+      function (json) { canned.list = json.data; return canned.list; },
+      function () { canned.list = []; return canned.list; }
+    );
+  }
+
+  function cannedShown() {
+    return canned.shown;
+  }
+
+  function showCanned(matches) {
+    canned.shown = matches;
+    var box = $("canned-suggestions");
+    box.replaceChildren();
+    matches.forEach(function (item) {
+      var option = el("li", {
+        cls: "canned-option",
+        attrs: { role: "option", "data-canned-id": String(item.id) },
+        children: [el("span", { cls: "canned-code", text: "/" + item.short_code }), el("span", { text: " " + item.title })],
+      });
+      option.addEventListener("mousedown", function (event) {
+        event.preventDefault();
+        expandCanned(item);
+      });
+      box.appendChild(option);
+    });
+    box.hidden = matches.length === 0;
+  }
+
+  function suggestCanned() {
+    var typed = /^\/([a-z0-9_-]*)$/.exec($("reply-text").value.trim().toLowerCase());
+    if (!typed) return showCanned([]);
+    loadCanned().then(function (list) {
+      var again = /^\/([a-z0-9_-]*)$/.exec($("reply-text").value.trim().toLowerCase());
+      if (!again) return showCanned([]);
+      showCanned(list.filter(function (item) { return item.short_code.indexOf(again[1]) === 0; }).slice(0, 8));
+    });
+  }
+
+  function expandCanned(item) {
+    if (!state.ticket) return;
+    showCanned([]);
+    api("GET", "/tickets/" + state.ticket.id + "/canned-responses/" + item.id).then(function (json) {
+      $("reply-text").value = json.data.content;
+      $("reply-text").focus();
+    }, showError);
+  }
+
   function appendMessages(messages) {
     var list = $("messages");
     var added = false;
@@ -820,6 +902,18 @@
     $("ticket-closed-note").hidden = !closed;
     $("reply-text").disabled = closed;
     $("reply-send").disabled = closed;
+    // A closed ticket can still be merged into another; nothing can be merged into it (spec §12).
+    $("merge-form").hidden = ticket.merged_into !== null && ticket.merged_into !== undefined;
+  }
+
+  function renderRating(ticket) {
+    var node = $("ticket-rating");
+    var rating = ticket.rating;
+    node.hidden = !rating;
+    if (!rating) return node.replaceChildren();
+    node.textContent = rating.comment
+      ? t("rating.comment", { score: rating.score, comment: rating.comment })
+      : t("rating.shown", { score: rating.score });
   }
 
   function renderTicket(ticket) {
@@ -836,6 +930,7 @@
       created: when(ticket.created_at),
     });
     $("ticket-description").textContent = ticket.description;
+    renderRating(ticket);
     // Refreshes (new messages, read receipts) must not undo a choice the admin is making in the controls.
     var changed = !previous || previous.id !== ticket.id || previous.status !== ticket.status ||
       previous.assigned_to !== ticket.assigned_to;
@@ -1142,6 +1237,24 @@
         })
         .catch(showError);
     });
+    $("merge-form").addEventListener("submit", function (event) {
+      event.preventDefault();
+      var into = $("merge-into").value.trim();
+      if (!state.ticket || !into) return;
+      var source = state.ticket.ticket_number;
+      $("merge-submit").disabled = true;
+      api("POST", "/tickets/" + state.ticket.id + "/merge", { into: /^[0-9]+$/.test(into) ? Number(into) : into })
+        .then(function (json) {
+          $("merge-into").value = "";
+          toast(t("merge.done", { source: source, target: json.data.ticket_number }), null, "ok");
+          refreshSoon();
+          return openTicket(json.data.id);
+        })
+        .catch(showError)
+        .then(function () {
+          $("merge-submit").disabled = false;
+        });
+    });
     $("reply-form").addEventListener("submit", function (event) {
       event.preventDefault();
       var text = $("reply-text").value;
@@ -1172,7 +1285,12 @@
     });
     $("reply-text").addEventListener("keydown", function (event) {
       if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) $("reply-send").click();
+      else if ((event.key === "Tab" || event.key === "Enter") && cannedShown().length) {
+        event.preventDefault();
+        expandCanned(cannedShown()[0]);
+      } else if (event.key === "Escape") showCanned([]);
     });
+    $("reply-text").addEventListener("input", suggestCanned);
     $("logout").addEventListener("click", function () {
       request("POST", body.getAttribute("data-logout-url"), {}).then(function () {
         window.location.hash = "";

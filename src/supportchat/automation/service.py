@@ -1,0 +1,141 @@
+"""Automation as the desk's callers use it: who may do what with canned responses and articles.
+
+The rules, stated once, for the HTTP routes, the CLI and the panel:
+
+- every admin reads and manages the shared responses and the knowledge base;
+- a personal response is its owner's only: to anyone else it does not exist (404);
+- a response expands for a ticket with that ticket's values (:func:`template_values`),
+  and a value the ticket lacks is a clear error (:mod:`.templates`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TypeVar
+
+from pydantic import BaseModel
+from pydantic import ValidationError as PydanticError
+
+from ..desk import SupportDesk
+from ..errors import ValidationError
+from ..extensions import extension
+from ..models import Actor, Ticket
+from ..people import directories_of
+from ..permissions import Action, authorize
+from .base import AutomationRecordNotFound, AutomationStore
+from .records import CannedResponse, CannedResponseInput, KnowledgeArticle, KnowledgeArticleInput, StoredRule
+from .templates import check_template, render
+
+__all__ = ["Automation", "parse_input", "template_values"]
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def parse_input(model: type[M], body: object) -> M:
+    """``body`` as ``model``; a missing or mistyped field is a :class:`ValidationError` naming it."""
+    if not isinstance(body, Mapping):
+        raise ValidationError("body", "must be a JSON object")
+    try:
+        return model.model_validate(dict(body))
+    except PydanticError as error:
+        first = error.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or "body"
+        raise ValidationError(field, first["msg"]) from None
+
+
+def template_values(desk: SupportDesk, ticket: Ticket, agent_id: int | None) -> dict[str, str | None]:
+    """What each template variable stands for on ``ticket``, answered by ``agent_id``."""
+    directories = directories_of(desk)
+    contact = directories.contacts.get_contact(ticket.user_id)
+    agent = directories.agents.get_agent(agent_id) if agent_id is not None else None
+    return {
+        "ticket.number": ticket.ticket_number,
+        "ticket.subject": ticket.subject,
+        "ticket.status": ticket.status.value,
+        "user.name": contact.display_name if contact else None,
+        "user.email": contact.email if contact else None,
+        "agent.name": agent.name if agent else None,
+    }
+
+
+class Automation:
+    """Canned responses and articles of ``desk``, with the rules above."""
+
+    def __init__(self, desk: SupportDesk) -> None:
+        self.desk = desk
+        self.store: AutomationStore = extension(desk.store, AutomationStore)  # type: ignore[type-abstract]
+
+    def list_canned(self, actor: Actor) -> list[CannedResponse]:
+        authorize(actor, Action.OVERSEE)
+        return self.store.list_canned(actor.id)
+
+    def _own(self, actor: Actor, canned_id: int) -> CannedResponse:
+        authorize(actor, Action.OVERSEE)
+        found = self.store.get_canned(canned_id)
+        if found.owner_id is not None and found.owner_id != actor.id:
+            raise AutomationRecordNotFound(f"no canned response {canned_id}")
+        return found
+
+    def add_canned(self, actor: Actor, body: object, *, personal: bool = False) -> CannedResponse:
+        authorize(actor, Action.OVERSEE)
+        return self.store.add_canned(parse_input(CannedResponseInput, body), owner_id=actor.id if personal else None)
+
+    def replace_canned(self, actor: Actor, canned_id: int, body: object) -> CannedResponse:
+        self._own(actor, canned_id)
+        return self.store.replace_canned(canned_id, parse_input(CannedResponseInput, body))
+
+    def delete_canned(self, actor: Actor, canned_id: int) -> None:
+        self._own(actor, canned_id)
+        self.store.delete_canned(canned_id)
+
+    def expand(self, actor: Actor, canned_id: int, ticket_ref: object) -> str:
+        """The response's text for a ticket, every variable filled (or :class:`ValidationError`)."""
+        canned = self._own(actor, canned_id)
+        ticket = self.desk.get_ticket(actor, ticket_ref, mark_read=False, limit=1)
+        return render(check_template(canned.content), template_values(self.desk, ticket, actor.id))
+
+    # -- rules --------------------------------------------------------------
+
+    def _rule_definition(self, body: object) -> tuple[dict[str, object], bool]:
+        from .engine import Rule
+        from .rule_runner import check_supported
+
+        if not isinstance(body, Mapping):
+            raise ValidationError("body", "must be a JSON object")
+        enabled = body.get("enabled", True)
+        if not isinstance(enabled, bool):
+            raise ValidationError("enabled", "must be true or false")
+        # Checked as a whole rule (with a stand-in id) so every field's error names it.
+        rule = parse_input(Rule, {**body, "id": 1, "version": 1, "enabled": enabled})
+        check_supported(rule)
+        return rule.model_dump(mode="json", exclude={"id", "version", "enabled"}), enabled
+
+    def list_rules(self, actor: Actor) -> list[StoredRule]:
+        authorize(actor, Action.OVERSEE)
+        return self.store.list_rules()
+
+    def add_rule(self, actor: Actor, body: object) -> StoredRule:
+        authorize(actor, Action.OVERSEE)
+        definition, enabled = self._rule_definition(body)
+        return self.store.add_rule(definition, enabled=enabled)
+
+    def replace_rule(self, actor: Actor, rule_id: int, body: object) -> StoredRule:
+        authorize(actor, Action.OVERSEE)
+        definition, enabled = self._rule_definition(body)
+        return self.store.replace_rule(rule_id, definition, enabled=enabled)
+
+    def delete_rule(self, actor: Actor, rule_id: int) -> None:
+        authorize(actor, Action.OVERSEE)
+        self.store.delete_rule(rule_id)
+
+    def add_article(self, actor: Actor, body: object) -> KnowledgeArticle:
+        authorize(actor, Action.OVERSEE)
+        return self.store.add_article(parse_input(KnowledgeArticleInput, body))
+
+    def replace_article(self, actor: Actor, article_id: int, body: object) -> KnowledgeArticle:
+        authorize(actor, Action.OVERSEE)
+        return self.store.replace_article(article_id, parse_input(KnowledgeArticleInput, body))
+
+    def delete_article(self, actor: Actor, article_id: int) -> None:
+        authorize(actor, Action.OVERSEE)
+        self.store.delete_article(article_id)
