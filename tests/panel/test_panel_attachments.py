@@ -13,12 +13,11 @@ import pytest
 from supportchat.attachments import Attachments, LocalBlobStore, UrlSigner
 from supportchat.attachments.feature import feature
 
-from ..panel.axe import assert_accessible
-from ..panel.browser import PanelPage, new_panel_page
-from ..panel.conftest import browser  # noqa: F401 - the fixture
-from ..panel.servers import ADAPTER_NAMES, SECRET, Site, serve
-from . import files
-from .conftest import multipart
+from ..attachments import files
+from ..attachments.conftest import multipart
+from .axe import assert_accessible
+from .browser import PanelPage, new_panel_page
+from .servers import ADAPTER_NAMES, SECRET, Site, serve
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -31,13 +30,22 @@ def site(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Site]:
 
 
 @pytest.fixture
-def ui(browser: Any) -> Iterator[PanelPage]:  # noqa: F811
+def ui(browser: Any) -> Iterator[PanelPage]:
     page = new_panel_page(browser, "es-ES")
     yield page
     try:
         page.assert_clean()
     finally:
         page.context.close()
+
+
+def last_admin_message_says(page: Any, text: str) -> None:
+    """Waits (the thread may be re-read meanwhile) until the newest admin message shows ``text``."""
+    page.wait_for_function(
+        "text => { const all = document.querySelectorAll('#messages .msg-admin');"
+        " return all.length && all[all.length - 1].textContent.includes(text); }",
+        arg=text,
+    )
 
 
 def _user_sends(site: Site, ticket_id: int, name: str, data: bytes, kind: str) -> None:
@@ -104,7 +112,7 @@ def test_thumbnails_enlarge_documents_download_and_admins_upload_three_ways(site
         "#reply-file", files=[{"name": "guia.pdf", "mimeType": "application/pdf", "buffer": files.pdf()}]
     )
     send("La guía")
-    assert "guia.pdf" in page.locator("#messages .msg-admin").last.inner_text()
+    last_admin_message_says(page, "guia.pdf")
     # 2. drag and drop onto the reply form
     page.evaluate(
         "bytes => { const dt = new DataTransfer();"
@@ -114,7 +122,7 @@ def test_thumbnails_enlarge_documents_download_and_admins_upload_three_ways(site
         list(b"Hola"),
     )
     send("Una nota")
-    assert "nota.txt" in page.locator("#messages .msg-admin").last.inner_text()
+    last_admin_message_says(page, "nota.txt")
     # 3. pasting an image into the reply
     page.evaluate(
         "bytes => { const dt = new DataTransfer();"
