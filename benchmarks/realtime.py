@@ -4,6 +4,9 @@ Run by hand from the repository root (needs the PostgreSQL test server for
 the cross-process part)::
 
     PYTHONPATH=src:. python -m benchmarks.realtime --messages 500
+    PYTHONPATH=src:. python -m benchmarks.realtime --fanout 1000,5000,10000
+
+(the second: thousands of streams on one process, see ``benchmarks/realtime_fanout.py``).
 
 Every figure is the time from just before the writer sends its POST to the
 moment the stream client has parsed the event frame carrying that message,
@@ -157,7 +160,17 @@ def main(argv: list[str] | None = None) -> None:
         default=os.environ.get("SUPPORTCHAT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"),
     )
     parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument(
+        "--fanout",
+        metavar="SIZES",
+        help="instead: the fan-out run (benchmarks/realtime_fanout.py) at these stream counts, e.g. 1000,5000,10000",
+    )
     args = parser.parse_args(argv)
+    if args.fanout:
+        from .realtime_fanout import run
+
+        run([int(size) for size in args.fanout.split(",")])
+        return
     print("| scenario | messages | p50 | p95 | p99 | max |\n|---|---|---|---|---|---|", flush=True)
     folder = Path(tempfile.mkdtemp(prefix="supportchat-bench-"))
     # One admin posts hundreds of messages a minute here: latency is measured, not the rate limits.

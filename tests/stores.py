@@ -39,6 +39,8 @@ StoreMaker = Callable[[], Store]
 #: Where the test PostgreSQL server is (trust auth); override with SUPPORTCHAT_TEST_PG_URL.
 POSTGRES_URL = os.environ.get("SUPPORTCHAT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 _SQL_TABLES = (
+    "support_push_attempts",
+    "support_push_deliveries",
     "support_ticket_changes",
     "support_events",
     "support_messages",
@@ -46,9 +48,19 @@ _SQL_TABLES = (
     "support_admins",
     "support_jobs",
     "support_attachments",
+    "support_mail_messages",
 )
 #: Tables without an id sequence, emptied too.
-_SQL_KEYED_TABLES = ("support_agents", "support_contacts", "support_job_cursors", "support_ratings")
+_SQL_KEYED_TABLES = (
+    "support_agents",
+    "support_contacts",
+    "support_job_cursors",
+    "support_ratings",
+    "support_push_devices",
+    "support_mail_checkpoints",
+    "support_mail_participants",
+    "support_mail_preferences",
+)
 
 
 _RESOURCES = pytest.StashKey[dict[str, Any]]()

@@ -355,3 +355,94 @@ def test_handing_an_admin_model_where_the_customer_type_is_due_is_a_type_error(t
     )
     assert result.returncode == 1, result.stdout
     assert result.stdout.count("Incompatible return value type") == 2, result.stdout
+
+
+# -- push (spec §15): a user push is built from the projection only -------------------------------
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    owners=st.lists(st.integers(1, 4), min_size=1, max_size=6),
+    replies=st.lists(st.tuples(st.integers(0, 5), st.booleans()), max_size=10),
+    viewer=st.integers(1, 4),
+)
+def test_push_content_for_a_user_is_only_about_their_own_tickets(
+    owners: list[int], replies: list[tuple[int, bool]], viewer: int
+) -> None:
+    from supportchat.push import OwnerKind, PushEvent
+    from supportchat.push.audience import audiences, content_for
+
+    store = InMemoryStore()
+    desk = SupportDesk(store)
+    tickets = [desk.create_ticket(Actor.user(owner), subject=f"asunto de {owner}", description="d") for owner in owners]
+    for index, by_admin in replies:
+        ticket = tickets[index % len(tickets)]
+        actor = Actor.admin(99) if by_admin else Actor.user(ticket.user_id)
+        desk.post_message(actor, ticket.id, f"texto para {ticket.user_id} en {ticket.id}")
+    for record in store.events_after(0, limit=1000):
+        ticket = store.get_ticket(record.ticket_id)
+        assert ticket is not None
+        for audience in audiences(store, record):
+            if audience.kind is OwnerKind.USER:
+                assert audience.ids == (ticket.user_id,)
+        for event in (PushEvent.ADMIN_REPLY, PushEvent.RESOLVED):
+            content = content_for(
+                store, event=event, event_id=record.id, recipient_kind=OwnerKind.USER, recipient_id=viewer
+            )
+            if viewer != ticket.user_id:
+                assert content is None
+            elif content is not None:
+                assert content.data["ticket_id"] == str(ticket.id)
+                assert f"de {viewer}" in content.subject and (not content.text or f"para {viewer} " in content.text)
+
+
+# -- mail to the user (the email channel) --------------------------------------
+
+
+@given(enriched_tickets(), st.sampled_from(["email ticket", "app ticket, opted in"]))
+@settings(suppress_health_check=[HealthCheck.too_slow], deadline=None)
+def test_mail_to_the_user_is_built_from_the_projection_only(
+    case: tuple[AdminTicket, Message, Secrets], kind: str
+) -> None:
+    from supportchat.extensions import extension
+    from supportchat.mail import MailSettings, MailStore, NewMailRecord, Outcome, SMTPSettings
+    from supportchat.mail.outbound import MailNotifier
+    from supportchat.notify import Notification
+    from supportchat.people import Contact
+
+    ticket, stray, secrets = case
+    desk = SupportDesk(InMemoryStore())
+    attach(desk, contacts=lambda user_id: Contact(user_id=user_id, email="owner@example.org", locale="es"))
+    settings_ = MailSettings(address="support@example.com", secret="s", smtp=SMTPSettings())
+    notifier = MailNotifier(desk, settings_)
+    records = extension(desk.store, MailStore)
+    if kind == "email ticket":
+        first = NewMailRecord(
+            "first@example.org", "in", Outcome.NEW_TICKET, ticket_number=ticket.ticket_number, done=True
+        )
+        records.claim(first, now=0.0)
+    else:
+        records.set_notify_replies(ticket.user_id, True)
+    reply = AdminMessage(
+        id=99,
+        ticket_id=ticket.id,
+        sender_id=1,
+        sender_type="admin",
+        message="Pruebe de nuevo <b>ahora</b>",
+        message_type="text",
+        file_url=None,
+        is_read=False,
+        created_at=_NOW,
+        uid=secrets.add("QXUIDOFREPLY"),
+        author_name=secrets.add("QXAGENTNAME"),
+    )
+    record = EventRecord(
+        id=5, type=EventType.MESSAGE_CREATED, ticket_id=ticket.id, user_id=10, message_id=99, created_at=_NOW
+    )
+    payload = notifier.prepare(Notification(record, ticket, reply))
+    assert payload is not None and payload["to"] == "owner@example.org"
+    rendered = json.dumps(dict(payload), ensure_ascii=False)
+    secrets.assert_absent(rendered, f"mail to the user ({kind})")
+    assert "Pruebe de nuevo &lt;b&gt;ahora&lt;/b&gt;" in payload["html"]  # the check can fail: the text is there
+    # Another ticket's message is never mailed.
+    assert notifier.prepare(Notification(record, ticket, stray.model_copy(update={"sender_type": "admin"}))) is None

@@ -14,7 +14,9 @@ from alembic.runtime.migration import MigrationContext
 from supportchat.attachments import schema as attachment_schema
 from supportchat.automation import schema as automation_schema
 from supportchat.jobs import schema as job_schema
+from supportchat.mail import schema as mail_schema
 from supportchat.migrations import current_revision, head_revision, status, upgrade
+from supportchat.push import schema as push_schema
 from supportchat.sqlschema.directories import metadata as directory_metadata
 from supportchat.sqlschema.search import SEARCH_TABLE_PREFIX, SOURCES
 from supportchat.sqlschema.tables import metadata
@@ -26,16 +28,25 @@ from .test_sql_adoption import seed_database
 
 
 def schema_drift(engine: sa.Engine) -> list[Any]:
-    """What autogenerate would change to reach the package's table definitions (the core's and the jobs').
+    """What autogenerate would change to reach the package's table definitions (core, jobs, mail).
 
     The orphaned messages an adoption keeps aside and the search index are outside the
     schema; the directories' tables are a store extension's, on metadata of their own.
     """
     with engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
-        every = [metadata, directory_metadata, job_schema.metadata, automation_schema.metadata]
-        every.append(attachment_schema.metadata)
-        drift = compare_metadata(context, every)  # type: ignore[arg-type]
+        drift = compare_metadata(
+            context,
+            [
+                metadata,
+                directory_metadata,
+                job_schema.metadata,
+                automation_schema.metadata,
+                mail_schema.metadata,
+                push_schema.metadata,
+                attachment_schema.metadata,
+            ],
+        )  # type: ignore[arg-type]
     return [d for d in drift if not (d[0] in ("remove_table", "remove_index") and _outside_metadata(d[1].name))]
 
 

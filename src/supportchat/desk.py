@@ -290,6 +290,14 @@ class SupportDesk:
 
         return self._update(actor, ref, decide)[0]
 
+    def find_ticket(self, actor: Actor, ref: object, action: Action = Action.VIEW) -> Ticket:
+        """The ticket an id or number names, if ``actor`` may do ``action`` (default: see it) on it.
+
+        Unlike :meth:`get_ticket`, nothing is marked read. For features that
+        show or add something about a ticket (its push deliveries, an upload to it).
+        """
+        return self._visible(actor, ref, action)
+
     def history(self, actor: Actor, ref: object) -> list[TicketChange]:
         """Every recorded change of status, assignment and priority, oldest first (staff only)."""
         ticket = self._visible(actor, ref, Action.MANAGE)
@@ -400,14 +408,6 @@ class SupportDesk:
         return retry_at_fresh_version(
             write, lambda: self._reload(actor, ticket.id, Action.REPLY), first=ticket, attempts=self._update_attempts
         )
-
-    def find_ticket(self, actor: Actor, ref: object, action: Action = Action.VIEW) -> Ticket:
-        """The ticket ``ref`` (its id or number) names, if ``actor`` may do ``action`` on it; marks nothing read.
-
-        For capabilities acting on a ticket (an upload to it): a user asking
-        for someone else's ticket gets :class:`TicketNotFound`, as everywhere.
-        """
-        return self._visible(actor, ref, action)
 
     def messages_after(self, actor: Actor, ref: object, after_id: object = 0, *, limit: int = 200) -> list[Message]:
         """Messages newer than ``after_id``, oldest first, for polling clients."""

@@ -23,6 +23,8 @@ class Action(enum.Enum):
     OVERSEE = "oversee"
     #: List ``user_id``'s own tickets.
     LIST_OWN = "list_own"
+    #: Register or remove ``user_id``'s own push devices.
+    DEVICES = "devices"
     #: Rate a ticket's resolution (spec §12): its owner only, never staff.
     RATE = "rate"
 

@@ -20,7 +20,8 @@ What a user sees today:
 * its messages (one page, and whether older ones exist), in the seed's
   columns, without the idempotency ``uid`` (it carries the sender's id and
   the client's own message id);
-* live events of the owner's own tickets only, each with the projected
+* live events of the owner's own tickets only, of the types in
+  :data:`OWNER_EVENT_TYPES` (:func:`owner_may_see`), each with the projected
   ticket and message;
 * ``merged_into`` (the id of their own ticket a merged one now lives in) and,
   on an opened ticket, their latest satisfaction ``rating`` (score, comment,
@@ -60,6 +61,7 @@ from .models import (
 )
 
 __all__ = [
+    "OWNER_EVENT_TYPES",
     "CustomerEvent",
     "CustomerMessage",
     "CustomerRating",
@@ -74,6 +76,7 @@ __all__ = [
     "customer_thread",
     "customer_ticket",
     "customer_view",
+    "owner_may_see",
 ]
 
 
@@ -235,17 +238,33 @@ def customer_page(page: Page[Ticket], viewer: Actor) -> Page[CustomerTicket]:
     )
 
 
+#: The event types a ticket's owner may receive; every other type (an internal note's, say) is admin-only.
+#: A whitelist, like the ``Customer*`` types: a type a feature adds reaches users only if it is named here.
+OWNER_EVENT_TYPES: frozenset[str] = frozenset({"ticket_created", "message_created", "ticket_updated"})
+
+
+def owner_may_see(record: EventRecord) -> bool:
+    """Whether the owner of ``record``'s ticket may receive it at all: the one audience rule of the log.
+
+    Live streams (the shared fan-out and a stream's own catch-up read alike)
+    decide through :func:`customer_event`, which asks this first.
+    """
+    return str(record.type) in OWNER_EVENT_TYPES
+
+
 def customer_event(
     record: EventRecord, ticket: Ticket | None, message: Message | None, viewer: Actor
 ) -> CustomerEvent | None:
-    """A live event as ``viewer`` may see it, or ``None`` for an event that is not about their ticket.
+    """A live event as ``viewer`` may see it, or ``None`` for an event not about their ticket or admin-only.
 
     ``ticket`` is the ticket as it now is (``None`` if it is gone), ``message``
     the message a ``message_created`` event announces (left out if it is not
     that ticket's).
     """
     owner = _owner(viewer)
-    if record.user_id != owner or (ticket is not None and (ticket.user_id != owner or ticket.id != record.ticket_id)):
+    if not owner_may_see(record) or record.user_id != owner:
+        return None
+    if ticket is not None and (ticket.user_id != owner or ticket.id != record.ticket_id):
         return None
     return CustomerEvent(
         event_id=record.id,

@@ -56,6 +56,6 @@ def test_typing_a_short_code_offers_it_and_choosing_it_fills_the_reply(site: Sit
     assert options == ["/saludo"]
     assert_accessible(ui.page, "ticket with canned suggestions")
     ui.page.press("#reply-text", "Tab")
-    ui.page.wait_for_function("document.querySelector('#reply-text').value.startsWith('Hola')")
+    ui.page.wait_for_function("() => document.querySelector('#reply-text').value.startsWith('Hola')")
     assert ui.page.input_value("#reply-text") == f"Hola Lucía, su ticket {ticket.ticket_number}"
     assert ui.page.is_hidden("#canned-suggestions")

@@ -100,11 +100,13 @@ def server_processes(
     heartbeat: float = 5.0,
     adapter: str = "fastapi",
     environment: Mapping[str, str] | None = None,
+    pids: list[int] | None = None,
 ) -> Iterator[list[str]]:
     """``count`` server processes on one database; yields their base URLs, stops them after.
 
     ``database`` holds the ``SUPPORTCHAT_TEST_*`` variables naming it; ``environment``
     adds others (the rate limits' ``SUPPORTCHAT_RATE_LIMIT*``, read by every process).
+    The processes' ids are appended to ``pids`` when given (a benchmark reads their memory).
     """
     env = {
         **os.environ,
@@ -133,6 +135,8 @@ def server_processes(
         ]
 
     processes = [subprocess.Popen(command(port), cwd=ROOT, env=env) for port in ports]
+    if pids is not None:
+        pids.extend(process.pid for process in processes)
     bases = [f"http://127.0.0.1:{port}" for port in ports]
     try:
         deadline = time.monotonic() + 30

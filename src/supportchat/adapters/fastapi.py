@@ -27,7 +27,6 @@ try:
     from fastapi import APIRouter, Depends, FastAPI, Request, Security
     from fastapi.responses import Response, StreamingResponse
     from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-    from sse_starlette import EventSourceResponse, ServerSentEvent
     from starlette.concurrency import run_in_threadpool
     from starlette.exceptions import HTTPException as StarletteHTTPException
     from starlette.requests import ClientDisconnect
@@ -56,7 +55,7 @@ from ..http.routes import DEFAULT_PREFIX, Route, route_table
 from ..http.streams import STREAM_HEADERS, STREAM_ROUTES, StreamRoute, open_stream
 from ..models import Actor
 from ..panel import PANEL_ROUTES, Panel, PanelRequest, PanelResponse
-from ..realtime import EventStream, LiveEvents
+from ..realtime import LiveEvents
 from ..stores import InMemoryStore
 
 __all__ = ["create_app", "panel_router", "support_router"]
@@ -214,7 +213,7 @@ def support_router(
     def endpoint(route: Route) -> Callable[..., Any]:
         async def serve(request: Request, who: Annotated[Identity, Depends(caller)]) -> Response:
             read_body: Callable[[], bytes]
-            if route.body is None or route.raw:
+            if route.raw or (route.body is None and route.raw_body is None):
                 read_body = bytes
             else:
                 try:
@@ -236,6 +235,7 @@ def support_router(
                 rate_limiter=limiter,
                 client=request.client.host if request.client else "",
                 raw=lambda: _raw_request(request),
+                headers=request.headers,
             )
             return _response(reply)
 
@@ -285,12 +285,12 @@ def support_router(
                     request.query_params,
                     request.headers.get("last-event-id"),
                     expires_at,
+                    request.client.host if request.client else None,
                 )
             except Exception as exc:
-                status, body = render_error(exc)
-                return Response(body, status_code=status, media_type=_JSON)
-            # Heartbeats come from the stream itself, so sse-starlette's own pings are off.
-            return EventSourceResponse(_events(stream), ping=0, headers=STREAM_HEADERS, sep="\n")
+                return _error_response(exc)
+            # The stream's own bytes, whatever is ready in one chunk: one write per wake-up, not per frame.
+            return StreamingResponse(stream.awire(), media_type="text/event-stream", headers=STREAM_HEADERS)
 
         serve.__name__ = route.name
         return serve
@@ -304,7 +304,7 @@ def support_router(
             operation_id=stream_route.name,
             summary=stream_route.summary,
             tags=[stream_route.audience.value],
-            response_class=EventSourceResponse,
+            response_class=StreamingResponse,
             responses={
                 200: {"description": "A Server-Sent-Events stream", "content": {"text/event-stream": {}}},
                 **{s: {"model": ErrorEnvelope, "description": ERROR_DESCRIPTIONS[s]} for s in (401, 403, 422)},
@@ -347,18 +347,6 @@ def _error_response(exc: Exception) -> Response:
     for name, value in error_headers(exc):
         response.headers[name] = value
     return response
-
-
-async def _events(stream: EventStream) -> AsyncIterator[ServerSentEvent]:
-    async for frame in stream.aframes():
-        yield ServerSentEvent(
-            data=frame.data,
-            event=frame.event,
-            id=None if frame.id is None else str(frame.id),
-            retry=frame.retry_ms,
-            comment=frame.comment,
-            sep="\n",
-        )
 
 
 def _panel_response(served: PanelResponse) -> Response:

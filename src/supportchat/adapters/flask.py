@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
@@ -32,7 +32,7 @@ from ..errors import PayloadTooLarge
 from ..features import Feature
 from ..http.auth import Authenticator, RequestView, TokenAuthenticator, credential_expiry
 from ..http.dispatch import Reply, dispatch, too_large
-from ..http.envelope import render_error
+from ..http.envelope import error_headers, render_error
 from ..http.fallback import answer_unrouted
 from ..http.openapi import OPENAPI_PATH, document
 from ..http.ratelimit import RateLimiter
@@ -158,6 +158,7 @@ def support_blueprint(
                 rate_limiter=limiter,
                 client=request.remote_addr or "",
                 raw=_raw_request,
+                headers=cast(Mapping[str, str], request.headers),
             )
             return _response(reply)
 
@@ -168,11 +169,17 @@ def support_blueprint(
             request = flask.request
             try:
                 stream = open_stream(
-                    route, live, identify, path, request.args, request.headers.get("Last-Event-ID"), expires_at
+                    route,
+                    live,
+                    identify,
+                    path,
+                    request.args,
+                    request.headers.get("Last-Event-ID"),
+                    expires_at,
+                    request.remote_addr,
                 )
             except Exception as exc:
-                status, body = render_error(exc)
-                return flask.Response(body, status=status, content_type=_JSON)
+                return _error_response(exc)
             # The request context stays while the stream runs: ``identify`` re-checks the caller from it.
             wire = flask.stream_with_context(_wire(stream))
             return flask.Response(wire, status=200, mimetype="text/event-stream", headers=STREAM_HEADERS)
@@ -246,12 +253,16 @@ def _add_document_and_fallback(
 
 def _wire(stream: EventStream) -> Iterator[bytes]:
     """The stream's bytes; the server closes this generator when the client is gone, which ends the stream."""
-    frames = stream.frames()
+    chunks = stream.wire()
     try:
-        for frame in frames:
-            yield frame.encode()
+        yield from chunks
     finally:
-        frames.close()
+        chunks.close()
+
+
+def _error_response(exc: Exception) -> flask.Response:
+    status, body = render_error(exc)
+    return flask.Response(body, status=status, content_type=_JSON, headers=list(error_headers(exc)))
 
 
 def _panel_response(served: PanelResponse) -> flask.Response:

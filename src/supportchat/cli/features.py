@@ -20,11 +20,14 @@ from ..features import Feature
 from ..jobs import JobKind
 from ..jobs.feature import feature as jobs_feature
 from ..notify import Notifier, WebhookNotifier, notification_kinds
+from ..push.feature import feature as push_feature
 from ..store import Store
 from .attachments import attachments_app, configured_attachments
 from .automation import automation_app
 from .jobs import jobs_app
+from .mail import configured_mail, mail_app
 from .output import UserError
+from .push import push_app, push_configured, push_kinds
 
 __all__ = [
     "BOT_AGENT_VARIABLE",
@@ -81,6 +84,16 @@ def _configured_automation(store: Store, environ: Mapping[str, str] = os.environ
     return kinds
 
 
+def _mail_feature() -> Feature:
+    # The channel's routes need its settings now; its command group is there either way (`mail status`).
+    settings = configured_mail()
+    if settings is None:
+        return Feature("mail", commands=mail_app)
+    from ..mail.feature import feature as mail_feature
+
+    return mail_feature(settings, commands=mail_app)
+
+
 def installed_features() -> list[Feature]:
     """The features of the standalone product (their job kinds read the environment when asked)."""
     automation = automation_feature(commands=automation_app)
@@ -90,5 +103,7 @@ def installed_features() -> list[Feature]:
         Feature(
             automation.name, routes=automation.routes, job_kinds=_configured_automation, commands=automation.commands
         ),
+        _mail_feature(),
+        push_feature(push_kinds, configured=push_configured(), commands=push_app),
         attachments_feature(configured_attachments(), commands=attachments_app),
     ]

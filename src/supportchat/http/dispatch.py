@@ -70,32 +70,40 @@ def dispatch(
     rate_limiter: RateLimiter | None = None,
     client: str = "",
     raw: Callable[[], RawRequest] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> Reply:
     """Authenticate, rate-limit, parse, call the handler and render the response.
 
     The body is read only after the caller is known and allowed to write, so
     anonymous or throttled clients cannot make the server parse megabytes.
     ``client`` is the client's address, for the per-address limits; ``limit``
-    is the largest body in bytes (default: the desk's ``limits.body_bytes``).
-    A raw route's handler gets ``raw()`` (the headers and the unread body)
-    instead of a parsed body; an :attr:`Audience.ANYONE` route's gets the
-    caller or ``None``, and rate limits count the anonymous by address.
+    is the largest body in bytes (default: the desk's ``limits.body_bytes``);
+    ``headers`` are the request's, for a route that authenticates its callers
+    itself (``Route.authenticate``). A raw route's handler gets ``raw()`` (the
+    headers and the unread body) instead of a parsed body; an
+    :attr:`Audience.ANYONE` route's gets the caller or ``None``, and rate limits
+    count only known callers.
     """
     try:
-        found = identify()
+        found = identify() if route.authenticate is None else route.authenticate(headers or {})
         if route.audience is Audience.ANYONE:
             actor = found
         else:
             actor = require_admin(found) if route.audience is Audience.ADMIN else require_user(found)
         if route.write is not None and rate_limiter is not None and actor is not None:
             rate_limiter.check(route.write, actor, client)
+        body_limit = desk.limits.body_bytes if limit is None else limit
         body: Any = None
         if route.raw:
             if raw is None:
                 raise TypeError(f"route {route.name} reads the raw request, which the adapter did not give")
             body = raw()
+        elif route.raw_body is not None:
+            body = read_body()
+            if len(body) > body_limit:
+                raise too_large(body_limit)
         elif route.body is not None:
-            body = parse_body(read_body(), desk.limits.body_bytes if limit is None else limit)
+            body = parse_body(read_body(), body_limit)
         result = route.handler(desk, actor, path, query, body)  # type: ignore[arg-type]
         if isinstance(result, RawResponse):
             return Reply(result.status, b"", result.headers, result.content_type, result.chunks)

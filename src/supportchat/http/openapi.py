@@ -72,6 +72,14 @@ SECURITY_SCHEME = {
     "description": "An admin token (`sca_…`) or a user JWT (HS256, `sub` = user id).",
 }
 _SECURITY: list[dict[str, list[str]]] = [{SECURITY_SCHEME_NAME: []}]
+#: Routes for machine callers check a shared secret of their own, sent as HTTP Basic credentials.
+OWN_SECURITY_SCHEME_NAME = "SharedSecret"
+OWN_SECURITY_SCHEME = {
+    "type": "http",
+    "scheme": "basic",
+    "description": "A route's own shared secret as the password (any user name), for callers such as mail providers.",
+}
+_OWN_SECURITY: list[dict[str, list[str]]] = [{OWN_SECURITY_SCHEME_NAME: []}]
 
 
 #: Each response model's ``$ref`` into ``components.schemas``.
@@ -80,7 +88,7 @@ Refs = dict[Any, dict[str, Any]]
 
 def error_statuses(route: Route) -> tuple[int, ...]:
     statuses = set(COMMON_ERRORS) | set(route.errors)
-    if route.body is not None:
+    if route.body is not None or route.raw_body is not None:
         statuses |= set(_BODY_ERRORS)
     if "{" in route.path:
         statuses.add(404)
@@ -149,6 +157,12 @@ def operation_extra(route: Documented, limits: Limits) -> dict[str, Any]:
             "required": True,
             "content": {getattr(route, "body_media_type", "application/json"): {"schema": route.body(limits)}},
         }
+    raw = route.raw_body if isinstance(route, Route) else None
+    if raw is not None:
+        extra["requestBody"] = {
+            "required": True,
+            "content": {raw: {"schema": {"type": "string", "contentMediaType": raw}}},
+        }
     links = _links(route)
     if links:
         extra["responses"] = {"200": {"links": links}}
@@ -178,7 +192,7 @@ def _operation(route: Route, limits: Limits, refs: Refs) -> dict[str, Any]:
         "operationId": route.name,
         **extra,
         "responses": {"200": ok, **{str(s): _error_response(s, refs) for s in error_statuses(route)}},
-        "security": _SECURITY,
+        "security": _SECURITY if route.authenticate is None else _OWN_SECURITY,
     }
 
 
@@ -229,6 +243,7 @@ def document(
         "paths": paths,
         "components": {
             "schemas": definitions.get("$defs", {}),
-            "securitySchemes": {SECURITY_SCHEME_NAME: SECURITY_SCHEME},
+            "securitySchemes": {SECURITY_SCHEME_NAME: SECURITY_SCHEME}
+            | ({OWN_SECURITY_SCHEME_NAME: OWN_SECURITY_SCHEME} if any(r.authenticate for r in routes) else {}),
         },
     }

@@ -142,6 +142,11 @@ class Route:
     raw: bool = False
     #: The media type of the documented body (``body``'s schema describes it).
     body_media_type: str = "application/json"
+    #: The media type of a body handed to the handler as raw bytes instead of parsed JSON (``message/rfc822``).
+    raw_body: str | None = None
+    #: For machine callers (a mail provider): the actor from the request's headers, or ``None`` for
+    #: nobody (401), instead of the identity hook. The route checks its own credential (a shared secret).
+    authenticate: Callable[[Mapping[str, str]], Actor | None] | None = None
 
     def full_path(self, prefix: str = DEFAULT_PREFIX) -> str:
         return prefix.rstrip("/") + self.path

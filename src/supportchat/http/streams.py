@@ -2,7 +2,7 @@
 
 Like :data:`~supportchat.http.routes.ROUTES`, both adapters mount exactly
 :data:`STREAM_ROUTES`; they differ only in how they write frames (a
-generator response in Flask, sse-starlette in FastAPI). A stream resumes
+generator response in Flask, a streaming response in FastAPI). A stream resumes
 after the id in the ``Last-Event-ID`` header that browsers' ``EventSource``
 sends on reconnecting, or in the ``last_event_id`` query parameter (for a
 client's first connection, or clients that cannot set headers).
@@ -84,6 +84,7 @@ def open_stream(
     query: Mapping[str, str],
     last_event_id: str | None,
     expires_at: Callable[[], datetime | None] | None = None,
+    address: str | None = None,
 ) -> EventStream:
     """Authenticate and build the caller's stream; raises the error to render otherwise.
 
@@ -92,6 +93,8 @@ def open_stream(
     ``identify`` must keep working while the stream runs: the stream calls it
     again to re-check its caller. ``expires_at`` tells when the caller's
     credential runs out (:func:`~supportchat.http.auth.credential_expiry`).
+    ``address`` is the client's, for the per-address cap: a caller over a
+    cap is refused with 429 (:class:`~supportchat.errors.RateLimited`).
     """
     actor = identify()
     if route.audience is Audience.ADMIN:
@@ -101,4 +104,4 @@ def open_stream(
         own_path_user(actor, path, Action.VIEW)
     resume = last_event_id or query.get("last_event_id")
     expiry = expires_at() if expires_at is not None else None
-    return live.stream(actor, resume, recheck=identify, expires_at=expiry)
+    return live.stream(actor, resume, address=address, recheck=identify, expires_at=expiry)

@@ -21,7 +21,7 @@ from ..extensions import extension, register_extension
 from ..stores.fallback import FallbackStore
 from ..stores.memory import InMemoryStore
 from ..stores.sql import SQLStore
-from .base import DEFAULT_MAX_ATTEMPTS, Job, JobStatus, JobStore, NewJob, PermanentFailure
+from .base import DEFAULT_MAX_ATTEMPTS, Job, JobStatus, JobStore, NewJob, PermanentFailure, RetryLater
 from .memory import MemoryJobStore
 from .runner import Handler, JobKind, JobRunner, Reaction, default_owner
 from .sql import SQLJobStore
@@ -38,6 +38,7 @@ __all__ = [
     "NewJob",
     "PermanentFailure",
     "Reaction",
+    "RetryLater",
     "SQLJobStore",
     "default_owner",
 ]

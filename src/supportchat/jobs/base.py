@@ -17,7 +17,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-__all__ = ["DEFAULT_MAX_ATTEMPTS", "Job", "JobStatus", "JobStore", "NewJob", "PermanentFailure"]
+__all__ = ["DEFAULT_MAX_ATTEMPTS", "Job", "JobStatus", "JobStore", "NewJob", "PermanentFailure", "RetryLater"]
 
 #: How many attempts a job gets unless it says otherwise.
 DEFAULT_MAX_ATTEMPTS = 8
@@ -25,6 +25,18 @@ DEFAULT_MAX_ATTEMPTS = 8
 
 class PermanentFailure(Exception):
     """The job can never succeed (a receiver that is gone, an address refused): do not retry it."""
+
+
+class RetryLater(Exception):
+    """The attempt failed and the receiver said when to come back: not before ``after`` seconds.
+
+    The runner waits the longer of ``after`` and its own backoff (a server's
+    ``Retry-After`` is a floor, not a schedule).
+    """
+
+    def __init__(self, message: str, *, after: float = 0.0) -> None:
+        super().__init__(message)
+        self.after = max(0.0, after)
 
 
 class JobStatus(enum.StrEnum):

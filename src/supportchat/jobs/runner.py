@@ -12,8 +12,9 @@ A :class:`JobRunner` works on one store's :class:`~.base.JobStore` with the
    the cursor only moves with the jobs, at least one;
 2. **run**: claim a few due jobs of its kinds under a lease, run each
    handler, and record the outcome: done, due again after tenacity's
-   exponential wait, or failed (given up: a :class:`~.base.PermanentFailure`,
-   or the last allowed attempt);
+   exponential wait (or later, if the handler raised
+   :class:`~.base.RetryLater`), or failed (given up: a
+   :class:`~.base.PermanentFailure`, or the last allowed attempt);
 3. sleep until the next job is due, the desk of this process announces an
    event (:meth:`start` with a desk), or ``poll_interval`` passed (the poll
    also finds what other processes wrote).
@@ -44,7 +45,7 @@ from ..desk import SupportDesk
 from ..extensions import extension
 from ..models import EventRecord
 from ..store import Store
-from .base import DEFAULT_MAX_ATTEMPTS, Job, JobStore, NewJob, PermanentFailure
+from .base import DEFAULT_MAX_ATTEMPTS, Job, JobStore, NewJob, PermanentFailure, RetryLater
 
 __all__ = ["Handler", "JobKind", "JobRunner", "Reaction", "default_owner"]
 
@@ -244,7 +245,10 @@ class JobRunner:
                 logger.warning("job %s (%s) gave up after %d attempts: %r", job.id, job.kind, job.attempts, exc)
                 self.jobs.fail(job, self.owner, repr(exc), retry_at=None)
                 return
-            retry_at = time.time() + self.retry_delay(job.attempts)
+            delay = self.retry_delay(job.attempts)
+            if isinstance(exc, RetryLater):
+                delay = max(delay, exc.after)
+            retry_at = time.time() + delay
             self.jobs.fail(job, self.owner, repr(exc), retry_at=retry_at)
             if kind.pause_on_failure:
                 self._paused[job.kind] = retry_at

@@ -59,6 +59,21 @@ class SMTPSettings:
             client.login(self.username, self.password or "")
         return client
 
+    def send(self, mail: EmailMessage) -> None:
+        """Send ``mail`` to the recipients of its headers; a refusal is a :class:`PermanentFailure`.
+
+        Any other error (the server away, a timeout) raises as it is, for the
+        job runner to retry later.
+        """
+        with self.connect() as client:
+            try:
+                refused = client.send_message(mail)
+            except smtplib.SMTPRecipientsRefused as exc:
+                raise PermanentFailure(f"every recipient was refused: {sorted(exc.recipients)}") from exc
+        if refused:
+            # Some got it; sending again would duplicate theirs. Record who did not.
+            raise PermanentFailure(f"refused recipients: {sorted(refused)}")
+
 
 class EmailNotifier:
     """Mails ``admins`` when a ticket is opened and a ticket's owner when an admin replies."""
@@ -129,11 +144,4 @@ class EmailNotifier:
         mail["Message-ID"] = payload["message_id"]
         mail["Date"] = formatdate(usegmt=True)
         mail.set_content(payload["text"])
-        with self.smtp.connect() as client:
-            try:
-                refused = client.send_message(mail)
-            except smtplib.SMTPRecipientsRefused as exc:
-                raise PermanentFailure(f"every recipient was refused: {sorted(exc.recipients)}") from exc
-        if refused:
-            # Some got it; sending again would duplicate theirs. Record who did not.
-            raise PermanentFailure(f"refused recipients: {sorted(refused)}")
+        self.smtp.send(mail)

@@ -1,87 +1,170 @@
-"""Waking live streams when the event log has grown.
+"""One reader per process: the broker reads each new event once and hands out its frames.
 
-The :class:`Broker` carries no events, only the news that there are new
-ones: a stream that is woken reads the store's persisted event log itself.
-So a burst of a thousand events costs a waiting stream one wake-up, nothing
-is queued per client (memory stays bounded whatever the clients do), and a
-wake-up that comes late or twice does no harm.
+Whatever wakes the broker (the desk of this process, PostgreSQL ``NOTIFY``,
+the SQLite change signal, a poll), its one reader thread reads the log
+after the last id it has seen, renders each entry once per audience (staff;
+the owning user, through the customer projection) and appends the frames to
+the queues of the streams that may see them: every staff stream, and the
+owner's streams only, so a user's queue never even holds another user's
+frame. The cost of an event is one read and one render, whatever the number
+of streams; handing it out is an append per stream.
 
-Wake-ups come from the desk of this process (:meth:`Broker.attach`), from
-PostgreSQL ``NOTIFY`` for other processes (:mod:`.postgres`) and from a slow
-poll of the log (:mod:`.poller`) where the database cannot notify.
+Streams are kept in *groups* by how they are woken: one group per event
+loop (its frames are handed out on that loop, one call per batch) and one
+for threads. Each group has a ``tail``, the last id handed to it; a stream
+*armed* at tail ``t`` gets every frame after ``t`` it may see, so a stream
+that starts behind ``t`` (a ``Last-Event-ID`` resume) reads the log itself
+up to ``t`` and then takes its queue, dropping ids it has already sent.
+
+A queue holds at most ``limit`` frames. A stream whose queue overflows has
+*fallen behind*: its queue is emptied, nothing more is queued for it, and
+when it next looks it is armed again at the group's tail and reads the log
+itself up to there (see :class:`~.stream.EventStream`). Memory per stream is
+bounded by ``limit`` references to shared frames, whatever its client does.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import functools
+import logging
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
 
 from ..events import Event
 from ..models import Actor, ActorKind
+from ..store import Store
+from .frames import Frame
+from .render import Fanned, Renderer
 
 __all__ = ["Broker", "Subscription"]
 
+logger = logging.getLogger("supportchat.realtime")
+
+#: Frames a stream may have waiting before it counts as behind (more than any burst the shared path should carry).
+DEFAULT_QUEUE_LIMIT = 1000
+#: Streams woken in one go on an event loop before the loop may run other work.
+WAKE_SLICE = 64
+
 
 class Subscription:
-    """One stream's doorbell: set by the broker, waited on by the stream.
+    """One stream's place on the shared path: its bounded queue and how it is woken.
 
-    Waiting works from a thread (:meth:`wait`) and from an event loop
-    (:meth:`wait_async`); the first async wait binds the subscription to
-    that loop.
+    A stream on an event loop is woken by resolving a future on that loop;
+    a threaded stream by a :class:`threading.Event`. Queue and flags change
+    under the group's lock. Small on purpose (slots, a plain list, no
+    thread primitive for a stream on a loop): there are thousands.
     """
 
-    def __init__(self, broker: Broker, user_id: int | None) -> None:
-        self.user_id = user_id
-        self._broker = broker
-        self._rung = threading.Event()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._async_rung: asyncio.Event | None = None
-        self.closed = False
+    __slots__ = (
+        "_group",
+        "_rung",
+        "_waiter",
+        "armed_at",
+        "closed",
+        "failed",
+        "limit",
+        "overflowed_at",
+        "queue",
+        "user_id",
+    )
 
-    def ring(self) -> None:
-        """Wake the stream (callable from any thread)."""
-        self._rung.set()
-        loop, rung = self._loop, self._async_rung
-        if loop is not None and rung is not None and not loop.is_closed():
-            # RuntimeError: the loop closed meanwhile, so nobody is waiting any more.
-            with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(rung.set)
+    def __init__(self, group: _Group, user_id: int | None, limit: int) -> None:
+        self.user_id = user_id
+        self.limit = limit
+        self.queue: list[Frame] = []
+        #: Every frame after this id reaches the queue (until the next overflow).
+        self.armed_at = group.tail
+        #: When the queue overflowed (monotonic clock); nothing is queued until the stream re-arms.
+        self.overflowed_at: float | None = None
+        #: The broker could not read the log: the stream must end.
+        self.failed = False
+        self.closed = False
+        self._group = group
+        self._rung = threading.Event() if group.loop is None else None
+        self._waiter: asyncio.Future[None] | None = None
+
+    # -- the broker's side ------------------------------------------------
+
+    def _push(self, frames: list[Frame]) -> bool:
+        """Queue ``frames``; whether the stream must be woken. Under the group's lock."""
+        if self.overflowed_at is not None:
+            return False
+        if len(self.queue) + len(frames) > self.limit:
+            self.queue.clear()
+            self.overflowed_at = time.monotonic()
+            self._group.broker.overflows += 1
+            return True
+        self.queue.extend(frames)
+        return True
+
+    def _wake(self) -> None:
+        """On the group's loop (or any thread, for a threaded stream)."""
+        if self._rung is not None:
+            self._rung.set()
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    # -- the stream's side ------------------------------------------------
+
+    def take(self) -> tuple[list[Frame], float | None]:
+        """The queued frames, and when the queue overflowed if it did.
+
+        After an overflow the subscription is armed again at the group's
+        tail (:attr:`armed_at`): the stream must read the log up to there.
+        """
+        with self._group.lock:
+            if self._rung is not None:
+                self._rung.clear()
+            frames, self.queue = self.queue, []
+            overflowed_at, self.overflowed_at = self.overflowed_at, None
+            if overflowed_at is not None:
+                self.armed_at = self._group.tail
+            return frames, overflowed_at
 
     def clear(self) -> None:
-        """Forget past rings; call before reading the log, so a ring during the read is kept."""
-        self._rung.clear()
-        if self._async_rung is not None:
-            self._async_rung.clear()
+        """Forget past wake-ups (a stream about to read the log keeps one that comes during the read)."""
+        if self._rung is not None:
+            self._rung.clear()
 
-    def wait(self, timeout: float) -> bool:
-        """Block until rung or ``timeout`` seconds passed; whether it was rung."""
-        return self._rung.wait(timeout)
-
-    async def wait_async(self, timeout: float) -> bool:
-        """Wait in the running event loop until rung or ``timeout`` seconds passed."""
-        if self._async_rung is None:
-            self._loop = asyncio.get_running_loop()
-            self._async_rung = asyncio.Event()
-            if self._rung.is_set():
-                self._async_rung.set()
-        try:
-            await asyncio.wait_for(self._async_rung.wait(), timeout)
-        except TimeoutError:
-            return False
-        return True
+    @property
+    def pending(self) -> bool:
+        return bool(self.queue) or self.overflowed_at is not None or self.failed or not self.active
 
     @property
     def active(self) -> bool:
         """False once closed or once the broker shut down: the stream should end."""
-        return not self.closed and not self._broker.shut_down
+        return not self.closed and not self._group.broker.shut_down
+
+    def wait(self, timeout: float) -> bool:
+        """Block until woken or ``timeout`` seconds passed (threaded streams)."""
+        assert self._rung is not None, "a stream on an event loop waits with wait_async"
+        return self._rung.wait(timeout)
+
+    async def wait_async(self, timeout: float) -> None:
+        """Wait on the stream's loop until woken or ``timeout`` seconds passed.
+
+        A bare future and one timer: no task per wait, as ten thousand
+        streams wait at once.
+        """
+        if self.pending:
+            return
+        loop = asyncio.get_running_loop()
+        waiter = self._waiter = loop.create_future()
+        timer = loop.call_later(timeout, _resolve, waiter)
+        try:
+            await waiter
+        finally:
+            timer.cancel()
+            self._waiter = None
 
     def close(self) -> None:
-        """Stop receiving rings; idempotent."""
+        """Leave the shared path; idempotent."""
         if not self.closed:
             self.closed = True
-            self._broker._remove(self)
+            self._group.remove(self)
 
     def __enter__(self) -> Subscription:
         return self
@@ -90,71 +173,249 @@ class Subscription:
         self.close()
 
 
-class Broker:
-    """Who is listening, by user: rings admin subscriptions for every event, a user's for theirs."""
+def _resolve(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
 
-    def __init__(self) -> None:
+
+class _Group:
+    """The streams woken the same way (one event loop, or threads), by audience."""
+
+    def __init__(self, broker: Broker, loop: asyncio.AbstractEventLoop | None, tail: int) -> None:
+        self.broker = broker
+        self.loop = loop
+        self.lock = threading.Lock()
+        self.tail = tail
+        self.staff: set[Subscription] = set()
+        self.users: dict[int, set[Subscription]] = {}
+
+    def join(self, user_id: int | None, limit: int) -> Subscription:
+        """A new subscription armed at this group's tail (read and joined at once: no batch falls between)."""
+        with self.lock:
+            subscription = Subscription(self, user_id, limit)
+            if user_id is None:
+                self.staff.add(subscription)
+            else:
+                self.users.setdefault(user_id, set()).add(subscription)
+            return subscription
+
+    def remove(self, subscription: Subscription) -> None:
+        with self.lock:
+            if subscription.user_id is None:
+                self.staff.discard(subscription)
+            else:
+                group = self.users.get(subscription.user_id)
+                if group is not None:
+                    group.discard(subscription)
+                    if not group:
+                        del self.users[subscription.user_id]
+        self.broker._left(self)
+
+    def __len__(self) -> int:
+        return len(self.staff) + sum(len(group) for group in self.users.values())
+
+    def everyone(self) -> list[Subscription]:
+        with self.lock:
+            return [*self.staff, *(s for group in self.users.values() for s in group)]
+
+    def deliver(self, batch: Sequence[Fanned]) -> None:
+        """Hand a batch to this group's streams (on the group's loop): one append per stream, not per event."""
+        staff = [fanned.staff for fanned in batch]
+        owners: dict[int, list[Frame]] = {}
+        for fanned in batch:
+            if fanned.owner is not None:
+                owners.setdefault(fanned.user_id, []).append(fanned.owner)
+        with self.lock:
+            woken = [s for s in self.staff if s._push(staff)]
+            for user_id, frames in owners.items():
+                woken.extend(s for s in self.users.get(user_id, ()) if s._push(frames))
+            self.tail = max(self.tail, batch[-1].id)
+        self._wake_slice(woken, 0)
+
+    def _wake_slice(self, woken: list[Subscription], start: int) -> None:
+        """Wake :data:`WAKE_SLICE` streams, then let the loop run what else is ready before the next slice.
+
+        Ten thousand streams woken at once would queue ten thousand writes
+        ahead of every request the loop is serving; in slices, a request
+        waits for one slice's writes at most.
+        """
+        for subscription in woken[start : start + WAKE_SLICE]:
+            subscription._wake()
+        if start + WAKE_SLICE < len(woken):
+            if self.loop is None:
+                self._wake_slice(woken, start + WAKE_SLICE)
+            else:
+                self.loop.call_soon(self._wake_slice, woken, start + WAKE_SLICE)
+
+    def wake_all(self, *, failed: bool = False) -> None:
+        for subscription in self.everyone():
+            subscription.failed = subscription.failed or failed
+            subscription._wake()
+
+    def call(self, function: Callable[..., None], *args: object) -> bool:
+        """Run ``function`` where this group's streams wait; False once its loop is closed."""
+        if self.loop is None:
+            function(*args)
+            return True
+        try:
+            self.loop.call_soon_threadsafe(function, *args)
+        except RuntimeError:  # the loop closed: nobody waits on it any more
+            return False
+        return True
+
+
+class Broker:
+    """The process's one reader of the event log, and who listens, by audience.
+
+    ``store`` is the log to read (a stream binds its desk's store to a
+    broker made without one); ``queue_limit`` bounds each stream's queue;
+    ``batch`` is the most entries read at once.
+    """
+
+    def __init__(self, store: Store | None = None, *, queue_limit: int = DEFAULT_QUEUE_LIMIT, batch: int = 500) -> None:
+        if queue_limit <= 0 or batch <= 0:
+            raise ValueError("queue_limit and batch must be positive")
+        self.queue_limit = queue_limit
+        self.batch = batch
+        self.shut_down = False
+        #: How many entries the reader has read, and how many reads it made (for monitoring and tests).
+        self.reads = 0
+        self.events_read = 0
+        #: How many times a stream's queue overflowed, and how many streams were dropped as too slow.
+        self.overflows = 0
+        self.dropped = 0
+        self._store = store
+        self._renderer: Renderer | None = None
         self._lock = threading.Lock()
         self._emptied = threading.Condition(self._lock)
-        self._everyone: set[Subscription] = set()
-        self._by_user: dict[int, set[Subscription]] = {}
-        self.shut_down = False
+        self._groups: dict[asyncio.AbstractEventLoop | None, _Group] = {}
+        self._tail: int | None = None
+        self._rung = threading.Event()
+        self._thread: threading.Thread | None = None
 
-    def subscribe(self, actor: Actor) -> Subscription:
-        """A subscription for ``actor``'s stream: every ticket for staff, their own for a user."""
+    # -- streams ------------------------------------------------------------
+
+    def subscribe(
+        self, actor: Actor, loop: asyncio.AbstractEventLoop | None = None, *, store: Store | None = None
+    ) -> Subscription:
+        """A place on the shared path for ``actor``'s stream: every event for staff, their own for a user.
+
+        ``loop`` is the event loop the stream waits on (``None``: a thread).
+        The first subscription reads the log's tail (blocking: call it from a
+        thread) and starts the reader; without a store (``store`` binds one)
+        there is no reader, only wake-ups.
+        """
         user_id = actor.id if actor.kind is ActorKind.USER else None
-        subscription = Subscription(self, user_id)
         with self._lock:
-            if user_id is None:
-                self._everyone.add(subscription)
-            else:
-                self._by_user.setdefault(user_id, set()).add(subscription)
-        return subscription
+            if self._store is None:
+                self._store = store
+            if self._tail is None and self._store is not None:
+                self._tail = self._store.last_event_id()
+                self._renderer = Renderer(self._store)
+                self._thread = threading.Thread(target=self._run, name="supportchat-event-reader", daemon=True)
+                self._thread.start()
+            group = self._groups.get(loop)
+            if group is None:
+                group = self._groups[loop] = _Group(self, loop, self._tail or 0)
+            return group.join(user_id, self.queue_limit)
+
+    def wake(self) -> None:
+        """New events may be in the log: the reader reads once, for everyone."""
+        self._rung.set()
 
     def announce(self, user_id: int | None = None) -> None:
-        """New events exist for ``user_id``'s tickets; ``None`` when unknown (rings everyone)."""
-        with self._lock:
+        """New events exist for ``user_id``'s tickets (``None``: anyone's): wake the reader.
+
+        Threaded streams of that user and of staff are also rung (a broker
+        without a store has no reader: its streams read the log themselves).
+        """
+        self._rung.set()
+        threads = self._groups.get(None)
+        if threads is None:
+            return
+        with threads.lock:
             if user_id is None:
-                targets = [*self._everyone, *(s for group in self._by_user.values() for s in group)]
+                targets = [*threads.staff, *(s for group in threads.users.values() for s in group)]
             else:
-                targets = [*self._everyone, *self._by_user.get(user_id, ())]
+                targets = [*threads.staff, *threads.users.get(user_id, ())]
         for subscription in targets:
-            subscription.ring()
+            subscription._wake()
 
     def attach(self, subscribe: Callable[[Callable[[Event], None]], Callable[[], None]]) -> Callable[[], None]:
-        """Ring on every event of a desk (pass ``desk.subscribe``); returns the detach function.
+        """Wake the reader on every event of a desk (pass ``desk.subscribe``); returns the detach function.
 
-        The listener only sets flags, so it adds microseconds to the write
-        that announces the event.
+        The listener only sets a flag, so it adds microseconds to the write.
         """
-        return subscribe(lambda event: self.announce(event.ticket.user_id))
+        return subscribe(lambda event: self.wake())
 
     def shutdown(self, wait: float = 5.0) -> bool:
-        """End every stream: ring them all, and wait up to ``wait`` seconds for them to close.
+        """End every stream: wake them all, and wait up to ``wait`` seconds for them to close.
 
         Whether every stream closed in time. A stream closes when its
         consumer asks for the next frame, which a server does at once.
         """
         self.shut_down = True
-        self.announce(None)
+        self._rung.set()
+        for group in self._snapshot():
+            group.call(group.wake_all)
         with self._emptied:
-            return self._emptied.wait_for(lambda: not self._everyone and not self._by_user, timeout=wait)
+            return self._emptied.wait_for(lambda: not any(map(len, self._groups.values())), timeout=wait)
 
     @property
     def listeners(self) -> int:
-        """How many subscriptions are open."""
-        with self._lock:
-            return len(self._everyone) + sum(len(group) for group in self._by_user.values())
+        """How many streams are open."""
+        return sum(len(group) for group in self._snapshot())
 
-    def _remove(self, subscription: Subscription) -> None:
+    @property
+    def tail(self) -> int | None:
+        """The last id the reader has handed out (``None`` before the first stream)."""
+        return self._tail
+
+    def _snapshot(self) -> list[_Group]:
         with self._lock:
-            if subscription.user_id is None:
-                self._everyone.discard(subscription)
-            else:
-                group = self._by_user.get(subscription.user_id)
-                if group is not None:
-                    group.discard(subscription)
-                    if not group:
-                        del self._by_user[subscription.user_id]
-            if not self._everyone and not self._by_user:
+            return list(self._groups.values())
+
+    def _left(self, group: _Group) -> None:
+        with self._lock:
+            if not len(group) and self._groups.get(group.loop) is group:
+                del self._groups[group.loop]
+            if not self._groups:
                 self._emptied.notify_all()
+
+    # -- the reader ---------------------------------------------------------
+
+    def _run(self) -> None:
+        while not self.shut_down:
+            self._rung.wait()
+            self._rung.clear()
+            if self.shut_down:
+                return
+            try:
+                self.read_once()
+            except Exception:
+                # The streams cannot be served from here: they end, and their clients resume with Last-Event-ID.
+                logger.warning("reading the event log for the live streams failed", exc_info=True)
+                for group in self._snapshot():
+                    group.call(functools.partial(group.wake_all, failed=True))
+
+    def read_once(self) -> int:
+        """Read what is new since the last read and hand it out; how many entries (the reader thread calls it)."""
+        assert self._store is not None and self._renderer is not None and self._tail is not None
+        seen = 0
+        while True:
+            records = self._store.events_after(self._tail, limit=self.batch)
+            self.reads += 1
+            if not records:
+                return seen
+            # Rendered outside the lock (streams keep opening meanwhile), for every owner: a user who
+            # subscribes while the batch is rendered is armed before it and must find their frame in it.
+            batch = self._renderer.fan_out(records)
+            with self._lock:
+                for group in list(self._groups.values()):
+                    if not group.call(group.deliver, batch):
+                        del self._groups[group.loop]
+                self._tail = records[-1].id
+            seen += len(records)
+            self.events_read += len(records)
+            if len(records) < self.batch:
+                return seen

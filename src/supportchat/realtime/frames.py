@@ -7,7 +7,7 @@ fields to sse-starlette.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ConfigDict
 
@@ -43,6 +43,12 @@ class Frame:
     data: str | None = None
     comment: str | None = None
     retry_ms: int | None = None
+    #: The bytes on the wire, encoded once when the frame is made: a frame fanned out to ten
+    #: thousand streams is one object, written ten thousand times, encoded once.
+    wire: bytes = field(default=b"", init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "wire", self._encode())
 
     @property
     def is_event(self) -> bool:
@@ -50,6 +56,9 @@ class Frame:
 
     def encode(self) -> bytes:
         """The frame on the wire (``data`` is one line of JSON, so one ``data:`` field)."""
+        return self.wire
+
+    def _encode(self) -> bytes:
         lines: list[str] = []
         if self.comment is not None:
             lines.extend(f": {line}" for line in self.comment.splitlines() or [""])

@@ -1,15 +1,17 @@
-"""Live events for one desk: the broker, and the cross-process wake-up that suits its store."""
+"""Live events for one desk: the broker, the cross-process wake-up that suits its store, the stream caps."""
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from typing import Any
 
 from ..desk import SupportDesk
 from ..models import Actor
-from .broker import Broker
-from .poller import EventLogPoller
+from .broker import DEFAULT_QUEUE_LIMIT, Broker
+from .caps import StreamCaps, caps_from_env
+from .poller import EventLogPoller, sqlite_change_signal, sqlite_file_of
 from .postgres import PostgresListener
 from .stream import EventStream, parse_last_event_id
 
@@ -19,17 +21,22 @@ __all__ = ["LiveEvents"]
 class LiveEvents:
     """What the SSE routes of both adapters stream from.
 
-    The broker is rung by the desk of this process at once. How other
+    The broker is woken by the desk of this process at once. How other
     processes' events arrive depends on the store (override with the
     keywords):
 
     - a SQL store on PostgreSQL: ``LISTEN``/``NOTIFY`` (``listen=True``),
       a listener thread per process;
-    - a SQL store on SQLite: a poll of the event log every
-      ``poll_interval`` seconds (default 2), a thread per process;
+    - a SQL store on a SQLite file: ``PRAGMA data_version`` checked every
+      ``poll_interval`` seconds (default 0.05), a thread per process;
     - any other store (in memory, or one without an ``engine``): nothing,
-      as only this process writes to it (pass ``poll_interval`` to poll).
+      as only this process writes to it (pass ``poll_interval`` to wake the
+      reader on a timer).
 
+    ``queue_limit`` bounds each stream's queue (a stream that overflows it
+    reads the log itself until it has caught up); a stream behind for more
+    than ``slow_after`` seconds is dropped as too slow; ``caps`` limits the streams
+    per account and per client address (default: :func:`caps_from_env`).
     Nothing starts until the first stream opens (or :meth:`start`); call
     :meth:`close` when the app shuts down.
     """
@@ -41,10 +48,15 @@ class LiveEvents:
         heartbeat: float = 15.0,
         listen: bool | None = None,
         poll_interval: float | None = None,
+        queue_limit: int = DEFAULT_QUEUE_LIMIT,
+        slow_after: float = 30.0,
+        caps: StreamCaps | None = None,
     ) -> None:
         self.desk = desk
         self.heartbeat = heartbeat
-        self.broker = Broker()
+        self.slow_after = slow_after
+        self.broker = Broker(desk.store, queue_limit=queue_limit)
+        self.caps = caps if caps is not None else caps_from_env(os.environ)
         self.listener: PostgresListener | None = None
         self.poller: EventLogPoller | None = None
         self._listen = listen
@@ -65,21 +77,32 @@ class LiveEvents:
             engine: Any = getattr(self.desk.store, "engine", None)
             dialect = getattr(getattr(engine, "dialect", None), "name", None)
             listen = dialect == "postgresql" if self._listen is None else self._listen
-            poll_interval = self._poll_interval
-            if poll_interval is None and dialect is not None and not listen:
-                poll_interval = 2.0
             if listen:
                 self.listener = PostgresListener.for_engine(engine, self.broker).start()
-            if poll_interval is not None:
-                self.poller = EventLogPoller(self.desk.store, self.broker, interval=poll_interval).start()
+            sqlite_file = None if listen else sqlite_file_of(engine)
+            if sqlite_file is not None:
+                signal = sqlite_change_signal(sqlite_file)
+                interval = 0.05 if self._poll_interval is None else self._poll_interval
+                self.poller = EventLogPoller(self.broker, interval=interval, signal=signal).start()
+            elif self._poll_interval is not None:
+                self.poller = EventLogPoller(self.broker, interval=self._poll_interval).start()
         return self
 
-    def stream(self, actor: Actor, last_event_id: str | int | None = None, **options: Any) -> EventStream:
-        """A stream of what ``actor`` may see, resuming after ``last_event_id`` (the header's raw value is fine)."""
+    def stream(
+        self, actor: Actor, last_event_id: str | int | None = None, *, address: str | None = None, **options: Any
+    ) -> EventStream:
+        """A stream of what ``actor`` may see, resuming after ``last_event_id`` (the header's raw value is fine).
+
+        ``address`` is the client's address, for the per-address cap. Raises
+        :class:`~supportchat.errors.RateLimited` when ``actor`` or ``address``
+        holds as many streams as :attr:`caps` allows.
+        """
         start = last_event_id if isinstance(last_event_id, int) else parse_last_event_id(last_event_id)
         self.start()
         options.setdefault("heartbeat", self.heartbeat)
-        return EventStream(self.desk, self.broker, actor, last_event_id=start, **options)
+        options.setdefault("slow_after", self.slow_after)
+        release = self.caps.acquire(actor, address)
+        return EventStream(self.desk, self.broker, actor, last_event_id=start, on_close=release, **options)
 
     def close(self, wait: float = 5.0) -> None:
         """End every open stream (waiting up to ``wait`` seconds), stop the threads, detach from the desk.

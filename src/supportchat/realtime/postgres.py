@@ -3,11 +3,11 @@
 Every event-log insert sends a ``NOTIFY`` at commit (a trigger added by the
 ``0002_live_events`` migration), whichever server process wrote it. Each
 process runs one :class:`PostgresListener` thread on a dedicated connection;
-it rings the broker for the event's user, and the woken streams read the log.
+it wakes the broker, whose one reader reads the log for every stream of the process.
 
 A lost connection is reopened with growing pauses (capped at
-``max_backoff``); since notifications sent while it was down are gone, every
-stream is rung once it is back, and they catch up from the log.
+``max_backoff``); notifications sent while it was down are gone, so the
+broker reads the log once it is back, and nothing is lost.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ Connect = Callable[[], Any]
 
 
 class PostgresListener:
-    """A daemon thread turning ``NOTIFY supportchat_events`` into broker rings.
+    """A daemon thread turning ``NOTIFY supportchat_events`` into wake-ups of the broker.
 
     ``connect`` opens a new psycopg 3 connection to the store's database;
     ``schema`` is the schema the store's tables live in (notifications from

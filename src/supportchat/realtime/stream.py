@@ -1,13 +1,19 @@
-"""One client's live stream: the persisted event log, read from a cursor, as SSE frames.
+"""One client's live stream: the shared path of the broker, and the log itself when behind.
 
-The stream never holds events of its own: it reads
-:meth:`Store.events_after <supportchat.stores.Store.events_after>` from its
-cursor in bounded batches, sends them, and sleeps on its
-:class:`~.broker.Subscription` until the broker rings or the heartbeat is
-due. Because the log is the only source, a client that reconnects with
-``Last-Event-ID`` gets exactly the events after that id, in order, whatever
-happened while it was away; and a user's stream reads the log filtered by
-that user's id, so another user's event is never even loaded.
+A stream starts from a cursor: the newest event (a fresh client) or the id
+in ``Last-Event-ID``. It joins the broker's shared path first, *armed* at
+the last id the broker has handed out; if its cursor is behind that, it
+reads :meth:`Store.events_after <supportchat.stores.Store.events_after>` on
+its own, in bounded batches, up to that id, and then takes its queue,
+skipping what it has already sent (ids only grow). So a client that
+reconnects with ``Last-Event-ID`` gets exactly the events after that id, in
+order, once, whatever happened while it was away. A stream that falls
+behind (its queue overflowed while its client was slow to take frames)
+catches up from the log the same way and rejoins; one that stays behind for
+more than ``slow_after`` seconds is too slow for the event rate and ends
+with :data:`TOO_SLOW`, its client's reconnect catching up from the log. A
+user's stream reads the log filtered by that user's id and queues only that
+user's frames, so another user's event never reaches it.
 
 A stream outlives the request that opened it, so it asks again who its
 caller is (``recheck``, the same credentials authenticated anew) before it
@@ -27,22 +33,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import time
 from collections.abc import AsyncGenerator, Callable, Generator
 from datetime import UTC, datetime
 
 from ..desk import SupportDesk
 from ..errors import StorageError, ValidationError
-from ..models import Actor, ActorKind, EventRecord, Ticket
+from ..models import Actor, ActorKind
 from ..outages import OutageLog
-from ..projection import CustomerEvent, customer_event
 from ..rules import MAX_ID
 from ..store import Store
-from ..store import announced_message as message_of
 from .broker import Broker, Subscription
-from .frames import EventPayload, Frame
+from .frames import Frame
+from .render import Renderer, message_of
 
-__all__ = ["EventStream", "latest_event_id", "message_of", "parse_last_event_id"]
+__all__ = ["TOO_SLOW", "EventStream", "latest_event_id", "message_of", "parse_last_event_id"]
 
 logger = logging.getLogger("supportchat.realtime")
 #: When the store is down every open stream ends at once: one record per kind every 10 s, with the count.
@@ -74,12 +80,13 @@ def latest_event_id(store: Store) -> int:
 class EventStream:
     """The live events one actor may see, from a cursor on.
 
-    Staff see every ticket's events; a user only their own tickets'. Without
-    ``last_event_id`` the stream starts at the newest event (only what
-    happens from now on); with it, right after that id. ``heartbeat`` is the
-    longest silence before a comment frame is sent (it also bounds how long
-    a vanished client keeps the stream open), ``batch`` the most events read
-    from the store at once.
+    Staff see every ticket's events; a user only their own tickets' (of the
+    types the customer projection lets through). Without ``last_event_id``
+    the stream starts at the newest event (only what happens from now on);
+    with it, right after that id. ``heartbeat`` is the longest silence
+    before a comment frame is sent (it also bounds how long a vanished
+    client keeps the stream open), ``batch`` the most events read from the
+    store at once when the stream reads the log itself.
 
     ``recheck`` names the caller again from the credentials that opened the
     stream (``None`` when they are no longer valid); it is asked before
@@ -87,7 +94,13 @@ class EventStream:
     ``heartbeat``) have passed since the last answer, and at
     ``expires_at``, when the credential runs out. The stream ends as soon as
     the answer is not ``actor``. Without ``recheck`` the stream still ends at
-    ``expires_at``.
+    ``expires_at``. ``slow_after`` is how long a stream may stay behind the
+    shared path before it is dropped as too slow. ``on_close`` is called
+    once when the stream ends.
+
+    :meth:`frames` and :meth:`aframes` yield frame by frame; :meth:`wire`
+    and :meth:`awire` yield the bytes of whatever is ready at once (what
+    servers write: one write per wake-up, not per frame).
     """
 
     def __init__(
@@ -103,11 +116,13 @@ class EventStream:
         recheck: Callable[[], Actor | None] | None = None,
         recheck_interval: float | None = None,
         expires_at: datetime | None = None,
+        slow_after: float = 30.0,
+        on_close: Callable[[], None] | None = None,
     ) -> None:
         if actor.kind is ActorKind.USER and actor.id is None:
             raise ValueError("a user's stream needs the user's id")
-        if heartbeat <= 0 or batch <= 0 or (recheck_interval is not None and recheck_interval <= 0):
-            raise ValueError("heartbeat, batch and recheck_interval must be positive")
+        if heartbeat <= 0 or batch <= 0 or slow_after <= 0 or (recheck_interval is not None and recheck_interval <= 0):
+            raise ValueError("heartbeat, batch, slow_after and recheck_interval must be positive")
         self.desk = desk
         self.actor = actor
         self.heartbeat = heartbeat
@@ -118,13 +133,27 @@ class EventStream:
         self._user_id = actor.id if actor.kind is ActorKind.USER else None
         self._recheck = recheck
         self._recheck_interval = heartbeat if recheck_interval is None else recheck_interval
-        self._checked_at = time.monotonic()
+        now = time.monotonic()
+        # The first check comes up to half an interval early, at random: streams opened together
+        # (ten thousand after a restart) are then checked spread out, not all in the same instant.
+        self._checked_at = now - random.uniform(0, self._recheck_interval / 2)
         #: The credential's expiry on the monotonic clock (``inf``: it does not expire).
         self._expires = float("inf")
         if expires_at is not None:
-            self._expires = self._checked_at + (expires_at - datetime.now(UTC)).total_seconds()
+            self._expires = now + (expires_at - datetime.now(UTC)).total_seconds()
+        self.slow_after = slow_after
+        self._on_close = on_close
+        #: The last id sent (or skipped as not this viewer's); ``None`` until the stream opened.
+        self._cursor = 0
+        #: While behind the shared path: read the log up to this id; since when it is behind.
+        self._catch_up_to: int | None = None
+        self._behind_since = 0.0
+        #: How many times the stream fell behind and read the log itself (for monitoring and tests).
+        self.catch_ups = 0
+        self._quiet_since = time.monotonic()
+        self._ended = False
 
-    # -- the two ways to run it ------------------------------------------
+    # -- the ways to run it ------------------------------------------------
 
     def frames(self) -> Generator[Frame, None, None]:
         """The frames, blocking between them (for threaded servers: Flask, WSGI).
@@ -133,78 +162,173 @@ class EventStream:
         closing the generator (a WSGI server does when the client is gone)
         releases the subscription.
         """
-        with self._broker.subscribe(self.actor) as subscription:
-            # The cursor is fixed before the client hears of the stream, so nothing it does after is missed.
-            if (cursor := self._cursor()) is None:
-                return
-            yield self._opening()
-            quiet_since = time.monotonic()
-            while subscription.active:
-                if self._check_due() <= 0 and not self._still_allowed():
-                    yield _SIGNED_OUT
-                    return
-                subscription.clear()
-                if (batch := self._read(cursor)) is None:
-                    return
-                frames, cursor, more = batch
-                yield from frames
-                if frames:
-                    quiet_since = time.monotonic()
-                if more:
-                    continue
-                if (due := self._heartbeat_due(quiet_since)) <= 0:
-                    yield _HEARTBEAT
-                    quiet_since = time.monotonic()
-                elif (wait := min(due, self._check_due())) > 0:
-                    subscription.wait(wait)
+        batches = self._batches()
+        try:
+            for batch in batches:
+                yield from batch
+        finally:
+            batches.close()
+
+    def wire(self) -> Generator[bytes, None, None]:
+        """The bytes of :meth:`frames`, whatever is ready joined into one chunk."""
+        batches = self._batches()
+        try:
+            for batch in batches:
+                yield b"".join(frame.wire for frame in batch)
+        finally:
+            batches.close()
 
     async def aframes(self) -> AsyncGenerator[Frame, None]:
         """The same frames for an event loop (FastAPI); store reads run in a worker thread."""
-        subscription: Subscription = self._broker.subscribe(self.actor)
+        batches = self._abatches()
         try:
-            if (cursor := await asyncio.to_thread(self._cursor)) is None:
-                return
-            yield self._opening()
-            quiet_since = time.monotonic()
-            while subscription.active:
-                if self._check_due() <= 0 and not await asyncio.to_thread(self._still_allowed):
-                    yield _SIGNED_OUT
-                    return
-                subscription.clear()
-                if (batch := await asyncio.to_thread(self._read, cursor)) is None:
-                    return
-                frames, cursor, more = batch
-                for frame in frames:
+            async for batch in batches:
+                for frame in batch:
                     yield frame
-                if frames:
-                    quiet_since = time.monotonic()
-                if more:
-                    continue
-                if (due := self._heartbeat_due(quiet_since)) <= 0:
-                    yield _HEARTBEAT
-                    quiet_since = time.monotonic()
-                elif (wait := min(due, self._check_due())) > 0:
-                    await subscription.wait_async(wait)
         finally:
-            subscription.close()
+            await batches.aclose()
 
-    # -- reading the log -------------------------------------------------
+    async def awire(self) -> AsyncGenerator[bytes, None]:
+        """The bytes of :meth:`aframes`, whatever is ready joined into one chunk."""
+        batches = self._abatches()
+        try:
+            async for batch in batches:
+                yield b"".join(frame.wire for frame in batch)
+        finally:
+            await batches.aclose()
+
+    def _batches(self) -> Generator[list[Frame], None, None]:
+        subscription = None
+        try:
+            if (subscription := self._open(None)) is None:
+                return
+            yield [self._opening()]
+            while (step := self._step(subscription, blocking=True)) is not None:
+                if isinstance(step, float):
+                    subscription.wait(step)
+                    continue
+                assert isinstance(step, list)
+                yield step
+                if self._ended:
+                    return
+        finally:
+            self._close(subscription)
+
+    async def _abatches(self) -> AsyncGenerator[list[Frame], None]:
+        subscription = None
+        try:
+            # Joining reads the store (the cursor, the broker's first tail): in a worker thread.
+            if (subscription := await asyncio.to_thread(self._open, asyncio.get_running_loop())) is None:
+                return
+            yield [self._opening()]
+            while True:
+                step = self._step(subscription, blocking=False)
+                if step is _BLOCKING:
+                    step = await asyncio.to_thread(self._step, subscription, blocking=True)
+                if step is None:
+                    return
+                if isinstance(step, float):
+                    await subscription.wait_async(step)
+                    continue
+                assert isinstance(step, list)
+                yield step
+                if self._ended:
+                    return
+        finally:
+            self._close(subscription)
+
+    # -- the steps -----------------------------------------------------------
 
     def _opening(self) -> Frame:
         return Frame(comment="supportchat stream", retry_ms=self.retry_ms)
 
-    def _cursor(self) -> int | None:
-        """Where to read from; ``None`` if the store cannot say (the stream then ends).
+    def _open(self, loop: asyncio.AbstractEventLoop | None) -> Subscription | None:
+        """Join the shared path and fix the cursor; ``None`` if the store cannot say (the stream then ends).
 
-        Subscribed before this read, so an event committed meanwhile still rings.
+        Joined before the cursor is read, so an event committed meanwhile still arrives.
         """
-        if self._start is not None:
-            return self._start
         try:
-            return latest_event_id(self.desk.store)
+            subscription = self._broker.subscribe(self.actor, loop, store=self.desk.store)
         except StorageError as exc:
             _outages.report("open", "cannot open a live stream: the store is unavailable", exc)
             return None
+        try:
+            self._cursor = latest_event_id(self.desk.store) if self._start is None else self._start
+        except StorageError as exc:
+            subscription.close()
+            _outages.report("open", "cannot open a live stream: the store is unavailable", exc)
+            return None
+        self._quiet_since = time.monotonic()
+        if self._cursor < subscription.armed_at:
+            self._fall_behind(subscription.armed_at, self._quiet_since)
+        return subscription
+
+    def _step(self, subscription: Subscription, *, blocking: bool) -> list[Frame] | float | object | None:
+        """What to do next: frames to send, seconds to wait, ``None`` to end, or :data:`_BLOCKING`.
+
+        With ``blocking`` false the step never touches the store: it answers
+        :data:`_BLOCKING` instead, for the caller to run it in a thread.
+        """
+        while True:
+            if subscription.failed or not subscription.active:
+                return None
+            if self._check_due() <= 0:
+                if not blocking:
+                    return _BLOCKING
+                if not self._still_allowed():
+                    self._ended = True
+                    return [_SIGNED_OUT]
+            if self._catch_up_to is not None:
+                if time.monotonic() - self._behind_since > self.slow_after:
+                    self._ended = True
+                    self._broker.dropped += 1
+                    return [TOO_SLOW]
+                if not blocking:
+                    return _BLOCKING
+                if (caught := self._read_log(self._catch_up_to)) is None:
+                    return None
+                if caught:
+                    return self._sent(caught)
+                continue
+            frames, overflowed_at = subscription.take()
+            if overflowed_at is not None:
+                self._fall_behind(subscription.armed_at, overflowed_at)
+                continue
+            if fresh := [frame for frame in frames if frame.id is not None and frame.id > self._cursor]:
+                self._cursor = fresh[-1].id or self._cursor
+                return self._sent(fresh)
+            if (due := self._heartbeat_due()) <= 0:
+                return self._sent([_HEARTBEAT])
+            return max(min(due, self._check_due()), 0.001)
+
+    def _fall_behind(self, target: int, since: float) -> None:
+        self._catch_up_to = target
+        self._behind_since = since
+        self.catch_ups += 1
+
+    def _sent(self, frames: list[Frame]) -> list[Frame]:
+        self._quiet_since = time.monotonic()
+        return frames
+
+    def _read_log(self, target: int) -> list[Frame] | None:
+        """The next batch of the log after the cursor, up to the shared path; ``None`` when the store fails.
+
+        Once the read reaches ``target`` (or the end of the log) the stream is
+        back on the shared path. On a store failure the stream ends, and the
+        client, which reconnects by itself with ``Last-Event-ID``, resumes
+        where it was.
+        """
+        try:
+            records = self.desk.store.events_after(self._cursor, user_id=self._user_id, limit=self.batch)
+            frames = Renderer(self.desk.store).frames(records, self.actor)
+        except StorageError as exc:
+            _outages.report("read", "ending a live stream: the store failed", exc)
+            return None
+        if records:
+            self._cursor = records[-1].id
+        if len(records) < self.batch or self._cursor >= target:
+            self._catch_up_to = None
+        return frames
 
     def _check_due(self) -> float:
         """Seconds until the caller must be checked again (0 or less: now)."""
@@ -230,55 +354,27 @@ class EventStream:
         self._checked_at = time.monotonic()
         return allowed
 
-    def _heartbeat_due(self, quiet_since: float) -> float:
-        return self.heartbeat - (time.monotonic() - quiet_since)
+    def _heartbeat_due(self) -> float:
+        return self.heartbeat - (time.monotonic() - self._quiet_since)
 
-    def _read(self, cursor: int) -> tuple[list[Frame], int, bool] | None:
-        """The frames of the next batch after ``cursor``, the new cursor, and whether more may wait.
+    def __del__(self) -> None:
+        # A stream whose response never started (its client left first) was never run: it still
+        # gives its place under the caps back, when it is collected.
+        if getattr(self, "_on_close", None) is not None:
+            self._close(None)
 
-        ``None`` when the store fails: the stream ends, and the client, which
-        reconnects by itself with ``Last-Event-ID``, resumes where it was.
-        """
-        try:
-            records = self.desk.store.events_after(cursor, user_id=self._user_id, limit=self.batch)
-            tickets: dict[int, Ticket | None] = {}
-            frames = []
-            for record in records:
-                if record.ticket_id not in tickets:
-                    tickets[record.ticket_id] = self._ticket(record.ticket_id)
-                if (frame := self._frame(record, tickets[record.ticket_id])) is not None:
-                    frames.append(frame)
-        except StorageError as exc:
-            _outages.report("read", "ending a live stream: the store failed", exc)
-            return None
-        return frames, (records[-1].id if records else cursor), len(records) == self.batch
-
-    def _ticket(self, ticket_id: int) -> Ticket | None:
-        ticket = self.desk.store.get_ticket(ticket_id)
-        if ticket is None or (self._user_id is not None and ticket.user_id != self._user_id):
-            return None
-        return ticket.seen_by(self.actor)
-
-    def _frame(self, record: EventRecord, ticket: Ticket | None) -> Frame | None:
-        """The event's frame; a user's goes through the customer projection (``None``: not theirs)."""
-        message = message_of(self.desk.store, record) if ticket is not None else None
-        payload: EventPayload | CustomerEvent | None
-        if self._user_id is not None:
-            payload = customer_event(record, ticket, message, self.actor)
-            if payload is None:
-                return None
-        else:
-            payload = EventPayload(
-                event_id=record.id,
-                type=record.type,
-                ticket_id=record.ticket_id,
-                created_at=record.created_at,
-                ticket=ticket,
-                message=message,
-            )
-        return Frame(id=record.id, event=record.type.value, data=payload.model_dump_json())
+    def _close(self, subscription: Subscription | None) -> None:
+        if subscription is not None:
+            subscription.close()
+        if self._on_close is not None:
+            on_close, self._on_close = self._on_close, None
+            on_close()
 
 
+#: What :meth:`EventStream._step` answers when the next step must read the store.
+_BLOCKING = object()
 _HEARTBEAT = Frame(comment="heartbeat")
 #: The last frame of a stream whose caller is no longer who it was (revoked, expired, signed out).
 _SIGNED_OUT = Frame(comment="credentials no longer valid")
+#: The last frame of a stream whose client reads more slowly than events come; it reconnects and catches up.
+TOO_SLOW = Frame(comment="too slow: reconnect with Last-Event-ID to catch up")

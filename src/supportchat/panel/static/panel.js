@@ -79,6 +79,22 @@
       "history.empty": "No changes yet.",
       "history.entry": "{who} changed {field}: {old} → {new}",
       "history.none": "none",
+      "push.title": "Push notifications",
+      "push.empty": "No push notifications for this ticket.",
+      "push.entry": "{event} to {who} (device {device}): {status}",
+      "push.attempt": "attempt {number}: {status}",
+      "push.event.admin_reply": "Reply",
+      "push.event.resolved": "Resolved",
+      "push.event.new_ticket": "New ticket",
+      "push.event.user_reply": "User reply",
+      "push.status.pending": "pending",
+      "push.status.delivered": "delivered",
+      "push.status.coalesced": "joined to a later push",
+      "push.status.unregistered": "token no longer valid, device removed",
+      "push.status.failed": "failed",
+      "push.status.skipped": "not sent (device removed or reassigned)",
+      "push.user": "user #{id}",
+      "push.agent": "agent {name}",
       "who.admin": "admin {name}",
       "who.user": "user #{id}",
       "who.system": "the system",
@@ -185,6 +201,22 @@
       "history.empty": "Aún no hay cambios.",
       "history.entry": "{who} cambió {field}: {old} → {new}",
       "history.none": "ninguno",
+      "push.title": "Notificaciones push",
+      "push.empty": "No hay notificaciones push de este ticket.",
+      "push.entry": "{event} a {who} (dispositivo {device}): {status}",
+      "push.attempt": "intento {number}: {status}",
+      "push.event.admin_reply": "Respuesta",
+      "push.event.resolved": "Resuelto",
+      "push.event.new_ticket": "Ticket nuevo",
+      "push.event.user_reply": "Respuesta del usuario",
+      "push.status.pending": "pendiente",
+      "push.status.delivered": "entregada",
+      "push.status.coalesced": "unida a una notificación posterior",
+      "push.status.unregistered": "token ya no válido, dispositivo eliminado",
+      "push.status.failed": "fallida",
+      "push.status.skipped": "no enviada (dispositivo eliminado o reasignado)",
+      "push.user": "usuario #{id}",
+      "push.agent": "agente {name}",
       "who.admin": "el admin {name}",
       "who.user": "el usuario #{id}",
       "who.system": "el sistema",
@@ -978,6 +1010,60 @@
     });
   }
 
+  function pushAttempt(attempt) {
+    var status = t("push.status." + attempt.status);
+    if (attempt.error_class) {
+      status = attempt.error_class + (attempt.http_status ? " (HTTP " + attempt.http_status + ")" : "") +
+        (attempt.status === "pending" ? " — " + t("push.status.pending") : "");
+    }
+    return el("li", {
+      children: [
+        el("time", { cls: "time", text: when(attempt.at) + " — " }),
+        el("span", { text: t("push.attempt", { number: attempt.number, status: status }) }),
+      ],
+    });
+  }
+
+  function renderPush(deliveries) {
+    var list = $("push-list");
+    list.replaceChildren();
+    $("push").hidden = false;
+    if (!deliveries.length) list.appendChild(el("li", { cls: "muted", text: t("push.empty") }));
+    deliveries.forEach(function (delivery) {
+      var who = delivery.recipient_kind === "agent"
+        ? t("push.agent", { name: adminName(delivery.recipient_id) })
+        : t("push.user", { id: delivery.recipient_id });
+      list.appendChild(
+        el("li", {
+          attrs: { "data-delivery-status": delivery.status },
+          children: [
+            el("time", { cls: "time", text: when(delivery.created_at) + " — " }),
+            el("span", {
+              text: t("push.entry", {
+                event: t("push.event." + delivery.event),
+                who: who,
+                device: delivery.device,
+                status: t("push.status." + delivery.status),
+              }),
+            }),
+            el("ol", { children: delivery.attempts.map(pushAttempt) }),
+          ],
+        })
+      );
+    });
+  }
+
+  function loadPush(id) {
+    // Only when the push feature is mounted; without it the route is a 404 and the section stays hidden.
+    return api("GET", "/tickets/" + id + "/push")
+      .then(function (json) {
+        if (state.ticket && state.ticket.id === id) renderPush(json.data);
+      })
+      .catch(function () {
+        $("push").hidden = true;
+      });
+  }
+
   function loadHistory(id) {
     return api("GET", "/tickets/" + id + "/history").then(function (json) {
       if (state.ticket && state.ticket.id === id) renderHistory(json.data);
@@ -1003,7 +1089,7 @@
         appendMessages(json.data.messages);
         refreshReadState(json.data.messages);
         body.setAttribute("data-ticket-loaded", String(json.data.id));
-        return loadHistory(json.data.id);
+        return Promise.all([loadHistory(json.data.id), loadPush(json.data.id)]);
       })
       .catch(showError);
   }
