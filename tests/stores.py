@@ -55,6 +55,10 @@ _SQL_KEYED_TABLES = (
     "support_agents",
     "support_contacts",
     "support_job_cursors",
+    "support_teams",
+    "support_agent_states",
+    "support_ticket_teams",
+    "support_assignment_queue",
     "support_ratings",
     "support_push_devices",
     "support_mail_checkpoints",
@@ -229,3 +233,22 @@ BACKEND_MARKS: dict[str, list[pytest.MarkDecorator]] = {
     "postgres": [pytest.mark.postgres],
     "supabase": [pytest.mark.postgres],
 }
+
+
+def migrated_sqlite_url(path: Path) -> str:
+    """The URL of a SQLite file at ``path``, created at the current migration (for tests with several processes)."""
+    url = f"sqlite:///{path}"
+    engine = create_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    return url
+
+
+def shared_postgres(request: pytest.FixtureRequest) -> tuple[str, dict[str, Any]]:
+    """The URL and connect arguments of this session's PostgreSQL schema, emptied, for other processes to open."""
+    engine = postgres_engine(request)
+    with postgres_backend(request) as make:
+        make().close()  # empty tables
+    with engine.connect() as connection:
+        schema = connection.execute(sa.text("SELECT current_schema()")).scalar_one()
+    return engine.url.render_as_string(hide_password=False), {"options": f"-c search_path={schema}"}

@@ -13,14 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 
 from supportchat import Actor, SupportDesk
-from supportchat.migrations import upgrade
 from supportchat.numbers import TICKET_NUMBER_PATTERN
-from supportchat.stores.sql import SQLStore, create_engine
+from supportchat.stores.sql import SQLStore
 
-from .stores import postgres_backend, postgres_engine
+from .stores import migrated_sqlite_url, shared_postgres
 
 WORKERS = 4
 PER_WORKER = 500
@@ -88,20 +86,10 @@ def run_load(url: str, connect_args: dict[str, Any]) -> None:
 
 @pytest.mark.slow
 def test_four_processes_on_one_sqlite_file(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'shared.db'}"
-    engine = create_engine(url)
-    upgrade(engine)
-    engine.dispose()
-    run_load(url, {})
+    run_load(migrated_sqlite_url(tmp_path / "shared.db"), {})
 
 
 @pytest.mark.slow
 @pytest.mark.postgres
 def test_four_processes_on_postgres(request: pytest.FixtureRequest) -> None:
-    engine = postgres_engine(request)
-    with postgres_backend(request) as make:
-        make().close()  # empty tables
-    with engine.connect() as connection:
-        schema = connection.execute(sa.text("SELECT current_schema()")).scalar_one()
-    url = engine.url.render_as_string(hide_password=False)
-    run_load(url, {"options": f"-c search_path={schema}"})
+    run_load(*shared_postgres(request))

@@ -22,13 +22,14 @@ from supportchat.sqlschema.search import SEARCH_TABLE_PREFIX, SOURCES
 from supportchat.sqlschema.tables import metadata
 from supportchat.stores import InMemoryStore, open_store
 from supportchat.stores.sql import SQLiteStore, SQLStore, create_engine
+from supportchat.teams import schema as team_schema
 
 from .stores import postgres_engine
 from .test_sql_adoption import seed_database
 
 
 def schema_drift(engine: sa.Engine) -> list[Any]:
-    """What autogenerate would change to reach the package's table definitions (core, jobs, mail).
+    """What autogenerate would change to reach the package's table definitions (core, jobs, mail, teams).
 
     The orphaned messages an adoption keeps aside and the search index are outside the
     schema; the directories' tables are a store extension's, on metadata of their own.
@@ -44,6 +45,7 @@ def schema_drift(engine: sa.Engine) -> list[Any]:
                 automation_schema.metadata,
                 mail_schema.metadata,
                 push_schema.metadata,
+                team_schema.metadata,
                 attachment_schema.metadata,
             ],
         )  # type: ignore[arg-type]

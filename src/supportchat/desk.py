@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
 from .errors import (
     AlreadyMerged,
+    AssigneeChanged,
     Conflict,
     DifferentOwners,
     DuplicateMessage,
@@ -267,15 +268,36 @@ class SupportDesk:
 
         return self._update(actor, ref, decide)[0]
 
-    def assign(self, actor: Actor, ref: object, assigned_to: object) -> Ticket:
-        """Assign a ticket to an admin id, or unassign it with ``None``."""
+    def assign(
+        self,
+        actor: Actor,
+        ref: object,
+        assigned_to: object,
+        *,
+        expected_assignee: object = UNSET,
+        records: Sequence[tuple[str, str | None, str | None]] = (),
+    ) -> Ticket:
+        """Assign a ticket to an admin id, or unassign it with ``None``.
+
+        With ``expected_assignee`` (an admin id or ``None``) the ticket is
+        assigned only while its assignee is still that one, decided at the
+        version written: otherwise :class:`~supportchat.errors.AssigneeChanged`
+        (so an auto-assignment never replaces an assignment made meanwhile).
+        ``records`` are further change records, ``(field, old, new)``, written
+        in the same update (a transfer's team and reason); with them the
+        update is written even if the assignee stays.
+        """
         assignee = self._assignee(assigned_to)
+        expected = expected_assignee if expected_assignee is UNSET else self._assignee(expected_assignee)
 
         def decide(ticket: Ticket, now: datetime) -> Decision:
+            if expected is not UNSET and ticket.assigned_to != expected:
+                raise AssigneeChanged("the ticket was assigned meanwhile", details={"assigned_to": ticket.assigned_to})
+            history = [self._record(actor, field, old, new, now) for field, old, new in records]
             if assignee == ticket.assigned_to:
-                return {}, []
-            record = self._record(actor, "assigned_to", ticket.assigned_to, assignee, now)
-            return {"assigned_to": assignee}, [record]  # type: ignore[typeddict-item]
+                return ({"updated_at": now}, history) if history else ({}, [])
+            history.insert(0, self._record(actor, "assigned_to", ticket.assigned_to, assignee, now))
+            return {"assigned_to": assignee}, history  # type: ignore[typeddict-item]
 
         return self._update(actor, ref, decide)[0]
 

@@ -17,6 +17,9 @@ Flask and FastAPI adapters (and any host app) render identical responses::
     │   ├── TicketClosed                409 ticket_closed
     │   ├── InvalidTransition           409 invalid_transition
     │   ├── ConcurrentUpdate            409 concurrent_update
+    │   ├── AssigneeChanged             409 assignee_changed
+    │   ├── AgentUnavailable            409 agent_unavailable
+    │   ├── AgentAtCapacity             409 agent_at_capacity
     │   ├── RatingNotOpen               409 rating_not_open   (spec §12)
     │   ├── DifferentOwners             409 different_owners  (spec §12)
     │   ├── AlreadyMerged               409 already_merged
@@ -41,7 +44,10 @@ from collections.abc import Iterable
 from typing import Any, ClassVar
 
 __all__ = [
+    "AgentAtCapacity",
+    "AgentUnavailable",
     "AlreadyMerged",
+    "AssigneeChanged",
     "BadRequest",
     "ConcurrentUpdate",
     "Conflict",
@@ -180,6 +186,24 @@ class ConcurrentUpdate(Conflict):
     """
 
     code = "concurrent_update"
+
+
+class AssigneeChanged(Conflict):
+    """The ticket is no longer assigned to whom the caller saw (someone else assigned it meanwhile)."""
+
+    code = "assignee_changed"
+
+
+class AgentUnavailable(Conflict):
+    """The agent does not take tickets now (away, offline, off the roster); an admin may force it."""
+
+    code = "agent_unavailable"
+
+
+class AgentAtCapacity(Conflict):
+    """The agent already holds as many open tickets as their capacity; an admin may force it."""
+
+    code = "agent_at_capacity"
 
 
 class RatingNotOpen(Conflict):

@@ -61,6 +61,7 @@ __all__ = [
     "normalize_email",
     "parse_agent",
     "parse_contact",
+    "parse_team_name",
 ]
 
 
@@ -123,6 +124,13 @@ def normalize_email(value: object, field: str = "email") -> str | None:
     return None if email is None else email.lower()
 
 
+def parse_team_name(value: object, field: str = "team") -> str:
+    """A team's name as the directories keep it: 1-32 characters of ``a-z 0-9 - _``, lower-cased."""
+    if not isinstance(value, str) or not _TEAM.match(value.strip().lower()):
+        raise ValidationError(field, "team names are 1-32 characters of a-z 0-9 - _")
+    return value.strip().lower()
+
+
 def _name(field: str, value: object) -> str:
     return clean_text(field, value, 100)
 
@@ -143,9 +151,7 @@ def parse_agent(
         raise ValidationError("teams", "must be a list of team names")
     cleaned = []
     for team in teams:
-        if not isinstance(team, str) or not _TEAM.match(team.strip().lower()):
-            raise ValidationError("teams", "team names are 1-32 characters of a-z 0-9 - _")
-        if (key := team.strip().lower()) not in cleaned:
+        if (key := parse_team_name(team, "teams")) not in cleaned:
             cleaned.append(key)
     if len(cleaned) > _MAX_TEAMS:
         raise ValidationError("teams", f"at most {_MAX_TEAMS} teams")

@@ -27,7 +27,7 @@ from .config import Session, open_session
 from .options import DatabaseUrl, JsonOutput
 from .output import UserError, emit_json, emit_listing, handled, out
 
-__all__ = ["agents_app", "contacts_app", "ensure_agent_for_admin"]
+__all__ = ["agent_id_of", "agents_app", "contacts_app", "ensure_agent_for_admin"]
 
 agents_app = typer.Typer(help="List, add and change agents (the admins who answer tickets).", no_args_is_help=True)
 contacts_app = typer.Typer(help="List and set contacts (how the desk addresses users).", no_args_is_help=True)
@@ -49,7 +49,7 @@ def ensure_agent_for_admin(session: Session, admin_id: int, name: str) -> Agent 
     return table.put_agent(parse_agent(id=admin_id, name=name))
 
 
-def _agent_id(session: Session, ref: str) -> tuple[int, str | None]:
+def agent_id_of(session: Session, ref: str) -> tuple[int, str | None]:
     """The id ``ref`` names and the admin's name, from the admin accounts (or a bare id)."""
     admin = session.admin_tokens.get(ref)
     if admin is not None:
@@ -100,7 +100,7 @@ def add_agent(
 ) -> None:
     """Give an admin an agent row (or replace it)."""
     with open_session(database_url) as session:
-        agent_id, admin_name = _agent_id(session, admin)
+        agent_id, admin_name = agent_id_of(session, admin)
         display = name or admin_name
         if display is None:
             raise UserError(f"no admin has id {agent_id}: give the agent a --name")
@@ -131,7 +131,7 @@ def set_agent(
 ) -> None:
     """Change an agent's name, email, teams, capacity or availability; what is not given stays."""
     with open_session(database_url) as session:
-        agent_id, _ = _agent_id(session, agent)
+        agent_id, _ = agent_id_of(session, agent)
         table = agent_store(session.store)
         current = table.get_agent(agent_id)
         if current is None:

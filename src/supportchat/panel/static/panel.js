@@ -23,6 +23,46 @@
       "notice.signin": "Sign in",
       "nav.tickets": "Tickets",
       "nav.stats": "Statistics",
+      "nav.teams": "Teams",
+      "teams.availability": "Agents' availability",
+      "teams.title": "Teams",
+      "teams.noAgents": "No agents yet.",
+      "teams.none": "No teams yet.",
+      "teams.newName": "New team (a-z 0-9 - _)",
+      "teams.create": "Create team",
+      "teams.saved": "Saved.",
+      "teams.yes": "Yes",
+      "teams.no": "No",
+      "teams.on": "On",
+      "teams.off": "Off",
+      "teams.statusOf": "Availability of {name}",
+      "teams.autoOf": "Auto-assignment of {name}",
+      "availability.available": "Available",
+      "availability.away": "Away",
+      "availability.offline": "Offline",
+      "col.agent": "Agent",
+      "col.teams": "Teams",
+      "col.load": "Open / capacity",
+      "col.availability": "Availability",
+      "col.takes": "Takes tickets",
+      "col.team": "Team",
+      "col.categories": "Categories",
+      "col.members": "Members",
+      "col.waiting": "Waiting",
+      "col.autoAssign": "Auto-assign",
+      "transfer.title": "Transfer",
+      "transfer.to": "To",
+      "transfer.agents": "Agents",
+      "transfer.teams": "Teams",
+      "transfer.reason": "Reason",
+      "transfer.note": "Note",
+      "transfer.force": "Even if unavailable or full",
+      "transfer.send": "Transfer",
+      "transfer.done": "Ticket transferred.",
+      "field.team": "team",
+      "field.transfer_reason": "transfer reason",
+      "field.transfer_note": "transfer note",
+      "field.transfer_forced": "forced transfer",
       "nav.logout": "Sign out",
       "live.connecting": "Connecting…",
       "live.live": "Live",
@@ -145,6 +185,46 @@
       "notice.signin": "Iniciar sesión",
       "nav.tickets": "Tickets",
       "nav.stats": "Estadísticas",
+      "nav.teams": "Equipos",
+      "teams.availability": "Disponibilidad de los agentes",
+      "teams.title": "Equipos",
+      "teams.noAgents": "Aún no hay agentes.",
+      "teams.none": "Aún no hay equipos.",
+      "teams.newName": "Equipo nuevo (a-z 0-9 - _)",
+      "teams.create": "Crear equipo",
+      "teams.saved": "Guardado.",
+      "teams.yes": "Sí",
+      "teams.no": "No",
+      "teams.on": "Activada",
+      "teams.off": "Desactivada",
+      "teams.statusOf": "Disponibilidad de {name}",
+      "teams.autoOf": "Asignación automática de {name}",
+      "availability.available": "Disponible",
+      "availability.away": "Ausente",
+      "availability.offline": "Desconectado",
+      "col.agent": "Agente",
+      "col.teams": "Equipos",
+      "col.load": "Abiertos / capacidad",
+      "col.availability": "Disponibilidad",
+      "col.takes": "Recibe tickets",
+      "col.team": "Equipo",
+      "col.categories": "Categorías",
+      "col.members": "Miembros",
+      "col.waiting": "En espera",
+      "col.autoAssign": "Asignación automática",
+      "transfer.title": "Transferir",
+      "transfer.to": "A",
+      "transfer.agents": "Agentes",
+      "transfer.teams": "Equipos",
+      "transfer.reason": "Motivo",
+      "transfer.note": "Nota",
+      "transfer.force": "Aunque no esté disponible o esté lleno",
+      "transfer.send": "Transferir",
+      "transfer.done": "Ticket transferido.",
+      "field.team": "equipo",
+      "field.transfer_reason": "motivo de la transferencia",
+      "field.transfer_note": "nota de la transferencia",
+      "field.transfer_forced": "transferencia forzada",
       "nav.logout": "Cerrar sesión",
       "live.connecting": "Conectando…",
       "live.live": "En vivo",
@@ -356,6 +436,8 @@
     lastStats: null,
     live: "connecting",
     pollTimer: null,
+    // The teams feature's agents and teams, once its routes answered (null: not mounted).
+    teams: null,
   };
 
   function ApiError(status, error) {
@@ -967,6 +1049,7 @@
     var changed = !previous || previous.id !== ticket.id || previous.status !== ticket.status ||
       previous.assigned_to !== ticket.assigned_to;
     if (changed) renderControls(ticket);
+    renderTransfer(ticket);
     document.querySelectorAll("#ticket-rows tr").forEach(function (row) {
       row.classList.toggle("selected", row.getAttribute("data-ticket-id") === String(ticket.id));
     });
@@ -1257,14 +1340,123 @@
   function route() {
     var hash = window.location.hash || "#/";
     var stats = hash === "#/stats";
-    $("tickets-view").hidden = stats;
+    var teams = hash === "#/teams" && state.teams !== null;
+    $("tickets-view").hidden = stats || teams;
     $("stats-view").hidden = !stats;
-    $("nav-tickets").classList.toggle("active", !stats);
+    $("teams-view").hidden = !teams;
+    $("nav-tickets").classList.toggle("active", !stats && !teams);
     $("nav-stats").classList.toggle("active", stats);
+    $("nav-teams").classList.toggle("active", teams);
     var match = /^#\/tickets\/(\d+)$/.exec(hash);
     if (match) openTicket(Number(match[1]));
-    else if (!stats) closeTicket();
+    else if (!stats && !teams) closeTicket();
     if (stats) loadStats();
+    if (teams) loadTeams();
+  }
+
+  // -- teams: availability, teams and transfer (when the teams feature is mounted) --
+
+  function loadTeams() {
+    return Promise.all([api("GET", "/availability"), api("GET", "/teams")]).then(function (replies) {
+      state.teams = { agents: replies[0].data, teams: replies[1].data };
+      $("nav-teams").hidden = false;
+      renderAvailability();
+      renderTeams();
+      fillTransferTargets();
+      if (state.ticket) renderTransfer(state.ticket);
+    });
+  }
+
+  function probeTeams() {
+    // A 404 means the feature's routes are not mounted: the panel shows no teams view.
+    return loadTeams().catch(function (error) {
+      state.teams = null;
+      if (error.status !== 404) showError(error);
+    });
+  }
+
+  function saved(promise) {
+    return promise
+      .then(function () {
+        toast(t("teams.saved"), null, "ok");
+        return loadTeams();
+      })
+      .catch(function (error) {
+        showError(error);
+        return loadTeams();
+      });
+  }
+
+  function renderAvailability() {
+    var rows = $("availability-rows");
+    rows.replaceChildren();
+    state.teams.agents.forEach(function (agent) {
+      var select = el("select", { attrs: { "aria-label": t("teams.statusOf", { name: agent.name }) } });
+      ["available", "away", "offline"].forEach(function (status) {
+        select.appendChild(option(status, t("availability." + status), status === agent.status));
+      });
+      select.addEventListener("change", function () {
+        saved(api("PUT", "/agents/" + agent.id + "/availability", { status: select.value }));
+      });
+      var load = agent.capacity ? agent.open_load + " / " + agent.capacity : String(agent.open_load);
+      rows.appendChild(
+        el("tr", {
+          attrs: { "data-agent-id": String(agent.id) },
+          children: [
+            el("td", { text: agent.name }),
+            el("td", { text: agent.teams.join(", ") || "—" }),
+            el("td", { text: load }),
+            el("td", { children: [select] }),
+            el("td", { text: agent.takes_tickets ? t("teams.yes") : t("teams.no") }),
+          ],
+        })
+      );
+    });
+    $("availability-empty").hidden = state.teams.agents.length > 0;
+  }
+
+  function renderTeams() {
+    var rows = $("teams-rows");
+    rows.replaceChildren();
+    state.teams.teams.forEach(function (team) {
+      // A select, not a checkbox: the panel adds no input elements at run time (the XSS instrumentation checks it).
+      var auto = el("select", { attrs: { "aria-label": t("teams.autoOf", { name: team.display_name }) } });
+      auto.appendChild(option("on", t("teams.on"), team.auto_assign));
+      auto.appendChild(option("off", t("teams.off"), !team.auto_assign));
+      auto.addEventListener("change", function () {
+        saved(api("PUT", "/teams/" + encodeURIComponent(team.name), { auto_assign: auto.value === "on" }));
+      });
+      rows.appendChild(
+        el("tr", {
+          attrs: { "data-team": team.name },
+          children: [
+            el("td", { text: team.display_name }),
+            el("td", { text: team.categories.map(function (c) { return label("category", c); }).join(", ") || "—" }),
+            el("td", { text: team.members.map(function (id) { return adminName(id); }).join(", ") || "—" }),
+            el("td", { text: String(team.waiting) }),
+            el("td", { children: [auto] }),
+          ],
+        })
+      );
+    });
+    $("teams-empty").hidden = state.teams.teams.length > 0;
+  }
+
+  function fillTransferTargets() {
+    var select = $("transfer-to");
+    var agents = el("optgroup", { attrs: { label: t("transfer.agents") } });
+    state.teams.agents.forEach(function (agent) {
+      agents.appendChild(option("agent:" + agent.id, agent.name));
+    });
+    var teams = el("optgroup", { attrs: { label: t("transfer.teams") } });
+    state.teams.teams.forEach(function (team) {
+      teams.appendChild(option("team:" + team.name, team.display_name));
+    });
+    select.replaceChildren(agents, teams);
+  }
+
+  function renderTransfer(ticket) {
+    $("transfer").hidden = state.teams === null || ticket.status === "closed";
   }
 
   // -- wiring ----------------------------------------------------------------
@@ -1369,6 +1561,32 @@
           $("reply-send").disabled = state.ticket !== null && state.ticket.status === "closed";
         });
     });
+    $("transfer-form").addEventListener("submit", function (event) {
+      event.preventDefault();
+      if (!state.ticket) return;
+      var id = state.ticket.id;
+      var target = $("transfer-to").value;
+      var payload = { reason: $("transfer-reason").value || null, note: $("transfer-note").value || null };
+      if (target.indexOf("agent:") === 0) payload.to = Number(target.slice(6));
+      else payload.team = target.slice(5);
+      if ($("transfer-force").checked) payload.force = true;
+      api("POST", "/tickets/" + id + "/transfer", payload)
+        .then(function () {
+          toast(t("transfer.done"), null, "ok");
+          $("transfer-form").reset();
+          refreshSoon();
+          return openTicket(id);
+        })
+        .catch(showError);
+    });
+    $("team-form").addEventListener("submit", function (event) {
+      event.preventDefault();
+      var name = $("team-name").value.trim().toLowerCase();
+      if (!name) return;
+      saved(api("PUT", "/teams/" + encodeURIComponent(name), { auto_assign: $("team-auto").checked })).then(function () {
+        $("team-form").reset();
+      });
+    });
     $("reply-text").addEventListener("keydown", function (event) {
       if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) $("reply-send").click();
       else if ((event.key === "Tab" || event.key === "Enter") && cannedShown().length) {
@@ -1400,6 +1618,7 @@
           api("GET", "/tickets" + query({ per_page: 1 })).then(function (newest) {
             state.newestTicketId = newest.data.length ? newest.data[0].id : 0;
           }),
+          probeTeams(),
         ]);
       })
       .then(function () {
