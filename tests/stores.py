@@ -49,6 +49,10 @@ _SQL_TABLES = (
     "support_jobs",
     "support_attachments",
     "support_mail_messages",
+    "support_sla_events",
+    "support_sla_deadlines",
+    "support_sla_policies",
+    "support_sla_calendars",
 )
 #: Tables without an id sequence, emptied too.
 _SQL_KEYED_TABLES = (
@@ -64,6 +68,7 @@ _SQL_KEYED_TABLES = (
     "support_mail_checkpoints",
     "support_mail_participants",
     "support_mail_preferences",
+    "support_sla_clocks",
 )
 
 

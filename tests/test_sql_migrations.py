@@ -17,6 +17,7 @@ from supportchat.jobs import schema as job_schema
 from supportchat.mail import schema as mail_schema
 from supportchat.migrations import current_revision, head_revision, status, upgrade
 from supportchat.push import schema as push_schema
+from supportchat.sla import schema as sla_schema
 from supportchat.sqlschema.directories import metadata as directory_metadata
 from supportchat.sqlschema.search import SEARCH_TABLE_PREFIX, SOURCES
 from supportchat.sqlschema.tables import metadata
@@ -29,7 +30,7 @@ from .test_sql_adoption import seed_database
 
 
 def schema_drift(engine: sa.Engine) -> list[Any]:
-    """What autogenerate would change to reach the package's table definitions (core, jobs, mail, teams).
+    """What autogenerate would change to reach the package's table definitions (core, jobs, mail, teams, SLA).
 
     The orphaned messages an adoption keeps aside and the search index are outside the
     schema; the directories' tables are a store extension's, on metadata of their own.
@@ -46,6 +47,7 @@ def schema_drift(engine: sa.Engine) -> list[Any]:
                 mail_schema.metadata,
                 push_schema.metadata,
                 team_schema.metadata,
+                sla_schema.metadata,
                 attachment_schema.metadata,
             ],
         )  # type: ignore[arg-type]

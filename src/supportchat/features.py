@@ -11,9 +11,9 @@ A :class:`Feature` bundles what a capability adds beside the core (see
   reactions to desk events, its scheduled work), given the store;
 - ``commands``: a Typer app added to the ``supportchat`` command as a group
   named after the feature;
-- ``route_extensions``: functions that rewrite a route of the table, by the
-  route's name (a new body field, a richer rendering), for a capability that
-  changes what an existing route does.
+- ``amend``: a change to routes already in the table (the core's or an
+  earlier feature's), same name, method and path: say, a field the feature
+  adds to the admin ticket JSON, or a query parameter it answers.
 
 Its tables come with its own migration and its store extension (see
 :mod:`supportchat.extensions`); neither needs a field here. This module
@@ -22,8 +22,8 @@ imports nothing at run time, so any layer may describe a feature.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -43,8 +43,8 @@ class Feature:
     job_kinds: Callable[[Store], Sequence[JobKind]] | None = None
     #: A ``typer.Typer`` (typed loosely: the CLI's dependencies are optional).
     commands: Any = None
-    #: Route name → a function of that route returning its replacement (applied by ``route_table``).
-    route_extensions: Mapping[str, Callable[[Route], Route]] = field(default_factory=dict)
+    #: Given each route of the table, the route to mount instead (returned unchanged if it is not concerned).
+    amend: Callable[[Route], Route] | None = None
 
     def kinds_for(self, store: Store) -> list[JobKind]:
         """The job kinds this feature runs over ``store`` (none if it runs no jobs)."""

@@ -10,7 +10,7 @@ from supportchat import SupportDesk
 from supportchat.extensions import extension
 from supportchat.features import Feature
 from supportchat.http.auth import InMemoryAdminTokens, TokenAuthenticator, UserTokens
-from supportchat.http.routes import ROUTES, route_table
+from supportchat.http.routes import ROUTES, Route, route_table
 from supportchat.jobs import JobStore, NewJob
 from supportchat.jobs.feature import ROUTE, feature
 from supportchat.stores import InMemoryStore
@@ -70,3 +70,21 @@ def test_both_adapters_document_a_features_route_and_answer_its_wrong_method_wit
     without = make_api(adapter, SupportDesk(store), store)
     assert "/admin/api/support/jobs" not in json.loads(without.call("GET", "/openapi.json").body)["paths"]
     assert without.call("DELETE", "/jobs", headers=without.admin).status == 404
+
+
+def test_a_feature_may_amend_a_route_but_not_move_or_rename_it() -> None:
+    import dataclasses
+
+    def retitle(route: Route) -> Route:
+        return dataclasses.replace(route, summary="amended") if route.name == "statistics" else route
+
+    table = route_table([Feature("retitle", amend=retitle)])
+    assert [r.summary for r in table if r.name == "statistics"] == ["amended"]
+    assert [r.name for r in table] == [r.name for r in ROUTES]
+    for moved in ({"path": "/elsewhere"}, {"name": "other"}, {"method": "POST"}):
+
+        def move(route: Route, changes: dict[str, str] = moved) -> Route:
+            return dataclasses.replace(route, **changes) if route.name == "statistics" else route
+
+        with pytest.raises(ValueError, match="not rename or move"):
+            route_table([Feature("mover", amend=move)])

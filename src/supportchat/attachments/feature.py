@@ -7,7 +7,7 @@
   allowed caller;
 - the two message routes accept ``attachment_id``, and every route that
   answers with messages adds ``attachment`` and a freshly signed
-  ``file_url`` to the messages citing one (``route_extensions``);
+  ``file_url`` to the messages citing one (the feature's ``amend``);
 - the ``attachments.expire`` job kind removes uploads nobody cited.
 """
 
@@ -239,12 +239,24 @@ def feature(attachments: Attachments, commands: Any = None) -> Feature:
         routes=routes(attachments),
         job_kinds=kinds,
         commands=commands,
-        route_extensions={
-            "post_admin_message": _posts(attachments, admin_message),
-            "post_user_message": _posts(attachments, user_message),
-            "get_ticket": _reads(attachments, DataRenderer(AttachedThread)),
-            "messages_after": _reads(attachments, DataRenderer(list[AttachedMessage])),
-            "get_user_ticket": _reads(attachments, DataRenderer(CustomerAttachedThread)),
-            "user_messages_after": _reads(attachments, DataRenderer(list[CustomerAttachedMessage])),
-        },
+        amend=_amendments(
+            {
+                "post_admin_message": _posts(attachments, admin_message),
+                "post_user_message": _posts(attachments, user_message),
+                "get_ticket": _reads(attachments, DataRenderer(AttachedThread)),
+                "messages_after": _reads(attachments, DataRenderer(list[AttachedMessage])),
+                "get_user_ticket": _reads(attachments, DataRenderer(CustomerAttachedThread)),
+                "user_messages_after": _reads(attachments, DataRenderer(list[CustomerAttachedMessage])),
+            }
+        ),
     )
+
+
+def _amendments(by_name: dict[str, Callable[[Route], Route]]) -> Callable[[Route], Route]:
+    """The feature's ``amend``: the message routes, by name, get their attachments; the rest stay as they are."""
+
+    def amend(route: Route) -> Route:
+        change = by_name.get(route.name)
+        return route if change is None else change(route)
+
+    return amend

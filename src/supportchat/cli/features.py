@@ -21,6 +21,7 @@ from ..jobs import JobKind
 from ..jobs.feature import feature as jobs_feature
 from ..notify import Notifier, WebhookNotifier, notification_kinds
 from ..push.feature import feature as push_feature
+from ..sla.feature import feature as sla_feature
 from ..store import Store
 from ..teams.feature import feature as teams_feature
 from .attachments import attachments_app, configured_attachments
@@ -29,6 +30,7 @@ from .jobs import jobs_app
 from .mail import configured_mail, mail_app
 from .output import UserError
 from .push import push_app, push_configured, push_kinds
+from .sla import sla_app
 from .teams import teams_app
 
 __all__ = [
@@ -108,5 +110,6 @@ def installed_features() -> list[Feature]:
         _mail_feature(),
         push_feature(push_kinds, configured=push_configured(), commands=push_app),
         teams_feature(configured_notifiers, commands=teams_app),
+        sla_feature(commands=sla_app),
         attachments_feature(configured_attachments(), commands=attachments_app),
     ]

@@ -694,23 +694,10 @@ ROUTES: tuple[Route, ...] = (
 def route_table(features: Sequence[Feature] = ()) -> tuple[Route, ...]:
     """The core's routes and then each feature's: what the adapters mount and the OpenAPI document lists.
 
-    A feature's ``route_extensions`` then rewrite routes of the table by
-    name (attachments add ``attachment_id`` to the message routes), in the
-    order the features come. Raises ``ValueError`` when a feature's route
-    reuses a name or a method and path already in the table, or extends a
-    route the table does not have.
+    Then each feature's ``amend`` sees every route, in feature order. Raises
+    ``ValueError`` when a feature's route reuses a name or a method and path
+    already in the table, or an amendment renames or moves a route.
     """
-    table = _own_routes(features)
-    for feature in features:
-        for name, extend in feature.route_extensions.items():
-            at = next((i for i, route in enumerate(table) if route.name == name), None)
-            if at is None:
-                raise ValueError(f"feature {feature.name!r} extends route {name!r}, which the table does not have")
-            table[at] = extend(table[at])
-    return tuple(table)
-
-
-def _own_routes(features: Sequence[Feature]) -> list[Route]:
     table = list(ROUTES)
     names = {route.name for route in table}
     endpoints = {(route.method, route.path) for route in table}
@@ -721,4 +708,15 @@ def _own_routes(features: Sequence[Feature]) -> list[Route]:
             names.add(route.name)
             endpoints.add((route.method, route.path))
             table.append(route)
-    return table
+    for feature in features:
+        if feature.amend is not None:
+            table = [_amended(feature, route) for route in table]
+    return tuple(table)
+
+
+def _amended(feature: Feature, route: Route) -> Route:
+    assert feature.amend is not None
+    changed = feature.amend(route)
+    if (changed.name, changed.method, changed.path) != (route.name, route.method, route.path):
+        raise ValueError(f"feature {feature.name!r} may amend route {route.name}, not rename or move it")
+    return changed

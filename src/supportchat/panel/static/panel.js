@@ -84,6 +84,19 @@
       "col.category": "Category",
       "col.assignee": "Assignee",
       "col.updated": "Updated",
+      "col.sla": "SLA",
+      "filter.sort": "Order",
+      "sort.newest": "Newest first",
+      "sort.due": "SLA due first",
+      "sla.paused": "Paused",
+      "sla.left": "{time} left",
+      "sla.over": "{time} over",
+      "sla.met": "Met",
+      "sla.ticket": "SLA {policy}: {target} due {due} · {left}",
+      "sla.target.first_response": "first response",
+      "sla.target.next_response": "next response",
+      "sla.target.resolution": "resolution",
+      "sla.breached": "breached: {targets}",
       "list.empty": "No tickets match.",
       "list.unread": "{count} unread",
       "page.prev": "Previous",
@@ -237,6 +250,19 @@
       "filter.category": "Categoría",
       "filter.assignee": "Asignado a",
       "filter.search": "Buscar",
+      "col.sla": "SLA",
+      "filter.sort": "Orden",
+      "sort.newest": "Más recientes",
+      "sort.due": "Vencimiento SLA",
+      "sla.paused": "En pausa",
+      "sla.left": "quedan {time}",
+      "sla.over": "vencido hace {time}",
+      "sla.met": "Cumplido",
+      "sla.ticket": "SLA {policy}: {target} vence {due} · {left}",
+      "sla.target.first_response": "primera respuesta",
+      "sla.target.next_response": "siguiente respuesta",
+      "sla.target.resolution": "resolución",
+      "sla.breached": "incumplido: {targets}",
       "filter.apply": "Filtrar",
       "filter.reset": "Limpiar",
       "col.number": "Número",
@@ -422,7 +448,7 @@
   var body = document.body;
   var state = {
     session: null,
-    filters: { status: "", priority: "", category: "", assigned_to: "", q: "" },
+    filters: { status: "", priority: "", category: "", assigned_to: "", q: "", sort: "" },
     page: 1,
     perPage: 25,
     total: 0,
@@ -578,6 +604,78 @@
     return el("span", { cls: "pill " + kind + "-" + value, text: label(kind, value) });
   }
 
+  // -- SLA: the nearest unmet deadline of a ticket's ``sla`` (null: under no policy) --
+
+  var SLA_TARGETS = ["first_response", "next_response", "resolution"];
+
+  function slaNext(sla) {
+    var next = null;
+    SLA_TARGETS.forEach(function (target) {
+      var due = sla[target + "_due"];
+      if (!due || sla.met.indexOf(target) >= 0) return;
+      if (!next || new Date(due) < new Date(next.due)) next = { target: target, due: due };
+    });
+    return next;
+  }
+
+  function span(seconds) {
+    var minutes = Math.floor(Math.abs(seconds) / 60);
+    var days = Math.floor(minutes / 1440);
+    var hours = Math.floor((minutes % 1440) / 60);
+    if (days) return days + "d " + hours + "h";
+    return hours ? hours + "h " + String(minutes % 60).padStart(2, "0") + "m" : (minutes % 60) + "m";
+  }
+
+  // Text and colour of an SLA countdown: breached (red), warned or under an hour (amber), running (green).
+  function slaState(sla) {
+    if (sla.paused) return { cls: "sla-paused", text: t("sla.paused") };
+    var next = slaNext(sla);
+    if (!next) return { cls: "sla-met", text: sla.breached.length ? "—" : t("sla.met") };
+    var left = (new Date(next.due).getTime() - Date.now()) / 1000;
+    var text = left < 0 ? t("sla.over", { time: span(left) }) : t("sla.left", { time: span(left) });
+    var cls = left < 0 || sla.breached.indexOf(next.target) >= 0 ? "sla-breached"
+      : sla.warned.indexOf(next.target) >= 0 || left < 3600 ? "sla-warning" : "sla-ok";
+    return { cls: cls, text: text, next: next };
+  }
+
+  function slaCell(sla) {
+    var cell = el("td", { cls: "sla-cell" });
+    if (!sla) {
+      cell.textContent = "—";
+      return cell;
+    }
+    var shown = slaState(sla);
+    var node = el("span", { cls: "pill sla " + shown.cls, text: shown.text });
+    if (shown.next) node.setAttribute("title", t("sla.target." + shown.next.target) + " · " + when(shown.next.due));
+    cell.appendChild(node);
+    cell.slaData = sla;
+    return cell;
+  }
+
+  function renderTicketSla(ticket) {
+    var line = $("ticket-sla");
+    var sla = ticket.sla;
+    line.hidden = !sla;
+    if (!sla) return;
+    var shown = slaState(sla);
+    var text = shown.next ? t("sla.ticket", {
+      policy: sla.policy || "—", target: t("sla.target." + shown.next.target), due: when(shown.next.due), left: shown.text,
+    }) : "SLA " + (sla.policy || "—") + ": " + shown.text;
+    if (sla.breached.length) {
+      text += " · " + t("sla.breached", { targets: sla.breached.map(function (x) { return t("sla.target." + x); }).join(", ") });
+    }
+    line.textContent = text;
+    line.className = "ticket-sla " + shown.cls;
+  }
+
+  // Countdowns move on their own between refreshes.
+  window.setInterval(function () {
+    document.querySelectorAll("#ticket-rows .sla-cell").forEach(function (cell) {
+      if (cell.slaData) cell.replaceWith(slaCell(cell.slaData));
+    });
+    if (state.ticket) renderTicketSla(state.ticket);
+  }, 30000);
+
   function renderTickets(tickets) {
     var rows = $("ticket-rows");
     rows.replaceChildren();
@@ -609,6 +707,7 @@
           el("td", { children: [pill("priority", ticket.priority)] }),
           el("td", { text: label("category", ticket.category) }),
           el("td", { text: ticket.assigned_to === null ? "—" : adminName(ticket.assigned_to) }),
+          slaCell(ticket.sla),
           el("td", { cls: "time", text: when(ticket.updated_at) }),
         ],
       });
@@ -651,6 +750,7 @@
     state.filters.category = $("filter-category").value;
     state.filters.assigned_to = $("filter-assignee").value;
     state.filters.q = $("filter-q").value.trim();
+    state.filters.sort = $("filter-sort").value;
     state.page = 1;
   }
 
@@ -1045,6 +1145,7 @@
     });
     $("ticket-description").textContent = ticket.description;
     renderRating(ticket);
+    renderTicketSla(ticket);
     // Refreshes (new messages, read receipts) must not undo a choice the admin is making in the controls.
     var changed = !previous || previous.id !== ticket.id || previous.status !== ticket.status ||
       previous.assigned_to !== ticket.assigned_to;
@@ -1465,6 +1566,7 @@
     fillChoices($("filter-priority"), state.session.priorities, "priority", t("filter.any"));
     fillChoices($("filter-category"), state.session.categories, "category", t("filter.any"));
     fillAssignees($("filter-assignee"), [["", t("filter.any")], ["none", t("filter.unassigned")]]);
+    $("filter-sort").replaceChildren(option("", t("sort.newest"), true), option("due", t("sort.due"), false));
     $("me").textContent = state.session.admin.name || "#" + state.session.admin.id;
     wireUploads();
     $("logout").hidden = !state.session.can_logout;
