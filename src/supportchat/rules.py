@@ -35,6 +35,7 @@ __all__ = [
     "clean_search",
     "clean_text",
     "is_blank",
+    "is_reopening",
     "parse_assignee_filter",
     "parse_choice",
     "parse_file_url",
@@ -297,20 +298,22 @@ def parse_score(value: object) -> int:
     return parse_positive_int("score", value, minimum=RATING_SCORES[0], maximum=RATING_SCORES[-1])
 
 
-def resolution_cycle(changes: Iterable[TicketChange]) -> int:
-    """Which resolution cycle a ticket is in, from its change records: 1, plus one per reopening.
+def is_reopening(change: TicketChange) -> bool:
+    """A reopening: a change of status away from ``resolved`` to anything but ``closed``.
 
-    A reopening is a change of status away from ``resolved`` to anything but
-    ``closed`` (a user's message, or an admin setting it back to work).
+    (A user's message, or an admin setting the ticket back to work.) It starts a
+    new resolution cycle, for ratings and for reports.
     """
-    reopenings = sum(
-        1
-        for change in changes
-        if change.field == "status"
+    return (
+        change.field == "status"
         and change.old_value == TicketStatus.RESOLVED.value
         and change.new_value != TicketStatus.CLOSED.value
     )
-    return 1 + reopenings
+
+
+def resolution_cycle(changes: Iterable[TicketChange]) -> int:
+    """Which resolution cycle a ticket is in, from its change records: 1, plus one per reopening."""
+    return 1 + sum(1 for change in changes if is_reopening(change))
 
 
 def check_rating_open(status: TicketStatus, cycle: int, rated_cycles: Iterable[int]) -> None:

@@ -80,7 +80,9 @@ def _raw_request() -> RawRequest:
 
 def _response(reply: Reply) -> flask.Response:
     if reply.chunks is None:
-        return flask.Response(reply.body, status=reply.status, content_type=reply.content_type, headers=reply.headers)
+        # A renderer may answer in another format (a report's CSV); its Content-Type wins.
+        content_type = dict(reply.headers).get("Content-Type", reply.content_type)
+        return flask.Response(reply.body, status=reply.status, content_type=content_type, headers=reply.headers)
     # Passed through as they come: Werkzeug neither buffers nor re-chunks them.
     return flask.Response(
         reply.chunks,

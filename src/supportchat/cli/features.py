@@ -19,17 +19,24 @@ from ..desk import SupportDesk
 from ..features import Feature
 from ..jobs import JobKind
 from ..jobs.feature import feature as jobs_feature
+from ..models import Actor, Ticket
 from ..notify import Notifier, WebhookNotifier, notification_kinds
 from ..push.feature import feature as push_feature
+from ..reports.feature import feature as reports_feature
 from ..sla.feature import feature as sla_feature
+from ..sla.policy import Facts as SlaFacts
+from ..sla.policy import facts_of
 from ..store import Store
+from ..teams.base import team_store
 from ..teams.feature import feature as teams_feature
+from ..teams.service import TeamDesk
 from .attachments import attachments_app, configured_attachments
 from .automation import automation_app
 from .jobs import jobs_app
 from .mail import configured_mail, mail_app
 from .output import UserError
 from .push import push_app, push_configured, push_kinds
+from .reports import report_app
 from .sla import sla_app
 from .teams import teams_app
 
@@ -39,7 +46,9 @@ __all__ = [
     "WEBHOOK_SECRET_VARIABLE",
     "WEBHOOK_URL_VARIABLE",
     "configured_notifiers",
+    "escalate_to_team",
     "installed_features",
+    "sla_facts_with_team",
 ]
 
 WEBHOOK_URL_VARIABLE = "SUPPORTCHAT_WEBHOOK_URL"
@@ -98,6 +107,21 @@ def _mail_feature() -> Feature:
     return mail_feature(settings, commands=mail_app)
 
 
+# -- how the installed features serve each other -------------------------------------
+
+
+def escalate_to_team(desk: SupportDesk, ticket_id: int, team: str) -> None:
+    """The SLA's ``assign_team`` escalation, as a forced transfer by the desk itself."""
+    TeamDesk(desk).transfer(Actor.system(), ticket_id, team=team, reason="SLA escalation", force=True)
+
+
+def sla_facts_with_team(desk: SupportDesk, ticket: Ticket) -> SlaFacts:
+    """A ticket's SLA facts with its team (policies may be chosen by team)."""
+    facts = facts_of(ticket)
+    team = team_store(desk.store).ticket_teams([ticket.id]).get(ticket.id)
+    return SlaFacts(priority=facts.priority, category=facts.category, tags=facts.tags, team=team)
+
+
 def installed_features() -> list[Feature]:
     """The features of the standalone product (their job kinds read the environment when asked)."""
     automation = automation_feature(commands=automation_app)
@@ -110,6 +134,7 @@ def installed_features() -> list[Feature]:
         _mail_feature(),
         push_feature(push_kinds, configured=push_configured(), commands=push_app),
         teams_feature(configured_notifiers, commands=teams_app),
-        sla_feature(commands=sla_app),
+        reports_feature(commands=report_app),
+        sla_feature(commands=sla_app, assign_team=escalate_to_team, facts=sla_facts_with_team),
         attachments_feature(configured_attachments(), commands=attachments_app),
     ]

@@ -107,7 +107,7 @@ def dispatch(
         result = route.handler(desk, actor, path, query, body)  # type: ignore[arg-type]
         if isinstance(result, RawResponse):
             return Reply(result.status, b"", result.headers, result.content_type, result.chunks)
-        return Reply(200, route.render(result))
+        return Reply(200, route.render(result), route.render.headers(result))
     except Exception as exc:
         status, rendered = render_error(exc)
         return Reply(status, rendered, error_headers(exc))

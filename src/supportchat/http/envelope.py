@@ -92,6 +92,10 @@ class Renderer:
     def __call__(self, result: Any) -> bytes:
         raise NotImplementedError
 
+    def headers(self, result: Any) -> Headers:
+        """Headers the response needs beyond the JSON content type (a CSV renderer names its own)."""
+        return ()
+
 
 class DataRenderer(Renderer):
     """``{"success": true, "data": <result>}`` for results of type ``data_type``."""
