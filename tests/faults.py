@@ -39,8 +39,22 @@ _PROTOCOL = {
     "insert_rating",
     "list_ratings",
     "merge_tickets",
+
+    "insert_note",
+    "list_notes",
+    "ticket_tags",
+    "replace_tags",
 }
-WRITES = {"insert_ticket", "update_ticket", "insert_message", "mark_read", "insert_rating", "merge_tickets"}
+WRITES = {
+    "insert_ticket",
+    "update_ticket",
+    "insert_message",
+    "mark_read",
+    "insert_rating",
+    "merge_tickets",
+    "insert_note",
+    "replace_tags",
+}
 
 
 class FaultyStore:
@@ -113,6 +127,8 @@ def snapshot(store: Store) -> dict[str, Any]:
         t.id: [_without_id(c) for c in store.list_changes(t.id)] for t in tickets
     }
     stats: Statistics = store.statistics()
+    notes = {t.id: store.list_notes(t.id) for t in tickets}
+    tags = store.ticket_tags(list(by_id))
     ratings = {t.id: store.list_ratings(t.id) for t in tickets}
     return {
         "total": total,
@@ -120,6 +136,8 @@ def snapshot(store: Store) -> dict[str, Any]:
         "messages": messages,
         "changes": changes,
         "statistics": stats,
+        "notes": notes,
+        "tags": tags,
         "ratings": ratings,
     }
 

@@ -43,6 +43,7 @@ _SQL_TABLES = (
     "support_push_deliveries",
     "support_ticket_changes",
     "support_events",
+    "support_ticket_notes",
     "support_messages",
     "support_tickets",
     "support_admins",
@@ -173,6 +174,7 @@ def postgres_backend(request: pytest.FixtureRequest) -> Iterator[StoreMaker]:
     def make() -> Store:
         # DELETE is much faster than TRUNCATE on tables this small.
         with engine.begin() as connection:
+            connection.exec_driver_sql("DELETE FROM support_ticket_tags")
             for table in _SQL_TABLES:
                 connection.exec_driver_sql(f"DELETE FROM {table}")
                 connection.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), 1, false)")

@@ -5,7 +5,9 @@ statistics equal a recount, numbers are unique and well-formed, ``resolved_at``
 is set exactly when a ticket is resolved, closed tickets gained no messages,
 every message's read flag is what spec §5 says, a merged ticket's id and
 number always reach the ticket it was merged into, and ratings exist only
-for resolved or closed tickets, once per resolution cycle (spec §12).
+for resolved or closed tickets, once per resolution cycle (spec §12), and each ticket's internal
+notes and tags are the model's (tag counts equal a recount; neither is ever
+in the owner's view nor on the owner's event stream).
 """
 
 from __future__ import annotations
@@ -27,10 +29,18 @@ from hypothesis.stateful import (
 )
 
 from supportchat import Actor, SupportDesk, TicketClosed, TicketStatus
-from supportchat.errors import AlreadyMerged, DifferentOwners, InvalidTransition, MergeIntoItself, RatingNotOpen
-from supportchat.models import SenderType
+from supportchat.errors import (
+    AlreadyMerged,
+    DifferentOwners,
+    InvalidTransition,
+    MergeIntoItself,
+    RatingNotOpen,
+    ValidationError,
+)
+from supportchat.models import STAFF_EVENTS, SenderType
 from supportchat.numbers import TICKET_NUMBER_PATTERN
-from supportchat.rules import allowed_transitions
+from supportchat.projection import customer_view
+from supportchat.rules import allowed_transitions, parse_tags
 
 from .conftest import FakeClock
 from .helpers import all_tickets
@@ -39,6 +49,8 @@ from .stores import StoreMaker
 ADMINS = st.sampled_from([Actor.admin(100), Actor.admin(101)])
 USERS = st.integers(min_value=1, max_value=3)
 STATUSES = st.sampled_from(list(TicketStatus))
+#: Spelled as people type them; the tag rule normalises them (``VIP`` is ``vip``).
+TAGS = st.lists(st.sampled_from(["vip", "VIP", "refund", "Reembolsó", "bug_42", "late delivery"]), max_size=4)
 TEXT = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=30)
 
 
@@ -57,6 +69,8 @@ class ModelTicket:
     category: str
     status: TicketStatus = TicketStatus.OPEN
     messages: list[ModelMessage] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    tags: set[str] = field(default_factory=set)
     #: Spec §12: the resolution cycle (one more per reopening), the cycles rated, the merge.
     cycle: int = 1
     rated: set[int] = field(default_factory=set)
@@ -171,6 +185,23 @@ class DeskMachine(RuleBasedStateMachine):
             assert model.status is TicketStatus.RESOLVED
             model.set_status(TicketStatus.CLOSED)
 
+    @rule(ticket_id=tickets, admin=ADMINS, text=TEXT)
+    def admin_notes(self, ticket_id: int, admin: Actor, text: str) -> None:
+        try:
+            note = self.desk.add_note(admin, ticket_id, "internal " + text)
+        except ValidationError:
+            return  # markup that neutralising lengthens past the limit; nothing stored
+        self._live(ticket_id).notes.append(note.note)  # a merged ticket's lookups reach its target
+
+    @rule(ticket_id=tickets, admin=ADMINS, tags=TAGS, how=st.sampled_from(["set", "add", "remove"]))
+    def admin_tags(self, ticket_id: int, admin: Actor, tags: list[str], how: str) -> None:
+        model = self._live(ticket_id)
+        wanted = set(parse_tags(tags))
+        change = {"set": self.desk.set_tags, "add": self.desk.add_tags, "remove": self.desk.remove_tags}[how]
+        ticket = change(admin, ticket_id, tags)
+        model.tags = {"set": wanted, "add": model.tags | wanted, "remove": model.tags - wanted}[how]
+        assert set(ticket.tags) == model.tags
+
     @precondition(lambda self: len(self.model) > 1)
     @rule(ticket_id=consumes(tickets))
     def forget(self, ticket_id: int) -> None:
@@ -268,6 +299,7 @@ class DeskMachine(RuleBasedStateMachine):
             1 for t in self.model.values() for m in t.messages if m.sender is SenderType.USER and not m.is_read
         )
         assert stats.unread_messages == unread
+        assert stats.by_tag == dict(Counter(tag for t in self.model.values() for tag in t.tags))
 
     @invariant()
     def numbers_unique_and_well_formed(self) -> None:
@@ -290,6 +322,26 @@ class DeskMachine(RuleBasedStateMachine):
             assert ticket.unread_from_user == sum(
                 1 for m in model.messages if m.sender is SenderType.USER and not m.is_read
             )
+
+    @invariant()
+    def notes_and_tags_match_the_model_and_stay_internal(self) -> None:
+        admin = Actor.admin(100)
+        for ticket_id, model in self.model.items():
+            assert [n.note for n in self.desk.store.list_notes(ticket_id)] == model.notes
+            assert set(self.desk.store.ticket_tags([ticket_id]).get(ticket_id, ())) == model.tags
+            owner = Actor.user(model.user_id)
+            view = customer_view(self.desk.get_ticket(owner, ticket_id, mark_read=False), owner).model_dump_json()
+            assert "notes" not in view and "tags" not in view
+        for user in {m.user_id for m in self.model.values()}:
+            assert not [
+                e for e in self.desk.store.events_after(0, user_id=user, limit=10_000) if e.type in STAFF_EVENTS
+            ]
+        for tag in {tag for m in self.model.values() for tag in m.tags}:
+            listed = self.desk.list_tickets(admin, tag=tag, per_page=100)
+            assert [t.id for t in listed.items] == sorted(
+                (i for i, m in self.model.items() if tag in m.tags), reverse=True
+            )
+            assert listed.total == len(listed.items)
 
 
 def test_desk_keeps_its_invariants(make_store: StoreMaker) -> None:

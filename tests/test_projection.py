@@ -202,8 +202,9 @@ class EnrichingDesk(SupportDesk):
 
     def _enrich(self, ticket: Ticket) -> AdminTicket:
         messages = getattr(ticket, "messages", [])
+        fields = {name: value for name, value in dict(ticket).items() if name != "notes"}  # the stand-in's own
         return AdminTicket(
-            **{**dict(ticket), "messages": messages},
+            **{**fields, "messages": messages},
             notes=[Note(id=1, note=self.secrets.values[0], author_email="x@desk.example")],
             history=self.store.list_changes(ticket.id),
             assignee_name=self.secrets.values[1],

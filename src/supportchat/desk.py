@@ -51,6 +51,7 @@ from .models import (
     TicketStatus,
     TicketThread,
 )
+from .notes import NotesAndTags
 from .numbers import lookup_candidates, new_ticket_number
 from .optimistic import UPDATE_ATTEMPTS, retry_at_fresh_version
 from .permissions import Action, authorize
@@ -69,6 +70,7 @@ from .rules import (
     parse_page,
     parse_positive_int,
     parse_score,
+    parse_tag,
     resolution_cycle,
 )
 from .store import Store, TicketChanges, TicketMerge
@@ -96,8 +98,10 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class SupportDesk:
+class SupportDesk(NotesAndTags):
     """The support desk over one :class:`Store`.
+
+    Internal notes and tags are its :class:`~supportchat.notes.NotesAndTags` methods.
 
     ``clock`` returns the current time (timezone-aware); ``number_generator``
     draws ticket numbers. Both are injectable so that tests control time and
@@ -192,8 +196,11 @@ class SupportDesk:
         messages = self.store.list_messages(ticket.id, before_id=upper, limit=size + 1, newest=True)
         older = len(messages) > size
         ratings = self.store.list_ratings(ticket.id)
+        staff: dict[str, object] = {}
+        if actor.is_staff:
+            staff = {"tags": self._tags_of(ticket.id), "notes": self.store.list_notes(ticket.id)}
         thread = TicketThread.model_construct(
-            **dict(ticket),
+            **{**dict(ticket), **staff},
             messages=messages[1:] if older else messages,
             has_more_before=older,
             rating=ratings[-1] if ratings else None,
@@ -210,11 +217,12 @@ class SupportDesk:
         category: object = None,
         assigned_to: object = None,
         user_id: object = None,
+        tag: object = None,
         q: object = None,
         page: object = 1,
         per_page: object = 20,
     ) -> Page[Ticket]:
-        """Every ticket matching the filters, newest first (staff only).
+        """Every ticket matching the filters, newest first (staff only), each with its tags.
 
         With ``q``, a full-text search (spec §13, :mod:`supportchat.search`):
         results by relevance, each with a ``highlight``.
@@ -231,6 +239,7 @@ class SupportDesk:
             assigned_to=assignee if isinstance(assignee, int) else None,
             unassigned=assignee == UNASSIGNED,
             user_id=None if user_id is None else parse_positive_int("user_id", user_id),
+            tag=None if tag in (None, "") else parse_tag(tag),
             q=q,
             for_staff=True,
             page=page,
@@ -635,14 +644,14 @@ class SupportDesk:
             now = self._now()
             changes, history = decide(ticket, now)
             if not changes:
-                return ticket.seen_by(actor), False
+                return self._with_tags(actor, [ticket.seen_by(actor)])[0], False
             changes["updated_at"] = now
             updated = self.store.update_ticket(
                 ticket.id, expected_version=ticket.version, changes=changes, history=history
             )
             changed = tuple(k for k in changes if k != "updated_at")
             self._bus.publish(Event(EventType.TICKET_UPDATED, updated, actor, now, changed=changed))
-            return updated.seen_by(actor), True
+            return self._with_tags(actor, [updated.seen_by(actor)])[0], True
 
         return retry_at_fresh_version(
             write, lambda: self._reload(actor, first.id, Action.MANAGE), first=first, attempts=self._update_attempts
@@ -700,7 +709,10 @@ class SupportDesk:
     def _page(self, actor: Actor, query: TicketQuery) -> Page[Ticket]:
         items, total = self.store.list_tickets(query)
         return Page[Ticket](
-            items=[t.seen_by(actor) for t in items], page=query.page, per_page=query.per_page, total=total
+            items=self._with_tags(actor, [t.seen_by(actor) for t in items]),
+            page=query.page,
+            per_page=query.per_page,
+            total=total,
         )
 
     @staticmethod

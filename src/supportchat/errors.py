@@ -61,6 +61,7 @@ __all__ = [
     "MethodNotAllowed",
     "NotAuthenticated",
     "NotFound",
+    "NoteIdTaken",
     "PayloadTooLarge",
     "RateLimited",
     "RatingNotOpen",
@@ -283,6 +284,12 @@ class TicketIdTaken(StorageError):
     """
 
     code = "ticket_id_taken"
+
+
+class NoteIdTaken(StorageError):
+    """A note with this id or unique id already exists (a replayed or copied note: never the desk's own)."""
+
+    code = "note_id_taken"
 
 
 class DuplicateMessage(StorageError):

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from .models import Actor, EventType, Message, Ticket
+from .models import Actor, EventType, Message, Note, Ticket
 
 __all__ = ["Event", "EventBus", "Listener"]
 
@@ -30,8 +30,10 @@ class Event:
     actor: Actor
     at: datetime
     message: Message | None = None
-    #: Which fields changed, for ``ticket_updated``.
+    #: Which fields changed, for ``ticket_updated`` (and ``tags`` for ``tags_changed``).
     changed: tuple[str, ...] = ()
+    #: The note a ``note_created`` announces (staff's listeners only: never a user's).
+    note: Note | None = None
 
 
 Listener = Callable[[Event], None]

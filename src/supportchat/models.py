@@ -16,6 +16,7 @@ from typing import Annotated, Generic, TypeVar
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 __all__ = [
+    "STAFF_EVENTS",
     "Actor",
     "ActorKind",
     "Category",
@@ -24,8 +25,10 @@ __all__ = [
     "Message",
     "MessageType",
     "NewMessage",
+    "NewNote",
     "NewTicket",
     "NewTicketChange",
+    "Note",
     "Page",
     "Priority",
     "Rating",
@@ -85,6 +88,16 @@ class EventType(enum.StrEnum):
     TICKET_CREATED = "ticket_created"
     MESSAGE_CREATED = "message_created"
     TICKET_UPDATED = "ticket_updated"
+    #: An internal note was added (spec §12): on the admin stream only.
+    NOTE_CREATED = "note_created"
+    #: A ticket's tags changed (spec §12): on the admin stream only.
+    TAGS_CHANGED = "tags_changed"
+
+
+#: Events about internal data: staff's streams and notifiers see them, a user's
+#: stream never loads them (every store leaves them out of a user's
+#: :meth:`~supportchat.store.Store.events_after`), and the customer projection drops them.
+STAFF_EVENTS: frozenset[EventType] = frozenset({EventType.NOTE_CREATED, EventType.TAGS_CHANGED})
 
 
 def utc_iso(value: datetime) -> str:
@@ -161,6 +174,9 @@ class Ticket(_Frozen):
     unread_from_admin: int = Field(default=0, exclude=True)
     #: Bumped by every write to the ticket; the optimistic-concurrency check.
     version: int = Field(default=0, exclude=True)
+    #: The ticket's tags (spec §12), sorted; filled in for staff only (never part of the
+    #: customer projection), empty in the other views.
+    tags: tuple[str, ...] = ()
     #: The ticket this one was merged into (spec §12); every lookup of this one reaches that one.
     merged_into: int | None = None
     #: In search results only (``q``): a snippet of the best-matching text
@@ -214,12 +230,32 @@ class Rating(_Frozen):
     created_at: UTCDateTime
 
 
+class Note(_Frozen):
+    """An internal note on a ticket (spec §12): written by staff, read by staff, never by its owner.
+
+    A record of its own, not a kind of message, so that no query of the
+    conversation can return one by forgetting a flag.
+    """
+
+    id: int
+    ticket_id: int
+    #: The admin who wrote it; ``None`` for the system (a rule, a script).
+    author_id: int | None
+    author_kind: ActorKind
+    note: str
+    created_at: UTCDateTime
+    #: Unique id of the write, so that a replayed one is recognised (never shown: staff need no such id).
+    uid: str | None = Field(default=None, exclude=True)
+
+
 class TicketThread(Ticket):
     """A ticket with one page of its conversation: the newest messages (before a point), oldest first."""
 
     messages: list[Message]
     #: Whether the ticket has messages older than the first of ``messages`` (ask with ``before_id``).
     has_more_before: bool = False
+    #: The ticket's internal notes, oldest first: for staff only (the customer projection has no such field).
+    notes: list[Note] = Field(default_factory=list)
     #: The latest satisfaction rating (spec §12), ``None`` if never rated.
     rating: Rating | None = None
     #: Every rating, one per resolution cycle, oldest first (staff see them; the owner sees ``rating``).
@@ -275,6 +311,8 @@ class Statistics(_Frozen):
     by_category: dict[str, int]
     #: User messages that no admin has read.
     unread_messages: int
+    #: Tickets carrying each tag (only tags some ticket carries), by tag.
+    by_tag: dict[str, int] = Field(default_factory=dict)
 
     @classmethod
     def from_counts(
@@ -284,8 +322,9 @@ class Statistics(_Frozen):
         by_priority: Mapping[str, int],
         by_category: Mapping[str, int],
         unread_messages: int,
+        by_tag: Mapping[str, int] | None = None,
     ) -> Statistics:
-        """Fill in every enumerated key; ``total_tickets`` is the sum by status."""
+        """Fill in every enumerated key; ``total_tickets`` is the sum by status; tags counted 0 are left out."""
         status = {s.value: int(by_status.get(s.value, 0)) for s in TicketStatus}
         return cls(
             total_tickets=sum(status.values()),
@@ -293,6 +332,7 @@ class Statistics(_Frozen):
             by_priority={p.value: int(by_priority.get(p.value, 0)) for p in Priority},
             by_category={c.value: int(by_category.get(c.value, 0)) for c in Category},
             unread_messages=int(unread_messages),
+            by_tag={tag: int(n) for tag, n in sorted((by_tag or {}).items()) if int(n) > 0},
         )
 
 
@@ -320,6 +360,8 @@ class TicketQuery(_Frozen):
     #: Only tickets with nobody assigned (``assigned_to`` is ignored then).
     unassigned: bool = False
     user_id: int | None = None
+    #: Only tickets carrying this tag (already normalised, :func:`supportchat.rules.parse_tag`).
+    tag: str | None = None
     #: A full-text search (spec §13, :mod:`supportchat.search`): results by relevance.
     q: str | None = None
     #: The search is staff's: staff-only sources (internal notes) are searched too.
@@ -369,6 +411,18 @@ class NewMessage(_Frozen):
     automated: bool = False
 
 
+class NewNote(_Frozen):
+    """A note the desk has validated and wants stored (``id`` set only by a replaying store)."""
+
+    ticket_id: int
+    author_id: int | None
+    author_kind: ActorKind
+    note: str
+    created_at: datetime
+    uid: str
+    id: int | None = None
+
+
 class NewTicketChange(_Frozen):
     """A change record to store beside the update it describes."""
 
@@ -390,3 +444,5 @@ class EventRecord(_Frozen):
     user_id: int
     message_id: int | None
     created_at: UTCDateTime
+    #: The note a ``note_created`` entry announces.
+    note_id: int | None = None

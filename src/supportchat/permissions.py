@@ -23,13 +23,15 @@ class Action(enum.Enum):
     OVERSEE = "oversee"
     #: List ``user_id``'s own tickets.
     LIST_OWN = "list_own"
+    #: Read and write a ticket's internal notes and tags (spec §12).
+    ANNOTATE = "annotate"
     #: Register or remove ``user_id``'s own push devices.
     DEVICES = "devices"
     #: Rate a ticket's resolution (spec §12): its owner only, never staff.
     RATE = "rate"
 
 
-_STAFF_ONLY = {Action.MANAGE, Action.OVERSEE}
+_STAFF_ONLY = {Action.MANAGE, Action.OVERSEE, Action.ANNOTATE}
 
 
 def authorize(actor: Actor, action: Action, *, ticket: Ticket | None = None, user_id: int | None = None) -> None:

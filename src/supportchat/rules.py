@@ -24,7 +24,9 @@ __all__ = [
     "FILE_URL_PATTERN",
     "MAX_ID",
     "MAX_ROW_OFFSET",
+    "MAX_TAGS",
     "RATING_SCORES",
+    "TAG_PATTERN",
     "UNASSIGNED",
     "VISIBLE_TEXT_PATTERN",
     "Limits",
@@ -43,6 +45,8 @@ __all__ = [
     "parse_path_id",
     "parse_positive_int",
     "parse_score",
+    "parse_tag",
+    "parse_tags",
     "resolution_cycle",
     "sanitize",
 ]
@@ -71,6 +75,11 @@ VISIBLE_TEXT_PATTERN = f"[^{_BLANK_CLASS}]"
 #: A regular expression (JSON Schema dialect) matching what :func:`parse_file_url` accepts
 #: (leaving aside the length, which :attr:`Limits.file_url` bounds, and bracketed IPv6 hosts).
 FILE_URL_PATTERN = f"^[Hh][Tt][Tt][Pp][Ss]?://[^/?#\\[\\]\\x00-\\x1f{_SPACE}]+([/?#][^\\x00-\\x1f{_SPACE}]*)?$"
+#: What a stored tag is (spec §12): lower case, 1–32 of ``a-z 0-9 - _``.
+TAG_PATTERN = "^[a-z0-9_-]{1,32}$"
+_TAG = re.compile(TAG_PATTERN)
+#: At most this many tags on one ticket (spec §12).
+MAX_TAGS = 20
 #: A client's idempotency key for a message.
 CLIENT_MESSAGE_ID_PATTERN = "^[A-Za-z0-9._:-]{1,64}$"
 #: Bidirectional embeddings, overrides and isolates reorder how the text around
@@ -235,6 +244,32 @@ def parse_assignee_filter(value: object) -> int | str | None:
     if value == UNASSIGNED:
         return UNASSIGNED
     return parse_positive_int("assigned_to", value)
+
+
+def parse_tag(value: object, field: str = "tag") -> str:
+    """A tag as stored: the one rule every way in (API, CLI, panel, filters) goes through.
+
+    Trimmed, case-folded and stripped of accents (``Reembolsó`` is
+    ``reembolso``), with runs of spaces made one ``-``; what is left must be
+    1–32 characters of ``a-z 0-9 - _`` (:data:`TAG_PATTERN`).
+    """
+    if not isinstance(value, str):
+        raise ValidationError(field, "must be a string")
+    letters = unicodedata.normalize("NFKD", value.strip().casefold())
+    text = "-".join("".join(ch for ch in letters if not unicodedata.combining(ch)).split())
+    if not _TAG.fullmatch(text):
+        raise ValidationError(field, "must be 1-32 characters of a-z, 0-9, - and _ (after lower-casing)")
+    return text
+
+
+def parse_tags(value: object, field: str = "tags") -> tuple[str, ...]:
+    """Tags as a ticket holds them: each :func:`parse_tag`, no repeats, sorted, at most :data:`MAX_TAGS`."""
+    if not isinstance(value, list | tuple):
+        raise ValidationError(field, "must be a list of tags")
+    tags = tuple(sorted({parse_tag(item, field) for item in value}))
+    if len(tags) > MAX_TAGS:
+        raise ValidationError(field, f"a ticket carries at most {MAX_TAGS} tags, got {len(tags)}")
+    return tags
 
 
 def parse_file_url(value: object, limits: Limits) -> str:

@@ -19,7 +19,14 @@ Every successful write appends exactly one entry to the event log in the same
 transaction: :meth:`Store.insert_ticket` a ``ticket_created``,
 :meth:`Store.insert_message` a ``message_created`` and
 :meth:`Store.update_ticket` and :meth:`Store.insert_rating` a ``ticket_updated``,
-:meth:`Store.merge_tickets` a ``ticket_updated`` for each of its two tickets. :meth:`Store.mark_read` appends nothing.
+:meth:`Store.merge_tickets` a ``ticket_updated`` for each of its two tickets, :meth:`Store.insert_note` a
+``note_created`` and :meth:`Store.replace_tags` a ``tags_changed``. :meth:`Store.mark_read` appends
+nothing. The last two are staff events (:data:`~supportchat.models.STAFF_EVENTS`): a user's
+:meth:`Store.events_after` never returns them.
+
+Internal notes and tags (spec §12) are rows of their own, never columns or
+flags of the ticket and its messages, so nothing that reads a conversation
+for its owner can return them by forgetting a condition.
 """
 
 from __future__ import annotations
@@ -31,10 +38,13 @@ from typing import Protocol, TypedDict, runtime_checkable
 
 from .models import (
     EventRecord,
+    EventType,
     Message,
     NewMessage,
+    NewNote,
     NewTicket,
     NewTicketChange,
+    Note,
     Priority,
     Rating,
     SenderType,
@@ -46,7 +56,16 @@ from .models import (
     TicketStatus,
 )
 
-__all__ = ["BulkLoad", "Store", "ThreadExport", "TicketChanges", "TicketMerge", "announced_message"]
+__all__ = [
+    "BulkLoad",
+    "Store",
+    "ThreadExport",
+    "TicketChanges",
+    "TicketMerge",
+    "announced_message",
+    "announced_note",
+    "note_change",
+]
 
 
 class TicketChanges(TypedDict, total=False):
@@ -204,6 +223,44 @@ class Store(Protocol):
         """The ticket's change records, oldest first."""
         ...
 
+    def insert_note(self, note: NewNote) -> Note:
+        """Store an internal note, its change record and a ``note_created`` entry, atomically.
+
+        The change record is the note's own: field ``note``, ``new_value`` its
+        id, by its author at its time (:func:`note_change`).
+        The ticket is not otherwise touched (no version, no ``updated_at``: its
+        owner must not see that anything happened). If ``note.id`` is set the
+        row keeps it (a replay). Raises :class:`~supportchat.errors.TicketNotFound`
+        for an unknown ticket.
+        """
+        ...
+
+    def list_notes(self, ticket_id: int, *, after_id: int = 0, limit: int | None = None) -> list[Note]:
+        """The ticket's notes with ``id > after_id``, oldest first, at most ``limit``."""
+        ...
+
+    def ticket_tags(self, ticket_ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
+        """The sorted tags of each of ``ticket_ids`` (a ticket without tags may be absent)."""
+        ...
+
+    def replace_tags(
+        self,
+        ticket_id: int,
+        *,
+        expected: tuple[str, ...],
+        tags: tuple[str, ...],
+        history: Sequence[NewTicketChange] = (),
+    ) -> tuple[str, ...]:
+        """Make the ticket's tags ``tags`` if they are still ``expected``; returns them sorted.
+
+        Atomically: checks the current tags (the optimistic check of a tag
+        change; the ticket's version is left alone), writes them, stores the
+        change records and appends ``tags_changed``. Raises
+        :class:`~supportchat.errors.ConcurrentUpdate` when the tags moved on
+        and :class:`~supportchat.errors.TicketNotFound` for an unknown ticket.
+        """
+        ...
+
     def statistics(self) -> Statistics:
         """Counts over every ticket, computed by the storage (never by loading rows)."""
         ...
@@ -213,7 +270,11 @@ class Store(Protocol):
         ...
 
     def events_after(self, after_id: int, *, user_id: int | None = None, limit: int = 100) -> list[EventRecord]:
-        """Event-log entries with ``id > after_id``, oldest first; only ``user_id``'s tickets if given."""
+        """Event-log entries with ``id > after_id``, oldest first.
+
+        With ``user_id``: only that user's tickets' entries, and never a staff
+        event (:data:`~supportchat.models.STAFF_EVENTS`).
+        """
         ...
 
     def last_event_id(self) -> int:
@@ -271,7 +332,27 @@ class BulkLoad(Protocol):
 
 def announced_message(store: Store, record: EventRecord) -> Message | None:
     """The message a ``message_created`` entry of the event log announces (``None`` for other events)."""
-    if record.message_id is None:
+    if record.message_id is None or record.type is not EventType.MESSAGE_CREATED:
         return None
     found = store.list_messages(record.ticket_id, after_id=record.message_id - 1, limit=1)
     return found[0] if found and found[0].id == record.message_id else None
+
+
+def announced_note(store: Store, record: EventRecord) -> Note | None:
+    """The note a ``note_created`` entry announces (``None`` for other events): for staff's eyes only."""
+    if record.note_id is None or record.type is not EventType.NOTE_CREATED:
+        return None
+    found = store.list_notes(record.ticket_id, after_id=record.note_id - 1, limit=1)
+    return found[0] if found and found[0].id == record.note_id else None
+
+
+def note_change(note: Note) -> NewTicketChange:
+    """The record of changes' entry for a new note: it names the note, whose text stays in the note."""
+    return NewTicketChange(
+        field="note",
+        old_value=None,
+        new_value=str(note.id),
+        changed_by_kind=note.author_kind,
+        changed_by=note.author_id,
+        changed_at=note.created_at,
+    )

@@ -38,7 +38,15 @@ $$;
 """
 
 #: The tables :meth:`EmulatedDatabase.reset` empties, children first.
-SUPPORT_TABLES = ("support_events", "support_ticket_changes", "support_messages", "support_tickets")
+SUPPORT_TABLES = (
+    "support_events",
+    "support_ticket_changes",
+    "support_ticket_notes",
+    "support_messages",
+    "support_tickets",
+)
+#: Tables without an id that name a ticket: emptied before the tickets.
+TICKET_KEYED_TABLES = ("support_ticket_tags",)
 #: Tables keyed by ids the caller gives (no sequence to restart), emptied too.
 KEYED_TABLES = ("support_agents", "support_contacts", "support_ratings")
 
@@ -117,6 +125,8 @@ class EmulatedDatabase:
         about fifty times faster, and the stateful test resets per example.
         """
         with self.connection() as conn, conn.transaction():
+            for name in TICKET_KEYED_TABLES:
+                conn.execute(sql.SQL("delete from {}").format(sql.Identifier("public", name)))
             for name in SUPPORT_TABLES:
                 conn.execute(sql.SQL("delete from {}").format(sql.Identifier("public", name)))
                 conn.execute("select setval(pg_get_serial_sequence(%s, 'id'), 1, false)", [f"public.{name}"])

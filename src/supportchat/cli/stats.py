@@ -31,6 +31,10 @@ _COLOURS = {
 }
 
 
+#: The tags ``supportchat stats`` charts (JSON output has every tag).
+_TOP_TAGS = 15
+
+
 def bar_chart(counts: Mapping[str, int], total: int) -> Table:
     """One horizontal bar per key, scaled to the largest count, with count and share."""
     table = Table.grid(padding=(0, 1))
@@ -51,17 +55,24 @@ def bar_chart(counts: Mapping[str, int], total: int) -> Table:
 
 def render_statistics(statistics: Statistics) -> Group:
     total = statistics.total_tickets
-    return Group(
-        f"[bold]{total}[/] tickets, [bold]{statistics.unread_messages}[/] user messages unread by any admin",
+    panels = [
         Panel(bar_chart(statistics.by_status, total), title="by status", title_align="left"),
         Panel(bar_chart(statistics.by_priority, total), title="by priority", title_align="left"),
         Panel(bar_chart(statistics.by_category, total), title="by category", title_align="left"),
+    ]
+    if statistics.by_tag:
+        # The most used first (a tag is plain a-z, 0-9, - and _: nothing for Rich to read as markup).
+        tags = dict(sorted(statistics.by_tag.items(), key=lambda item: (-item[1], item[0]))[:_TOP_TAGS])
+        panels.append(Panel(bar_chart(tags, total), title="by tag (most used)", title_align="left"))
+    return Group(
+        f"[bold]{total}[/] tickets, [bold]{statistics.unread_messages}[/] user messages unread by any admin",
+        *panels,
     )
 
 
 @handled
 def stats(database_url: DatabaseUrl = None, json_output: JsonOutput = False) -> None:
-    """Counts by status, priority and category, with charts."""
+    """Counts by status, priority, category and tag, with charts."""
     with open_session(database_url) as session:
         statistics = session.desk.statistics(Actor.system())
     if json_output:

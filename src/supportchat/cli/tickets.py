@@ -93,6 +93,7 @@ def list_tickets(
         str | None, typer.Option(help=f"An admin id, or '{UNASSIGNED}' for unassigned tickets.")
     ] = None,
     user_id: Annotated[int | None, typer.Option(min=1, help="Only this user's tickets.")] = None,
+    tag: Annotated[str | None, typer.Option(help="Only tickets carrying this tag.")] = None,
     q: Annotated[
         str | None, typer.Option("--q", "--search", "-q", help="Full-text search (see docs/storage.md).")
     ] = None,
@@ -110,6 +111,7 @@ def list_tickets(
             category=category,
             assigned_to=None if assigned_to is None else assigned_to.strip().lower(),
             user_id=user_id,
+            tag=tag,
             q=q,
             page=page,
             per_page=per_page,
@@ -152,6 +154,8 @@ def print_thread(thread: TicketThread) -> None:
         f"user {thread.user_id} · assigned to {who}\n"
         f"opened {utc_iso(thread.created_at)[:16].replace('T', ' ')} UTC"
     )
+    if thread.tags:
+        header += "\ntags: " + ", ".join(escape(tag) for tag in thread.tags)
     console.print(Panel(header, title=f"{thread.ticket_number} (id {thread.id})", title_align="left"))
     console.print(Panel(escape(thread.description), title="description", title_align="left", border_style="cyan"))
     for rating in thread.ratings:
@@ -176,6 +180,10 @@ def print_thread(thread: TicketThread) -> None:
                 border_style=SIDE_STYLE[side],
             )
         )
+    for note in thread.notes:
+        who = note.author_kind.value + ("" if note.author_id is None else f" {note.author_id}")
+        title = f"internal note · {who} · {utc_iso(note.created_at)[:16].replace('T', ' ')}"
+        console.print(Panel(escape(note.note), title=title, title_align="right", border_style="magenta"))
 
 
 @tickets_app.command("show")
@@ -275,3 +283,52 @@ def merge(
         out().print(
             f"{escape(ref)} merged into {merged.ticket_number}, which now holds {merged.message_count} messages."
         )
+
+
+@tickets_app.command("note")
+@handled
+def note(
+    ref: TicketRef,
+    text: Annotated[str, typer.Argument(help="The note's text ('-' reads it from stdin).")],
+    acting: ActingAdmin = None,
+    database_url: DatabaseUrl = None,
+    json_output: JsonOutput = False,
+) -> None:
+    """Write an internal note on a ticket: for admins only, never shown to its owner."""
+    if text == "-":
+        text = typer.get_text_stream("stdin").read()
+    with open_session(database_url) as session:
+        stored = session.desk.add_note(acting_admin(session, acting), ref, text)
+    if json_output:
+        emit_json(stored)
+    else:
+        out().print(f"Note {stored.id} added to ticket {stored.ticket_id}.")
+
+
+@tickets_app.command("tag")
+@handled
+def tag(
+    ref: TicketRef,
+    tags: Annotated[
+        list[str] | None, typer.Argument(help="Tags to add (with --remove: to remove; --set: all).")
+    ] = None,
+    remove: Annotated[bool, typer.Option("--remove", help="Remove these tags instead.")] = False,
+    replace: Annotated[bool, typer.Option("--set", help="Make these the ticket's only tags (none: clear).")] = False,
+    acting: ActingAdmin = None,
+    database_url: DatabaseUrl = None,
+    json_output: JsonOutput = False,
+) -> None:
+    """Add, remove or set a ticket's tags (normalised: lower case, accents dropped, spaces as '-')."""
+    if remove and replace:
+        raise UserError("choose one of --remove and --set")
+    given = list(tags or [])
+    if not given and not replace:
+        raise UserError("name at least one tag (or --set with none to clear them)")
+    with open_session(database_url) as session:
+        actor = acting_admin(session, acting)
+        change = session.desk.remove_tags if remove else session.desk.set_tags if replace else session.desk.add_tags
+        ticket = change(actor, ref, given)
+    if json_output:
+        emit_json(ticket)
+    else:
+        out().print(f"{ticket.ticket_number} tags: {', '.join(ticket.tags) or '(none)'}.")

@@ -24,6 +24,7 @@ from ..models import (
     Category,
     Message,
     MessageType,
+    Note,
     Page,
     Priority,
     Statistics,
@@ -51,6 +52,8 @@ from ..rules import (
     CLIENT_MESSAGE_ID_PATTERN,
     FILE_URL_PATTERN,
     MAX_ID,
+    MAX_TAGS,
+    TAG_PATTERN,
     UNASSIGNED,
     VISIBLE_TEXT_PATTERN,
     Limits,
@@ -287,6 +290,27 @@ def merge_body(limits: Limits) -> dict[str, Any]:
     )
 
 
+def note_body(limits: Limits) -> dict[str, Any]:
+    """An admin writes an internal note (spec §12)."""
+    return _object({"note": _text(limits.body, f"1–{limits.body:,} characters after sanitising.")}, ("note",))
+
+
+def _tag_schema() -> dict[str, Any]:
+    # What the desk stores; it also accepts a spelling that normalises to it (`VIP`, `Reembolsó`, `late delivery`).
+    return {
+        "type": "string",
+        "minLength": 1,
+        "description": f"Stored lower case, accents dropped, spaces as `-`; then `{TAG_PATTERN}`.",
+    }
+
+
+def tags_body(limits: Limits) -> dict[str, Any]:
+    """Tags to set or add (spec §12)."""
+    return _object(
+        {"tags": {"type": "array", "items": _tag_schema(), "maxItems": MAX_TAGS, "description": "Tags."}}, ("tags",)
+    )
+
+
 # -- parameters -----------------------------------------------------------------
 
 _TICKET_ID = Param(
@@ -338,6 +362,8 @@ def _choice(name: str, choices: type[enum.StrEnum], description: str) -> Param:
 
 
 _STATUS = _choice("status", TicketStatus, "Only tickets in this status (empty: any).")
+_TAG = Param("tag", "query", {"type": "string", "maxLength": 64}, "Only tickets carrying this tag (empty: any).")
+_TAG_PATH = Param("tag", "path", {"type": "string", "minLength": 1, "maxLength": 64}, "The tag to remove.", True)
 _ASSIGNED_TO = Param(
     "assigned_to",
     "query",
@@ -381,10 +407,31 @@ def list_tickets(desk: SupportDesk, actor: Actor, path: Params, query: Params, b
         priority=query.get("priority"),
         category=query.get("category"),
         assigned_to=query.get("assigned_to"),
+        tag=query.get("tag"),
         q=query.get("q"),
         page=query.get("page", 1),
         per_page=query.get("per_page", 20),
     )
+
+
+def add_note(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> Note:
+    return desk.add_note(actor, path["ticket_id"], _fields(body).get("note"))
+
+
+def list_notes(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> list[Note]:
+    return desk.list_notes(actor, path["ticket_id"])
+
+
+def set_tags(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> Ticket:
+    return desk.set_tags(actor, path["ticket_id"], _fields(body).get("tags"))
+
+
+def add_tags(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> Ticket:
+    return desk.add_tags(actor, path["ticket_id"], _fields(body).get("tags"))
+
+
+def remove_tag(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> Ticket:
+    return desk.remove_tags(actor, path["ticket_id"], [path["tag"]])
 
 
 def get_ticket(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> Any:
@@ -522,6 +569,7 @@ ROUTES: tuple[Route, ...] = (
             _choice("priority", Priority, "Only tickets with this priority (empty: any)."),
             _choice("category", Category, "Only tickets in this category (empty: any)."),
             _ASSIGNED_TO,
+            _TAG,
             _SEARCH,
             _PAGE,
             _PER_PAGE,
@@ -601,6 +649,71 @@ ROUTES: tuple[Route, ...] = (
         params=(_TICKET_ID,),
         body=merge_body,
         errors=(404, 409),
+        write=Write.CHANGE,
+        ticket_at="/data",
+    ),
+    Route(
+        "add_note",
+        "POST",
+        "/tickets/{ticket_id}/notes",
+        Audience.ADMIN,
+        add_note,
+        DataRenderer(Note),
+        "Write an internal note on a ticket: staff only, never shown to the ticket's owner",
+        params=(_TICKET_ID,),
+        body=note_body,
+        errors=(404,),
+        write=Write.MESSAGE,
+    ),
+    Route(
+        "list_notes",
+        "GET",
+        "/tickets/{ticket_id}/notes",
+        Audience.ADMIN,
+        list_notes,
+        DataRenderer(list[Note]),
+        "A ticket's internal notes, oldest first",
+        params=(_TICKET_ID,),
+        errors=(404,),
+    ),
+    Route(
+        "set_tags",
+        "PUT",
+        "/tickets/{ticket_id}/tags",
+        Audience.ADMIN,
+        set_tags,
+        _TICKET,
+        "Set a ticket's tags (internal: never shown to its owner)",
+        params=(_TICKET_ID,),
+        body=tags_body,
+        errors=(404,),
+        write=Write.CHANGE,
+        ticket_at="/data",
+    ),
+    Route(
+        "add_tags",
+        "POST",
+        "/tickets/{ticket_id}/tags",
+        Audience.ADMIN,
+        add_tags,
+        _TICKET,
+        "Add tags to a ticket (those it has stay once)",
+        params=(_TICKET_ID,),
+        body=tags_body,
+        errors=(404,),
+        write=Write.CHANGE,
+        ticket_at="/data",
+    ),
+    Route(
+        "remove_tag",
+        "DELETE",
+        "/tickets/{ticket_id}/tags/{tag}",
+        Audience.ADMIN,
+        remove_tag,
+        _TICKET,
+        "Remove a tag from a ticket (a tag it lacks is no error)",
+        params=(_TICKET_ID, _TAG_PATH),
+        errors=(404,),
         write=Write.CHANGE,
         ticket_at="/data",
     ),

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 from ..jobs import Job, JobStatus, PermanentFailure
-from ..models import EventRecord, Message, Ticket
+from ..models import EventRecord, Message, Note, Ticket
 
 __all__ = ["Delivery", "DeliveryStatus", "Notification", "Notifier", "PermanentFailure", "event_document"]
 
@@ -82,6 +82,8 @@ class Notification:
     record: EventRecord
     ticket: Ticket | None
     message: Message | None = None
+    #: The internal note a ``note_created`` announces: for staff's channels only.
+    note: Note | None = None
 
 
 @runtime_checkable
@@ -111,4 +113,5 @@ def event_document(event: Notification) -> dict[str, Any]:
         "ticket_id": record.ticket_id,
         "ticket": None if event.ticket is None else event.ticket.model_dump(mode="json"),
         "message": None if event.message is None else event.message.model_dump(mode="json"),
+        "note": None if event.note is None else event.note.model_dump(mode="json"),
     }

@@ -9,6 +9,12 @@ Every request carries:
 - ``X-Supportchat-Signature``: ``sha256=`` and the hex HMAC-SHA256, keyed
   with the shared secret, of ``<timestamp>.<raw body>``.
 
+A webhook made with ``user_facing=True`` (one whose receiver shows what it
+gets to the ticket's owner: a chat bridge, the host app's own inbox) sends
+the event as the owner may see it, built from the customer projection
+(:func:`~supportchat.projection.customer_event`): no staff event (internal
+notes, tags) and nothing of a ticket beyond the owner's view.
+
 Receivers check with :func:`verify_signature`, which also refuses stale
 timestamps (replays). Any answer but 2xx is a failure: ``410 Gone`` is given
 up at once, anything else (and timeouts, refused connections) retried, first
@@ -28,7 +34,8 @@ from typing import Any
 
 import tenacity
 
-from ..models import EventType
+from ..models import STAFF_EVENTS, Actor, EventType
+from ..projection import customer_event
 from .base import Delivery, Notification, PermanentFailure, event_document
 
 __all__ = ["SIGNATURE_HEADER", "WebhookNotifier", "sign", "verify_signature"]
@@ -68,6 +75,15 @@ def verify_signature(
     return hmac.compare_digest(sign(secret, timestamp, body), signature.strip())
 
 
+def _owner_document(event: Notification) -> dict[str, Any] | None:
+    """The event as its ticket's owner may see it (``None``: nothing of it is theirs)."""
+    if event.record.type in STAFF_EVENTS or event.ticket is None:
+        return None
+    owner = Actor.user(event.ticket.user_id)
+    view = customer_event(event.record, event.ticket, event.message, owner)
+    return None if view is None else view.model_dump(mode="json")
+
+
 class WebhookRejected(Exception):
     """The receiver answered with a status other than 2xx."""
 
@@ -95,6 +111,7 @@ class WebhookNotifier:
         quick_attempts: int = 2,
         quick_wait: float = 0.2,
         user_agent: str = "supportchat-webhook/1",
+        user_facing: bool = False,
     ) -> None:
         if not url.startswith(("http://", "https://")):
             raise ValueError("the webhook URL must be http(s)")
@@ -104,6 +121,7 @@ class WebhookNotifier:
         self.name = name
         self.events = None if events is None else frozenset(events)
         self.timeout = timeout
+        self.user_facing = user_facing
         self._secret = secret
         self._user_agent = user_agent
         self._retrying = tenacity.Retrying(
@@ -116,6 +134,8 @@ class WebhookNotifier:
     def prepare(self, event: Notification) -> Mapping[str, Any] | None:
         if self.events is not None and event.record.type not in self.events:
             return None
+        if self.user_facing:
+            return _owner_document(event)
         return event_document(event)
 
     def deliver(self, delivery: Delivery) -> None:

@@ -23,7 +23,7 @@ from ..desk import SupportDesk
 from ..features import Feature
 from ..jobs import DEFAULT_MAX_ATTEMPTS, JobKind, JobRunner, JobStore
 from ..models import EventRecord
-from ..store import Store, announced_message
+from ..store import Store, announced_message, announced_note
 from .base import JOB_STATUS, KIND_PREFIX, Delivery, DeliveryStatus, Notification, Notifier
 
 __all__ = ["NotificationWorker", "feature", "notification_kinds"]
@@ -35,7 +35,9 @@ def notification_kind(
     """The job kind that delivers ``notifier``'s notifications of ``store``'s events."""
 
     def react(record: EventRecord) -> dict[str, object] | None:
-        event = Notification(record, store.get_ticket(record.ticket_id), announced_message(store, record))
+        event = Notification(
+            record, store.get_ticket(record.ticket_id), announced_message(store, record), announced_note(store, record)
+        )
         payload = notifier.prepare(event)
         return None if payload is None else {"event_id": record.id, "payload": dict(payload)}
 

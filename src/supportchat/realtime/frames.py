@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ConfigDict
 
-from ..models import EventType, Message, Ticket, UTCDateTime
+from ..models import EventType, Message, Note, Ticket, UTCDateTime
 
 __all__ = ["EventPayload", "Frame"]
 
@@ -21,7 +21,9 @@ class EventPayload(BaseModel):
 
     ``ticket`` is the ticket as it is when the frame is sent (with
     ``unread_count`` from the viewer's side); ``message`` is the message a
-    ``message_created`` event announces.
+    ``message_created`` event announces, ``note`` the internal note a
+    ``note_created`` does. Staff's frames only: a user's are
+    :class:`~supportchat.projection.CustomerEvent`.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -32,6 +34,7 @@ class EventPayload(BaseModel):
     created_at: UTCDateTime
     ticket: Ticket | None
     message: Message | None = None
+    note: Note | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..models import Actor, EventRecord, Message, Ticket
+from ..models import Actor, EventRecord, Message, Note, Ticket
 from ..projection import CustomerEvent, customer_event
-from ..store import Store
+from ..store import Store, announced_note
 from ..store import announced_message as message_of
 from .frames import EventPayload, Frame
 
@@ -48,7 +48,9 @@ class Renderer:
             if not viewer.is_staff and ticket is not None and ticket.user_id != viewer.id:
                 ticket = None
             message = message_of(self.store, record) if ticket is not None else None
-            if (frame := _frame(record, ticket, message, viewer)) is not None:
+            note = self._note(record, ticket) if viewer.is_staff else None
+            shown = self._tagged(ticket) if viewer.is_staff else ticket
+            if (frame := _frame(record, shown, message, viewer, note)) is not None:
                 found.append(frame)
         return found
 
@@ -59,12 +61,23 @@ class Renderer:
         for record in records:
             ticket = self._ticket(tickets, record.ticket_id)
             message = message_of(self.store, record) if ticket is not None else None
-            staff = _frame(record, ticket, message, _STAFF)
+            staff = _frame(record, self._tagged(ticket), message, _STAFF, self._note(record, ticket))
             assert staff is not None  # staff see every event
             mine = ticket if ticket is not None and ticket.user_id == record.user_id else None
             owner = _frame(record, mine, message if mine else None, Actor.user(record.user_id))
             fanned.append(Fanned(record.id, record.user_id, staff, owner))
         return fanned
+
+    def _note(self, record: EventRecord, ticket: Ticket | None) -> Note | None:
+        """The internal note a ``note_created`` announces: read for staff's frames only."""
+        return None if ticket is None else announced_note(self.store, record)
+
+    def _tagged(self, ticket: Ticket | None) -> Ticket | None:
+        """Staff's ticket with its tags (a user's frames never carry them: the projection has no field)."""
+        if ticket is None:
+            return None
+        tags = self.store.ticket_tags([ticket.id]).get(ticket.id, ())
+        return ticket.model_copy(update={"tags": tags}) if tags else ticket
 
     def _ticket(self, tickets: dict[int, Ticket | None], ticket_id: int) -> Ticket | None:
         if ticket_id not in tickets:
@@ -72,7 +85,9 @@ class Renderer:
         return tickets[ticket_id]
 
 
-def _frame(record: EventRecord, ticket: Ticket | None, message: Message | None, viewer: Actor) -> Frame | None:
+def _frame(
+    record: EventRecord, ticket: Ticket | None, message: Message | None, viewer: Actor, note: Note | None = None
+) -> Frame | None:
     """The entry's frame for ``viewer``; ``None`` when the projection withholds it from a user."""
     payload: EventPayload | CustomerEvent | None
     seen = None if ticket is None else ticket.seen_by(viewer)
@@ -84,6 +99,7 @@ def _frame(record: EventRecord, ticket: Ticket | None, message: Message | None, 
             created_at=record.created_at,
             ticket=seen,
             message=message,
+            note=note,
         )
     else:
         payload = customer_event(record, seen, message, viewer)

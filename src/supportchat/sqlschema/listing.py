@@ -12,7 +12,17 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-__all__ = ["PAIRS", "counter_key", "create_postgres", "create_sqlite", "drop_postgres", "drop_sqlite"]
+__all__ = [
+    "PAIRS",
+    "counter_key",
+    "create_postgres",
+    "create_sqlite",
+    "create_tag_counters_postgres",
+    "create_tag_counters_sqlite",
+    "drop_postgres",
+    "drop_sqlite",
+    "drop_tag_counters",
+]
 
 #: dimension -> the SQL expression of its value over a ticket row ``{row}``.
 PAIRS: dict[str, str] = {
@@ -110,3 +120,112 @@ def drop_postgres(connection: sa.Connection) -> None:
 def _drop_rows(connection: sa.Connection) -> None:
     names = ", ".join(f"'{d}'" for d in PAIRS)
     connection.exec_driver_sql(f"DELETE FROM support_stats WHERE dimension IN ({names})")
+
+
+# -- tag counters (0008_notes_tags) ------------------------------------------------
+#
+# One ``support_stats`` row per tag (dimension ``tag``) and per tag and status
+# (``tag+status``, value ``"<tag>|<status>"``), moved by triggers on
+# ``support_ticket_tags`` and on a ticket's status: the statistics' tag counts
+# and the totals of a listing by tag, alone or with a status (the panel's
+# status tabs), read without counting rows.
+
+_STATUS_OF = "(SELECT t.status FROM support_tickets AS t WHERE t.id = {row}.ticket_id)"
+
+
+def _upsert(rows: str) -> str:
+    """One upsert of ``rows`` (dimension, value, delta), in (dimension, value) order.
+
+    One statement whose counter rows are locked in that order, as :func:`_move`'s:
+    concurrent PostgreSQL writers cannot deadlock on them.
+    """
+    return (
+        "INSERT INTO support_stats (dimension, value, count) "
+        f"SELECT dimension, value, sum(delta) FROM ({rows}) AS moves WHERE true "
+        "GROUP BY dimension, value HAVING sum(delta) <> 0 ORDER BY dimension, value "
+        "ON CONFLICT (dimension, value) DO UPDATE SET count = support_stats.count + excluded.count;"
+    )
+
+
+def _tag_rows(row: str, delta: int) -> str:
+    status = _STATUS_OF.format(row=row)
+    return (
+        f"SELECT 'tag' AS dimension, {row}.tag AS value, {delta} AS delta "
+        f"UNION ALL SELECT 'tag+status', {row}.tag || '|' || {status}, {delta}"
+    )
+
+
+_TAG_ADDED = _upsert(_tag_rows("NEW", 1))
+_TAG_REMOVED = _upsert(_tag_rows("OLD", -1))
+#: A ticket changing status moves its tags' ``tag+status`` counters.
+_STATUS_MOVED = _upsert(
+    "SELECT 'tag+status' AS dimension, g.tag || '|' || NEW.status AS value, 1 AS delta FROM support_ticket_tags AS g "
+    "WHERE g.ticket_id = NEW.id "
+    "UNION ALL SELECT 'tag+status', g.tag || '|' || OLD.status, -1 FROM support_ticket_tags AS g "
+    "WHERE g.ticket_id = OLD.id"
+)
+
+
+def _count_existing_tags(connection: sa.Connection) -> None:
+    connection.exec_driver_sql(
+        _upsert(
+            "SELECT 'tag' AS dimension, g.tag AS value, 1 AS delta FROM support_ticket_tags AS g UNION ALL "
+            "SELECT 'tag+status', g.tag || '|' || t.status, 1 FROM support_ticket_tags AS g "
+            "JOIN support_tickets AS t ON t.id = g.ticket_id"
+        )
+    )
+
+
+def create_tag_counters_sqlite(connection: sa.Connection) -> None:
+    for statement in (
+        f"CREATE TRIGGER support_ticket_tags_insert AFTER INSERT ON support_ticket_tags BEGIN {_TAG_ADDED} END",
+        f"CREATE TRIGGER support_ticket_tags_delete AFTER DELETE ON support_ticket_tags BEGIN {_TAG_REMOVED} END",
+        "CREATE TRIGGER support_tickets_tag_status AFTER UPDATE OF status ON support_tickets "
+        f"WHEN OLD.status IS NOT NEW.status BEGIN {_STATUS_MOVED} END",
+    ):
+        connection.exec_driver_sql(statement)
+    _count_existing_tags(connection)
+
+
+def create_tag_counters_postgres(connection: sa.Connection) -> None:
+    connection.exec_driver_sql(
+        f"""
+        CREATE OR REPLACE FUNCTION support_ticket_tags_count() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF TG_OP = 'INSERT' THEN
+                {_TAG_ADDED}
+            ELSE
+                {_TAG_REMOVED}
+            END IF;
+            RETURN NULL;
+        END $$
+        """
+    )
+    connection.exec_driver_sql(
+        "CREATE TRIGGER support_ticket_tags_count AFTER INSERT OR DELETE ON support_ticket_tags "
+        "FOR EACH ROW EXECUTE FUNCTION support_ticket_tags_count()"
+    )
+    connection.exec_driver_sql(
+        f"""
+        CREATE OR REPLACE FUNCTION support_tickets_tag_status() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            {_STATUS_MOVED}
+            RETURN NULL;
+        END $$
+        """
+    )
+    connection.exec_driver_sql(
+        "CREATE TRIGGER support_tickets_tag_status AFTER UPDATE OF status ON support_tickets FOR EACH ROW "
+        "WHEN (OLD.status IS DISTINCT FROM NEW.status) EXECUTE FUNCTION support_tickets_tag_status()"
+    )
+    _count_existing_tags(connection)
+
+
+def drop_tag_counters(connection: sa.Connection) -> None:
+    if connection.dialect.name == "sqlite":
+        for trigger in ("support_ticket_tags_insert", "support_ticket_tags_delete", "support_tickets_tag_status"):
+            connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {trigger}")
+    else:
+        for function in ("support_ticket_tags_count", "support_tickets_tag_status"):
+            connection.exec_driver_sql(f"DROP FUNCTION IF EXISTS {function}() CASCADE")
+    connection.exec_driver_sql("DELETE FROM support_stats WHERE dimension IN ('tag', 'tag+status')")

@@ -29,11 +29,14 @@ __all__ = [
     "SOURCES",
     "Source",
     "create_postgres",
+    "create_postgres_indexes",
     "create_sqlite",
     "drop_postgres",
+    "drop_postgres_indexes",
     "drop_sqlite",
     "rebuild",
     "rows_to_index",
+    "sources_of",
 ]
 
 #: Every table the SQLite index consists of starts with this (FTS5 adds shadow tables).
@@ -88,7 +91,14 @@ class Source:
 SOURCES: tuple[Source, ...] = (
     Source("support_tickets", ("subject", "description"), "id"),
     Source("support_messages", ("message",), "ticket_id"),
+    #: Internal notes (``0008_notes_tags``): an admin's search finds them, a user's never reads them.
+    Source("support_ticket_notes", ("note",), "ticket_id", staff_only=True),
 )
+
+
+def sources_of(*tables: str) -> tuple[Source, ...]:
+    """The sources of these tables: what one migration creates (each revision its own)."""
+    return tuple(s for s in SOURCES if s.table in tables)
 
 
 # -- SQLite ------------------------------------------------------------------------
@@ -109,16 +119,16 @@ def _sqlite_statements(source: Source) -> list[str]:
     ]
 
 
-def create_sqlite(connection: sa.Connection) -> None:
+def create_sqlite(connection: sa.Connection, sources: tuple[Source, ...] = SOURCES) -> None:
     """Create the FTS5 tables and their triggers, and index every row already there."""
-    for source in SOURCES:
+    for source in sources:
         for statement in _sqlite_statements(source):
             connection.exec_driver_sql(statement)
         connection.exec_driver_sql(f"INSERT INTO {source.fts_table}({source.fts_table}) VALUES ('rebuild')")
 
 
-def drop_sqlite(connection: sa.Connection) -> None:
-    for source in SOURCES:
+def drop_sqlite(connection: sa.Connection, sources: tuple[Source, ...] = SOURCES) -> None:
+    for source in sources:
         for suffix in ("insert", "delete", "update"):
             connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {source.fts_table}_{suffix}")
         connection.exec_driver_sql(f"DROP TABLE IF EXISTS {source.fts_table}")
@@ -153,22 +163,32 @@ def postgres_config_statements(unaccent_schema: str) -> list[str]:
     ]
 
 
-def postgres_index_statements() -> list[str]:
+def postgres_index_statements(sources: tuple[Source, ...] = SOURCES) -> list[str]:
     return [
         f"CREATE INDEX IF NOT EXISTS {s.postgres_index} ON {s.table} USING gin ({s.postgres_vector(s.table)})"
-        for s in SOURCES
+        for s in sources
     ]
 
 
-def create_postgres(connection: sa.Connection) -> None:
+def create_postgres(connection: sa.Connection, sources: tuple[Source, ...] = SOURCES) -> None:
     """Create the configuration and the GIN indexes (which index every row already there)."""
-    for statement in [*postgres_config_statements(_unaccent_schema(connection)), *postgres_index_statements()]:
+    for statement in [*postgres_config_statements(_unaccent_schema(connection)), *postgres_index_statements(sources)]:
         connection.exec_driver_sql(statement)
 
 
-def drop_postgres(connection: sa.Connection) -> None:
-    for source in SOURCES:
+def create_postgres_indexes(connection: sa.Connection, sources: tuple[Source, ...]) -> None:
+    """The GIN indexes of ``sources`` alone (the configuration exists already)."""
+    for statement in postgres_index_statements(sources):
+        connection.exec_driver_sql(statement)
+
+
+def drop_postgres_indexes(connection: sa.Connection, sources: tuple[Source, ...]) -> None:
+    for source in sources:
         connection.exec_driver_sql(f"DROP INDEX IF EXISTS {source.postgres_index}")
+
+
+def drop_postgres(connection: sa.Connection, sources: tuple[Source, ...] = SOURCES) -> None:
+    drop_postgres_indexes(connection, sources)
     connection.exec_driver_sql(f"DROP TEXT SEARCH CONFIGURATION IF EXISTS {POSTGRES_CONFIG}")
 
 

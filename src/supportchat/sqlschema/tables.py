@@ -31,9 +31,11 @@ __all__ = [
     "events",
     "messages",
     "metadata",
+    "notes",
     "parse_timestamp",
     "ratings",
     "stats",
+    "tags",
     "tickets",
 ]
 
@@ -243,10 +245,41 @@ events = sa.Table(
     sa.Column("user_id", Id, nullable=False),
     sa.Column("message_id", Id),
     sa.Column("created_at", UTCTimestamp, nullable=False),
+    #: The note a ``note_created`` entry announces (``0008_notes_tags``).
+    sa.Column("note_id", Id),
     _one_of("support_events", "type", EventType),
     sqlite_autoincrement=True,
 )
 sa.Index("ix_support_events_user_id_id", events.c.user_id, events.c.id)
+
+#: Internal notes (spec §12): a table of their own, never rows of the conversation (``0008_notes_tags``).
+notes = sa.Table(
+    "support_ticket_notes",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("ticket_id", Id, sa.ForeignKey("support_tickets.id"), nullable=False),
+    sa.Column("author_id", Id),
+    sa.Column("author_kind", sa.Text, nullable=False),
+    sa.Column("note", sa.Text, nullable=False),
+    sa.Column("created_at", UTCTimestamp, nullable=False),
+    #: Unique id of the write, so that a replay recognises a note already copied.
+    sa.Column("uid", sa.Text, nullable=False),
+    sa.UniqueConstraint("uid", name="uq_support_ticket_notes_uid"),
+    _one_of("support_ticket_notes", "author_kind", ActorKind),
+    sqlite_autoincrement=True,
+)
+sa.Index("ix_support_ticket_notes_ticket_id_id", notes.c.ticket_id, notes.c.id)
+
+#: A ticket's tags, one row each; ``(tag, ticket_id)`` lists a tag's tickets newest first and
+#: stops at the page. Triggers keep ``support_stats`` (dimension ``tag``) in the writing transaction.
+tags = sa.Table(
+    "support_ticket_tags",
+    metadata,
+    sa.Column("ticket_id", Id, sa.ForeignKey("support_tickets.id"), primary_key=True),
+    sa.Column("tag", sa.Text, primary_key=True),
+    sa.CheckConstraint("length(tag) BETWEEN 1 AND 32", name="ck_support_ticket_tags_tag"),
+)
+sa.Index("ix_support_ticket_tags_tag_ticket_id", tags.c.tag, tags.c.ticket_id)
 
 #: Ticket counts per (dimension, value), kept by triggers on ``support_tickets``
 #: in the writing transaction, so statistics read a dozen rows at any size.

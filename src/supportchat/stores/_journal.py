@@ -30,7 +30,8 @@ from ._ops import Operation, load_operation
 
 __all__ = ["IdRange", "Journal", "JournalEntry", "Recording"]
 
-IdKind = Literal["ticket", "message"]
+IdKind = Literal["ticket", "message", "note"]
+_ID_KINDS: tuple[IdKind, ...] = ("ticket", "message", "note")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS journal (
@@ -45,9 +46,19 @@ CREATE TABLE IF NOT EXISTS journal (
 );
 CREATE INDEX IF NOT EXISTS journal_state_seq ON journal (state, seq);
 CREATE TABLE IF NOT EXISTS id_counters (
-    kind    TEXT PRIMARY KEY CHECK (kind IN ('ticket', 'message')),
+    kind    TEXT PRIMARY KEY CHECK (kind IN ('ticket', 'message', 'note')),
     next_id INTEGER NOT NULL
 );
+"""
+#: A journal file made before notes had ids of their own: its counters' CHECK lacks 'note'.
+_COUNTERS_WITHOUT_NOTES = """
+CREATE TABLE id_counters_with_notes (
+    kind    TEXT PRIMARY KEY CHECK (kind IN ('ticket', 'message', 'note')),
+    next_id INTEGER NOT NULL
+);
+INSERT INTO id_counters_with_notes SELECT kind, next_id FROM id_counters;
+DROP TABLE id_counters;
+ALTER TABLE id_counters_with_notes RENAME TO id_counters
 """
 
 
@@ -96,7 +107,11 @@ class Journal:
         with self._transaction():
             for statement in filter(str.strip, _SCHEMA.split(";")):
                 self._db.execute(statement)
-            for kind in ("ticket", "message"):
+            (counters,) = self._db.execute("SELECT sql FROM sqlite_master WHERE name = 'id_counters'").fetchone()
+            if "'note'" not in counters:
+                for statement in filter(str.strip, _COUNTERS_WITHOUT_NOTES.split(";")):
+                    self._db.execute(statement)
+            for kind in _ID_KINDS:
                 self._db.execute(
                     "INSERT OR IGNORE INTO id_counters (kind, next_id) VALUES (?, ?)", (kind, self.id_range.start)
                 )
@@ -194,7 +209,7 @@ class Recording:
         self.appended = 0
 
     def allocate(self, kind: IdKind) -> int:
-        """A fresh outage id for a ticket or a message."""
+        """A fresh outage id for a ticket, a message or a note."""
         db = self._journal._db
         (next_id,) = db.execute("SELECT next_id FROM id_counters WHERE kind = ?", (kind,)).fetchone()
         if next_id >= self._journal.id_range.stop:

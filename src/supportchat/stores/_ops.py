@@ -1,6 +1,7 @@
 """Writes as data: what the fallback journal records and what a replay re-applies.
 
-Each kind of store write becomes a small frozen model that can be
+Each kind of store write (tickets, messages, updates, read marks, ratings, merges, notes, tags)
+becomes a small frozen model that can be
 serialised to JSON (for the journal), read back, and applied to any
 :class:`~supportchat.stores.Store`. Applying an operation *rebases* it: the
 optimistic version check is made against the target store's current version
@@ -19,8 +20,10 @@ from ..errors import DuplicateRating, TicketNotFound
 from ..models import (
     Message,
     NewMessage,
+    NewNote,
     NewTicket,
     NewTicketChange,
+    Note,
     Priority,
     Rating,
     SenderType,
@@ -32,11 +35,13 @@ from ..store import Store, TicketChanges, TicketMerge
 
 __all__ = [
     "InsertMessageOp",
+    "InsertNoteOp",
     "InsertRatingOp",
     "InsertTicketOp",
     "MarkReadOp",
     "MergeTicketsOp",
     "Operation",
+    "ReplaceTagsOp",
     "UpdateTicketOp",
     "already_holds",
     "apply_operation",
@@ -152,8 +157,45 @@ class MergeTicketsOp(_Op):
     target_history: tuple[NewTicketChange, ...] = ()
 
 
+class InsertNoteOp(_Op):
+    """:meth:`Store.insert_note` of a note whose id is already fixed."""
+
+    kind: Literal["insert_note"] = "insert_note"
+    note: NewNote
+
+    @property
+    def ticket_id(self) -> int:
+        return self.note.ticket_id
+
+    @property
+    def note_id(self) -> int:
+        assert self.note.id is not None, "journalled notes always carry their id"
+        return self.note.id
+
+
+class ReplaceTagsOp(_Op):
+    """:meth:`Store.replace_tags`: the tags a ticket had when it was decided, and the tags it got.
+
+    Applied, it is rebased like an update: checked against the target's
+    tags as they are now. ``before`` tells a resumed replay whether it got there.
+    """
+
+    kind: Literal["replace_tags"] = "replace_tags"
+    ticket_id: int
+    before: tuple[str, ...]
+    tags: tuple[str, ...]
+    history: tuple[NewTicketChange, ...] = ()
+
+
 Operation = Annotated[
-    InsertTicketOp | InsertMessageOp | UpdateTicketOp | MarkReadOp | InsertRatingOp | MergeTicketsOp,
+    InsertTicketOp
+    | InsertMessageOp
+    | UpdateTicketOp
+    | MarkReadOp
+    | InsertRatingOp
+    | MergeTicketsOp
+    | InsertNoteOp
+    | ReplaceTagsOp,
     Field(discriminator="kind"),
 ]
 _OPERATION: TypeAdapter[Operation] = TypeAdapter(Operation)
@@ -216,15 +258,18 @@ def current_ticket(store: Store, ticket_id: int) -> Ticket:
     return ticket
 
 
-def already_holds(store: Store, op: InsertTicketOp | InsertMessageOp) -> bool:
+def already_holds(store: Store, op: InsertTicketOp | InsertMessageOp | InsertNoteOp) -> bool:
     """Whether ``store`` holds the very row ``op`` inserts (asked when the insert clashed).
 
     A ticket is the same if ``store`` has its id under the same number (the
     number is unique, so that ticket holds the number too); a message if
     ``store`` has its ``uid`` on the same ticket, under whatever id (a write
     whose answer was lost is kept under the id the store gave it). Anything
-    else under that identity is another row.
+    else under that identity is another row. A note is the same if its
+    ticket holds a note with its ``uid``, under whatever id (like a message).
     """
+    if isinstance(op, InsertNoteOp):
+        return any(held.uid == op.note.uid for held in store.list_notes(op.ticket_id))
     if isinstance(op, InsertTicketOp):
         holder = store.get_ticket(op.ticket_id)
         return holder is not None and holder.ticket_number == op.ticket.ticket_number
@@ -232,7 +277,7 @@ def already_holds(store: Store, op: InsertTicketOp | InsertMessageOp) -> bool:
     return held is not None and held.ticket_id == op.message.ticket_id
 
 
-def apply_operation(store: Store, op: Operation) -> Ticket | Message | Rating | int:
+def apply_operation(store: Store, op: Operation) -> Ticket | Message | Rating | Note | tuple[str, ...] | int:
     """Apply ``op`` to ``store`` at whatever version the ticket has there now.
 
     Raises what the store raises (:class:`TicketNumberTaken`,
@@ -243,6 +288,14 @@ def apply_operation(store: Store, op: Operation) -> Ticket | Message | Rating | 
         return store.insert_ticket(op.ticket)
     if isinstance(op, MarkReadOp):
         return store.mark_read(op.ticket_id, op.sender_type)
+    if isinstance(op, InsertNoteOp):
+        return store.insert_note(op.note)
+    if isinstance(op, ReplaceTagsOp):
+        return retry_at_fresh_version(
+            lambda current: store.replace_tags(op.ticket_id, expected=current, tags=op.tags, history=op.history),
+            lambda: store.ticket_tags([op.ticket_id]).get(op.ticket_id, ()),
+            gave_up=f"the tags of ticket {op.ticket_id} kept changing while a write was copied to them",
+        )
     if isinstance(op, MergeTicketsOp):
         return _apply_merge(store, op)
 

@@ -16,7 +16,10 @@ nothing:
 - a rating is already there if the primary holds that ticket's rating of
   its cycle with the same score, comment and author (another one is a
   conflict); a merge if the primary's source is merged into its target;
-- marking messages read twice is harmless.
+- marking messages read twice is harmless;
+- a note is already there if the primary holds its id on its ticket with
+  its text; a tag change if the primary's tags are already the ones it set
+  (the desk never journals a change that sets the tags a ticket has).
 
 A :class:`~supportchat.errors.StorageUnavailable` stops the replay (the entry
 stays pending). Any other refusal is the primary's definite answer: the entry
@@ -34,6 +37,7 @@ from ..errors import (
     ConcurrentUpdate,
     DuplicateMessage,
     DuplicateRating,
+    NoteIdTaken,
     StorageUnavailable,
     SupportChatError,
     TicketIdTaken,
@@ -44,9 +48,11 @@ from ..store import Store
 from ._journal import Journal, JournalEntry
 from ._ops import (
     InsertMessageOp,
+    InsertNoteOp,
     InsertRatingOp,
     InsertTicketOp,
     MergeTicketsOp,
+    ReplaceTagsOp,
     UpdateTicketOp,
     already_holds,
     apply_operation,
@@ -137,13 +143,15 @@ def replay_journal(
 
 def _replay_entry(primary: Store, journal: Journal, entry: JournalEntry) -> _Outcome:
     op = entry.operation
-    if isinstance(op, InsertTicketOp | InsertMessageOp):
+    if isinstance(op, InsertTicketOp | InsertMessageOp | InsertNoteOp):
         return _replay_insert(primary, op)
     if isinstance(op, UpdateTicketOp):
         return _replay_update(primary, journal, entry.seq, entry.marker, op)
     if isinstance(op, InsertRatingOp):
         return _replay_rating(primary, op)
     if isinstance(op, MergeTicketsOp) and merge_done(primary, op):
+        return _Outcome.ALREADY_THERE
+    if isinstance(op, ReplaceTagsOp) and primary.ticket_tags([op.ticket_id]).get(op.ticket_id, ()) == op.tags:
         return _Outcome.ALREADY_THERE
     apply_operation(primary, op)
     return _Outcome.APPLIED
@@ -161,19 +169,21 @@ def _replay_rating(primary: Store, op: InsertRatingOp) -> _Outcome:
     return _Outcome.APPLIED
 
 
-def _replay_insert(primary: Store, op: InsertTicketOp | InsertMessageOp) -> _Outcome:
+def _replay_insert(primary: Store, op: InsertTicketOp | InsertMessageOp | InsertNoteOp) -> _Outcome:
     if already_holds(primary, op):
         return _Outcome.ALREADY_THERE
     try:
         apply_operation(primary, op)
-    except (TicketIdTaken, TicketNumberTaken, DuplicateMessage):
+    except (TicketIdTaken, TicketNumberTaken, DuplicateMessage, NoteIdTaken):
         if already_holds(primary, op):  # copied by someone else meanwhile
             return _Outcome.ALREADY_THERE
         raise _Refused(f"{_identity(op)} is held by another row in the primary") from None
     return _Outcome.APPLIED
 
 
-def _identity(op: InsertTicketOp | InsertMessageOp) -> str:
+def _identity(op: InsertTicketOp | InsertMessageOp | InsertNoteOp) -> str:
+    if isinstance(op, InsertNoteOp):
+        return f"note id {op.note_id}"
     if isinstance(op, InsertTicketOp):
         return f"ticket id {op.ticket_id} or number {op.ticket.ticket_number}"
     return f"message uid {op.message.uid}"

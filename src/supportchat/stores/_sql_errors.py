@@ -25,6 +25,7 @@ from sqlalchemy import exc as sa_exc
 
 from ..errors import (
     DuplicateMessage,
+    NoteIdTaken,
     StorageError,
     StorageUnavailable,
     SupportChatError,
@@ -40,6 +41,7 @@ __all__ = ["translate", "translated"]
 _TICKET_NUMBER_KEYS = ("uq_support_tickets_ticket_number", "support_tickets.ticket_number", "(ticket_number)")
 _TICKET_ID_KEYS = ("support_tickets_pkey", "support_tickets.id")
 _MESSAGE_UID_KEYS = ("uq_support_messages_uid", "support_messages.uid", "(uid)")
+_NOTE_KEYS = ("uq_support_ticket_notes_uid", "support_ticket_notes.uid", "support_ticket_notes_pkey")
 
 
 def _describe(error: sa_exc.DBAPIError) -> str:
@@ -66,6 +68,8 @@ def translate(error: Exception, *, uid: str | None = None) -> SupportChatError:
             return TicketNumberTaken("ticket number is taken")
         if any(key in text for key in _TICKET_ID_KEYS):
             return TicketIdTaken("ticket id is taken")
+        if any(key in text for key in _NOTE_KEYS):  # before the messages': PostgreSQL says "(uid)" for both
+            return NoteIdTaken("a note with this id or uid exists")
         if any(key in text for key in _MESSAGE_UID_KEYS):
             return DuplicateMessage(uid or "")
         if "foreign key" in text.lower():

@@ -81,13 +81,22 @@ from tenacity import (
     wait_random,
 )
 
-from ..errors import DuplicateMessage, StorageUnavailable, SupportChatError, TicketIdTaken, TicketNumberTaken
+from ..errors import (
+    DuplicateMessage,
+    NoteIdTaken,
+    StorageUnavailable,
+    SupportChatError,
+    TicketIdTaken,
+    TicketNumberTaken,
+)
 from ..models import (
     EventRecord,
     Message,
     NewMessage,
+    NewNote,
     NewTicket,
     NewTicketChange,
+    Note,
     Rating,
     SenderType,
     Statistics,
@@ -100,9 +109,11 @@ from ._breaker import BreakerState, CircuitBreaker, Permit
 from ._journal import IdRange, Journal
 from ._ops import (
     InsertMessageOp,
+    InsertNoteOp,
     InsertTicketOp,
     MarkReadOp,
     Operation,
+    ReplaceTagsOp,
     already_holds,
     apply_operation,
     insert_message_op,
@@ -288,6 +299,12 @@ class FallbackStore:
     def list_changes(self, ticket_id: int) -> list[TicketChange]:
         return self._read(lambda store: store.list_changes(ticket_id))
 
+    def list_notes(self, ticket_id: int, *, after_id: int = 0, limit: int | None = None) -> list[Note]:
+        return self._read(lambda store: store.list_notes(ticket_id, after_id=after_id, limit=limit))
+
+    def ticket_tags(self, ticket_ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
+        return self._read(lambda store: store.ticket_tags(ticket_ids))
+
     def list_ratings(self, ticket_id: int) -> list[Rating]:
         return self._read(lambda store: store.list_ratings(ticket_id))
 
@@ -438,6 +455,46 @@ class FallbackStore:
 
         return self._write(on_primary, on_fallback)
 
+    def insert_note(self, note: NewNote) -> Note:
+        def on_primary() -> Note:
+            stored = self.primary.insert_note(note)
+            self.journal.observe("note", stored.id)
+            self._mirror(InsertNoteOp(note=note.model_copy(update={"id": stored.id})))
+            return stored
+
+        def on_fallback() -> Note:
+            with self.journal.recording() as recording:
+                note_id = note.id if note.id is not None else recording.allocate("note")
+                fixed = note.model_copy(update={"id": note_id})
+                stored = self.fallback.insert_note(fixed)
+                recording.append(InsertNoteOp(note=fixed))
+            return stored
+
+        return self._write(on_primary, on_fallback)
+
+    def replace_tags(
+        self,
+        ticket_id: int,
+        *,
+        expected: tuple[str, ...],
+        tags: tuple[str, ...],
+        history: Sequence[NewTicketChange] = (),
+    ) -> tuple[str, ...]:
+        op = ReplaceTagsOp(ticket_id=ticket_id, before=expected, tags=tuple(sorted(set(tags))), history=tuple(history))
+
+        def on_primary() -> tuple[str, ...]:
+            stored = self.primary.replace_tags(ticket_id, expected=expected, tags=tags, history=history)
+            self._mirror(op)
+            return stored
+
+        def on_fallback() -> tuple[str, ...]:
+            with self.journal.recording() as recording:
+                stored = self.fallback.replace_tags(ticket_id, expected=expected, tags=tags, history=history)
+                recording.append(op)
+            return stored
+
+        return self._write(on_primary, on_fallback)
+
     def close(self) -> None:
         """Close the journal and both stores."""
         self.journal.close()
@@ -521,8 +578,10 @@ class FallbackStore:
         """
         try:
             apply_operation(self.fallback, op)
-        except (TicketIdTaken, TicketNumberTaken, DuplicateMessage) as clash:
-            if not (isinstance(op, InsertTicketOp | InsertMessageOp) and already_holds(self.fallback, op)):
+        except (TicketIdTaken, TicketNumberTaken, DuplicateMessage, NoteIdTaken) as clash:
+            if not (
+                isinstance(op, InsertTicketOp | InsertMessageOp | InsertNoteOp) and already_holds(self.fallback, op)
+            ):
                 # Another row under this identity: the fallback has diverged from the primary.
                 self._mirror_failures += 1
                 log.error("the fallback store holds another row than the primary's %s: %s", op.kind, clash)

@@ -11,17 +11,21 @@ from ..errors import (
     ConcurrentUpdate,
     DuplicateMessage,
     DuplicateRating,
+    NoteIdTaken,
     TicketIdTaken,
     TicketNotFound,
     TicketNumberTaken,
 )
 from ..models import (
+    STAFF_EVENTS,
     EventRecord,
     EventType,
     Message,
     NewMessage,
+    NewNote,
     NewTicket,
     NewTicketChange,
+    Note,
     Rating,
     SenderType,
     Statistics,
@@ -31,7 +35,7 @@ from ..models import (
     TicketStatus,
 )
 from ..search import highlight, marked_number, matches, parse_search, score
-from ..store import TicketChanges, TicketMerge
+from ..store import TicketChanges, TicketMerge, note_change
 
 __all__ = ["InMemoryStore"]
 
@@ -47,10 +51,15 @@ class InMemoryStore:
         self._by_uid: dict[str, Message] = {}
         self._changes: dict[int, list[TicketChange]] = {}
         self._events: list[EventRecord] = []
+        self._notes: dict[int, list[Note]] = {}
+        self._note_ids: set[int] = set()
+        self._note_uids: set[str] = set()
+        self._tags: dict[int, tuple[str, ...]] = {}
         self._ratings: dict[int, list[Rating]] = {}
         self._next_ticket_id = 1
         self._next_message_id = 1
         self._next_change_id = 1
+        self._next_note_id = 1
 
     # -- tickets ---------------------------------------------------------
 
@@ -81,7 +90,11 @@ class InMemoryStore:
 
     def list_tickets(self, query: TicketQuery) -> tuple[list[Ticket], int]:
         with self._lock:
-            matches = [t for t in self._tickets.values() if _matches(t, query)]
+            matches = [
+                t
+                for t in self._tickets.values()
+                if _matches(t, query) and (query.tag is None or query.tag in self._tags.get(t.id, ()))
+            ]
             if query.q:
                 return self._search(matches, query)
         matches.sort(key=lambda t: t.id, reverse=True)
@@ -93,6 +106,8 @@ class InMemoryStore:
         found: list[tuple[int, float, int, Ticket, str | None]] = []
         for ticket in candidates:
             sources = [f"{ticket.subject} {ticket.description}", *(m.message for m in self._messages[ticket.id])]
+            if query.for_staff:
+                sources.extend(n.note for n in self._notes.get(ticket.id, []))
             exact = ticket.ticket_number in search.numbers
             if search.terms and matches(sources, search.terms):
                 found.append(
@@ -235,14 +250,66 @@ class InMemoryStore:
         with self._lock:
             return list(self._changes.get(ticket_id, []))
 
+    # -- notes and tags ----------------------------------------------------
+
+    def insert_note(self, note: NewNote) -> Note:
+        with self._lock:
+            ticket = self._tickets.get(note.ticket_id)
+            if ticket is None:
+                raise TicketNotFound(f"no ticket {note.ticket_id}")
+            note_id = note.id if note.id is not None else self._next_note_id
+            if note_id in self._note_ids or note.uid in self._note_uids:
+                raise NoteIdTaken(f"note id {note_id} or uid {note.uid} is taken")
+            self._note_ids.add(note_id)
+            self._note_uids.add(note.uid)
+            self._next_note_id = max(self._next_note_id, note_id + 1)
+            stored = Note(**note.model_dump(exclude={"id"}), id=note_id)
+            self._notes.setdefault(ticket.id, []).append(stored)
+            self._notes[ticket.id].sort(key=lambda n: n.id)
+            self._record(ticket.id, [note_change(stored)])
+            self._append_event(EventType.NOTE_CREATED, ticket, None, stored.created_at, note_id=stored.id)
+            return stored
+
+    def list_notes(self, ticket_id: int, *, after_id: int = 0, limit: int | None = None) -> list[Note]:
+        with self._lock:
+            found = [n for n in self._notes.get(ticket_id, []) if n.id > after_id]
+        return found if limit is None else found[:limit]
+
+    def ticket_tags(self, ticket_ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
+        with self._lock:
+            return {i: self._tags[i] for i in ticket_ids if self._tags.get(i)}
+
+    def replace_tags(
+        self,
+        ticket_id: int,
+        *,
+        expected: tuple[str, ...],
+        tags: tuple[str, ...],
+        history: Sequence[NewTicketChange] = (),
+    ) -> tuple[str, ...]:
+        with self._lock:
+            ticket = self._tickets.get(ticket_id)
+            if ticket is None:
+                raise TicketNotFound(f"no ticket {ticket_id}")
+            if self._tags.get(ticket_id, ()) != tuple(sorted(expected)):
+                raise ConcurrentUpdate(f"the tags of ticket {ticket_id} changed meanwhile")
+            stored = tuple(sorted(set(tags)))
+            self._tags[ticket_id] = stored
+            self._record(ticket_id, history)
+            at = history[0].changed_at if history else ticket.updated_at
+            self._append_event(EventType.TAGS_CHANGED, ticket, None, at)
+            return stored
+
     def statistics(self) -> Statistics:
         with self._lock:
             tickets = list(self._tickets.values())
+            tagged = Counter(tag for tags in self._tags.values() for tag in tags)
         return Statistics.from_counts(
             by_status=Counter(t.status.value for t in tickets),
             by_priority=Counter(t.priority.value for t in tickets),
             by_category=Counter(t.category.value for t in tickets),
             unread_messages=sum(t.unread_from_user for t in tickets),
+            by_tag=tagged,
         )
 
     def resolved_before(self, cutoff: datetime, *, limit: int) -> list[Ticket]:
@@ -260,7 +327,7 @@ class InMemoryStore:
             # Event ids are 1..n in list order, so the start is an index.
             newer = self._events[max(after_id, 0) :]
         if user_id is not None:
-            newer = [e for e in newer if e.user_id == user_id]
+            newer = [e for e in newer if e.user_id == user_id and e.type not in STAFF_EVENTS]
         return newer[:limit]
 
     def last_event_id(self) -> int:
@@ -287,13 +354,18 @@ class InMemoryStore:
         current = self._ticket_at(ticket_id, expected_version)
         updated = current.model_copy(update={**changes, "version": current.version + 1})
         self._tickets[ticket_id] = updated
+        self._record(ticket_id, history)
+        return updated
+
+    def _record(self, ticket_id: int, history: Sequence[NewTicketChange]) -> None:
         for change in history:
             record = TicketChange(**change.model_dump(), id=self._next_change_id, ticket_id=ticket_id)
             self._next_change_id += 1
             self._changes[ticket_id].append(record)
-        return updated
 
-    def _append_event(self, kind: EventType, ticket: Ticket, message_id: int | None, at: datetime) -> None:
+    def _append_event(
+        self, kind: EventType, ticket: Ticket, message_id: int | None, at: datetime, *, note_id: int | None = None
+    ) -> None:
         self._events.append(
             EventRecord(
                 id=len(self._events) + 1,
@@ -302,6 +374,7 @@ class InMemoryStore:
                 user_id=ticket.user_id,
                 message_id=message_id,
                 created_at=at,
+                note_id=note_id,
             )
         )
 

@@ -17,11 +17,12 @@ re-validation, since the database's constraints have checked them.
 from __future__ import annotations
 
 import functools
+import json
 import os
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -29,9 +30,10 @@ import sqlalchemy as sa
 from pydantic import BaseModel
 from sqlalchemy.pool import StaticPool
 
-from ..errors import ConcurrentUpdate, DuplicateRating, TicketNotFound
+from ..errors import ConcurrentUpdate, DuplicateRating, NoteIdTaken, TicketNotFound
 from ..extensions import register_extension
 from ..models import (
+    STAFF_EVENTS,
     ActorKind,
     Category,
     EventRecord,
@@ -39,8 +41,10 @@ from ..models import (
     Message,
     MessageType,
     NewMessage,
+    NewNote,
     NewTicket,
     NewTicketChange,
+    Note,
     Priority,
     Rating,
     SenderType,
@@ -55,7 +59,7 @@ from ..sqlschema import tables as schema
 from ..sqlschema.engine import WRITE, configure_sqlite, create_engine
 from ..sqlschema.listing import counter_key
 from ..sqlschema.tables import parse_timestamp
-from ..store import BulkLoad, ThreadExport, TicketChanges, TicketMerge
+from ..store import BulkLoad, ThreadExport, TicketChanges, TicketMerge, note_change
 from ._sql_errors import translated
 from ._sql_exec import Prepared, Session, open_session
 from .sql_search import search_params, search_shape, search_statements, take_highlights
@@ -66,6 +70,8 @@ _t = schema.tickets.c
 _m = schema.messages.c
 _c = schema.changes.c
 _e = schema.events.c
+_n = schema.notes.c
+_g = schema.tags.c
 _r = schema.ratings.c
 
 _STATUS = {member.value: member for member in TicketStatus}
@@ -82,6 +88,7 @@ _NEW_TICKET_COUNTS = {
     "unread_from_user": 0,
     "unread_from_admin": 0,
     "version": 0,
+    "tags": (),
     "merged_into": None,
     "highlight": None,
 }
@@ -90,7 +97,7 @@ _UNREAD_COLUMN = {SenderType.USER: "unread_from_user", SenderType.ADMIN: "unread
 # Statements are built once and compiled once per dialect (see _sql_exec).
 #: A ticket row in the order of the model's fields, so that a row becomes a
 #: model without reordering (``unread_count`` is the desk's, per caller).
-_NOT_COLUMNS = {"unread_count": sa.literal_column("0"), "highlight": sa.null()}
+_NOT_COLUMNS = {"unread_count": sa.literal_column("0"), "tags": sa.null(), "highlight": sa.null()}
 _TICKET_ROW = tuple(
     _NOT_COLUMNS[name].label(name) if name in _NOT_COLUMNS else _t[name] for name in Ticket.model_fields
 )
@@ -134,12 +141,38 @@ _EVENTS_AFTER = (
     .order_by(_e.id)
     .limit(sa.bindparam("p_limit", type_=sa.Integer))
 )
-_USER_EVENTS_AFTER = _EVENTS_AFTER.where(_e.user_id == sa.bindparam("p_user"))
+#: A user's stream never loads a staff event (notes, tags): the condition is in the statement.
+_USER_EVENTS_AFTER = _EVENTS_AFTER.where(
+    _e.user_id == sa.bindparam("p_user"),
+    _e.type.not_in([sa.literal_column(f"'{kind.value}'") for kind in sorted(STAFF_EVENTS)]),
+)
 _LAST_EVENT_ID = sa.select(sa.func.coalesce(sa.func.max(_e.id), 0))
 _INSERT_TICKET = schema.tickets.insert().returning(_t.id)
 _INSERT_MESSAGE = schema.messages.insert().returning(_m.id)
 _INSERT_CHANGE = schema.changes.insert()
+_INSERT_NOTE = schema.notes.insert().returning(_n.id)
+_NOTE_EXISTS = sa.select(_n.id).where(_n.id == sa.bindparam("p_note"))
+_INSERT_EVENT = schema.events.insert()
+_NOTES_OF_TICKET = (
+    sa.select(schema.notes)
+    .where(_n.ticket_id == sa.bindparam("p_ticket"), _n.id > sa.bindparam("p_after"))
+    .order_by(_n.id)
+)
+_NOTES_OF_TICKET_LIMITED = _NOTES_OF_TICKET.limit(sa.bindparam("p_limit", type_=sa.Integer))
+#: The tags of a page of tickets, keyed by dialect (the ids as a JSON array on SQLite, an array on PostgreSQL).
+_TAGS_OF = {
+    True: sa.text(
+        "SELECT ticket_id, tag FROM support_ticket_tags WHERE ticket_id IN (SELECT value FROM json_each(:p_ids))"
+    ),
+    False: sa.text("SELECT ticket_id, tag FROM support_ticket_tags WHERE ticket_id = ANY(CAST(:p_ids AS bigint[]))"),
+}
+_TAGS_OF_TICKET = sa.select(_g.tag).where(_g.ticket_id == sa.bindparam("p_ticket")).order_by(_g.tag)
+_ADD_TAG = schema.tags.insert()
+_REMOVE_TAG = schema.tags.delete().where(_g.ticket_id == sa.bindparam("p_ticket"), _g.tag == sa.bindparam("p_tag"))
+#: Taken before a tag change reads the tags: concurrent changes of one ticket's tags take turns (PostgreSQL).
+_LOCK_TICKET = sa.select(_t.user_id).where(_t.id == sa.bindparam("p_ticket")).with_for_update()
 _TICKET_EXISTS = sa.select(_t.id).where(_t.id == sa.bindparam("p_ticket"))
+_OWNER_OF = sa.select(_t.user_id).where(_t.id == sa.bindparam("p_ticket"))
 _ANY_UNREAD = (
     sa.select(_m.id)
     .where(_m.ticket_id == sa.bindparam("p_ticket"), _m.sender_type == sa.bindparam("p_sender"), schema.UNREAD)
@@ -159,7 +192,7 @@ _ADVANCE_SEQUENCE = {
     table.name: sa.text(
         f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), (SELECT max(id) FROM {table.name}))"
     )
-    for table in (schema.tickets, schema.messages)
+    for table in (schema.tickets, schema.messages, schema.notes)
 }
 
 
@@ -339,6 +372,113 @@ class SQLStore:
         with self._writing() as session:
             return self._apply(session, ticket_id, expected_version, changes, history)
 
+    # -- notes and tags ------------------------------------------------------
+
+    def insert_note(self, note: NewNote) -> Note:
+        values: dict[str, Any] = {
+            "ticket_id": note.ticket_id,
+            "author_id": note.author_id,
+            "author_kind": note.author_kind.value,
+            "note": note.note,
+            "created_at": note.created_at,
+            "uid": note.uid,
+        }
+        if note.id is not None:
+            values["id"] = note.id
+        with self._writing() as session:
+            owner = session.run(_OWNER_OF, {"p_ticket": note.ticket_id}).fetchone()
+            if owner is None:
+                raise TicketNotFound(f"no ticket {note.ticket_id}")
+            if note.id is not None and session.run(_NOTE_EXISTS, {"p_note": note.id}).fetchone() is not None:
+                raise NoteIdTaken(f"note id {note.id} is taken")
+            note_id = session.inserted_id(_INSERT_NOTE, values)
+            if note.id is not None:
+                self._advance_sequence(session, schema.notes)
+            stored = Note.model_construct(
+                id=note_id,
+                ticket_id=note.ticket_id,
+                author_id=note.author_id,
+                author_kind=note.author_kind,
+                note=note.note,
+                created_at=parse_timestamp(note.created_at),
+                uid=note.uid,
+            )
+            self._insert_changes(session, note.ticket_id, [note_change(stored)])
+            session.insert(
+                _INSERT_EVENT,
+                {
+                    "type": EventType.NOTE_CREATED.value,
+                    "ticket_id": note.ticket_id,
+                    "user_id": owner[0],
+                    "note_id": note_id,
+                    "created_at": note.created_at,
+                },
+            )
+        return stored
+
+    def list_notes(self, ticket_id: int, *, after_id: int = 0, limit: int | None = None) -> list[Note]:
+        statement = _NOTES_OF_TICKET if limit is None else _NOTES_OF_TICKET_LIMITED
+        with self._reading() as session:
+            rows = session.run(statement, {"p_ticket": ticket_id, "p_after": after_id, "p_limit": limit}).fetchall()
+        return [
+            Note.model_construct(
+                id=id_,
+                ticket_id=ticket,
+                author_id=author,
+                author_kind=_ACTOR_KIND[kind],
+                note=text,
+                created_at=parse_timestamp(at),
+                uid=uid,
+            )
+            for id_, ticket, author, kind, text, at, uid in rows
+        ]
+
+    def ticket_tags(self, ticket_ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
+        if not ticket_ids:
+            return {}
+        with self._reading() as session:
+            ids: object = json.dumps(list(ticket_ids)) if self._is_sqlite else list(ticket_ids)
+            rows = session.run(_TAGS_OF[self._is_sqlite], {"p_ids": ids}).fetchall()
+        found: dict[int, list[str]] = {}
+        for ticket_id, tag in rows:
+            found.setdefault(int(ticket_id), []).append(tag)
+        return {ticket_id: tuple(sorted(tags)) for ticket_id, tags in found.items()}
+
+    def replace_tags(
+        self,
+        ticket_id: int,
+        *,
+        expected: tuple[str, ...],
+        tags: tuple[str, ...],
+        history: Sequence[NewTicketChange] = (),
+    ) -> tuple[str, ...]:
+        wanted = tuple(sorted(set(tags)))
+        with self._writing() as session:
+            # SQLite's write transaction already serialises writers; PostgreSQL locks the ticket's row.
+            owner = session.run(_OWNER_OF if self._is_sqlite else _LOCK_TICKET, {"p_ticket": ticket_id}).fetchone()
+            if owner is None:
+                raise TicketNotFound(f"no ticket {ticket_id}")
+            current = tuple(row[0] for row in session.run(_TAGS_OF_TICKET, {"p_ticket": ticket_id}).fetchall())
+            if current != tuple(sorted(expected)):
+                raise ConcurrentUpdate(f"the tags of ticket {ticket_id} changed meanwhile")
+            gone = [{"p_ticket": ticket_id, "p_tag": tag} for tag in current if tag not in wanted]
+            new = [{"ticket_id": ticket_id, "tag": tag} for tag in wanted if tag not in current]
+            for removal in gone:
+                session.run(_REMOVE_TAG, removal)
+            if new:
+                session.insert_many(_ADD_TAG, new)
+            self._insert_changes(session, ticket_id, history)
+            session.insert(
+                _INSERT_EVENT,
+                {
+                    "type": EventType.TAGS_CHANGED.value,
+                    "ticket_id": ticket_id,
+                    "user_id": owner[0],
+                    "created_at": history[0].changed_at if history else datetime.now(UTC),
+                },
+            )
+        return wanted
+
     # -- messages ----------------------------------------------------------
 
     def insert_message(
@@ -492,6 +632,7 @@ class SQLStore:
             by_priority=counts.get("priority", {}),
             by_category=counts.get("category", {}),
             unread_messages=counts.get("unread", {}).get("user", 0),
+            by_tag=counts.get("tag", {}),
         )
 
     def resolved_before(self, cutoff: datetime, *, limit: int) -> list[Ticket]:
@@ -511,8 +652,9 @@ class SQLStore:
                 user_id=user,
                 message_id=message,
                 created_at=parse_timestamp(at),
+                note_id=note,
             )
-            for id_, kind, ticket, user, message, at in rows
+            for id_, kind, ticket, user, message, at, note in rows
         ]
 
     def last_event_id(self) -> int:
@@ -551,6 +693,11 @@ class SQLStore:
             if session.run(_TICKET_EXISTS, {"p_ticket": ticket_id}).fetchone() is None:
                 raise TicketNotFound(f"no ticket {ticket_id}")
             raise ConcurrentUpdate(f"ticket {ticket_id} changed meanwhile")
+        self._insert_changes(session, ticket_id, history)
+        return _ticket(row)
+
+    @staticmethod
+    def _insert_changes(session: Session, ticket_id: int, history: Sequence[NewTicketChange]) -> None:
         if history:
             session.insert_many(
                 _INSERT_CHANGE,
@@ -567,7 +714,6 @@ class SQLStore:
                     for change in history
                 ],
             )
-        return _ticket(row)
 
     def _search(self, query: TicketQuery) -> tuple[list[Ticket], int]:
         """A full-text search (see :mod:`.sql_search`)."""
@@ -594,9 +740,9 @@ class SQLStore:
     def _counted_total(self, session: Session, query: TicketQuery) -> int | None:
         """The match count from the statistics counters, when the filters are ones they keep.
 
-        One filter of status, priority, category or assignee (unassigned
-        included), or status with one of category, priority or assignee;
-        anything else (a user's tickets: few) is counted on its index.
+        One filter of status, priority, category, assignee (unassigned
+        included) or tag, or status with one of category, priority, assignee
+        or tag; anything else (a user's tickets: few) is counted on its index.
         """
         assignee: tuple[object] | None = (None,) if query.unassigned else None
         if not query.unassigned and query.assigned_to is not None:
@@ -607,6 +753,13 @@ class SQLStore:
             "assigned_to": assignee,
         }
         chosen = {name: value for name, value in others.items() if value is not None}
+        if query.tag is not None:
+            if chosen or query.user_id is not None:
+                return None
+            dimension, key = (
+                ("tag", query.tag) if query.status is None else counter_key("tag+status", query.tag, query.status.value)
+            )
+            return _stats_by_dimension(session.run(_STATS).fetchall()).get(dimension, {}).get(key, 0)
         if query.user_id is not None or len(chosen) > 1:
             return None
         counts = _stats_by_dimension(session.run(_STATS).fetchall())
@@ -688,6 +841,7 @@ def _shape(query: TicketQuery) -> tuple[bool, ...]:
         query.unassigned,
         not query.unassigned and query.assigned_to is not None,
         query.user_id is not None,
+        query.tag is not None,
     )
 
 
@@ -699,8 +853,13 @@ def _listing(
     unassigned: bool,
     assigned: bool,
     user: bool,
+    tag: bool,
 ) -> tuple[sa.Select[Any], sa.Select[Any]]:
-    """The page and count statements of one listing shape (see :func:`_shape`)."""
+    """The page and count statements of one listing shape (see :func:`_shape`).
+
+    By tag, the ``(tag, ticket_id)`` index is read in order (newest ticket
+    first) and each ticket joined by its id, stopping at the page.
+    """
     conditions: list[sa.ColumnElement[bool]] = []
     for used, column in ((status, _t.status), (priority, _t.priority), (category, _t.category)):
         if used:
@@ -711,13 +870,21 @@ def _listing(
         conditions.append(_t.assigned_to == sa.bindparam("p_assigned"))
     if user:
         conditions.append(_t.user_id == sa.bindparam("p_user"))
+    order = _t.id.desc()
+    rows = _SELECT_TICKET
+    counted = sa.select(sa.func.count()).select_from(schema.tickets)
+    if tag:
+        joined = schema.tags.join(schema.tickets, _t.id == _g.ticket_id)
+        rows, counted = rows.select_from(joined), counted.select_from(joined)
+        conditions.append(_g.tag == sa.bindparam("p_tag"))
+        order = _g.ticket_id.desc()
     page = (
-        _SELECT_TICKET.where(*conditions)
-        .order_by(_t.id.desc())
+        rows.where(*conditions)
+        .order_by(order)
         .limit(sa.bindparam("p_limit", type_=sa.Integer))
         .offset(sa.bindparam("p_offset", type_=sa.Integer))
     )
-    count = sa.select(sa.func.count()).select_from(schema.tickets).where(*conditions)
+    count = counted.where(*conditions)
     return page, count
 
 
@@ -728,6 +895,7 @@ def _listing_params(query: TicketQuery) -> dict[str, Any]:
         "p_category": query.category and query.category.value,
         "p_assigned": query.assigned_to,
         "p_user": query.user_id,
+        "p_tag": query.tag,
         "p_limit": query.per_page,
         "p_offset": query.offset,
     }
@@ -778,6 +946,7 @@ def _ticket(row: Sequence[Any]) -> Ticket:
     values["priority"] = _PRIORITY[values["priority"]]
     values["status"] = _STATUS[values["status"]]
     values["category"] = _CATEGORY[values["category"]]
+    values["tags"] = ()
     created, updated = values["created_at"], values["updated_at"]
     # Listing 50 tickets parses 100 timestamps: the stored SQLite form is
     # parsed inline, anything else by parse_timestamp.

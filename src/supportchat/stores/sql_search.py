@@ -33,14 +33,14 @@ __all__ = ["SearchShape", "search_params", "search_shape", "search_statements", 
 
 #: lookup_candidates gives at most three numbers; unused slots are NULL (which matches nothing).
 _NUMBER_SLOTS = 3
-#: (words, status, priority, category, unassigned, assigned, user, staff, sqlite)
-SearchShape = tuple[int, bool, bool, bool, bool, bool, bool, bool, bool]
+#: (words, status, priority, category, unassigned, assigned, user, tag, staff, sqlite)
+SearchShape = tuple[int, bool, bool, bool, bool, bool, bool, bool, bool, bool]
 
 
 def search_shape(listing: tuple[bool, ...], search: SearchQuery, *, staff: bool, sqlite: bool) -> SearchShape:
     """A search's shape: its word count, the listing's filters used (``listing``), audience and dialect."""
-    status, priority, category, unassigned, assigned, user = listing
-    return (len(search.terms), status, priority, category, unassigned, assigned, user, staff, sqlite)
+    status, priority, category, unassigned, assigned, user, tag = listing
+    return (len(search.terms), status, priority, category, unassigned, assigned, user, tag, staff, sqlite)
 
 
 _FIELDS = tuple(Ticket.model_fields)
@@ -50,7 +50,7 @@ def _ticket_columns(alias: str) -> str:
     """The ticket row in the model's field order (see ``_TICKET_ROW`` in :mod:`.sql`)."""
     table = SOURCES[0].table
     assert table == "support_tickets"
-    fixed = {"unread_count": "0", "highlight": "NULL"}
+    fixed = {"unread_count": "0", "highlight": "NULL", "tags": "NULL"}
     return ", ".join(fixed.get(name, f"{alias}.{name}") for name in Ticket.model_fields)
 
 
@@ -88,7 +88,7 @@ def _rows_matching(source: Source, parameter: str, *, sqlite: bool, scored: bool
 
 
 def _filters(shape: SearchShape) -> str:
-    _words, status, priority, category, unassigned, assigned, user, _staff, _sqlite = shape
+    _words, status, priority, category, unassigned, assigned, user, tag, _staff, _sqlite = shape
     conditions = ["TRUE"]
     for used, column in ((status, "status"), (priority, "priority"), (category, "category")):
         if used:
@@ -99,6 +99,8 @@ def _filters(shape: SearchShape) -> str:
         conditions.append("t.assigned_to = :p_assigned")
     if user:
         conditions.append("t.user_id = :p_user")
+    if tag:
+        conditions.append("EXISTS (SELECT 1 FROM support_ticket_tags AS g WHERE g.ticket_id = t.id AND g.tag = :p_tag)")
     return " AND ".join(conditions)
 
 

@@ -35,6 +35,7 @@ from ..errors import (
     DuplicateMessage,
     DuplicateRating,
     Forbidden,
+    NoteIdTaken,
     StorageError,
     StorageUnavailable,
     SupportChatError,
@@ -44,11 +45,14 @@ from ..errors import (
     TicketNumberTaken,
 )
 from ..models import (
+    STAFF_EVENTS,
     EventRecord,
     Message,
     NewMessage,
+    NewNote,
     NewTicket,
     NewTicketChange,
+    Note,
     Rating,
     SenderType,
     Statistics,
@@ -57,6 +61,7 @@ from ..models import (
     TicketQuery,
     TicketStatus,
 )
+from ..rules import MAX_TAGS
 from ..search import MARK_START, marked_number, parse_search, tsquery_any, tsquery_prefix
 from ..store import TicketChanges, TicketMerge
 
@@ -153,6 +158,8 @@ class SupabaseStore:
     def list_tickets(self, query: TicketQuery) -> tuple[list[Ticket], int]:
         if query.q:
             return self._search(query)
+        if query.tag is not None:
+            return self._tagged(query)
         request = self._client.table("support_tickets").select("*", count=CountMethod.exact)
         if query.status is not None:
             request = request.eq("status", query.status.value)
@@ -172,6 +179,12 @@ class SupabaseStore:
             tickets = [Ticket.model_validate(row) for row in response.data]
             return tickets, response.count if response.count is not None else len(tickets)
 
+    def _tagged(self, query: TicketQuery) -> tuple[list[Ticket], int]:
+        """The tickets carrying a tag, one call of ``support_tagged_tickets`` (under row-level security)."""
+        with _translated():
+            found = self._call("support_tagged_tickets", p_query={**_filters(query), "tag": query.tag})
+        return [Ticket.model_validate(row) for row in found["tickets"]], int(found["total"])
+
     def _search(self, query: TicketQuery) -> tuple[list[Ticket], int]:
         """A full-text search, one call of ``support_search_tickets`` (under row-level security)."""
         search = parse_search(query.q or "")
@@ -184,14 +197,9 @@ class SupabaseStore:
                     "any": tsquery_any(search),
                     "terms": [tsquery_prefix(term) for term in search.terms],
                     "numbers": list(search.numbers),
-                    "status": query.status and query.status.value,
-                    "priority": query.priority and query.priority.value,
-                    "category": query.category and query.category.value,
-                    "unassigned": query.unassigned,
-                    "assigned_to": None if query.unassigned else query.assigned_to,
-                    "user_id": query.user_id,
-                    "limit": query.per_page,
-                    "offset": query.offset,
+                    **_filters(query),
+                    "tag": query.tag,
+                    "staff": query.for_staff,
                 },
             )
         tickets = []
@@ -315,6 +323,48 @@ class SupabaseStore:
         with _translated():
             return int(self._call("support_mark_read", p_ticket_id=ticket_id, p_sender_type=sender_type.value))
 
+    # -- notes and tags ----------------------------------------------------
+
+    def insert_note(self, note: NewNote) -> Note:
+        with _translated():
+            row = self._call("support_insert_note", p_note=note.model_dump(mode="json", exclude_none=True))
+            return Note.model_validate(row)
+
+    def list_notes(self, ticket_id: int, *, after_id: int = 0, limit: int | None = None) -> list[Note]:
+        with _translated():
+            rows = self._pages("support_ticket_notes", {"ticket_id": ticket_id}, after_id, limit)
+            return [Note.model_validate(row) for row in rows]
+
+    def ticket_tags(self, ticket_ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
+        found: dict[int, list[str]] = {}
+        # A ticket has at most MAX_TAGS tags: chunks of tickets whose tags fit one capped answer.
+        chunk = max(1, self._page_size // MAX_TAGS)
+        ids = list(ticket_ids)
+        with _translated():
+            for start in range(0, len(ids), chunk):
+                request = self._table("support_ticket_tags").in_("ticket_id", ids[start : start + chunk])
+                for row in self._send(request.order("ticket_id").order("tag")):
+                    found.setdefault(int(row["ticket_id"]), []).append(row["tag"])
+        return {ticket_id: tuple(sorted(tags)) for ticket_id, tags in found.items()}
+
+    def replace_tags(
+        self,
+        ticket_id: int,
+        *,
+        expected: tuple[str, ...],
+        tags: tuple[str, ...],
+        history: Sequence[NewTicketChange] = (),
+    ) -> tuple[str, ...]:
+        with _translated():
+            stored = self._call(
+                "support_replace_tags",
+                p_ticket_id=ticket_id,
+                p_expected=list(expected),
+                p_tags=list(tags),
+                p_history=[change.model_dump(mode="json") for change in history],
+            )
+        return tuple(sorted(stored))
+
     # -- history, statistics, events ---------------------------------------
 
     def list_changes(self, ticket_id: int) -> list[TicketChange]:
@@ -330,6 +380,7 @@ class SupabaseStore:
                 by_priority=counts["by_priority"],
                 by_category=counts["by_category"],
                 unread_messages=counts["unread_messages"],
+                by_tag=counts.get("by_tag"),
             )
 
     def resolved_before(self, cutoff: datetime, *, limit: int) -> list[Ticket]:
@@ -341,8 +392,11 @@ class SupabaseStore:
 
     def events_after(self, after_id: int, *, user_id: int | None = None, limit: int = 100) -> list[EventRecord]:
         owner = {} if user_id is None else {"user_id": user_id}
+        # A user's stream never loads a staff event; the shipped SQL's row-level security says the same.
+        hidden = () if user_id is None else tuple(sorted(kind.value for kind in STAFF_EVENTS))
         with _translated():
-            return [EventRecord.model_validate(row) for row in self._pages("support_events", owner, after_id, limit)]
+            rows = self._pages("support_events", owner, after_id, limit, not_in=("type", hidden) if hidden else None)
+            return [EventRecord.model_validate(row) for row in rows]
 
     def last_event_id(self) -> int:
         request = self._client.table("support_events").select("id").order("id", desc=True).limit(1)
@@ -385,6 +439,7 @@ class SupabaseStore:
         *,
         before_id: int | None = None,
         newest: bool = False,
+        not_in: tuple[str, tuple[str, ...]] | None = None,
     ) -> list[Any]:
         """Rows of ``table`` matching ``equal`` with ``after_id < id < before_id``, in id order, at most ``limit``.
 
@@ -400,6 +455,8 @@ class SupabaseStore:
             request = self._table(table)
             for column, value in equal.items():
                 request = request.eq(column, value)
+            if not_in is not None:
+                request = request.not_.in_(not_in[0], list(not_in[1]))
             request = request.gt("id", low)
             if high is not None:
                 request = request.lt("id", high)
@@ -455,6 +512,8 @@ def translate_error(error: Exception) -> SupportChatError:
             return DuplicateMessage(_uid_from_details(error.details))
         if name == "support_tickets_pkey":
             return TicketIdTaken(message, details=details)
+        if name.startswith("support_ticket_notes"):
+            return NoteIdTaken(message, details=details)
         if name.startswith("support_tickets"):
             return TicketNumberTaken(message, details=details)
         return StorageError(message, details=details)
@@ -489,6 +548,20 @@ def _is_transient(code: str) -> bool:
 def _uid_from_details(details: Any) -> str:
     found = re.search(r"\(uid\)=\((.*)\)", str(details or ""))
     return found.group(1) if found else ""
+
+
+def _filters(query: TicketQuery) -> dict[str, Any]:
+    """A listing's filters and window as the shipped SQL's listing functions read them."""
+    return {
+        "status": query.status and query.status.value,
+        "priority": query.priority and query.priority.value,
+        "category": query.category and query.category.value,
+        "unassigned": query.unassigned,
+        "assigned_to": None if query.unassigned else query.assigned_to,
+        "user_id": query.user_id,
+        "limit": query.per_page,
+        "offset": query.offset,
+    }
 
 
 def _json_row(values: Mapping[str, Any]) -> dict[str, Any]:

@@ -32,6 +32,9 @@ down_revision = "0005_jobs"
 branch_labels = None
 depends_on = None
 
+#: The sources of this revision (internal notes came with ``0008_notes_tags``).
+_SOURCES = search.sources_of("support_tickets", "support_messages")
+
 
 def _listing_indexes() -> list[sa.Index]:
     return [index for index in schema.tickets.indexes if index.name in schema.LISTING_INDEXES]
@@ -42,10 +45,10 @@ def upgrade() -> None:
     for index in _listing_indexes():
         index.create(bind, checkfirst=True)
     if bind.dialect.name == "sqlite":
-        search.create_sqlite(bind)
+        search.create_sqlite(bind, _SOURCES)
         listing.create_sqlite(bind)
     else:
-        search.create_postgres(bind)
+        search.create_postgres(bind, _SOURCES)
         listing.create_postgres(bind)
 
 
@@ -53,9 +56,9 @@ def downgrade() -> None:
     bind = op.get_bind()
     if bind.dialect.name == "sqlite":
         listing.drop_sqlite(bind)
-        search.drop_sqlite(bind)
+        search.drop_sqlite(bind, _SOURCES)
     else:
         listing.drop_postgres(bind)
-        search.drop_postgres(bind)
+        search.drop_postgres(bind, _SOURCES)
     for index in _listing_indexes():
         index.drop(bind, checkfirst=True)

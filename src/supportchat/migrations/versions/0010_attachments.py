@@ -6,7 +6,7 @@ definition is ``supportchat/attachments/schema.py``;
 ``tests/test_sql_migrations.py`` checks that the two agree).
 
 Revision ID: 0010_attachments
-Revises: 0011_sla
+Revises: 0008_notes_tags
 Create Date: 2026-12-01
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010_attachments"
-down_revision = "0011_sla"
+down_revision = "0008_notes_tags"
 branch_labels = None
 depends_on = None
 

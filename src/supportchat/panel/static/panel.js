@@ -75,6 +75,7 @@
       "filter.category": "Category",
       "filter.assignee": "Assignee",
       "filter.search": "Search",
+      "filter.tag": "Tag",
       "filter.apply": "Filter",
       "filter.reset": "Clear",
       "col.number": "Number",
@@ -121,6 +122,18 @@
       "msg.automated": "Automatic answer",
       "canned.suggestions": "Canned responses",
       "reply.send": "Send",
+      "note.label": "Internal note (admins only)",
+      "note.send": "Add note",
+      "note.badge": "Internal note · {name}",
+      "note.added": "Internal note added.",
+      "tags.title": "Tags",
+      "tags.none": "No tags",
+      "tags.add": "Add a tag",
+      "tags.addButton": "Add",
+      "tags.remove": "Remove tag {tag}",
+      "history.note": "{who} added an internal note",
+      "field.tags": "the tags",
+      "stats.byTag": "By tag (most used)",
       "reply.attach": "Attach a file",
       "reply.uploading": "Uploading {name}",
       "reply.attached": "Attached: {name}",
@@ -250,6 +263,7 @@
       "filter.category": "Categoría",
       "filter.assignee": "Asignado a",
       "filter.search": "Buscar",
+      "filter.tag": "Etiqueta",
       "col.sla": "SLA",
       "filter.sort": "Orden",
       "sort.newest": "Más recientes",
@@ -296,6 +310,18 @@
       "msg.automated": "Respuesta automática",
       "canned.suggestions": "Respuestas predefinidas",
       "reply.send": "Enviar",
+      "note.label": "Nota interna (solo administradores)",
+      "note.send": "Añadir nota",
+      "note.badge": "Nota interna · {name}",
+      "note.added": "Nota interna añadida.",
+      "tags.title": "Etiquetas",
+      "tags.none": "Sin etiquetas",
+      "tags.add": "Añadir etiqueta",
+      "tags.addButton": "Añadir",
+      "tags.remove": "Quitar la etiqueta {tag}",
+      "history.note": "{who} añadió una nota interna",
+      "field.tags": "las etiquetas",
+      "stats.byTag": "Por etiqueta (más usadas)",
       "reply.attach": "Adjuntar un archivo",
       "reply.uploading": "Subiendo {name}",
       "reply.attached": "Adjunto: {name}",
@@ -448,7 +474,7 @@
   var body = document.body;
   var state = {
     session: null,
-    filters: { status: "", priority: "", category: "", assigned_to: "", q: "", sort: "" },
+    filters: { status: "", priority: "", category: "", assigned_to: "", tag: "", q: "", sort: "" },
     page: 1,
     perPage: 25,
     total: 0,
@@ -547,7 +573,8 @@
   }
 
   function label(kind, value) {
-    return t(kind + "." + value);
+    // Tags are the admins' own words: shown as they are, never looked up.
+    return kind === "tag" ? value : t(kind + "." + value);
   }
 
   function adminName(id) {
@@ -685,6 +712,14 @@
         children: [el("span", { cls: "ticket-subject", text: ticket.subject })],
       });
       if (ticket.highlight) subject.appendChild(highlighted(ticket.highlight));
+      if (ticket.tags && ticket.tags.length) {
+        subject.appendChild(
+          el("span", {
+            cls: "row-tags",
+            children: ticket.tags.map(function (tag) { return el("span", { cls: "tag-chip", text: tag }); }),
+          })
+        );
+      }
       if (ticket.merged_into !== null && ticket.merged_into !== undefined) {
         subject.appendChild(el("span", { cls: "merged-note", text: t("list.merged", { id: ticket.merged_into }) }));
       }
@@ -749,6 +784,7 @@
     state.filters.priority = $("filter-priority").value;
     state.filters.category = $("filter-category").value;
     state.filters.assigned_to = $("filter-assignee").value;
+    state.filters.tag = $("filter-tag").value.trim();
     state.filters.q = $("filter-q").value.trim();
     state.filters.sort = $("filter-sort").value;
     state.page = 1;
@@ -806,6 +842,18 @@
     barChart("chart-status", "status", stats.by_status, state.session.statuses);
     barChart("chart-priority", "priority", stats.by_priority, state.session.priorities);
     barChart("chart-category", "category", stats.by_category, state.session.categories);
+    var tags = Object.keys(stats.by_tag || {});
+    $("tag-chart").hidden = tags.length === 0;
+    if (tags.length) {
+      tags.sort(function (a, b) { return stats.by_tag[b] - stats.by_tag[a] || (a < b ? -1 : 1); });
+      barChart("chart-tag", "tag", stats.by_tag, tags.slice(0, 10));
+    }
+    renderTagChoices(tags);
+  }
+
+  // Every tag in use, offered when typing one (filter and ticket alike).
+  function renderTagChoices(tags) {
+    $("tag-choices").replaceChildren.apply($("tag-choices"), tags.map(function (tag) { return option(tag, tag); }));
   }
 
   function loadStats() {
@@ -1099,6 +1147,58 @@
       });
   }
 
+  // -- internal notes and tags: staff's own, shown apart from the conversation's replies --
+
+  function renderNote(note) {
+    var who = note.author_kind === "admin" ? adminName(note.author_id) : t("who.system");
+    return el("li", {
+      cls: "msg msg-note",
+      attrs: { "data-note-id": String(note.id), "data-created-at": note.created_at },
+      children: [
+        el("div", { cls: "note-label", text: t("note.badge", { name: who }) }),
+        el("div", { cls: "msg-text", text: note.note }),
+        el("div", {
+          cls: "msg-meta",
+          children: [el("time", { cls: "msg-time", text: when(note.created_at), attrs: { datetime: note.created_at } })],
+        }),
+      ],
+    });
+  }
+
+  // Each note goes where it was written among the messages shown (by time), once.
+  function placeNotes(notes) {
+    var list = $("messages");
+    (notes || []).forEach(function (note) {
+      if (list.querySelector('[data-note-id="' + Number(note.id) + '"]')) return;
+      var at = new Date(note.created_at).getTime();
+      var after = Array.prototype.find.call(list.children, function (node) {
+        var time = node.querySelector("time");
+        return time && new Date(time.getAttribute("datetime")).getTime() > at;
+      });
+      list.insertBefore(renderNote(note), after || null);
+    });
+  }
+
+  function renderTags(tags) {
+    var list = $("tag-list");
+    list.replaceChildren();
+    if (!tags || !tags.length) list.appendChild(el("li", { cls: "muted", text: t("tags.none") }));
+    (tags || []).forEach(function (tag) {
+      var remove = el("button", { text: "×", attrs: { type: "button", "aria-label": t("tags.remove", { tag: tag }) } });
+      remove.addEventListener("click", function () {
+        if (!state.ticket) return;
+        var id = state.ticket.id;
+        api("DELETE", "/tickets/" + id + "/tags/" + encodeURIComponent(tag))
+          .then(function (json) {
+            if (state.ticket && state.ticket.id === id) renderTags(json.data.tags);
+            refreshSoon();
+          })
+          .catch(showError);
+      });
+      list.appendChild(el("li", { cls: "tag-chip", attrs: { "data-tag": tag }, children: [el("span", { text: tag }), remove] }));
+    });
+  }
+
   function renderControls(ticket) {
     var status = $("ticket-status");
     status.replaceChildren(option(ticket.status, t("ticket.current", { label: label("status", ticket.status) }), true));
@@ -1144,6 +1244,7 @@
       created: when(ticket.created_at),
     });
     $("ticket-description").textContent = ticket.description;
+    renderTags(ticket.tags);
     renderRating(ticket);
     renderTicketSla(ticket);
     // Refreshes (new messages, read receipts) must not undo a choice the admin is making in the controls.
@@ -1163,6 +1264,7 @@
   }
 
   function changeValue(field, value) {
+    if (field === "tags") return value ? value.split(" ").join(", ") : t("tags.none");
     if ((value === null || value === undefined) && field === "assigned_to") return t("filter.unassigned");
     if (value === null || value === undefined) return t("history.none");
     if (field === "status" || field === "priority") return label(field, value);
@@ -1181,12 +1283,14 @@
           children: [
             el("time", { cls: "time", text: when(change.changed_at) + " — " }),
             el("span", {
-              text: t("history.entry", {
-                who: whoChanged(change),
-                field: t("field." + change.field),
-                old: changeValue(change.field, change.old_value),
-                new: changeValue(change.field, change.new_value),
-              }),
+              text: change.field === "note"
+                ? t("history.note", { who: whoChanged(change) })
+                : t("history.entry", {
+                  who: whoChanged(change),
+                  field: t("field." + change.field),
+                  old: changeValue(change.field, change.old_value),
+                  new: changeValue(change.field, change.new_value),
+                }),
             }),
           ],
         })
@@ -1271,6 +1375,7 @@
           refreshSoon();
         }
         appendMessages(json.data.messages);
+        placeNotes(json.data.notes);
         refreshReadState(json.data.messages);
         body.setAttribute("data-ticket-loaded", String(json.data.id));
         return Promise.all([loadHistory(json.data.id), loadPush(json.data.id)]);
@@ -1382,7 +1487,7 @@
       stopPolling();
       setLive("live");
     };
-    ["ticket_created", "message_created", "ticket_updated"].forEach(function (type) {
+    ["ticket_created", "message_created", "ticket_updated", "note_created", "tags_changed"].forEach(function (type) {
       stream.addEventListener(type, function (event) {
         onEvent(type, parseData(event.data));
       });
@@ -1662,6 +1767,38 @@
         .then(function () {
           $("reply-send").disabled = state.ticket !== null && state.ticket.status === "closed";
         });
+    });
+    $("note-form").addEventListener("submit", function (event) {
+      event.preventDefault();
+      var text = $("note-text").value;
+      if (!state.ticket || !text.trim()) return;
+      var id = state.ticket.id;
+      $("note-send").disabled = true;
+      api("POST", "/tickets/" + id + "/notes", { note: text })
+        .then(function (json) {
+          $("note-text").value = "";
+          if (state.ticket && state.ticket.id === id) placeNotes([json.data]);
+          toast(t("note.added"), null, "ok");
+          return loadHistory(id);
+        })
+        .catch(showError)
+        .then(function () {
+          $("note-send").disabled = false;
+        });
+    });
+    $("tag-form").addEventListener("submit", function (event) {
+      event.preventDefault();
+      var tag = $("tag-input").value.trim();
+      if (!state.ticket || !tag) return;
+      var id = state.ticket.id;
+      api("POST", "/tickets/" + id + "/tags", { tags: [tag] })
+        .then(function (json) {
+          $("tag-input").value = "";
+          if (state.ticket && state.ticket.id === id) renderTags(json.data.tags);
+          refreshSoon();
+          return loadHistory(id);
+        })
+        .catch(showError);
     });
     $("transfer-form").addEventListener("submit", function (event) {
       event.preventDefault();
