@@ -48,6 +48,7 @@ _SQL_TABLES = (
     "support_tickets",
     "support_admins",
     "support_jobs",
+    "support_attachments",
     "support_mail_messages",
     "support_sla_events",
     "support_sla_deadlines",

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
+from supportchat.attachments import schema as attachment_schema
 from supportchat.automation import schema as automation_schema
 from supportchat.jobs import schema as job_schema
 from supportchat.mail import schema as mail_schema
@@ -47,6 +48,7 @@ def schema_drift(engine: sa.Engine) -> list[Any]:
                 push_schema.metadata,
                 team_schema.metadata,
                 sla_schema.metadata,
+                attachment_schema.metadata,
             ],
         )  # type: ignore[arg-type]
     return [d for d in drift if not (d[0] in ("remove_table", "remove_index") and _outside_metadata(d[1].name))]

@@ -321,12 +321,13 @@ class SupportDesk(NotesAndTags):
 
         return self._update(actor, ref, decide)[0]
 
-    def find_ticket(self, actor: Actor, ref: object) -> Ticket:
-        """The ticket an id or number names, if ``actor`` may see it; unlike :meth:`get_ticket`, nothing is marked read.
+    def find_ticket(self, actor: Actor, ref: object, action: Action = Action.VIEW) -> Ticket:
+        """The ticket an id or number names, if ``actor`` may do ``action`` (default: see it) on it.
 
-        For features that show something about a ticket (its push deliveries, its attachments).
+        Unlike :meth:`get_ticket`, nothing is marked read. For features that
+        show or add something about a ticket (its push deliveries, an upload to it).
         """
-        return self._visible(actor, ref, Action.VIEW)
+        return self._visible(actor, ref, action)
 
     def history(self, actor: Actor, ref: object) -> list[TicketChange]:
         """Every recorded change of status, assignment and priority, oldest first (staff only)."""

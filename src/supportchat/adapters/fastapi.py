@@ -23,6 +23,7 @@ from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 try:
+    from anyio import from_thread
     from fastapi import APIRouter, Depends, FastAPI, Request, Security
     from fastapi.responses import Response, StreamingResponse
     from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -36,7 +37,7 @@ from ..desk import SupportDesk
 from ..errors import BadRequest, MethodNotAllowed, NotFound, PayloadTooLarge, SupportChatError
 from ..features import Feature
 from ..http.auth import Authenticator, TokenAuthenticator, credential_expiry
-from ..http.dispatch import dispatch, too_large
+from ..http.dispatch import Reply, dispatch, too_large
 from ..http.envelope import ErrorEnvelope, error_headers, render_error
 from ..http.fallback import answer_unrouted
 from ..http.openapi import (
@@ -49,6 +50,7 @@ from ..http.openapi import (
     operation_extra,
 )
 from ..http.ratelimit import RateLimiter
+from ..http.raw import RawRequest
 from ..http.routes import DEFAULT_PREFIX, Route, route_table
 from ..http.streams import STREAM_HEADERS, STREAM_ROUTES, StreamRoute, open_stream
 from ..models import Actor
@@ -78,6 +80,58 @@ async def _read_body(request: Request, limit: int) -> bytes:
             raise too_large(limit)
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+class _BodyReader:
+    """The request body read from a worker thread: the chunks are awaited on the event loop as they arrive.
+
+    One trip to the loop gathers chunks up to the size asked for, so a large
+    upload costs a few trips per megabyte, not one per network read.
+    """
+
+    def __init__(self, request: Request) -> None:
+        self._chunks = request.stream().__aiter__()
+        self._pending = b""
+        self._done = False
+
+    async def _gather(self, wanted: int) -> bytes:
+        parts: list[bytes] = []
+        size = 0
+        while size < wanted:
+            try:
+                chunk = await self._chunks.__anext__()
+            except StopAsyncIteration:
+                self._done = True
+                break
+            parts.append(chunk)
+            size += len(chunk)
+        return b"".join(parts)
+
+    def read(self, size: int) -> bytes:
+        if len(self._pending) < size and not self._done:
+            try:
+                self._pending += from_thread.run(self._gather, size - len(self._pending))
+            except ClientDisconnect:
+                raise BadRequest("the client disconnected before sending the whole body") from None
+        data, self._pending = self._pending[:size], self._pending[size:]
+        return data
+
+
+def _raw_request(request: Request) -> RawRequest:
+    declared = request.headers.get("content-length")
+    length = int(declared) if declared is not None and declared.isdecimal() else None
+    return RawRequest({k.lower(): v for k, v in request.headers.items()}, _BodyReader(request).read, length)
+
+
+def _response(reply: Reply) -> Response:
+    if reply.chunks is None:
+        return Response(
+            reply.body, status_code=reply.status, media_type=reply.content_type, headers=dict(reply.headers)
+        )
+    # A sync iterable: Starlette takes each chunk in the threadpool, as FileResponse reads a file.
+    return StreamingResponse(
+        reply.chunks, status_code=reply.status, media_type=reply.content_type, headers=dict(reply.headers)
+    )
 
 
 def _identity_dependency(
@@ -159,7 +213,7 @@ def support_router(
     def endpoint(route: Route) -> Callable[..., Any]:
         async def serve(request: Request, who: Annotated[Identity, Depends(caller)]) -> Response:
             read_body: Callable[[], bytes]
-            if route.body is None and route.raw_body is None:
+            if route.raw or (route.body is None and route.raw_body is None):
                 read_body = bytes
             else:
                 try:
@@ -169,7 +223,7 @@ def support_router(
                     read_body = _raiser(exc)
                 except ClientDisconnect:
                     read_body = _raiser(BadRequest("the client disconnected before sending the whole body"))
-            status, body, headers = await run_in_threadpool(
+            reply = await run_in_threadpool(
                 dispatch,
                 route,
                 desk,
@@ -180,9 +234,10 @@ def support_router(
                 limit=body_limit,
                 rate_limiter=limiter,
                 client=request.client.host if request.client else "",
+                raw=lambda: _raw_request(request),
                 headers=request.headers,
             )
-            return Response(body, status_code=status, media_type=_JSON, headers=dict(headers))
+            return _response(reply)
 
         serve.__name__ = route.name
         return serve

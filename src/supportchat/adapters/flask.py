@@ -31,11 +31,12 @@ from ..desk import SupportDesk
 from ..errors import PayloadTooLarge
 from ..features import Feature
 from ..http.auth import Authenticator, RequestView, TokenAuthenticator, credential_expiry
-from ..http.dispatch import dispatch, too_large
+from ..http.dispatch import Reply, dispatch, too_large
 from ..http.envelope import error_headers, render_error
 from ..http.fallback import answer_unrouted
 from ..http.openapi import OPENAPI_PATH, document
 from ..http.ratelimit import RateLimiter
+from ..http.raw import RawRequest
 from ..http.routes import DEFAULT_PREFIX, Route, route_table
 from ..http.streams import STREAM_HEADERS, STREAM_ROUTES, StreamRoute, open_stream
 from ..models import Actor
@@ -68,6 +69,28 @@ def _reader(limit: int) -> Callable[[], bytes]:
         return data
 
     return read
+
+
+def _raw_request() -> RawRequest:
+    """The request as a raw route reads it: Werkzeug's body stream, read as the client sends it."""
+    request = flask.request
+    headers = {name.lower(): value for name, value in request.headers.items()}
+    return RawRequest(headers, request.stream.read, request.content_length)
+
+
+def _response(reply: Reply) -> flask.Response:
+    if reply.chunks is None:
+        # A renderer may answer in another format (a report's CSV); its Content-Type wins.
+        content_type = dict(reply.headers).get("Content-Type", reply.content_type)
+        return flask.Response(reply.body, status=reply.status, content_type=content_type, headers=reply.headers)
+    # Passed through as they come: Werkzeug neither buffers nor re-chunks them.
+    return flask.Response(
+        reply.chunks,
+        status=reply.status,
+        content_type=reply.content_type,
+        headers=reply.headers,
+        direct_passthrough=True,
+    )
 
 
 def support_blueprint(
@@ -126,7 +149,7 @@ def support_blueprint(
     def view(route: Route) -> Callable[..., flask.Response]:
         def serve(**path: Any) -> flask.Response:
             request = flask.request
-            status, body, headers = dispatch(
+            reply = dispatch(
                 route,
                 desk,
                 identify,
@@ -136,11 +159,10 @@ def support_blueprint(
                 limit=body_limit,
                 rate_limiter=limiter,
                 client=request.remote_addr or "",
+                raw=_raw_request,
                 headers=cast(Mapping[str, str], request.headers),
             )
-            # A renderer may answer in another format (a report's CSV); its Content-Type wins.
-            content_type = dict(headers).get("Content-Type", _JSON)
-            return flask.Response(body, status=status, content_type=content_type, headers=headers)
+            return _response(reply)
 
         return serve
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
+from ..attachments.feature import feature as attachments_feature
 from ..automation.bot import Bot
 from ..automation.feature import feature as automation_feature
 from ..automation.rule_runner import RuleRunner
@@ -29,6 +30,7 @@ from ..store import Store
 from ..teams.base import team_store
 from ..teams.feature import feature as teams_feature
 from ..teams.service import TeamDesk
+from .attachments import attachments_app, configured_attachments
 from .automation import automation_app
 from .jobs import jobs_app
 from .mail import configured_mail, mail_app
@@ -134,4 +136,5 @@ def installed_features() -> list[Feature]:
         teams_feature(configured_notifiers, commands=teams_app),
         reports_feature(commands=report_app),
         sla_feature(commands=sla_app, assign_team=escalate_to_team, facts=sla_facts_with_team),
+        attachments_feature(configured_attachments(), commands=attachments_app),
     ]

@@ -9,7 +9,7 @@ broken identity hook or an oversized body, is rendered by
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, NamedTuple
 
 from pydantic_core import from_json
@@ -20,9 +20,12 @@ from ..models import Actor
 from .auth import require_admin, require_user
 from .envelope import Headers, error_headers, render_error
 from .ratelimit import RateLimiter
+from .raw import RawRequest, RawResponse
 from .routes import Audience, Route
 
-__all__ = ["Reply", "dispatch", "parse_body", "too_large"]
+__all__ = ["JSON", "Reply", "dispatch", "parse_body", "too_large"]
+
+JSON = "application/json"
 
 
 def too_large(limit: int) -> PayloadTooLarge:
@@ -42,11 +45,17 @@ def parse_body(raw: bytes, limit: int) -> Any:
 
 
 class Reply(NamedTuple):
-    """What to send: the status, the JSON body and any headers beyond the content type."""
+    """What to send: the status, the body and any headers beyond the content type.
+
+    A raw route's :class:`~supportchat.http.raw.RawResponse` comes as
+    ``chunks`` (``body`` is then empty), to be streamed with its ``content_type``.
+    """
 
     status: int
     body: bytes
     headers: Headers = ()
+    content_type: str = JSON
+    chunks: Iterable[bytes] | None = None
 
 
 def dispatch(
@@ -60,6 +69,7 @@ def dispatch(
     limit: int | None = None,
     rate_limiter: RateLimiter | None = None,
     client: str = "",
+    raw: Callable[[], RawRequest] | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> Reply:
     """Authenticate, rate-limit, parse, call the handler and render the response.
@@ -69,21 +79,34 @@ def dispatch(
     ``client`` is the client's address, for the per-address limits; ``limit``
     is the largest body in bytes (default: the desk's ``limits.body_bytes``);
     ``headers`` are the request's, for a route that authenticates its callers
-    itself (``Route.authenticate``).
+    itself (``Route.authenticate``). A raw route's handler gets ``raw()`` (the
+    headers and the unread body) instead of a parsed body; an
+    :attr:`Audience.ANYONE` route's gets the caller or ``None``, and rate limits
+    count only known callers.
     """
     try:
-        actor = identify() if route.authenticate is None else route.authenticate(headers or {})
-        actor = require_admin(actor) if route.audience is Audience.ADMIN else require_user(actor)
-        if route.write is not None and rate_limiter is not None:
+        found = identify() if route.authenticate is None else route.authenticate(headers or {})
+        if route.audience is Audience.ANYONE:
+            actor = found
+        else:
+            actor = require_admin(found) if route.audience is Audience.ADMIN else require_user(found)
+        if route.write is not None and rate_limiter is not None and actor is not None:
             rate_limiter.check(route.write, actor, client)
         body_limit = desk.limits.body_bytes if limit is None else limit
-        if route.raw_body is not None:
-            body: Any = read_body()
+        body: Any = None
+        if route.raw:
+            if raw is None:
+                raise TypeError(f"route {route.name} reads the raw request, which the adapter did not give")
+            body = raw()
+        elif route.raw_body is not None:
+            body = read_body()
             if len(body) > body_limit:
                 raise too_large(body_limit)
-        else:
-            body = parse_body(read_body(), body_limit) if route.body is not None else None
-        result = route.handler(desk, actor, path, query, body)
+        elif route.body is not None:
+            body = parse_body(read_body(), body_limit)
+        result = route.handler(desk, actor, path, query, body)  # type: ignore[arg-type]
+        if isinstance(result, RawResponse):
+            return Reply(result.status, b"", result.headers, result.content_type, result.chunks)
         return Reply(200, route.render(result), route.render.headers(result))
     except Exception as exc:
         status, rendered = render_error(exc)

@@ -155,7 +155,7 @@ def operation_extra(route: Documented, limits: Limits) -> dict[str, Any]:
     if route.body is not None:
         extra["requestBody"] = {
             "required": True,
-            "content": {"application/json": {"schema": route.body(limits)}},
+            "content": {getattr(route, "body_media_type", "application/json"): {"schema": route.body(limits)}},
         }
     raw = route.raw_body if isinstance(route, Route) else None
     if raw is not None:

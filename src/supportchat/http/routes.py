@@ -93,6 +93,8 @@ class Audience(enum.Enum):
 
     ADMIN = "admin"
     USER = "user"
+    #: Anyone, or no one: the handler decides (it gets ``None`` for no credentials), as a signed URL needs.
+    ANYONE = "anyone"
 
 
 class Write(enum.Enum):
@@ -138,6 +140,11 @@ class Route:
     write: Write | None = None
     #: A JSON pointer to the ticket the response names (``/data``, ``/data/0``), for OpenAPI links.
     ticket_at: str | None = None
+    #: The handler reads the request itself (a :class:`~supportchat.http.raw.RawRequest` instead of
+    #: parsed JSON: uploads stream) and may answer with a :class:`~supportchat.http.raw.RawResponse`.
+    raw: bool = False
+    #: The media type of the documented body (``body``'s schema describes it).
+    body_media_type: str = "application/json"
     #: The media type of a body handed to the handler as raw bytes instead of parsed JSON (``message/rfc822``).
     raw_body: str | None = None
     #: For machine callers (a mail provider): the actor from the request's headers, or ``None`` for

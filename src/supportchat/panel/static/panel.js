@@ -134,6 +134,13 @@
       "history.note": "{who} added an internal note",
       "field.tags": "the tags",
       "stats.byTag": "By tag (most used)",
+      "reply.attach": "Attach a file",
+      "reply.uploading": "Uploading {name}",
+      "reply.attached": "Attached: {name}",
+      "reply.removeAttachment": "Remove the attachment",
+      "msg.enlarge": "Enlarge {name}",
+      "msg.download": "Download {name} ({size} KB)",
+      "viewer.close": "Close",
       "history.title": "Record of changes",
       "history.empty": "No changes yet.",
       "history.entry": "{who} changed {field}: {old} → {new}",
@@ -315,6 +322,13 @@
       "history.note": "{who} añadió una nota interna",
       "field.tags": "las etiquetas",
       "stats.byTag": "Por etiqueta (más usadas)",
+      "reply.attach": "Adjuntar un archivo",
+      "reply.uploading": "Subiendo {name}",
+      "reply.attached": "Adjunto: {name}",
+      "reply.removeAttachment": "Quitar el adjunto",
+      "msg.enlarge": "Ampliar {name}",
+      "msg.download": "Descargar {name} ({size} KB)",
+      "viewer.close": "Cerrar",
       "history.title": "Registro de cambios",
       "history.empty": "Aún no hay cambios.",
       "history.entry": "{who} cambió {field}: {old} → {new}",
@@ -867,7 +881,9 @@
     if (own) meta.push(el("span", { cls: "msg-read" + (message.is_read ? " is-read" : ""), text: message.is_read ? "✓✓ " + t("msg.read") : "✓ " + t("msg.sent") }));
     var children = [el("div", { cls: "msg-text", text: message.message })];
     var href = message.file_url ? safeUrl(message.file_url) : null;
-    if (message.file_url) {
+    if (message.attachment) {
+      children.push(renderAttachment(message.attachment));
+    } else if (message.file_url) {
       var link = el("a", { cls: "msg-file", text: message.file_url });
       if (href) {
         link.href = href;
@@ -881,6 +897,139 @@
       cls: "msg " + (own ? "msg-admin" : "msg-user"),
       attrs: { "data-message-id": String(message.id) },
       children: children,
+    });
+  }
+
+  // An upload the message cites (the attachments feature): an image's thumbnail, which enlarges in a
+  // dialog, or a document's download link. Its URLs are signed for this admin and come with every read.
+  function renderAttachment(attachment) {
+    var url = safeUrl(attachment.url);
+    if (attachment.kind === "image" && url) {
+      var thumb = safeUrl(attachment.thumbnail_url || attachment.url) || url;
+      var button = el("button", {
+        cls: "msg-thumb",
+        attrs: { type: "button", "aria-label": t("msg.enlarge", { name: attachment.filename }) },
+        children: [el("img", { attrs: { src: thumb, alt: attachment.filename, loading: "lazy" } })],
+      });
+      button.addEventListener("click", function () {
+        showImage(url, attachment.filename);
+      });
+      return el("div", { cls: "msg-attachment", children: [button] });
+    }
+    var link = el("a", {
+      cls: "msg-file",
+      text: t("msg.download", { name: attachment.filename, size: Math.max(1, Math.ceil(attachment.size / 1024)) }),
+    });
+    if (url) {
+      link.href = url;
+      link.rel = "noopener noreferrer";
+      link.setAttribute("download", attachment.filename);
+    }
+    return el("div", { cls: "msg-attachment", children: [link] });
+  }
+
+  function showImage(url, name) {
+    var viewer = $("image-viewer");
+    var image = $("image-viewer-img");
+    image.src = url;
+    image.alt = name;
+    viewer.setAttribute("aria-label", name);
+    if (typeof viewer.showModal === "function") viewer.showModal();
+    else viewer.setAttribute("open", "");
+  }
+
+  // -- uploads (shown when the API has the attachments routes) -------------------
+
+  function uploadFile(file) {
+    if (!state.ticket || !file) return;
+    var id = state.ticket.id;
+    var form = new FormData();
+    form.append("file", file, file.name || "pasted.png");
+    var progress = $("reply-progress");
+    var label = $("reply-attachment");
+    progress.value = 0;
+    progress.hidden = false;
+    progress.setAttribute("aria-label", t("reply.uploading", { name: file.name || "" }));
+    label.textContent = t("reply.uploading", { name: file.name || "" });
+    $("reply-attachment-box").hidden = false;
+    $("reply-send").disabled = true;
+    var xhr = new XMLHttpRequest();
+    xhr.open("POST", state.session.api + "/tickets/" + id + "/attachments");
+    xhr.setRequestHeader("Accept", "application/json");
+    if (state.session.csrf_token) xhr.setRequestHeader(state.session.csrf_header, state.session.csrf_token);
+    xhr.upload.addEventListener("progress", function (event) {
+      if (event.lengthComputable) progress.value = Math.round((event.loaded / event.total) * 100);
+    });
+    xhr.addEventListener("loadend", function () {
+      progress.hidden = true;
+      $("reply-send").disabled = state.ticket !== null && state.ticket.status === "closed";
+      var json = null;
+      try {
+        json = JSON.parse(xhr.responseText);
+      } catch (e) {
+        json = null;
+      }
+      if (xhr.status === 200 && json && json.success) {
+        state.attachment = json.data;
+        label.textContent = t("reply.attached", { name: json.data.filename });
+        $("reply-attachment-remove").hidden = false;
+      } else {
+        clearAttachment();
+        showError(new ApiError(xhr.status, json && json.error));
+      }
+    });
+    xhr.send(form);
+  }
+
+  function clearAttachment() {
+    state.attachment = null;
+    $("reply-attachment-box").hidden = true;
+    $("reply-attachment-remove").hidden = true;
+    $("reply-file").value = "";
+  }
+
+  function wireUploads() {
+    // The API's own document says whether the attachments routes are mounted (it is not an envelope).
+    fetch(state.session.api + "/openapi.json", { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) {
+        return response.ok ? response.json() : null;
+      })
+      .then(function (document_) {
+      var paths = Object.keys((document_ && document_.paths) || {});
+      var enabled = paths.some(function (path) {
+        return /\/tickets\/\{ticket_id\}\/attachments$/.test(path);
+      });
+      $("reply-attach").hidden = !enabled;
+      if (!enabled) return;
+      $("reply-file").addEventListener("change", function () {
+        if ($("reply-file").files.length) uploadFile($("reply-file").files[0]);
+      });
+      $("reply-attachment-remove").addEventListener("click", clearAttachment);
+      var form = $("reply-form");
+      form.addEventListener("dragover", function (event) {
+        event.preventDefault();
+        form.classList.add("dropping");
+      });
+      form.addEventListener("dragleave", function () {
+        form.classList.remove("dropping");
+      });
+      form.addEventListener("drop", function (event) {
+        event.preventDefault();
+        form.classList.remove("dropping");
+        if (event.dataTransfer && event.dataTransfer.files.length) uploadFile(event.dataTransfer.files[0]);
+      });
+      $("reply-text").addEventListener("paste", function (event) {
+        var items = (event.clipboardData && event.clipboardData.files) || [];
+        if (items.length) {
+          event.preventDefault();
+          uploadFile(items[0]);
+        }
+      });
+    }, function () {
+      $("reply-attach").hidden = true;
+    });
+    $("image-viewer-close").addEventListener("click", function () {
+      $("image-viewer").close();
     });
   }
 
@@ -1524,6 +1673,7 @@
     fillAssignees($("filter-assignee"), [["", t("filter.any")], ["none", t("filter.unassigned")]]);
     $("filter-sort").replaceChildren(option("", t("sort.newest"), true), option("due", t("sort.due"), false));
     $("me").textContent = state.session.admin.name || "#" + state.session.admin.id;
+    wireUploads();
     $("logout").hidden = !state.session.can_logout;
 
     $("filters").addEventListener("submit", function (event) {
@@ -1593,16 +1743,23 @@
     $("reply-form").addEventListener("submit", function (event) {
       event.preventDefault();
       var text = $("reply-text").value;
-      if (!state.ticket || !text.trim()) return;
+      var attachment = state.attachment;
+      if (!state.ticket || (!text.trim() && !attachment)) return;
       var id = state.ticket.id;
       $("reply-send").disabled = true;
-      api("POST", "/tickets/" + id + "/messages", {
-        message: text,
+      var payload = {
+        message: text.trim() ? text : attachment.filename,
         message_type: "text",
         client_message_id: "panel-" + Date.now().toString(36) + "-" + Math.random().toString(36).slice(2, 10),
-      })
+      };
+      if (attachment) {
+        payload.attachment_id = attachment.id;
+        delete payload.message_type; // the upload's kind
+      }
+      api("POST", "/tickets/" + id + "/messages", payload)
         .then(function (json) {
           $("reply-text").value = "";
+          if (attachment) clearAttachment();
           if (state.ticket && state.ticket.id === id) appendMessages([json.data]);
           refreshSoon();
         })
