@@ -57,6 +57,17 @@ _SIGNED = tuple(
 _VIEW = DataRenderer(AttachmentView)
 
 
+class _FileBytes(DataRenderer):
+    """Documents the download route: the file's own bytes and type, not a JSON envelope (its handler streams them)."""
+
+    def __init__(self) -> None:
+        super().__init__(AttachmentView)
+        self.content = {"*/*": {"schema": {"type": "string", "format": "binary"}}}
+
+
+_BYTES = _FileBytes()
+
+
 def _upload_body(limits: Limits) -> dict[str, Any]:
     return {
         "type": "object",
@@ -213,7 +224,7 @@ def routes(attachments: Attachments) -> tuple[Route, ...]:
             "/attachments/{attachment_id}",
             Audience.ANYONE,
             _download(attachments),
-            _VIEW,
+            _BYTES,
             "The attachment's bytes, for its ticket's owner or an admin: by a signed URL, or with credentials "
             "(`Range` supported)",
             params=(_ATTACHMENT_ID, *_SIGNED),

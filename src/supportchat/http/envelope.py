@@ -88,6 +88,8 @@ class Renderer:
 
     #: The envelope model describing the output, for OpenAPI.
     envelope: type[BaseModel]
+    #: The success response's OpenAPI ``content`` when it is not the JSON envelope (raw bytes, say).
+    content: dict[str, Any] | None = None
 
     def __call__(self, result: Any) -> bytes:
         raise NotImplementedError

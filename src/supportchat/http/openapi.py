@@ -183,7 +183,7 @@ def _operation(route: Route, limits: Limits, refs: Refs) -> dict[str, Any]:
     extra = operation_extra(route, limits)
     ok = {
         "description": "Success",
-        "content": {"application/json": {"schema": refs[route.render.envelope]}},
+        "content": route.render.content or {"application/json": {"schema": refs[route.render.envelope]}},
         **extra.pop("responses", {}).get("200", {}),
     }
     return {
