@@ -20,13 +20,16 @@ VALID_BODIES: dict[str, Any] = {
     "rate_ticket": {"score": 5, "comment": "gracias"},
     # The test names the surviving ticket (another of user 1) when the admin merges for real.
     "merge_tickets": {"into": "TKT-00000000"},
+    "add_note": {"note": "revisado"},
+    "set_tags": {"tags": ["vip"]},
+    "add_tags": {"tags": ["vip"]},
 }
 ADMIN_ROUTES = [r for r in ROUTES if r.audience is Audience.ADMIN]
 USER_ROUTES = [r for r in ROUTES if r.audience is Audience.USER]
 
 
 def concrete(route: Route, *, ticket: object, user: object) -> str:
-    return route.path.replace("{ticket_id}", str(ticket)).replace("{user_id}", str(user))
+    return route.path.replace("{ticket_id}", str(ticket)).replace("{user_id}", str(user)).replace("{tag}", "vip")
 
 
 def call(api: Api, route: Route, headers: dict[str, str], *, ticket: object, user: object, body: Any = None) -> Any:
