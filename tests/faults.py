@@ -39,7 +39,6 @@ _PROTOCOL = {
     "insert_rating",
     "list_ratings",
     "merge_tickets",
-
     "insert_note",
     "list_notes",
     "ticket_tags",

@@ -108,7 +108,8 @@ def test_db_reindex_rebuilds_the_search_index(cli: Cli, tmp_path: Path) -> None:
     connection.close()
     assert cli.json("tickets", "list", "--search", "reembolso", "--database-url", url)["meta"]["total"] == 0
     assert cli.json("db", "reindex", "--database-url", url) == {
-        "indexed": {"support_tickets": 1, "support_messages": 0}
+        # Internal notes are a source of the staff's search too (spec §12).
+        "indexed": {"support_tickets": 1, "support_messages": 0, "support_ticket_notes": 0}
     }
     found = cli.json("tickets", "list", "--search", "reembolso", "--database-url", url)["data"]
     assert [t["ticket_number"] for t in found] == ["TKT-00000001"]

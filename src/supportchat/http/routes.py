@@ -59,6 +59,7 @@ from ..rules import (
     Limits,
     parse_path_id,
     parse_positive_int,
+    parse_tag,
 )
 from .envelope import DataRenderer, PageRenderer, Renderer
 
@@ -362,8 +363,22 @@ def _choice(name: str, choices: type[enum.StrEnum], description: str) -> Param:
 
 
 _STATUS = _choice("status", TicketStatus, "Only tickets in this status (empty: any).")
-_TAG = Param("tag", "query", {"type": "string", "maxLength": 64}, "Only tickets carrying this tag (empty: any).")
-_TAG_PATH = Param("tag", "path", {"type": "string", "minLength": 1, "maxLength": 64}, "The tag to remove.", True)
+_TAG = Param(
+    "tag",
+    "query",
+    {"type": "string", "pattern": "^([a-z0-9_-]{1,32})?$"},
+    "Only tickets carrying this tag, written as stored (empty: any).",
+)
+_TAG_PATH = Param("tag", "path", {"type": "string", "pattern": TAG_PATTERN}, "The tag to remove, as stored.", True)
+
+
+def _stored_tag(value: object, field: str = "tag") -> object:
+    """A tag in a path or query exactly as stored: what the document promises (bodies may use any spelling)."""
+    if value in (None, "") or (isinstance(value, str) and parse_tag(value, field) == value):
+        return value
+    raise ValidationError(field, f"write the tag as stored ({TAG_PATTERN})")
+
+
 _ASSIGNED_TO = Param(
     "assigned_to",
     "query",
@@ -407,15 +422,21 @@ def list_tickets(desk: SupportDesk, actor: Actor, path: Params, query: Params, b
         priority=query.get("priority"),
         category=query.get("category"),
         assigned_to=query.get("assigned_to"),
-        tag=query.get("tag"),
+        tag=_stored_tag(query.get("tag")),
         q=query.get("q"),
         page=query.get("page", 1),
         per_page=query.get("per_page", 20),
     )
 
 
+def _field_after_lookup(body: Any, name: str) -> Any:
+    """``body[name]``, or the whole body when it is no object: the desk finds the ticket (404) before it
+    refuses the value (422), the order the document's error statuses promise."""
+    return body.get(name) if isinstance(body, dict) else body
+
+
 def add_note(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> Note:
-    return desk.add_note(actor, path["ticket_id"], _fields(body).get("note"))
+    return desk.add_note(actor, path["ticket_id"], _field_after_lookup(body, "note"))
 
 
 def list_notes(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> list[Note]:
@@ -423,15 +444,15 @@ def list_notes(desk: SupportDesk, actor: Actor, path: Params, query: Params, bod
 
 
 def set_tags(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> Ticket:
-    return desk.set_tags(actor, path["ticket_id"], _fields(body).get("tags"))
+    return desk.set_tags(actor, path["ticket_id"], _field_after_lookup(body, "tags"))
 
 
 def add_tags(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> Ticket:
-    return desk.add_tags(actor, path["ticket_id"], _fields(body).get("tags"))
+    return desk.add_tags(actor, path["ticket_id"], _field_after_lookup(body, "tags"))
 
 
 def remove_tag(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> Ticket:
-    return desk.remove_tags(actor, path["ticket_id"], [path["tag"]])
+    return desk.remove_tags(actor, path["ticket_id"], [_stored_tag(path["tag"])])
 
 
 def get_ticket(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> Any:

@@ -507,10 +507,11 @@ class SQLStore:
                 "message": message.message,
                 "message_type": message.message_type,
                 "file_url": message.file_url,
-                "automated": message.automated,
                 "is_read": message.is_read,
                 "created_at": parse_timestamp(message.created_at),
                 "uid": message.uid,
+                # In the model's field order: the constructor keeps this order, and so does the JSON.
+                "automated": message.automated,
             }
         )
 
