@@ -10,13 +10,11 @@ Routes (admins only):
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
 
 from ..desk import SupportDesk
-from ..errors import ValidationError
 from ..features import Feature
 from ..http.envelope import DataRenderer
 from ..http.routes import Audience, Param, Params, Route, Write, id_schema
@@ -26,7 +24,7 @@ from ..rules import parse_choice, parse_path_id
 from .bot import Bot
 from .records import BotSession, BotStatus, CannedResponse, FiringRecord, KnowledgeArticle, StoredRule
 from .rule_runner import RuleRunner
-from .service import Automation
+from .service import Automation, parse_instant
 
 __all__ = ["Expanded", "feature"]
 
@@ -120,22 +118,12 @@ class DryRunFiring(BaseModel):
     chain: list[int]
 
 
-def _instant(field: str, value: object) -> datetime:
-    if not isinstance(value, str):
-        raise ValidationError(field, "must be an ISO 8601 instant")
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise ValidationError(field, "must be an ISO 8601 instant") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
 def _dry_run(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> list[DryRunFiring]:
     from .engine import Rule
 
     authorize(actor, Action.OVERSEE)
     fields = body if isinstance(body, dict) else {}
-    since, until = _instant("from", fields.get("from")), _instant("to", fields.get("to"))
+    since, until = parse_instant("from", fields.get("from")), parse_instant("to", fields.get("to"))
     stored = _automation(desk).list_rules(actor)
     wanted = fields.get("rule_ids")
     rules = [Rule.model_validate(s.definition) for s in stored if wanted is None or s.id in wanted]

@@ -11,6 +11,7 @@ The rules, stated once, for the HTTP routes, the CLI and the panel:
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import TypeVar
 
 from pydantic import BaseModel
@@ -26,7 +27,7 @@ from .base import AutomationRecordNotFound, AutomationStore
 from .records import CannedResponse, CannedResponseInput, KnowledgeArticle, KnowledgeArticleInput, StoredRule
 from .templates import check_template, render
 
-__all__ = ["Automation", "parse_input", "template_values"]
+__all__ = ["Automation", "parse_input", "parse_instant", "template_values"]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -41,6 +42,17 @@ def parse_input(model: type[M], body: object) -> M:
         first = error.errors()[0]
         field = ".".join(str(part) for part in first["loc"]) or "body"
         raise ValidationError(field, first["msg"]) from None
+
+
+def parse_instant(field: str, value: object) -> datetime:
+    """An ISO 8601 instant (``Z`` or an offset; none means UTC), or :class:`ValidationError` naming ``field``."""
+    if not isinstance(value, str):
+        raise ValidationError(field, "must be an ISO 8601 instant")
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValidationError(field, "must be an ISO 8601 instant") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def template_values(desk: SupportDesk, ticket: Ticket, agent_id: int | None) -> dict[str, str | None]:

@@ -235,23 +235,15 @@ def rules_dry_run(
     json_output: JsonOutput = False,
 ) -> None:
     """What the stored rules would have done between two instants (writes nothing)."""
-    from datetime import UTC, datetime
-
     from ..automation.engine import Rule
     from ..automation.rule_runner import RuleRunner
+    from ..automation.service import parse_instant
     from .config import open_session
-
-    def instant(value: str) -> datetime:
-        try:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            raise UserError(f"not an ISO 8601 instant: {value!r}") from None
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
     with open_session(database_url) as session:
         runner = RuleRunner(session.desk, agent_id=agent)
         rules = [Rule.model_validate(s.definition) for s in runner.automation.list_rules()]
-        firings = runner.dry_run(rules, instant(since), instant(until))
+        firings = runner.dry_run(rules, parse_instant("--from", since), parse_instant("--to", until))
     if json_output:
         emit_json(
             [
