@@ -479,6 +479,9 @@
     perPage: 25,
     total: 0,
     ticket: null,
+    // The ticket the admin navigated to last: a slower answer for another one (a refresh that was
+    // in flight when the admin moved on) is dropped instead of replacing the view.
+    wantedTicketId: null,
     lastMessageId: 0,
     // The thread is paged from the newest: the oldest message shown, and whether older ones exist.
     firstMessageId: 0,
@@ -1358,9 +1361,13 @@
     });
   }
 
-  function openTicket(id) {
+  function openTicket(id, navigated) {
+    if (navigated) state.wantedTicketId = id;
     return api("GET", "/tickets/" + id)
       .then(function (json) {
+        if (id !== state.wantedTicketId) return;
+        // A merged ticket answers with the ticket it was merged into: that is the one on screen now.
+        state.wantedTicketId = json.data.id;
         var fresh = !state.ticket || state.ticket.id !== json.data.id;
         if (fresh) {
           $("messages").replaceChildren();
@@ -1404,6 +1411,7 @@
 
   function closeTicket() {
     state.ticket = null;
+    state.wantedTicketId = null;
     $("ticket-view").hidden = true;
     $("ticket-view").removeAttribute("data-ticket-id");
   }
@@ -1554,7 +1562,7 @@
     $("nav-stats").classList.toggle("active", stats);
     $("nav-teams").classList.toggle("active", teams);
     var match = /^#\/tickets\/(\d+)$/.exec(hash);
-    if (match) openTicket(Number(match[1]));
+    if (match) openTicket(Number(match[1]), true);
     else if (!stats && !teams) closeTicket();
     if (stats) loadStats();
     if (teams) loadTeams();
@@ -1733,7 +1741,7 @@
           $("merge-into").value = "";
           toast(t("merge.done", { source: source, target: json.data.ticket_number }), null, "ok");
           refreshSoon();
-          return openTicket(json.data.id);
+          return openTicket(json.data.id, true);
         })
         .catch(showError)
         .then(function () {
