@@ -36,6 +36,7 @@ from ..errors import Conflict
 from ..extensions import extension
 from ..jobs import Job, JobKind, JobStore, NewJob, PermanentFailure
 from ..models import Actor, ActorKind, EventRecord, EventType, Message, SenderType, Ticket, TicketChange
+from ..people import directories_of
 from .base import AutomationStore
 from .engine import (
     ActionKind,
@@ -99,6 +100,9 @@ class RuleRunner:
         self._clock = clock or (lambda: datetime.now(UTC))
 
     def kinds(self) -> list[JobKind]:
+        # Resolved now, when a worker is assembled: the directories' first import takes seconds, and
+        # would otherwise make the first reply after a (re)start late by as much.
+        directories_of(self.desk)
         return [JobKind(RULES_KIND, self.handle_event, reaction=self.reaction), JobKind(TIME_KIND, self.handle_time)]
 
     @staticmethod
