@@ -2,7 +2,7 @@
 
 A real ``supportchat worker`` process (the rules on, as agent 950) on a SQLite
 file or a PostgreSQL database. A rule replies to a ticket still open with the
-user's word the last one 10 s after its last change. The worker takes the
+user's word the last one 25 s after its last change. The worker takes the
 ticket's creation and sets the time job, is killed while idle (no job in hand,
 so no lease to wait out), and a new worker starts before the instant; nothing
 else happens to the desk. The reply comes once, no later than the scheduler's
