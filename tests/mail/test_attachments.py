@@ -12,6 +12,7 @@ import base64
 import io
 from collections.abc import Iterator
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from PIL import Image
@@ -199,11 +200,12 @@ def test_without_the_attachments_capability_the_files_are_noted_not_dropped() ->
     assert f"- IMG_1234.jpeg: {NOT_CONFIGURED}" in note and f"- albaran.pdf: {NOT_CONFIGURED}" in note
 
 
-def test_a_mail_without_files_writes_no_attachment_and_no_note(local: Attachments) -> None:
+def test_a_mail_without_files_costs_the_attachments_nothing(local: Attachments) -> None:
     desk = SupportDesk(InMemoryStore())
+    untouched = mock.create_autospec(Attachments, instance=True)  # any use of it would be recorded
     raw = b"From: ana@example.org\r\nTo: soporte@example.com\r\nSubject: Hola\r\nMessage-ID: <plain@x>\r\n\r\nHola\r\n"
-    ticket_id = intake_over(desk, local).import_mail(raw).record.ticket_id
-    assert ticket_id is not None
+    ticket_id = intake_over(desk, untouched).import_mail(raw).record.ticket_id
+    assert ticket_id is not None and untouched.mock_calls == []
     assert attachment_records(desk.store).for_ticket(ticket_id) == [] and notes(desk, ticket_id) == []
 
 
