@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
+from ..attachments import Attachments
 from ..attachments.feature import feature as attachments_feature
 from ..automation.bot import Bot
 from ..automation.feature import feature as automation_feature
@@ -124,14 +125,14 @@ def _configured_automation(store: Store, environ: Mapping[str, str] = os.environ
     return kinds
 
 
-def _mail_feature() -> Feature:
+def _mail_feature(attachments: Attachments) -> Feature:
     # The channel's routes need its settings now; its command group is there either way (`mail status`).
     settings = configured_mail()
     if settings is None:
         return Feature("mail", commands=mail_app)
     from ..mail.feature import feature as mail_feature
 
-    return mail_feature(settings, commands=mail_app)
+    return mail_feature(settings, attachments=attachments, commands=mail_app)
 
 
 # -- how the installed features serve each other -------------------------------------
@@ -152,16 +153,17 @@ def sla_facts_with_team(desk: SupportDesk, ticket: Ticket) -> SlaFacts:
 def installed_features() -> list[Feature]:
     """The features of the standalone product (their job kinds read the environment when asked)."""
     automation = automation_feature(commands=automation_app)
+    attachments = configured_attachments()  # one for both: mail's files are served as the uploads are
     return [
         jobs_feature(commands=jobs_app),
         Feature("notify", job_kinds=_configured_notifications),
         Feature(
             automation.name, routes=automation.routes, job_kinds=_configured_automation, commands=automation.commands
         ),
-        _mail_feature(),
+        _mail_feature(attachments),
         push_feature(push_kinds, configured=push_configured(), commands=push_app),
         teams_feature(configured_notifiers, commands=teams_app),
         reports_feature(commands=report_app),
         sla_feature(commands=sla_app, assign_team=escalate_to_team, facts=sla_facts_with_team),
-        attachments_feature(configured_attachments(), commands=attachments_app),
+        attachments_feature(attachments, commands=attachments_app),
     ]
