@@ -5,7 +5,8 @@ Run by hand from the repository root::
     PYTHONPATH=src:. python -m benchmarks.realtime --fanout 1000,5000,10000
 
 One ``uvicorn`` process (``tests/realtime/server_app.py``: FastAPI, SQLite
-file, heartbeat 15 s, no stream caps, no rate limits) serves; this process
+file, heartbeat 15 s, no stream caps, no rate limits, the direct write of
+``supportchat serve``: ``supportchat.adapters.uvicorn.DirectWriteH11Protocol``) serves; this process
 is the load generator: every stream is a raw asyncio socket (one
 ``asyncio.Protocol`` each, counting ``data:`` lines as they arrive, no HTTP
 client library per stream), all on one event loop. The writes come from
