@@ -14,15 +14,13 @@ from the event log (the outbox). For each event it mails:
 - a **new email ticket**: an acknowledgement with its number (automatic
   mail: at most ``automatic_limit`` per address and period).
 
-<<<<<<< HEAD
 An ``automated`` admin message (an automation rule's canned reply, the bot's
 answer) is mailed like a reply but as automatic mail: ``Auto-Submitted:
 auto-replied``, and within the same per-address limit as acknowledgements.
-=======
+
 A reply citing an attachment carries the file as a MIME attachment (read
 from the attachments capability's blob store when the mail is built: the
 job's payload names the attachment, never holds its bytes).
->>>>>>> mailatt
 
 Every piece of text comes from the customer projection
 (:mod:`supportchat.projection`): what a user may see, nothing else (a message
@@ -162,13 +160,9 @@ class MailNotifier:
             "reply_to": self.signer.reply_to(number, view.id, view.user_id),
             "in_reply_to": replying_to[0] if replying_to else None,
             "references": earlier[-_REFERENCES:],
-<<<<<<< HEAD
             # A rule's or the bot's answer (``automated``) is automatic mail like an acknowledgement (RFC 3834).
             "automatic": kind is not Outcome.SENT_REPLY or (message is not None and message.automated),
-=======
-            "automatic": kind is not Outcome.SENT_REPLY,
             "attachment_id": None if message is None else self._attachment_of(message),
->>>>>>> mailatt
         }
 
     def _attachment_of(self, message: CustomerMessage) -> int | None:
