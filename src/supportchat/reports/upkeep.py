@@ -6,7 +6,9 @@
 - The ``reports.facts`` job kind reacts to every desk event by recomputing that
   ticket's facts from its whole history (so it is idempotent, and a late or
   repeated job only rewrites the same rows), plus the tickets of SLA events
-  fired since the last run (a breach decides a deadline without a desk event).
+  fired since the last run (a breach decides a deadline without a desk event);
+  with an SLA, the ticket is refreshed once more :data:`SLA_SETTLE` seconds
+  later, after the SLA's own job for that event has recorded what it met.
 - :func:`recompute` rebuilds every ticket's facts (``supportchat report
   --recompute``, ``POST {prefix}/reports/recompute``), after a metrics version
   change or a calendar change; until one has run with this version
@@ -17,16 +19,17 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from ..errors import ExtensionUnavailable
 from ..extensions import extension
-from ..jobs import Job, JobKind
+from ..jobs import Job, JobKind, JobStore, NewJob
 from ..store import Store
 from .metrics import METRICS_VERSION, BusinessSeconds, TicketHistory, is_open, segments, ticket_facts
 from .report import GroupBy, Report, build_report
-from .sla_outcomes import sla_events_after
+from .sla_outcomes import no_outcomes, sla_events_after, sla_outcomes
 from .source import histories, history_batches, ticket_histories
 from .store import FactStore, TicketFacts
 
@@ -93,12 +96,20 @@ def stored_or_computed(
     return build_report(histories(store), start, end, group_by, business_seconds)
 
 
-def report_kinds(store: Store, business_seconds: BusinessSeconds | None = None) -> Sequence[JobKind]:
+#: Seconds after a desk event when its ticket is refreshed once more, if the store keeps an SLA: the SLA's own
+#: job for the same event (which records a deadline met) may run after this one.
+SLA_SETTLE = 5.0
+
+
+def report_kinds(
+    store: Store, business_seconds: BusinessSeconds | None = None, *, settle: float = SLA_SETTLE
+) -> Sequence[JobKind]:
     """The ``reports.facts`` job kind over ``store`` (none if it keeps no facts)."""
     facts = fact_store(store)
     if facts is None:
         return []
     breaches = sla_events_after(store)
+    keeps_sla = sla_outcomes(store) is not no_outcomes
 
     def keep(job: Job) -> None:
         tickets = {int(job.payload["ticket_id"])}
@@ -107,5 +118,13 @@ def report_kinds(store: Store, business_seconds: BusinessSeconds | None = None) 
         refresh(store, tickets, business_seconds)
         if fired:
             facts.move_sla_cursor(fired[-1][0])
+        if keeps_sla and not job.payload.get("settle"):
+            again = NewJob(
+                FACTS,
+                {"ticket_id": job.payload["ticket_id"], "settle": True},
+                due_at=time.time() + settle,
+                dedupe_key=f"{FACTS}:settle:{job.id}",
+            )
+            extension(store, JobStore).enqueue([again])  # type: ignore[type-abstract]
 
     return [JobKind(FACTS, keep, reaction=lambda record: {"ticket_id": record.ticket_id})]
