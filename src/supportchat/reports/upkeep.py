@@ -69,6 +69,8 @@ def recompute(store: Store, business_seconds: BusinessSeconds | None = None) -> 
     facts = fact_store(store)
     if facts is None:
         raise ExtensionUnavailable(f"{type(store).__name__} keeps no report facts (reports read the histories)")
+    # The job takes over from the events after this point if it never ran: none written meanwhile is missed.
+    extension(store, JobStore).start_cursor(FACTS, store.last_event_id())  # type: ignore[type-abstract]
     batches = ([facts_of(h, business_seconds) for h in batch] for batch in history_batches(store))
     return facts.rebuild(batches, METRICS_VERSION)
 
