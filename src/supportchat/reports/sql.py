@@ -110,10 +110,21 @@ _SEGMENT_GROUP = {GroupBy.AGENT: _s.agent, GroupBy.CATEGORY: _s.category, GroupB
 _KINDS = [kind.value for kind in FactKind]
 
 
+#: The key of unassigned facts in queries (agent ids are positive): a NULL would never match a row value.
+_NO_AGENT = -1
+
+
+def _key_column(group_by: GroupBy) -> Any:
+    column = _FACT_GROUP[group_by]
+    return (sa.func.coalesce(column, _NO_AGENT) if group_by is GroupBy.AGENT else column).label("key")
+
+
 def _name(group_by: GroupBy | None, value: Any) -> str:
     if group_by is None:
         return _TOTAL
-    return agent_key(value) if group_by is GroupBy.AGENT else str(value)
+    if group_by is GroupBy.AGENT:
+        return agent_key(None if value in (None, _NO_AGENT) else int(value))
+    return str(value)
 
 
 class SQLFactStore:
@@ -199,7 +210,7 @@ class SQLFactStore:
         return assemble(start, end, group_by, tallies, total, backlog, total_backlog)
 
     def _tallies(self, connection: sa.Connection, low: int, high: int, group_by: GroupBy | None) -> dict[str, Tally]:
-        keys = [_FACT_GROUP[group_by].label("key")] if group_by else []
+        keys = [_key_column(group_by)] if group_by else []
         in_range = sa.and_(_f.kind.in_(_KINDS), _f.at >= low, _f.at < high)
         satisfied = sa.func.sum(sa.case((_f.score >= SATISFIED_SCORE, 1), else_=0))
         rows = connection.execute(
@@ -220,10 +231,12 @@ class SQLFactStore:
         ).fetchall()
         tallies: dict[str, Tally] = defaultdict(Tally)
         sizes: dict[tuple[str, str, str], tuple[int, int]] = {}
+        raw_keys: dict[str, Any] = {}
         for row in rows:
             raw = row[0] if keys else None
             kind_name, count, walls, wall_sum, businesses, business_sum, scores, score_sum, happy = row[len(keys) :]
             group, kind = _name(group_by, raw), FactKind(kind_name)
+            raw_keys[group] = raw
             tally = tallies[group]
             if kind in COUNTED:
                 tally.counts[kind] = int(count)
@@ -234,7 +247,7 @@ class SQLFactStore:
                 tally.csat = csat_of(int(scores), float(score_sum or 0), int(happy or 0))
             elif kind in SLA_KINDS.values():
                 tally.sla[kind] = sla_of(int(scores), int(score_sum or 0))
-        values = self._values_at_ranks(connection, in_range, keys, group_by, sizes)
+        values = self._values_at_ranks(connection, in_range, keys, group_by, sizes, raw_keys)
         for (group, kind_name, measure), (count, total) in sizes.items():
             ranks = values.get((group, kind_name, measure), {})
             tallies[group].times[FactKind(kind_name), measure] = summary_of(count, total, ranks)
@@ -247,11 +260,17 @@ class SQLFactStore:
         keys: list[Any],
         group_by: GroupBy | None,
         sizes: dict[tuple[str, str, str], tuple[int, int]],
+        raw_keys: dict[str, Any],
     ) -> dict[tuple[str, str, str], dict[int, int]]:
-        """The values each (group, kind, measure) needs for its median and p90, by rank."""
+        """The values each (group, kind, measure) needs for its median and p90, by rank: those rows only."""
         found: dict[tuple[str, str, str], dict[int, int]] = defaultdict(dict)
         for measure, column in ((WALL, _f.micros), (BUSINESS, _f.business_micros)):
-            wanted = {rank for (_, _, m), (count, _) in sizes.items() if m == measure for rank in wanted_ranks(count)}
+            wanted = [
+                ((raw_keys[group],) if keys else ()) + (kind_name, rank)
+                for (group, kind_name, m), (count, _) in sizes.items()
+                if m == measure
+                for rank in sorted(wanted_ranks(count))
+            ]
             if not wanted:
                 continue
             rank = sa.func.row_number().over(partition_by=(*keys, _f.kind), order_by=column).label("rank")
@@ -261,18 +280,14 @@ class SQLFactStore:
                 .subquery()
             )
             chosen = [ranked.c.key] if keys else []
+            position = sa.tuple_(*chosen, ranked.c.kind, ranked.c.rank)
             rows = connection.execute(
-                sa.select(*chosen, ranked.c.kind, ranked.c.rank, ranked.c.value).where(
-                    ranked.c.rank.in_(sorted(wanted))
-                )
+                sa.select(*chosen, ranked.c.kind, ranked.c.rank, ranked.c.value).where(position.in_(wanted))
             ).fetchall()
             for row in rows:
                 raw = row[0] if keys else None
-                kind_name, position, value = row[len(keys) :]
-                group = _name(group_by, raw)
-                count = sizes.get((group, kind_name, measure), (0, 0))[0]
-                if int(position) in wanted_ranks(count):
-                    found[group, kind_name, measure][int(position)] = int(value)
+                kind_name, at_rank, value = row[len(keys) :]
+                found[_name(group_by, raw), kind_name, measure][int(at_rank)] = int(value)
         return found
 
     def _backlog_by(self, connection: sa.Connection, moment: int, group_by: GroupBy | None) -> dict[str, int]:
