@@ -303,9 +303,7 @@ def play_sla(store: Store, *, now: datetime | None = None) -> bool:
         return False
     days = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
     sla.put_calendar(CalendarIn(name="demo", time_zone="UTC", hours={d: [("00:00", "24:00")] for d in days}))
-    sla.put_policy(
-        PolicyIn(name="demo", calendar="demo", first_response_minutes=120, resolution_minutes=2 * 24 * 60)  # type: ignore[arg-type]
-    )
+    sla.put_policy(PolicyIn(name="demo", calendar="demo", first_response_minutes=120, resolution_minutes=2 * 24 * 60))
     clock = SlaClock(SupportDesk(store))
     by_ticket: dict[int, list[EventRecord]] = {}
     after = 0

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from supportchat import Actor, SupportDesk
+from supportchat.extensions import extension
 from supportchat.jobs import JobRunner
 from supportchat.reports import METRICS_VERSION, GroupBy, build_report, histories, recompute, report_kinds
 from supportchat.reports.csv_format import report_csv
@@ -24,7 +25,6 @@ from supportchat.sla import CalendarIn, PolicyIn, SlaClock, SlaStore
 from supportchat.store import Store
 from supportchat.stores import InMemoryStore
 from supportchat.stores.sql import SQLStore
-from supportchat.extensions import extension
 
 from ..conftest import FakeClock
 from .test_hand_worked import Clock, _write_the_week
@@ -62,9 +62,7 @@ def test_the_job_keeps_the_facts_equal_to_the_reference(store: Store) -> None:
         assert stored_or_computed(store, START, END, group_by) == reference
 
 
-def test_a_version_change_is_detected_and_the_histories_are_read(
-    store: Store, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_version_change_is_detected_and_the_histories_are_read(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     clock = Clock()
     _write_the_week(SupportDesk(store, clock=lambda: clock.now), clock)
     facts = fact_store(store)

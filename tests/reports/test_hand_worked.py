@@ -59,8 +59,8 @@ from typer.testing import CliRunner
 from supportchat import Actor, SupportDesk
 from supportchat.cli.app import app
 from supportchat.reports import METRICS_VERSION, recompute
-from supportchat.reports.upkeep import fact_store
 from supportchat.reports.feature import feature
+from supportchat.reports.upkeep import fact_store
 from supportchat.stores.sql import SQLStore
 
 from ..api.conftest import make_api

@@ -12,9 +12,9 @@ from typing import IO, Annotated, TextIO
 import typer
 
 from ..demo import DEMO_AGENTS, fill_demo, play_sla
+from ..models import Actor
 from ..reports import recompute
 from ..reports.upkeep import fact_store
-from ..models import Actor
 from ..transfer import import_threads, iter_threads, read_jsonl, write_csv, write_jsonl
 from .config import open_session
 from .options import DatabaseUrl, JsonOutput

@@ -124,7 +124,7 @@ def wanted_ranks(count: int) -> set[int]:
 
 
 def csat_of(count: int, total: float, satisfied: int) -> CsatFigure:
-    """The CSAT figure of ``count`` scores adding up to ``total``, ``satisfied`` of them at least :data:`SATISFIED_SCORE`."""
+    """The CSAT figure of ``count`` scores adding up to ``total``, ``satisfied`` of them ≥ :data:`SATISFIED_SCORE`."""
     if not count:
         return CsatFigure(count=0)
     return CsatFigure(count=count, mean=_round(total / count), satisfied_share=_round(satisfied / count))

@@ -43,7 +43,7 @@ FACTS = "reports.facts"
 def fact_store(store: object) -> FactStore | None:
     """The store's report facts, or ``None`` if it keeps none (reports then read the histories)."""
     try:
-        return extension(store, FactStore)  # type: ignore[type-abstract,no-any-return]
+        return extension(store, FactStore)  # type: ignore[type-abstract]
     except ExtensionUnavailable:
         return None
 
