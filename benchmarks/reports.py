@@ -122,7 +122,12 @@ def _record(i: int, rng: random.Random) -> ThreadRecord:
     return ThreadRecord(ticket=ticket, messages=messages, changes=changes)
 
 
-def _median_ms(work: Callable[[], object], runs: int = 3) -> float:
+#: How many times each report runs (the median is shown); ``--runs`` changes it.
+RUNS = [3]
+
+
+def _median_ms(work: Callable[[], object], runs: int | None = None) -> float:
+    runs = runs or RUNS[0]
     times = []
     for _ in range(runs):
         began = time.perf_counter()
@@ -297,7 +302,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--backends", nargs="+", default=["sqlite", "postgresql"], choices=["sqlite", "postgresql"])
+    parser.add_argument("--runs", type=int, default=3, help="Runs of each report (the median is shown).")
     arguments = parser.parse_args()
+    RUNS[0] = arguments.runs
     print(f"load average {os.getloadavg()[0]:.1f} at the start; 90-day reports\n")
     print(
         "| backend | tickets | facts built in | baseline | report by day | report by agent |\n|---|---|---|---|---|---|"
