@@ -26,7 +26,7 @@ from supportchat.models import SenderType
 from supportchat.stores.sql import SQLStore
 
 from ..notify.receivers import smtp_server, wait_until
-from .dovecot import PASSWORD, dovecot
+from .dovecot import PASSWORD, Dovecot, dovecot
 
 ADMIN = Actor.admin(1)
 
@@ -69,19 +69,26 @@ def reply_to(mail: EmailMessage, sender: str, message_id: str, text: str) -> byt
     ).encode()
 
 
+def channel_settings(server: Dovecot, smtp_port: int, **changes: Any) -> tuple[ImapMailbox, MailSettings]:
+    """The ``support`` mailbox of ``server`` and the channel's settings around it, sending to ``smtp_port``."""
+    mailbox = ImapMailbox("127.0.0.1", "support", PASSWORD, port=server.port, ssl=False, idle=0, interval=0.2)
+    settings = MailSettings(
+        address="support@example.com",
+        secret="thread-signing-secret",
+        site_name="Acme",
+        smtp=SMTPSettings("127.0.0.1", smtp_port, timeout=5),
+        mailboxes=(mailbox,),
+        **changes,
+    )
+    return mailbox, settings
+
+
 @pytest.fixture
 def channel(tmp_path: Path) -> Iterator[dict[str, Any]]:
     with dovecot(["support"]) as server, smtp_server() as (outbox, port):
         store = SQLStore.from_url(f"sqlite:///{tmp_path / 'desk.db'}")
         desk = SupportDesk(store)
-        mailbox = ImapMailbox("127.0.0.1", "support", PASSWORD, port=server.port, ssl=False, idle=0, interval=0.2)
-        settings = MailSettings(
-            address="support@example.com",
-            secret="thread-signing-secret",
-            site_name="Acme",
-            smtp=SMTPSettings("127.0.0.1", port, timeout=5),
-            mailboxes=(mailbox,),
-        )
+        mailbox, settings = channel_settings(server, port)
         runner = JobRunner(store, mail_kinds(desk, settings), poll_interval=0.1, lease=30).start(desk)
         try:
             yield {"server": server, "outbox": outbox, "desk": desk, "store": store, "mailbox": mailbox}

@@ -14,6 +14,10 @@ from the event log (the outbox). For each event it mails:
 - a **new email ticket**: an acknowledgement with its number (automatic
   mail: at most ``automatic_limit`` per address and period).
 
+An ``automated`` admin message (an automation rule's canned reply, the bot's
+answer) is mailed like a reply but as automatic mail: ``Auto-Submitted:
+auto-replied``, and within the same per-address limit as acknowledgements.
+
 Every piece of text comes from the customer projection
 (:mod:`supportchat.projection`): what a user may see, nothing else (a message
 the projection leaves out is not mailed). The payload is built once, when
@@ -141,7 +145,8 @@ class MailNotifier:
             "reply_to": self.signer.reply_to(number, view.id, view.user_id),
             "in_reply_to": replying_to[0] if replying_to else None,
             "references": earlier[-_REFERENCES:],
-            "automatic": kind is not Outcome.SENT_REPLY,
+            # A rule's or the bot's answer (``automated``) is automatic mail like an acknowledgement (RFC 3834).
+            "automatic": kind is not Outcome.SENT_REPLY or (message is not None and message.automated),
         }
 
     # -- deliver: send it once --------------------------------------------
@@ -151,11 +156,11 @@ class MailNotifier:
         key = payload["message_id"]
         if self.records.get(key) is not None:
             return  # sent (and recorded) by an earlier attempt
-        automatic = bool(payload["automatic"]) and payload["kind"] == Outcome.SENT_ACK.value
+        automatic = bool(payload["automatic"]) and payload["kind"] != Outcome.SENT_NOTICE.value
         if automatic:
             since = self._clock() - self.settings.automatic_period
             if self.records.automatic_sent_since(payload["to"], since) >= self.settings.automatic_limit:
-                logger.info("mail: no acknowledgement to %s (the automatic mail limit is reached)", payload["to"])
+                logger.info("mail: no automatic mail to %s (the automatic mail limit is reached)", payload["to"])
                 return
         assert self.settings.smtp is not None
         self.settings.smtp.send(self.build(payload))
@@ -187,7 +192,9 @@ class MailNotifier:
             mail["In-Reply-To"] = f"<{payload['in_reply_to']}>"
         if payload["references"]:
             mail["References"] = " ".join(f"<{m}>" for m in payload["references"])
-        if payload["kind"] == Outcome.SENT_ACK.value:
+        if payload["kind"] == Outcome.SENT_ACK.value or (
+            payload["kind"] == Outcome.SENT_REPLY.value and payload["automatic"]
+        ):
             mail["Auto-Submitted"] = "auto-replied"
         elif payload["kind"] == Outcome.SENT_NOTICE.value:
             mail["Auto-Submitted"] = "auto-generated"

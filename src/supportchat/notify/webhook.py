@@ -38,7 +38,7 @@ from ..models import STAFF_EVENTS, Actor, EventType
 from ..projection import customer_event
 from .base import Delivery, Notification, PermanentFailure, event_document
 
-__all__ = ["SIGNATURE_HEADER", "WebhookNotifier", "sign", "verify_signature"]
+__all__ = ["SIGNATURE_HEADER", "TIMESTAMP_HEADER", "WebhookNotifier", "sign", "signed_post", "verify_signature"]
 
 SIGNATURE_HEADER = "X-Supportchat-Signature"
 TIMESTAMP_HEADER = "X-Supportchat-Timestamp"
@@ -51,6 +51,25 @@ def sign(secret: str | bytes, timestamp: str, body: bytes) -> str:
     key = secret.encode() if isinstance(secret, str) else secret
     digest = hmac.new(key, timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
     return _SCHEME + digest
+
+
+def signed_post(
+    url: str, secret: str | bytes, body: bytes, *, user_agent: str, headers: Mapping[str, str] | None = None
+) -> urllib.request.Request:
+    """A ``POST`` of the JSON ``body`` to ``url``, signed now (timestamp and signature headers)."""
+    timestamp = str(int(time.time()))
+    return urllib.request.Request(
+        url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "User-Agent": user_agent,
+            **(headers or {}),
+            TIMESTAMP_HEADER: timestamp,
+            SIGNATURE_HEADER: sign(secret, timestamp, body),
+        },
+    )
 
 
 def verify_signature(
@@ -143,18 +162,8 @@ class WebhookNotifier:
         self._retrying(self._post, body, str(delivery.event_id))
 
     def _post(self, body: bytes, event_id: str) -> None:
-        timestamp = str(int(time.time()))
-        request = urllib.request.Request(
-            self.url,
-            data=body,
-            method="POST",
-            headers={
-                "Content-Type": "application/json",
-                "User-Agent": self._user_agent,
-                EVENT_ID_HEADER: event_id,
-                TIMESTAMP_HEADER: timestamp,
-                SIGNATURE_HEADER: sign(self._secret, timestamp, body),
-            },
+        request = signed_post(
+            self.url, self._secret, body, user_agent=self._user_agent, headers={EVENT_ID_HEADER: event_id}
         )
         try:
             with urllib.request.urlopen(
