@@ -7,7 +7,7 @@ that the two agree). The tables start empty: reports read the histories until
 ``supportchat report --recompute`` has built them.
 
 Revision ID: 0017_report_facts
-Revises: 0010_attachments
+Revises: 0022_sla_status_changes_seen
 Create Date: 2026-12-01
 """
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0017_report_facts"
-down_revision = "0010_attachments"
+down_revision = "0022_sla_status_changes_seen"
 branch_labels = None
 depends_on = None
 
