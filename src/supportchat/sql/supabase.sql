@@ -1195,6 +1195,8 @@ revoke all on all functions in schema support_private from public, anon, authent
 -- Earlier versions of this file created the teams tables (support_teams,
 -- support_agent_states, support_ticket_teams, support_assignment_queue); nothing
 -- reads or writes them, and they may be dropped.
+-- The report facts (migration 0017_report_facts) have no tables here either: the
+-- Supabase store keeps no facts, and its reports are computed from the histories.
 
 -- ------------------------------------------------------------- realtime
 
