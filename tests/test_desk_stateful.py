@@ -38,7 +38,8 @@ from supportchat.errors import (
     RatingNotOpen,
     ValidationError,
 )
-from supportchat.models import STAFF_EVENTS, SenderType
+from supportchat.event_types import owner_may_see
+from supportchat.models import SenderType
 from supportchat.numbers import TICKET_NUMBER_PATTERN
 from supportchat.projection import customer_view
 from supportchat.rules import allowed_transitions, parse_tags
@@ -335,7 +336,7 @@ class DeskMachine(RuleBasedStateMachine):
             assert "notes" not in view and "tags" not in view
         for user in {m.user_id for m in self.model.values()}:
             assert not [
-                e for e in self.desk.store.events_after(0, user_id=user, limit=10_000) if e.type in STAFF_EVENTS
+                e for e in self.desk.store.events_after(0, user_id=user, limit=10_000) if not owner_may_see(e.type)
             ]
         for tag in {tag for m in self.model.values() for tag in m.tags}:
             listed = self.desk.list_tickets(admin, tag=tag, per_page=100)

@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from ..desk import SupportDesk
+from ..event_types import declare_event_type
 from ..extensions import extension
 from ..jobs import DEFAULT_MAX_ATTEMPTS, Job, JobKind, PermanentFailure, RetryLater
 from ..models import Actor, EventRecord, EventType, SenderType, Ticket, TicketStatus
@@ -49,12 +50,18 @@ from .conversation import (
 from .matching import Article, Matcher
 from .records import LANGUAGES, BotSession, BotStatus
 
-__all__ = ["AGENT_REPLIED", "BOT_KIND", "Bot", "Responder", "ResponderUnavailable"]
+__all__ = ["AGENT_REPLIED", "BOT_HANDOFF", "BOT_KIND", "Bot", "Responder", "ResponderUnavailable"]
 
 #: The job kind the bot runs as.
 BOT_KIND = "automation.bot"
 #: Why the bot let go of a ticket a person answered.
 AGENT_REPLIED = "agent_replied"
+#: The event-log entry of the bot handing a ticket to the people (staff's: the admin stream, notifiers).
+BOT_HANDOFF = declare_event_type(
+    "bot_handoff",
+    declared_by="automation",
+    description="The bot handed a ticket to a person; data: reason, turns, language.",
+)
 #: Reasons after which the bot tells the user a person takes over.
 _ANNOUNCED = {HandoffReason.USER_DECLINED, HandoffReason.ASKED_FOR_HUMAN, HandoffReason.TURN_LIMIT}
 
@@ -208,6 +215,10 @@ class Bot:
             assert isinstance(step, Handoff)
             if step.reason in _ANNOUNCED:
                 self._say(ticket, session, handoff_text(session.language), "handoff")
+            # Logged before the session is saved: a job that dies in between logs it again on its
+            # retry rather than never (the session saved is what stops a second run).
+            data = {"reason": step.reason.value, "turns": session.turns, "language": session.language}
+            self.desk.record_event(self.actor, ticket.id, BOT_HANDOFF.name, data=data)
             self.automation.save_bot_session(
                 session.touched(
                     now, status=BotStatus.HANDED_OFF, handoff_reason=step.reason.value, awaiting_article_id=None

@@ -59,7 +59,7 @@ RULES_KIND = "automation.rules"
 TIME_KIND = "automation.rules.time"
 #: What the desk can do for a rule today (tags, notes, transfer and notify come with their features).
 SUPPORTED_ACTIONS = frozenset({ActionKind.SET_PRIORITY, ActionKind.SET_STATUS, ActionKind.ASSIGN, ActionKind.REPLY})
-_EVENTS = {
+_EVENTS: dict[str, Event] = {
     EventType.TICKET_CREATED: Event.TICKET_CREATED,
     EventType.TICKET_UPDATED: Event.TICKET_UPDATED,
     EventType.MESSAGE_CREATED: Event.MESSAGE_CREATED,
@@ -109,7 +109,7 @@ class RuleRunner:
     def reaction(event: EventRecord) -> Mapping[str, Any] | None:
         if event.type not in _EVENTS:
             return None
-        return {"ticket_id": event.ticket_id, "type": event.type.value, "message_id": event.message_id}
+        return {"ticket_id": event.ticket_id, "type": str(event.type), "message_id": event.message_id}
 
     def rules(self) -> list[Rule]:
         return [Rule.model_validate(stored.definition) for stored in self.automation.list_rules() if stored.enabled]
@@ -347,4 +347,4 @@ class RuleRunner:
         _ticket, messages, changes = history
         upto = [m for m in messages if event.message_id is None or m.id <= event.message_id]
         done = [c for c in changes if c.changed_at <= event.created_at]
-        return self.caused_by_rules(event.type.value, event.message_id, upto, done)
+        return self.caused_by_rules(str(event.type), event.message_id, upto, done)

@@ -158,7 +158,11 @@ def installed_features() -> list[Feature]:
         jobs_feature(commands=jobs_app),
         Feature("notify", job_kinds=_configured_notifications),
         Feature(
-            automation.name, routes=automation.routes, job_kinds=_configured_automation, commands=automation.commands
+            automation.name,
+            routes=automation.routes,
+            job_kinds=_configured_automation,
+            commands=automation.commands,
+            event_types=automation.event_types,
         ),
         _mail_feature(attachments),
         push_feature(push_kinds, configured=push_configured(), commands=push_app),

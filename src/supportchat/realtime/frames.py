@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
-from ..models import EventType, Message, Note, Ticket, UTCDateTime
+from ..models import Message, Note, Ticket, UTCDateTime
 
 __all__ = ["DIRECT_WRITE", "HEARTBEAT", "DirectWriter", "EventPayload", "Frame", "Parcel", "http_chunk"]
 
@@ -24,19 +24,22 @@ class EventPayload(BaseModel):
     ``ticket`` is the ticket as it is when the frame is sent (with
     ``unread_count`` from the viewer's side); ``message`` is the message a
     ``message_created`` event announces, ``note`` the internal note a
-    ``note_created`` does. Staff's frames only: a user's are
-    :class:`~supportchat.projection.CustomerEvent`.
+    ``note_created`` does, ``data`` what a feature's entry says
+    (``ticket_transferred``, ``sla_breached``, ``bot_handoff``). Staff's frames
+    only: a user's are :class:`~supportchat.projection.CustomerEvent`.
     """
 
     model_config = ConfigDict(frozen=True)
 
     event_id: int
-    type: EventType
+    #: A core type or a feature's (:mod:`supportchat.event_types`).
+    type: str
     ticket_id: int
     created_at: UTCDateTime
     ticket: Ticket | None
     message: Message | None = None
     note: Note | None = None
+    data: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
