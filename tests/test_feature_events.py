@@ -18,7 +18,7 @@ import pytest
 from supportchat import Actor, InMemoryStore, SupportDesk
 from supportchat.automation import AutomationStore, KnowledgeArticleInput
 from supportchat.automation.bot import Bot
-from supportchat.errors import AgentAtCapacity, AgentUnavailable, ExtensionUnavailable
+from supportchat.errors import AgentAtCapacity, AgentUnavailable, ExtensionUnavailable, StorageUnavailable
 from supportchat.extensions import extension
 from supportchat.models import EventRecord
 from supportchat.people import agent_store, parse_agent
@@ -42,10 +42,22 @@ def feature_entries(store: Any, user_id: int | None = None) -> list[EventRecord]
 
 def agents(store: Any, *capacities: int) -> None:
     for agent_id, capacity in enumerate(capacities, start=1):
-        agent_store(store).put_agent(parse_agent(id=agent_id, name=f"agent {agent_id}", capacity=capacity))
+        try:
+            agent_store(store).put_agent(parse_agent(id=agent_id, name=f"agent {agent_id}", capacity=capacity))
+        except StorageUnavailable:
+            pytest.skip("directory writes need the primary store (docs/supabase.md)")
 
 
-def test_a_transfer_is_logged_with_from_to_team_and_reason(make_store: StoreMaker) -> None:
+def not_flapping(request: pytest.FixtureRequest) -> None:
+    if request.node.callspec.params["make_store"] == "fallback-flapping":
+        # Feature entries are not journalled: each store's log keeps what was written while it served.
+        pytest.skip("a flapping primary splits the feature entries between the two logs (docs/architecture.md)")
+
+
+def test_a_transfer_is_logged_with_from_to_team_and_reason(
+    make_store: StoreMaker, request: pytest.FixtureRequest
+) -> None:
+    not_flapping(request)
     store = make_store()
     try:
         extension(store, TeamStore)  # type: ignore[type-abstract]
@@ -87,7 +99,10 @@ def test_a_transfer_is_logged_with_from_to_team_and_reason(make_store: StoreMake
     assert feature_entries(store, user_id=7) == []
 
 
-def test_sla_warnings_and_breaches_are_logged_once_with_the_firing(make_store: StoreMaker) -> None:
+def test_sla_warnings_and_breaches_are_logged_once_with_the_firing(
+    make_store: StoreMaker, request: pytest.FixtureRequest
+) -> None:
+    not_flapping(request)
     s = Scenario(*sla_store(make_store))
     ticket = s.desk.create_ticket(OWNER, subject="Order", description="Where is it?")
     s.follow()
