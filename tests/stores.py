@@ -54,6 +54,10 @@ _SQL_TABLES = (
     "support_sla_deadlines",
     "support_sla_policies",
     "support_sla_calendars",
+    "support_canned_responses",
+    "support_kb_articles",
+    "support_automation_rules",
+    "support_automation_log",
 )
 #: Tables without an id sequence, emptied too.
 _SQL_KEYED_TABLES = (
@@ -70,6 +74,7 @@ _SQL_KEYED_TABLES = (
     "support_mail_participants",
     "support_mail_preferences",
     "support_sla_clocks",
+    "support_bot_sessions",
 )
 
 

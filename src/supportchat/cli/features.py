@@ -9,12 +9,12 @@ standalone product is one line here; the core's files stay as they are.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from ..attachments.feature import feature as attachments_feature
 from ..automation.bot import Bot
 from ..automation.feature import feature as automation_feature
-from ..automation.rule_runner import RuleRunner
+from ..automation.rule_runner import RuleRunner, sla_listener
 from ..desk import SupportDesk
 from ..features import Feature
 from ..jobs import JobKind
@@ -23,6 +23,7 @@ from ..models import Actor, Ticket
 from ..notify import Notifier, WebhookNotifier, notification_kinds
 from ..push.feature import feature as push_feature
 from ..reports.feature import feature as reports_feature
+from ..sla import SlaEvent
 from ..sla.feature import feature as sla_feature
 from ..sla.policy import Facts as SlaFacts
 from ..sla.policy import facts_of
@@ -93,8 +94,13 @@ def _configured_automation(store: Store, environ: Mapping[str, str] = os.environ
     if (bot := _agent_id(BOT_AGENT_VARIABLE, environ)) is not None:
         kinds.append(Bot(SupportDesk(store), agent_id=bot).kind())
     if (rules := _agent_id(RULES_AGENT_VARIABLE, environ)) is not None:
-        kinds.extend(RuleRunner(SupportDesk(store), agent_id=rules).kinds())
+        kinds.extend(RuleRunner(SupportDesk(store), agent_id=rules, notifiers=configured_notifiers(environ)).kinds())
     return kinds
+
+
+def _rules_on_sla(store: Store, environ: Mapping[str, str] = os.environ) -> list[Callable[[SlaEvent], None]]:
+    """The SLA's events handed to the rules, when the rules run (``SUPPORTCHAT_AUTOMATION_AGENT_ID``)."""
+    return [sla_listener(store)] if _agent_id(RULES_AGENT_VARIABLE, environ) is not None else []
 
 
 def _mail_feature() -> Feature:
@@ -135,6 +141,6 @@ def installed_features() -> list[Feature]:
         push_feature(push_kinds, configured=push_configured(), commands=push_app),
         teams_feature(configured_notifiers, commands=teams_app),
         reports_feature(commands=report_app),
-        sla_feature(commands=sla_app, assign_team=escalate_to_team, facts=sla_facts_with_team),
+        sla_feature(commands=sla_app, assign_team=escalate_to_team, facts=sla_facts_with_team, listeners=_rules_on_sla),
         attachments_feature(configured_attachments(), commands=attachments_app),
     ]
