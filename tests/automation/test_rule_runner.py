@@ -12,8 +12,10 @@ from supportchat import Actor, SupportDesk
 from supportchat.automation.engine import Limits, Rule
 from supportchat.automation.rule_runner import RuleRunner
 from supportchat.automation.service import Automation
+from supportchat.extensions import extension
 from supportchat.jobs import JobRunner
 from supportchat.models import Priority, TicketStatus
+from supportchat.sla import CalendarIn, SlaStore
 from supportchat.stores import InMemoryStore
 
 AGENT = 950
@@ -24,8 +26,20 @@ def _rule(rule_id: int, **fields: object) -> Rule:
     return Rule.model_validate({"id": rule_id, "name": f"rule {rule_id}", **fields})
 
 
-def _desk(rules: list[Rule], limits: Limits | None = None) -> tuple[SupportDesk, RuleRunner, JobRunner]:
+#: Business calendars the tests may name: working all week, and never.
+CALENDARS = {
+    "always": {d: [("00:00", "24:00")] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")},
+    "never": {},
+}
+
+
+def _desk(
+    rules: list[Rule], limits: Limits | None = None, calendars: tuple[str, ...] = ()
+) -> tuple[SupportDesk, RuleRunner, JobRunner]:
     desk = SupportDesk(InMemoryStore())
+    for name in calendars:
+        sla: SlaStore = extension(desk.store, SlaStore)  # type: ignore[type-abstract]
+        sla.put_calendar(CalendarIn(name=name, time_zone="Europe/Madrid", hours=CALENDARS[name]))
     automation = Automation(desk)
     automation.add_canned(
         Actor.system(), {"short_code": "ack", "title": "Ack", "content": "Recibido {{ticket.number}}"}
@@ -163,8 +177,28 @@ def test_the_dry_run_over_a_past_range_lists_exactly_what_the_live_run_did(
             conditions=[{"field": "message", "op": "contains", "value": "urgente"}],
             actions=[{"kind": "set_priority", "value": "urgent"}],
         ),
+        # The newer parts: tags written and read back, a note, business hours of named calendars, the channel.
+        _rule(
+            4,
+            trigger={"kind": "event", "events": ["message_created"]},
+            conditions=[
+                {"field": "message", "op": "contains", "value": "gracias"},
+                {"field": "business_hours", "op": "is", "value": True, "calendar": "always"},
+                {"field": "channel", "op": "is", "value": "app"},
+            ],
+            actions=[{"kind": "add_tags", "value": ["thanked"]}, {"kind": "add_note", "value": "Agradecido"}],
+        ),
+        _rule(
+            5,
+            trigger={"kind": "event", "events": ["ticket_updated", "message_created"]},
+            conditions=[
+                {"field": "tags", "op": "has", "value": "thanked"},
+                {"field": "business_hours", "op": "is", "value": False, "calendar": "never"},
+            ],
+            actions=[{"kind": "set_priority", "value": "low"}, {"kind": "remove_tags", "value": ["thanked"]}],
+        ),
     ]
-    desk, runner, jobs = _desk(rules)
+    desk, runner, jobs = _desk(rules, calendars=("always", "never"))
     start = datetime.now(UTC)
     ticket = desk.create_ticket(USER, subject="Pago", description="No puedo pagar", priority=first_priority)
     _drain(jobs)
