@@ -5,7 +5,18 @@ for every desk event a person or a user caused, builds the ticket's
 :class:`~.engine.Facts` and runs :func:`~.engine.cascade` with an ``apply``
 that writes the actions through the desk as its own agent (the bot's id, or
 another) — replies are canned responses, expanded for the ticket and marked
-``automated``. Every firing is recorded with its rule's id and version.
+``automated``; tags and notes go through the desk's own methods, transfers
+through the teams capability (an agent's availability and capacity honoured
+unless the action says ``force``), notifications to the runner's notifiers.
+Every firing is recorded with its rule's id and version.
+
+The facts a rule reads include the ticket's tags (as they were at the instant,
+from the record of changes), its channel (the email channel's record of the mail
+that opened it) and the SLA calendars whose working hours the instant falls in.
+
+SLA warnings and breaches reach the rules through :func:`sla_listener`, a
+listener of the SLA clock that enqueues one :data:`SLA_KIND` job per SLA event;
+once the event log carries them, :meth:`RuleRunner.reaction` takes them too.
 
 Events the rules themselves caused (a message marked ``automated``, a change
 recorded as the rules' agent) are skipped when they come back from the event
@@ -211,12 +222,7 @@ class RuleRunner:
     def reaction(event: EventRecord) -> Mapping[str, Any] | None:
         if _triggering(event) is None:
             return None
-        return {
-            "ticket_id": event.ticket_id,
-            "type": event.type.value,
-            "message_id": event.message_id,
-            "at": event.created_at.isoformat(),
-        }
+        return {"ticket_id": event.ticket_id, "type": event.type.value, "message_id": event.message_id}
 
     def rules(self) -> list[Rule]:
         return [Rule.model_validate(stored.definition) for stored in self.automation.list_rules() if stored.enabled]
