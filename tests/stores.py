@@ -56,6 +56,10 @@ _SQL_TABLES = (
     "support_sla_calendars",
     "support_report_facts",
     "support_report_segments",
+    "support_canned_responses",
+    "support_kb_articles",
+    "support_automation_rules",
+    "support_automation_log",
 )
 #: Tables without an id sequence, emptied too.
 _SQL_KEYED_TABLES = (
@@ -73,6 +77,7 @@ _SQL_KEYED_TABLES = (
     "support_mail_preferences",
     "support_sla_clocks",
     "support_report_state",
+    "support_bot_sessions",
 )
 
 

@@ -119,10 +119,13 @@ def test_rules_are_validated_versioned_dry_run_and_logged(api: Api) -> None:
     assert made["version"] == 1 and made["definition"]["name"] == "Urgent to Ana"
     again = data(api.call("PUT", f"/automation/rules/{made['id']}", headers=api.admin, json={**rule, "name": "Urgent"}))
     assert again["version"] == 2
-    unsupported = api.call(
-        "POST", "/automation/rules", headers=api.admin, json={**rule, "actions": [{"kind": "add_note", "value": "x"}]}
+    misspelt = api.call(
+        "POST",
+        "/automation/rules",
+        headers=api.admin,
+        json={**rule, "actions": [{"kind": "add_note", "value": "Hola {{user.nmae}}"}]},
     )
-    assert unsupported.status == 422 and "add_note" in unsupported.body.decode()
+    assert misspelt.status == 422 and "user.nmae" in misspelt.body.decode()
     broken = api.call("POST", "/automation/rules", headers=api.admin, json={**rule, "trigger": {"kind": "never"}})
     assert broken.status == 422
     ticket = api.desk.create_ticket(Actor.user(21), subject="Caído", description="Nada va", priority="urgent")
@@ -137,3 +140,60 @@ def test_rules_are_validated_versioned_dry_run_and_logged(api: Api) -> None:
     assert api.call("POST", "/automation/rules/dry-run", headers=api.admin, json={"from": "x", "to": "y"}).status == 422
     assert data(api.call("DELETE", f"/automation/rules/{made['id']}", headers=api.admin)) == {"deleted": True}
     assert api.call("GET", "/automation/rules", headers=api.user(21)).status == 403
+
+
+def test_the_acknowledgement_is_set_read_and_turned_off_and_new_conditions_are_checked(api: Api) -> None:
+    from supportchat.extensions import extension
+    from supportchat.sla import CalendarIn, SlaStore
+
+    sla: SlaStore = extension(api.store, SlaStore)  # type: ignore[type-abstract]
+    sla.put_calendar(CalendarIn(name="office", time_zone="Europe/Madrid", hours={"mon": [("09:00", "18:00")]}))
+    ids = [
+        data(
+            api.call(
+                "POST",
+                "/canned-responses",
+                headers=api.admin,
+                json={"short_code": code, "title": code, "content": f"{code} {{{{ticket.number}}}}"},
+            )
+        )["id"]
+        for code in ("dentro", "inside", "fuera", "outside")
+    ]
+    assert data(api.call("GET", "/automation/acknowledgement", headers=api.admin))["enabled"] is False
+    body = {
+        "enabled": True,
+        "calendar": "office",
+        "inside": {"es": ids[0], "en": ids[1]},
+        "outside": {"es": ids[2], "en": ids[3]},
+    }
+    made = data(api.call("PUT", "/automation/acknowledgement", headers=api.admin, json=body))
+    assert made["enabled"] and made["calendar"] == "office" and made["outside"] == {"es": ids[2], "en": ids[3]}
+    rules = data(api.call("GET", "/automation/rules", headers=api.admin))
+    assert [r["id"] for r in rules] == [made["rule_id"]], "a rule like any other: versioned, logged, capped"
+    off = data(api.call("PUT", "/automation/acknowledgement", headers=api.admin, json={"enabled": False}))
+    assert off["enabled"] is False and off["rule_version"] == 2 and off["inside"] == made["inside"]
+    nowhere = api.call("PUT", "/automation/acknowledgement", headers=api.admin, json={**body, "calendar": "mars"})
+    assert nowhere.status == 422 and "mars" in nowhere.body.decode()
+    assert api.call("PUT", "/automation/acknowledgement", headers=api.user(21), json=body).status == 403
+    condition = {"field": "business_hours", "op": "is", "value": True}
+    rule = {"name": "Out of hours", "trigger": {"kind": "event", "events": ["sla_breached"]}}
+    no_calendar = api.call(
+        "POST",
+        "/automation/rules",
+        headers=api.admin,
+        json={**rule, "conditions": [condition], "actions": [{"kind": "add_tags", "value": ["late"]}]},
+    )
+    assert no_calendar.status == 422 and "calendar" in no_calendar.body.decode()
+    saved = data(
+        api.call(
+            "POST",
+            "/automation/rules",
+            headers=api.admin,
+            json={
+                **rule,
+                "conditions": [{**condition, "calendar": "office"}, {"field": "channel", "op": "is", "value": "email"}],
+                "actions": [{"kind": "add_tags", "value": ["Tarde"]}, {"kind": "notify", "value": {"text": "Tarde"}}],
+            },
+        )
+    )
+    assert saved["definition"]["actions"][0] == {"kind": "add_tags", "value": ["tarde"]}

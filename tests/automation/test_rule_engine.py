@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -10,12 +11,15 @@ from hypothesis import strategies as st
 from pydantic import ValidationError as PydanticError
 
 from supportchat.automation.engine import (
+    MESSAGE_ACTIONS,
+    Acknowledgement,
     Action,
     ActionKind,
     Condition,
     Event,
     EventTrigger,
     Facts,
+    Firing,
     Happening,
     Limits,
     Rule,
@@ -28,6 +32,8 @@ from supportchat.automation.engine import (
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 STATUSES = ["open", "in_progress", "resolved"]
 PRIORITIES = ["low", "medium", "high", "urgent"]
+CHANNELS = ["app", "email"]
+CALENDARS = ["madrid", "mexico"]
 
 conditions = st.one_of(
     st.builds(
@@ -37,6 +43,16 @@ conditions = st.one_of(
         Condition, field=st.just("priority"), op=st.sampled_from(["is", "is_not"]), value=st.sampled_from(PRIORITIES)
     ),
     st.builds(Condition, field=st.just("tags"), op=st.sampled_from(["has", "lacks"]), value=st.sampled_from("abc")),
+    st.builds(
+        Condition, field=st.just("channel"), op=st.sampled_from(["is", "is_not"]), value=st.sampled_from(CHANNELS)
+    ),
+    st.builds(
+        Condition,
+        field=st.just("business_hours"),
+        op=st.sampled_from(["is", "is_not"]),
+        value=st.booleans(),
+        calendar=st.sampled_from(CALENDARS),
+    ),
 )
 actions = st.one_of(
     st.builds(Action, kind=st.just(ActionKind.SET_PRIORITY), value=st.sampled_from(PRIORITIES)),
@@ -46,8 +62,28 @@ actions = st.one_of(
     ),
     st.builds(Action, kind=st.just(ActionKind.REMOVE_TAGS), value=st.lists(st.sampled_from("abc"), min_size=1)),
     st.builds(Action, kind=st.just(ActionKind.REPLY), value=st.integers(1, 3)),
+    st.builds(Action, kind=st.just(ActionKind.ADD_NOTE), value=st.just("Revisar {{ticket.number}}")),
+    st.builds(
+        Action,
+        kind=st.just(ActionKind.TRANSFER),
+        value=st.one_of(
+            st.fixed_dictionaries({"agent": st.integers(1, 3)}, optional={"force": st.booleans()}),
+            st.fixed_dictionaries({"team": st.sampled_from(["billing", "tech"])}),
+        ),
+    ),
+    st.builds(Action, kind=st.just(ActionKind.NOTIFY), value=st.just({"text": "Mira esto", "agents": [1]})),
+    st.builds(
+        Action,
+        kind=st.just(ActionKind.ACKNOWLEDGE),
+        value=st.builds(
+            lambda calendar: {"calendar": calendar, "inside": {"es": 1, "en": 2}, "outside": {"es": 3}},
+            st.sampled_from(CALENDARS),
+        ),
+    ),
 )
-events = st.sampled_from([Event.TICKET_CREATED, Event.TICKET_UPDATED, Event.MESSAGE_CREATED])
+events = st.sampled_from(
+    [Event.TICKET_CREATED, Event.TICKET_UPDATED, Event.MESSAGE_CREATED, Event.SLA_WARNING, Event.SLA_BREACHED]
+)
 
 
 @st.composite
@@ -73,6 +109,8 @@ facts = st.builds(
     category=st.just("general"),
     assigned_to=st.none(),
     tags=st.frozensets(st.sampled_from("abc")),
+    channel=st.sampled_from(CHANNELS),
+    working_calendars=st.frozensets(st.sampled_from(CALENDARS)),
     changed_at=st.just(NOW),
     automatic_messages_last_hour=st.integers(0, 4),
 )
@@ -89,8 +127,8 @@ def test_no_rule_fires_on_its_own_change_chains_stop_and_replies_are_capped(
     for firing in firings:
         assert firing.rule_id not in firing.chain[:-1], "a rule fired on a change it caused"
         assert firing.chain[-1] == firing.rule_id and len(firing.chain) <= max_chain
-        replies += sum(a.kind is ActionKind.REPLY for a in firing.actions)
-        assert all(a.kind is ActionKind.REPLY for a in firing.dropped)
+        replies += sum(a.kind in MESSAGE_ACTIONS for a in firing.actions)
+        assert all(a.kind in MESSAGE_ACTIONS for a in firing.dropped), "only messages are capped"
     assert replies <= max(0, per_hour - start.automatic_messages_last_hour)
     # A chain of distinct rules, each at most once per chain: the run is finite and small.
     assert len(firings) <= sum(len(rules) ** depth for depth in range(1, max_chain + 1))
@@ -151,3 +189,61 @@ def test_message_conditions_match_words_and_bad_rules_are_refused() -> None:
         ' "actions": [{"kind": "assign", "value": 5}]}'
     )
     assert rule.trigger == EventTrigger(events=(Event.TICKET_CREATED,)) and rule.version == 1
+
+
+def test_business_hours_channel_and_tag_conditions_read_their_facts() -> None:
+    def fires(condition: Condition, state: Facts) -> bool:
+        rule = Rule(
+            id=1,
+            name="r",
+            trigger=EventTrigger(events=(Event.SLA_BREACHED,)),
+            conditions=(condition,),
+            actions=(Action(kind=ActionKind.ADD_TAGS, value=["late"]),),
+        )
+        return bool(evaluate([rule], Happening(Event.SLA_BREACHED, 1, NOW), state))
+
+    base = Facts(status="open", priority="low", category="general", assigned_to=None)
+    inside = replace(base, working_calendars=frozenset({"madrid"}), channel="email")
+    open_hours = Condition(field="business_hours", op="is", value=True, calendar="madrid")
+    assert fires(open_hours, inside) and not fires(open_hours, base)
+    assert fires(Condition(field="business_hours", op="is", value=False, calendar="madrid"), base)
+    assert fires(Condition(field="business_hours", op="is_not", value=True, calendar="mexico"), inside)
+    assert fires(Condition(field="channel", op="is", value="email"), inside)
+    assert not fires(Condition(field="channel", op="is", value="email"), base)
+    tagged = replace(base, tags=frozenset({"reembolso"}))
+    assert fires(Condition(field="tags", op="has", value="Reembolsó"), tagged), "tags compare as the core stores them"
+    assert fires(Condition(field="tags", op="lacks", value="vip"), tagged)
+    for bad in (
+        {"field": "business_hours", "op": "is", "value": True},  # which calendar?
+        {"field": "status", "op": "is", "value": "open", "calendar": "madrid"},
+        {"field": "channel", "op": "is", "value": "fax"},
+        {"field": "tags", "op": "has", "value": "no tags!"},
+    ):
+        with pytest.raises(PydanticError):
+            Condition.model_validate(bad)
+
+
+def test_new_actions_check_their_values_and_the_acknowledgement_picks_hours_then_language() -> None:
+    for bad in (
+        {"kind": "add_tags", "value": []},
+        {"kind": "transfer", "value": {"agent": 1, "team": "billing"}},
+        {"kind": "transfer", "value": {"agent": "five"}},
+        {"kind": "notify", "value": {"agents": [1]}},
+        {"kind": "add_note", "value": " "},
+        {"kind": "acknowledge", "value": {"calendar": "madrid", "inside": {"en": 1}, "outside": {"es": 2}}},
+    ):
+        with pytest.raises(PydanticError):
+            Action.model_validate(bad)
+    ack = Acknowledgement(calendar="madrid", inside={"es": 1, "en": 2}, outside={"es": 3, "en": 4})
+    assert ack.canned_for(working=True, language="en") == 2
+    assert ack.canned_for(working=False, language="es") == 3
+    assert ack.canned_for(working=False, language="pt") == 3, "another language gets the default"
+    transfer = Firing(1, 1, 1, NOW, (Action(kind=ActionKind.TRANSFER, value={"team": "billing"}),))
+    assigned = Facts(status="open", priority="low", category="general", assigned_to=4)
+    events, after = apply_to_facts(transfer, assigned)
+    assert after.assigned_to is None and events == [Event.TICKET_UPDATED], "to a team: unassigned into it"
+    noted = Firing(
+        1, 1, 1, NOW, (Action(kind=ActionKind.ADD_NOTE, value="x"), Action(kind=ActionKind.ADD_TAGS, value=["a"]))
+    )
+    events, after = apply_to_facts(noted, assigned)
+    assert events == [] and after.tags == {"a"}, "notes and tags announce nothing the rules react to"

@@ -12,8 +12,10 @@ from supportchat import Actor, SupportDesk
 from supportchat.automation.engine import Limits, Rule
 from supportchat.automation.rule_runner import TIME_KIND, RuleRunner
 from supportchat.automation.service import Automation
+from supportchat.extensions import extension
 from supportchat.jobs import JobRunner, JobStatus
 from supportchat.models import Priority, TicketStatus
+from supportchat.sla import CalendarIn, SlaStore
 from supportchat.stores import InMemoryStore
 
 AGENT = 950
@@ -35,10 +37,23 @@ class SteppingClock:
         return self.now
 
 
+#: Business calendars the tests may name: working all week, and never.
+CALENDARS = {
+    "always": {d: [("00:00", "24:00")] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")},
+    "never": {},
+}
+
+
 def _desk(
-    rules: list[Rule], limits: Limits | None = None, clock: SteppingClock | None = None
+    rules: list[Rule],
+    limits: Limits | None = None,
+    clock: SteppingClock | None = None,
+    calendars: tuple[str, ...] = (),
 ) -> tuple[SupportDesk, RuleRunner, JobRunner]:
     desk = SupportDesk(InMemoryStore(), clock=clock) if clock else SupportDesk(InMemoryStore())
+    for name in calendars:
+        sla: SlaStore = extension(desk.store, SlaStore)  # type: ignore[type-abstract]
+        sla.put_calendar(CalendarIn(name=name, time_zone="Europe/Madrid", hours=CALENDARS[name]))
     automation = Automation(desk)
     automation.add_canned(
         Actor.system(), {"short_code": "ack", "title": "Ack", "content": "Recibido {{ticket.number}}"}
@@ -219,10 +234,30 @@ def test_the_dry_run_over_a_past_range_lists_exactly_what_the_live_run_did(
             conditions=[{"field": "assigned_to", "op": "is", "value": None}],
             actions=[{"kind": "assign", "value": 5}, {"kind": "set_status", "value": "in_progress"}],
         ),
+        # The newer parts: tags written and read back, a note, business hours of named calendars, the channel.
+        _rule(
+            6,
+            trigger={"kind": "event", "events": ["message_created"]},
+            conditions=[
+                {"field": "message", "op": "contains", "value": "gracias"},
+                {"field": "business_hours", "op": "is", "value": True, "calendar": "always"},
+                {"field": "channel", "op": "is", "value": "app"},
+            ],
+            actions=[{"kind": "add_tags", "value": ["thanked"]}, {"kind": "add_note", "value": "Agradecido"}],
+        ),
+        _rule(
+            7,
+            trigger={"kind": "event", "events": ["ticket_updated", "message_created"]},
+            conditions=[
+                {"field": "tags", "op": "has", "value": "thanked"},
+                {"field": "business_hours", "op": "is", "value": False, "calendar": "never"},
+            ],
+            actions=[{"kind": "set_priority", "value": "low"}, {"kind": "remove_tags", "value": ["thanked"]}],
+        ),
     ]
     # Years ahead of the wall clock: time jobs wait for the test's clock, not the runner's.
     clock = SteppingClock(datetime(2036, 3, 2, 9, 0, tzinfo=UTC))
-    desk, runner, jobs = _desk(rules, clock=clock)
+    desk, runner, jobs = _desk(rules, clock=clock, calendars=("always", "never"))
     start = clock.now
     ticket = desk.create_ticket(USER, subject="Pago", description="No puedo pagar", priority=first_priority)
     _drain(jobs)

@@ -64,3 +64,29 @@ def test_rules_are_added_from_a_file_listed_and_dry_run(cli: Cli, tmp_path: Path
     assert "actions" in cli.fails("automation", "rules", "add", str(bad))
     cli("automation", "rules", "remove", str(stored["id"]))
     assert cli("automation", "rules", "list").stdout.strip() == "No rules."
+
+
+def test_the_acknowledgement_is_set_shown_and_turned_off(cli: Cli) -> None:
+    from supportchat.extensions import extension
+    from supportchat.sla import CalendarIn, SlaStore
+
+    store = cli.store()
+    sla: SlaStore = extension(store, SlaStore)  # type: ignore[type-abstract]
+    sla.put_calendar(CalendarIn(name="office", time_zone="Europe/Madrid", hours={"mon": [("09:00", "18:00")]}))
+    store.close()
+    for code in ("dentro", "fuera"):
+        cli("automation", "canned", "add", code, code, f"{code} {{{{ticket.number}}}}")
+    ids = {c["short_code"]: c["id"] for c in cli.json("automation", "canned", "list")}
+    assert "not set up" in cli("automation", "ack", "show").stdout
+    assert "calendar" in cli.fails("automation", "ack", "set", "--on")
+    assert "nowhere" in cli.fails(
+        "automation", "ack", "set", "--calendar", "nowhere", "--inside-es", "1", "--outside-es", "2"
+    )
+    made = cli.json(
+        "automation", "ack", "set", "--calendar", "office",
+        "--inside-es", str(ids["dentro"]), "--outside-es", str(ids["fuera"]),
+    )  # fmt: skip
+    assert made["enabled"] and made["inside"] == {"es": ids["dentro"]} and made["rule_version"] == 1
+    cli("automation", "ack", "set", "--off")
+    shown = cli("automation", "ack", "show").stdout
+    assert "is off" in shown and f"es #{ids['fuera']}" in shown and "version 2" in shown

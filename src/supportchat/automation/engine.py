@@ -15,8 +15,8 @@ Its safety rules, stated once here:
   (its id is in the happening's ``chain``);
 - **bounded chains**: a change made by rules fires further rules only while the
   chain is shorter than :data:`MAX_CHAIN`;
-- **bounded messages**: a reply action is dropped once the ticket has had
-  :attr:`Limits.messages_per_hour` automatic messages in the last hour.
+- **bounded messages**: a reply (or acknowledgement) action is dropped once the
+  ticket has had :attr:`Limits.messages_per_hour` automatic messages in the last hour.
 """
 
 from __future__ import annotations
@@ -29,10 +29,14 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from ..errors import ValidationError
+from ..rules import parse_tag
 from ..search import words
 
 __all__ = [
     "MAX_CHAIN",
+    "MESSAGE_ACTIONS",
+    "Acknowledgement",
     "Action",
     "ActionKind",
     "Apply",
@@ -77,10 +81,12 @@ class ActionKind(enum.StrEnum):
     ADD_NOTE = "add_note"
     NOTIFY = "notify"
     TRANSFER = "transfer"
+    #: The auto-acknowledgement: a canned response per language, inside or outside a calendar's hours.
+    ACKNOWLEDGE = "acknowledge"
 
 
-#: Actions that write a message the customer reads.
-_MESSAGES = frozenset({ActionKind.REPLY})
+#: Actions that write a message the customer reads (each one counts against the cap on automatic messages).
+MESSAGE_ACTIONS = frozenset({ActionKind.REPLY, ActionKind.ACKNOWLEDGE})
 
 Field_ = Literal[
     "status", "priority", "category", "assigned_to", "tags", "channel", "message", "sender", "business_hours"
@@ -92,8 +98,10 @@ class Condition(BaseModel):
     """One test of the ticket's facts, e.g. ``{"field": "status", "op": "is", "value": "open"}``.
 
     ``message contains`` matches whole words of the latest user message
-    (accents and case ignored); ``tags has``/``lacks`` a tag; ``business_hours
-    is true`` the ticket's calendar; ``assigned_to is null`` an unassigned ticket.
+    (accents and case ignored); ``tags has``/``lacks`` a tag; ``channel is
+    email`` a ticket that came in by mail; ``business_hours is true`` (with
+    ``calendar``: a named SLA calendar) the instant of the happening falls in
+    that calendar's working hours; ``assigned_to is null`` an unassigned ticket.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -101,6 +109,8 @@ class Condition(BaseModel):
     field: Field_
     op: Operator
     value: Any = None
+    #: The business calendar a ``business_hours`` condition reads (by name).
+    calendar: str | None = Field(default=None, min_length=1, max_length=64)
 
     @model_validator(mode="after")
     def _fits(self) -> Condition:
@@ -110,7 +120,28 @@ class Condition(BaseModel):
             raise ValueError("has and lacks apply to tags")
         if self.op == "contains" and self.field != "message":
             raise ValueError("contains applies to message")
+        if (self.field == "business_hours") != (self.calendar is not None):
+            raise ValueError("business_hours needs a calendar (by name), and only it takes one")
+        if self.field == "business_hours" and (self.op not in ("is", "is_not") or not isinstance(self.value, bool)):
+            raise ValueError("business_hours is (or is_not) true or false")
+        if self.field == "channel" and not set(self.value if isinstance(self.value, list) else [self.value]) <= {
+            "app",
+            "email",
+        }:
+            raise ValueError("channel is app or email")
+        if self.field == "tags":
+            if self.op not in ("has", "lacks"):
+                raise ValueError("tags take has or lacks")
+            object.__setattr__(self, "value", _tag(self.value))
         return self
+
+
+def _tag(value: object) -> str:
+    """A tag as the core stores it (:func:`supportchat.rules.parse_tag`), as a pydantic error if it is none."""
+    try:
+        return parse_tag(value)
+    except ValidationError as error:
+        raise ValueError(f"tag {value!r}: {error}") from None
 
 
 class EventTrigger(BaseModel):
@@ -133,12 +164,84 @@ Trigger = Annotated[EventTrigger | TimeTrigger, Field(discriminator="kind")]
 
 
 class Action(BaseModel):
-    """What a rule does, e.g. ``{"kind": "set_priority", "value": "high"}`` or ``{"kind": "reply", "value": 3}``."""
+    """What a rule does, e.g. ``{"kind": "set_priority", "value": "high"}`` or ``{"kind": "reply", "value": 3}``.
+
+    The values of the newer kinds (checked here, so a bad one is refused when the rule is saved):
+
+    - ``add_tags`` / ``remove_tags``: a list of tags (stored as the core normalises them);
+    - ``add_note``: the note's text (template variables allowed, checked by the runner);
+    - ``transfer``: ``{"agent": 5}`` or ``{"team": "billing"}``, with ``"force": true`` to pass an
+      agent's availability and capacity;
+    - ``notify``: ``{"text": "…", "agents": [5, 7]}`` (agents optional), handed to the notifiers;
+    - ``acknowledge``: ``{"calendar": "madrid", "inside": {"es": 1, "en": 2}, "outside": {"es": 3,
+      "en": 4}, "default_language": "es"}`` (canned response ids).
+    """
 
     model_config = ConfigDict(frozen=True)
 
     kind: ActionKind
     value: Any = None
+
+    @model_validator(mode="after")
+    def _value_fits(self) -> Action:
+        kind, value = self.kind, self.value
+        if kind in (ActionKind.ADD_TAGS, ActionKind.REMOVE_TAGS):
+            if not isinstance(value, list | tuple) or not value:
+                raise ValueError(f"{kind.value} needs a non-empty list of tags")
+            object.__setattr__(self, "value", sorted({_tag(t) for t in value}))
+        elif kind is ActionKind.ADD_NOTE:
+            if not isinstance(value, str) or not value.strip():
+                raise ValueError("add_note needs the note's text")
+        elif kind is ActionKind.TRANSFER:
+            if not isinstance(value, dict) or len({"agent", "team"} & set(value)) != 1:
+                raise ValueError('transfer needs {"agent": id} or {"team": name} (and "force" if wanted)')
+            if set(value) - {"agent", "team", "force"} or not isinstance(value.get("force", False), bool):
+                raise ValueError("transfer takes agent or team, and force (true or false)")
+            if "agent" in value and not (isinstance(value["agent"], int) and value["agent"] > 0):
+                raise ValueError("transfer's agent is an agent id")
+            if "team" in value and not (isinstance(value["team"], str) and value["team"].strip()):
+                raise ValueError("transfer's team is a team's name")
+        elif kind is ActionKind.NOTIFY:
+            if not isinstance(value, dict) or not isinstance(value.get("text"), str) or not value["text"].strip():
+                raise ValueError('notify needs {"text": "…"} (and "agents": [ids] if wanted)')
+            agents = value.get("agents", [])
+            if set(value) - {"text", "agents"} or not (
+                isinstance(agents, list) and all(isinstance(a, int) and a > 0 for a in agents)
+            ):
+                raise ValueError("notify takes text, and agents (a list of agent ids)")
+        elif kind is ActionKind.ACKNOWLEDGE:
+            object.__setattr__(self, "value", Acknowledgement.model_validate(value).model_dump(mode="json"))
+        return self
+
+
+Language = Literal["es", "en"]
+
+
+class Acknowledgement(BaseModel):
+    """What an ``acknowledge`` action sends: a canned response per language, inside and outside ``calendar``'s hours."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    calendar: str = Field(min_length=1, max_length=64)
+    inside: dict[Language, int] = Field(min_length=1)
+    outside: dict[Language, int] = Field(min_length=1)
+    #: For a contact with no locale on file, or one in another language.
+    default_language: Language = "es"
+
+    @model_validator(mode="after")
+    def _default_covered(self) -> Acknowledgement:
+        for name, texts in (("inside", self.inside), ("outside", self.outside)):
+            if self.default_language not in texts:
+                raise ValueError(f"{name} needs a response in the default language ({self.default_language})")
+            if any(canned < 1 for canned in texts.values()):
+                raise ValueError(f"{name}: canned response ids are positive")
+        return self
+
+    def canned_for(self, *, working: bool, language: str | None) -> int:
+        """The canned response to send: by the hours, then the contact's language (else the default)."""
+        texts = self.inside if working else self.outside
+        chosen = next((canned for given, canned in texts.items() if given == language), None)
+        return chosen if chosen is not None else texts[self.default_language]
 
 
 class Rule(BaseModel):
@@ -170,6 +273,8 @@ class Facts:
     #: Who made the change being reacted to: ``user``, ``admin`` or ``automation``.
     sender: str = "user"
     business_hours: bool = True
+    #: The business calendars (by name) whose working hours the happening's instant falls in.
+    working_calendars: frozenset[str] = frozenset()
     #: When the ticket last changed (a time trigger counts from it).
     changed_at: datetime | None = None
     #: Automatic messages the ticket received in the last hour.
@@ -219,8 +324,10 @@ def holds(condition: Condition, facts: Facts) -> bool:
         present = set(words(facts.message))
         return bool(wanted) and all(w in present for w in wanted)
     if condition.field == "tags":
-        tag = str(condition.value).lower()
-        return (tag in facts.tags) is (condition.op == "has")
+        return (condition.value in facts.tags) is (condition.op == "has")
+    if condition.field == "business_hours":
+        working = condition.calendar in facts.working_calendars
+        return (working is condition.value) is (condition.op == "is")
     actual = facts.value(condition.field)
     value = condition.value
     if condition.op in ("is", "is_not"):
@@ -258,7 +365,7 @@ def evaluate(rules: Sequence[Rule], happening: Happening, facts: Facts, limits: 
         kept: list[Action] = []
         dropped: list[Action] = []
         for action in rule.actions:
-            if action.kind in _MESSAGES:
+            if action.kind in MESSAGE_ACTIONS:
                 if budget == 0:
                     dropped.append(action)
                     continue
@@ -318,8 +425,13 @@ def apply_to_facts(firing: Firing, facts: Facts) -> tuple[list[Event], Facts]:
             changes["priority"] = value
         elif kind is ActionKind.SET_STATUS and facts.status != value:
             changes["status"] = value
-        elif kind in (ActionKind.ASSIGN, ActionKind.TRANSFER) and facts.assigned_to != value:
+        elif kind is ActionKind.ASSIGN and facts.assigned_to != value:
             changes["assigned_to"] = value
+        elif kind is ActionKind.TRANSFER:
+            # To an agent: theirs (the dry run assumes the agent takes it); to a team: unassigned into it.
+            target = value.get("agent")
+            if changes.get("assigned_to", facts.assigned_to) != target:
+                changes["assigned_to"] = target
         elif kind is ActionKind.ADD_TAGS:
             tags = changes.get("tags", facts.tags) | {str(t).lower() for t in value}
             if tags != facts.tags:
@@ -328,7 +440,7 @@ def apply_to_facts(firing: Firing, facts: Facts) -> tuple[list[Event], Facts]:
             tags = changes.get("tags", facts.tags) - {str(t).lower() for t in value}
             if tags != facts.tags:
                 changes["tags"] = frozenset(tags)
-        elif kind is ActionKind.REPLY:
+        elif kind in MESSAGE_ACTIONS:
             replies += 1
     if set(changes) - {"tags"}:
         events.append(Event.TICKET_UPDATED)

@@ -5,7 +5,8 @@ Routes (admins only):
 - ``GET/POST /canned-responses``, ``PUT/DELETE /canned-responses/{canned_id}``;
   ``GET /tickets/{ticket_id}/canned-responses/{canned_id}``: the text expanded for that ticket;
 - ``GET/POST /knowledge-base/articles``, ``PUT/DELETE /knowledge-base/articles/{article_id}``;
-- ``GET /bot/sessions?status=``: what the bot did with tickets (``handed_off``: the people's queue).
+- ``GET /bot/sessions?status=``: what the bot did with tickets (``handed_off``: the people's queue);
+- ``GET/PUT /automation/acknowledgement``: the auto-acknowledgement of new tickets (a rule underneath).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from ..rules import parse_choice, parse_path_id
 from .bot import BOT_HANDOFF, Bot
 from .records import BotSession, BotStatus, CannedResponse, FiringRecord, KnowledgeArticle, StoredRule
 from .rule_runner import RuleRunner
-from .service import Automation, parse_instant
+from .service import AcknowledgementView, Automation, parse_instant
 
 __all__ = ["Expanded", "feature"]
 
@@ -150,6 +151,16 @@ def _log(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any
     )
 
 
+def _acknowledgement(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> AcknowledgementView:
+    return _automation(desk).acknowledgement(actor)
+
+
+def _set_acknowledgement(
+    desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any
+) -> AcknowledgementView:
+    return _automation(desk).set_acknowledgement(actor, body)
+
+
 def _bot_sessions(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> list[BotSession]:
     authorize(actor, Action.OVERSEE)
     given = query.get("status")
@@ -203,6 +214,24 @@ _DRY_RUN_BODY = {
     },
     "required": ["from", "to"],
 }
+_LANGUAGE_TEXTS = {
+    "type": "object",
+    "properties": {language: id_schema() for language in ("es", "en")},
+    "additionalProperties": False,
+    "minProperties": 1,
+}
+_ACKNOWLEDGEMENT_BODY = {
+    "type": "object",
+    "description": "On or off; the first time also the calendar and the canned responses (ids) by language.",
+    "properties": {
+        "enabled": {"type": "boolean"},
+        "calendar": {"type": "string", "minLength": 1, "maxLength": 64, "description": "An SLA calendar's name."},
+        "inside": {**_LANGUAGE_TEXTS, "description": "Sent within the calendar's working hours."},
+        "outside": {**_LANGUAGE_TEXTS, "description": "Sent outside them."},
+        "default_language": {"type": "string", "enum": ["es", "en"]},
+    },
+}
+_ACKNOWLEDGEMENT = DataRenderer(AcknowledgementView)
 _RULE = DataRenderer(StoredRule)
 _CANNED = DataRenderer(CannedResponse)
 _ARTICLE = DataRenderer(KnowledgeArticle)
@@ -376,6 +405,26 @@ ROUTES: tuple[Route, ...] = (
         DataRenderer(list[FiringRecord]),
         "Every automatic action, with the rule and version that took it",
         params=(Param("ticket_id", "query", id_schema(), "Only this ticket's."),),
+    ),
+    Route(
+        "get_acknowledgement",
+        "GET",
+        "/automation/acknowledgement",
+        Audience.ADMIN,
+        _acknowledgement,
+        _ACKNOWLEDGEMENT,
+        "The auto-acknowledgement of new tickets",
+    ),
+    Route(
+        "set_acknowledgement",
+        "PUT",
+        "/automation/acknowledgement",
+        Audience.ADMIN,
+        _set_acknowledgement,
+        _ACKNOWLEDGEMENT,
+        "Turn the auto-acknowledgement on or off, choose its calendar and texts",
+        body=lambda limits: _ACKNOWLEDGEMENT_BODY,
+        write=Write.CHANGE,
     ),
     Route(
         "bot_sessions",

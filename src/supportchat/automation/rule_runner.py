@@ -5,7 +5,18 @@ for every desk event a person or a user caused, builds the ticket's
 :class:`~.engine.Facts` and runs :func:`~.engine.cascade` with an ``apply``
 that writes the actions through the desk as its own agent (the bot's id, or
 another) — replies are canned responses, expanded for the ticket and marked
-``automated``. Every firing is recorded with its rule's id and version.
+``automated``; tags and notes go through the desk's own methods, transfers
+through the teams capability (an agent's availability and capacity honoured
+unless the action says ``force``), notifications to the runner's notifiers.
+Every firing is recorded with its rule's id and version.
+
+The facts a rule reads include the ticket's tags (as they were at the instant,
+from the record of changes), its channel (the email channel's record of the mail
+that opened it) and the SLA calendars whose working hours the instant falls in.
+
+SLA warnings and breaches reach the rules through :func:`sla_listener`, a
+listener of the SLA clock that enqueues one :data:`SLA_KIND` job per SLA event;
+once the event log carries them, :meth:`RuleRunner.reaction` takes them too.
 
 Events the rules themselves caused (a message marked ``automated``, a change
 recorded as the rules' agent) are skipped when they come back from the event
@@ -27,18 +38,23 @@ what the live run does on that history, and it writes nothing.
 from __future__ import annotations
 
 import heapq
+import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..desk import SupportDesk
-from ..errors import Conflict
+from ..errors import AgentAtCapacity, AgentUnavailable, Conflict, ExtensionUnavailable, NotFound, ValidationError
 from ..extensions import extension
 from ..jobs import Job, JobKind, JobStore, NewJob, PermanentFailure
 from ..models import Actor, ActorKind, EventRecord, EventType, Message, SenderType, Ticket, TicketChange
+from ..notify import Delivery, DeliveryStatus, Notifier
 from ..people import directories_of
 from .base import AutomationStore
 from .engine import (
+    Acknowledgement,
+    Action,
     ActionKind,
     Event,
     Facts,
@@ -51,35 +67,129 @@ from .engine import (
     cascade,
     time_instants,
 )
-from .service import Automation
+from .service import Automation, template_values
+from .templates import check_template, render
 
-__all__ = ["RULES_KIND", "SUPPORTED_ACTIONS", "TIME_KIND", "RuleRunner", "check_supported"]
+__all__ = [
+    "NOTIFY_KIND_PREFIX",
+    "RULES_KIND",
+    "SLA_EVENTS",
+    "SLA_KIND",
+    "SUPPORTED_ACTIONS",
+    "TIME_KIND",
+    "RuleRunner",
+    "check_references",
+    "check_supported",
+    "sla_listener",
+]
+
+logger = logging.getLogger("supportchat.automation")
 
 RULES_KIND = "automation.rules"
 TIME_KIND = "automation.rules.time"
-#: What the desk can do for a rule today (tags, notes, transfer and notify come with their features).
-SUPPORTED_ACTIONS = frozenset({ActionKind.SET_PRIORITY, ActionKind.SET_STATUS, ActionKind.ASSIGN, ActionKind.REPLY})
+#: SLA warnings and breaches, from the SLA feature's own events (:func:`sla_listener`).
+SLA_KIND = "automation.rules.sla"
+#: A ``notify`` action's delivery through one notifier: this prefix and the notifier's name.
+NOTIFY_KIND_PREFIX = "automation.notify."
+#: What the desk can do for a rule.
+SUPPORTED_ACTIONS = frozenset(ActionKind)
 _EVENTS: dict[str, Event] = {
     EventType.TICKET_CREATED: Event.TICKET_CREATED,
     EventType.TICKET_UPDATED: Event.TICKET_UPDATED,
     EventType.MESSAGE_CREATED: Event.MESSAGE_CREATED,
 }
+#: The SLA's event names, which the rules take from either source (the SLA's events, or the event log).
+SLA_EVENTS = frozenset({Event.SLA_WARNING.value, Event.SLA_BREACHED.value})
 _HOUR = timedelta(hours=1)
 #: The smallest step of time: what "just before" an instant means.
 _INSTANT = timedelta(microseconds=1)
+#: How long a calendar must be working from an instant for the instant to count as in business hours.
+_HOURS_PROBE = timedelta(seconds=1)
+
+
+def _triggering(record: EventRecord) -> Event | None:
+    """The rule event a logged event is, if rules react to it (the SLA's included, by their type's name)."""
+    if record.type in _EVENTS:
+        return _EVENTS[record.type]
+    return Event(str(record.type)) if str(record.type) in SLA_EVENTS else None
 
 
 def check_supported(rule: Rule) -> None:
-    """Refuse a rule with an action the desk cannot take yet (a clear 422 when it is saved)."""
-    from ..errors import ValidationError
-
+    """Refuse a rule with an action the desk cannot take (a clear 422 when it is saved)."""
     for action in rule.actions:
         if action.kind not in SUPPORTED_ACTIONS:
             raise ValidationError(
                 "actions",
-                f"{action.kind.value} is not available yet",
+                f"{action.kind.value} is not available",
                 allowed=sorted(a.value for a in SUPPORTED_ACTIONS),
             )
+
+
+def _calendar_names(desk: SupportDesk) -> set[str] | None:
+    """The SLA feature's calendars by name, ``None`` if the store keeps no SLA."""
+    from ..sla import SlaStore
+
+    try:
+        sla: SlaStore = extension(desk.store, SlaStore)  # type: ignore[type-abstract]
+    except ExtensionUnavailable:
+        return None
+    return {c.name for c in sla.calendars()}
+
+
+def check_references(desk: SupportDesk, rule: Rule) -> None:
+    """Refuse a rule naming what does not exist: a canned response, a calendar, a team; a note's bad variable."""
+    canned: list[int] = []
+    calendars = [c.calendar for c in rule.conditions if c.calendar is not None]
+    for action in rule.actions:
+        if action.kind is ActionKind.REPLY:
+            canned.append(int(action.value))
+        elif action.kind is ActionKind.ACKNOWLEDGE:
+            ack = Acknowledgement.model_validate(action.value)
+            canned.extend([*ack.inside.values(), *ack.outside.values()])
+            calendars.append(ack.calendar)
+        elif action.kind is ActionKind.ADD_NOTE:
+            check_template(str(action.value))
+        elif action.kind is ActionKind.TRANSFER and "team" in action.value:
+            from ..teams.base import team_store
+
+            try:
+                known = {t.name for t in team_store(desk.store).list_teams()}
+            except ExtensionUnavailable:
+                raise ValidationError("actions", "transfer to a team needs the teams capability") from None
+            if action.value["team"] not in known:
+                raise ValidationError("actions", f"no team {action.value['team']!r}", allowed=sorted(known))
+    store = extension(desk.store, AutomationStore)  # type: ignore[type-abstract]
+    for canned_id in canned:
+        try:
+            store.get_canned(canned_id)
+        except NotFound:
+            raise ValidationError("actions", f"no canned response {canned_id}") from None
+    if calendars:
+        known_calendars = _calendar_names(desk)
+        if known_calendars is None:
+            raise ValidationError("calendar", "business hours need the SLA feature's calendars")
+        for name in calendars:
+            if name not in known_calendars:
+                raise ValidationError("calendar", f"no calendar {name!r}", allowed=sorted(known_calendars))
+
+
+def sla_listener(store: object) -> Callable[[Any], None]:
+    """The hook for SLA triggers: give it to the SLA clock's listeners (``sla_kinds(..., listeners=[...])``).
+
+    Each ``sla_warning`` / ``sla_breached`` the SLA fires becomes one job of
+    :data:`SLA_KIND` (keyed by the SLA event's id, so a listener told twice
+    enqueues once), which a :class:`RuleRunner` on the same store runs.
+    """
+    jobs: JobStore = extension(store, JobStore)  # type: ignore[type-abstract]
+
+    def listen(event: Any) -> None:
+        if event.type not in SLA_EVENTS:
+            return  # sla_escalated and whatever else the SLA tells its listeners
+        at = datetime.fromtimestamp(event.fired_at, UTC)
+        payload = {"ticket_id": event.ticket_id, "type": event.type, "target": event.target, "at": at.isoformat()}
+        jobs.enqueue([NewJob(SLA_KIND, payload, dedupe_key=f"{SLA_KIND}:{event.id}")])
+
+    return listen
 
 
 class RuleRunner:
@@ -92,22 +202,33 @@ class RuleRunner:
         agent_id: int,
         limits: Limits | None = None,
         clock: Callable[[], datetime] | None = None,
+        notifiers: Sequence[Notifier] = (),
     ) -> None:
         self.desk = desk
         self.actor = Actor.admin(agent_id)
         self.limits = limits or Limits()
         self.automation: AutomationStore = extension(desk.store, AutomationStore)  # type: ignore[type-abstract]
         self._clock = clock or (lambda: datetime.now(UTC))
+        #: Who a ``notify`` action tells (none: the action is recorded, nobody is told).
+        self.notifiers = {notifier.name: notifier for notifier in notifiers}
 
     def kinds(self) -> list[JobKind]:
         # Resolved now, when a worker is assembled: the directories' first import takes seconds, and
         # would otherwise make the first reply after a (re)start late by as much.
         directories_of(self.desk)
-        return [JobKind(RULES_KIND, self.handle_event, reaction=self.reaction), JobKind(TIME_KIND, self.handle_time)]
+        return [
+            JobKind(RULES_KIND, self.handle_event, reaction=self.reaction),
+            JobKind(TIME_KIND, self.handle_time),
+            JobKind(SLA_KIND, self.handle_sla),
+            *(
+                JobKind(NOTIFY_KIND_PREFIX + name, _deliverer(notifier), pause_on_failure=True)
+                for name, notifier in self.notifiers.items()
+            ),
+        ]
 
     @staticmethod
     def reaction(event: EventRecord) -> Mapping[str, Any] | None:
-        if event.type not in _EVENTS:
+        if _triggering(event) is None:
             return None
         return {"ticket_id": event.ticket_id, "type": str(event.type), "message_id": event.message_id}
 
@@ -135,6 +256,10 @@ class RuleRunner:
             changed_at = max(changed_at, message.created_at)
         users = [m for m in before if m.sender_type is SenderType.USER]
         latest = before[-1] if before else None
+        tags = set(self.desk.store.ticket_tags([ticket.id]).get(ticket.id, ()))
+        for change in sorted(changes, key=lambda c: c.id, reverse=True):
+            if change.changed_at > at and change.field == "tags":
+                tags = set((change.old_value or "").split())
         return Facts(
             status=str(state["status"]),
             priority=str(state["priority"]),
@@ -148,7 +273,35 @@ class RuleRunner:
             else "admin",
             changed_at=changed_at,
             automatic_messages_last_hour=sum(1 for m in before if m.automated and m.created_at > at - _HOUR),
+            tags=frozenset(tags),
+            channel=self._channel(ticket),
+            working_calendars=self._working_calendars(at),
         )
+
+    def _channel(self, ticket: Ticket) -> str:
+        """``email`` for a ticket a mail opened (the email channel's record), else ``app``."""
+        from ..mail import MailStore
+        from ..mail.base import OPENS_TICKET
+
+        try:
+            mail: MailStore = extension(self.desk.store, MailStore)  # type: ignore[type-abstract]
+        except ExtensionUnavailable:
+            return "app"
+        records = mail.for_ticket(ticket.id, ticket.ticket_number, limit=50)
+        opened = any(r.direction == "in" and r.outcome in OPENS_TICKET and r.ticket_id == ticket.id for r in records)
+        return "email" if opened else "app"
+
+    def _working_calendars(self, at: datetime) -> frozenset[str]:
+        """The SLA calendars whose working hours ``at`` falls in (the pure business-time rule decides)."""
+        from ..sla import SlaStore
+        from ..sla.business_time import spans
+        from ..sla.policy import calendar
+
+        try:
+            sla: SlaStore = extension(self.desk.store, SlaStore)  # type: ignore[type-abstract]
+        except ExtensionUnavailable:
+            return frozenset()
+        return frozenset(c.name for c in sla.calendars() if spans(calendar(c), at, at + _HOURS_PROBE))
 
     def _history(self, ticket_id: int) -> tuple[Ticket, list[Message], list[TicketChange]]:
         ticket = self.desk.store.get_ticket(ticket_id)
@@ -179,7 +332,7 @@ class RuleRunner:
         at = self._clock()
         firings = cascade(
             rules,
-            Happening(_EVENTS[EventType(kind)], ticket.id, at),
+            Happening(Event(kind), ticket.id, at),
             self.facts(ticket, messages, changes, at),
             self._apply,
             self.limits,
@@ -200,6 +353,17 @@ class RuleRunner:
             self.rules(), Happening(Event.TIME, ticket.id, due, only=rule_id), facts, self._apply, self.limits
         )
         self._record(firings)
+
+    def handle_sla(self, job: Job) -> None:
+        """An SLA warning or breach (from :func:`sla_listener`): the rules on it, at the instant it fired."""
+        ticket, messages, changes = self._history(int(job.payload["ticket_id"]))
+        at = datetime.fromisoformat(str(job.payload["at"]))
+        happening = Happening(Event(str(job.payload["type"])), ticket.id, at)
+        if any(f.at == at for f in self.automation.list_firings(ticket_id=ticket.id, limit=10_000)):
+            return  # this SLA event was handled already (a job run again)
+        rules = self.rules()
+        self._record(cascade(rules, happening, self.facts(ticket, messages, changes, at), self._apply, self.limits))
+        self._schedule(rules, ticket.id)
 
     def _schedule(self, rules: Sequence[Rule], ticket_id: int) -> None:
         ticket, messages, changes = self._history(ticket_id)
@@ -234,6 +398,7 @@ class RuleRunner:
         )
 
     def _apply(self, firing: Firing, facts: Facts) -> tuple[list[Event], Facts]:
+        refused: list[Action] = []
         for index, action in enumerate(firing.actions):
             try:
                 if action.kind is ActionKind.SET_PRIORITY and facts.priority != action.value:
@@ -242,8 +407,9 @@ class RuleRunner:
                     self.desk.change_status(self.actor, firing.ticket_id, action.value)
                 elif action.kind is ActionKind.ASSIGN and facts.assigned_to != action.value:
                     self.desk.assign(self.actor, firing.ticket_id, action.value)
-                elif action.kind is ActionKind.REPLY:
-                    text = Automation(self.desk).expand(Actor.system(), int(action.value), firing.ticket_id)
+                elif action.kind in (ActionKind.REPLY, ActionKind.ACKNOWLEDGE):
+                    canned = self._canned_for(action, firing.ticket_id, facts)
+                    text = Automation(self.desk).expand(Actor.system(), canned, firing.ticket_id)
                     self.desk.post_message(
                         self.actor,
                         firing.ticket_id,
@@ -251,9 +417,76 @@ class RuleRunner:
                         automated=True,
                         client_message_id=f"rule-{firing.rule_id}-{firing.ticket_id}-{int(firing.at.timestamp())}-{index}",
                     )
+                elif action.kind is ActionKind.ADD_TAGS:
+                    self.desk.add_tags(self.actor, firing.ticket_id, list(action.value))
+                elif action.kind is ActionKind.REMOVE_TAGS:
+                    self.desk.remove_tags(self.actor, firing.ticket_id, list(action.value))
+                elif action.kind is ActionKind.ADD_NOTE:
+                    self.desk.add_note(self.actor, firing.ticket_id, self._filled(str(action.value), firing.ticket_id))
+                elif action.kind is ActionKind.TRANSFER:
+                    self._transfer(firing, action.value)
+                elif action.kind is ActionKind.NOTIFY:
+                    self._notify(firing, index, action.value)
+            except (AgentUnavailable, AgentAtCapacity):
+                # The rule honours availability and capacity: the ticket stays where it was.
+                logger.info("rule %s: transfer of ticket %s refused", firing.rule_id, firing.ticket_id, exc_info=True)
+                refused.append(action)
             except Conflict:
                 continue  # a closed ticket, a transition the lifecycle refuses: the next action still runs
-        return apply_to_facts(firing, facts)
+            except (ValidationError, NotFound):
+                # A canned response or team deleted since the rule was saved, a contact with no name on file.
+                logger.warning("rule %s: %s on ticket %s failed", firing.rule_id, action.kind, firing.ticket_id)
+        done = firing if not refused else replace(firing, actions=tuple(a for a in firing.actions if a not in refused))
+        return apply_to_facts(done, facts)
+
+    def _canned_for(self, action: Action, ticket_id: int, facts: Facts) -> int:
+        if action.kind is ActionKind.REPLY:
+            return int(action.value)
+        ack = Acknowledgement.model_validate(action.value)
+        ticket = self.desk.store.get_ticket(ticket_id)
+        contact = directories_of(self.desk).contacts.get_contact(ticket.user_id) if ticket else None
+        locale = (contact.locale or "") if contact else ""
+        return ack.canned_for(working=ack.calendar in facts.working_calendars, language=locale[:2].lower() or None)
+
+    def _filled(self, text: str, ticket_id: int) -> str:
+        ticket = self.desk.get_ticket(Actor.system(), ticket_id, mark_read=False, limit=1)
+        return render(check_template(text), template_values(self.desk, ticket, self.actor.id))
+
+    def _transfer(self, firing: Firing, target: Mapping[str, Any]) -> None:
+        from ..teams.service import team_desk
+
+        team_desk(self.desk).transfer(
+            self.actor,
+            firing.ticket_id,
+            to=target.get("agent"),
+            team=target.get("team"),
+            reason=f"automation rule {firing.rule_id} (version {firing.rule_version})",
+            force=bool(target.get("force", False)),
+        )
+
+    def _notify(self, firing: Firing, index: int, value: Mapping[str, Any]) -> None:
+        if not self.notifiers:
+            logger.info("rule %s: notify on ticket %s, but no notifier is configured", firing.rule_id, firing.ticket_id)
+            return
+        ticket = self.desk.store.get_ticket(firing.ticket_id)
+        document = {
+            "type": "rule_notification",
+            "ticket_id": firing.ticket_id,
+            "ticket_number": ticket.ticket_number if ticket else None,
+            "rule_id": firing.rule_id,
+            "rule_version": firing.rule_version,
+            "text": self._filled(str(value["text"]), firing.ticket_id),
+            "notify": list(value.get("agents", [])),
+            "at": firing.at.isoformat(),
+        }
+        key = f"{firing.rule_id}:{firing.ticket_id}:{firing.at.isoformat()}:{index}"
+        jobs: JobStore = extension(self.desk.store, JobStore)  # type: ignore[type-abstract]
+        jobs.enqueue(
+            [
+                NewJob(NOTIFY_KIND_PREFIX + name, {"notice": document}, dedupe_key=f"{NOTIFY_KIND_PREFIX}{name}:{key}")
+                for name in self.notifiers
+            ]
+        )
 
     # -- the dry run --------------------------------------------------------------
 
@@ -348,3 +581,15 @@ class RuleRunner:
         upto = [m for m in messages if event.message_id is None or m.id <= event.message_id]
         done = [c for c in changes if c.changed_at <= event.created_at]
         return self.caused_by_rules(str(event.type), event.message_id, upto, done)
+
+
+def _deliverer(notifier: Notifier) -> Callable[[Job], None]:
+    """A ``notify`` action's job, handed to ``notifier`` as a delivery of its document."""
+
+    def deliver(job: Job) -> None:
+        notice = job.payload["notice"]
+        notifier.deliver(
+            Delivery(job.id, notifier.name, job.id, notice, DeliveryStatus.SENDING, job.attempts - 1, None)
+        )
+
+    return deliver

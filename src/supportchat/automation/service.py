@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from pydantic import ValidationError as PydanticError
 
 from ..desk import SupportDesk
@@ -27,9 +27,31 @@ from .base import AutomationRecordNotFound, AutomationStore
 from .records import CannedResponse, CannedResponseInput, KnowledgeArticle, KnowledgeArticleInput, StoredRule
 from .templates import check_template, render
 
-__all__ = ["Automation", "parse_input", "parse_instant", "template_values"]
+__all__ = [
+    "ACKNOWLEDGEMENT_RULE_NAME",
+    "AcknowledgementView",
+    "Automation",
+    "parse_input",
+    "parse_instant",
+    "template_values",
+]
+
+#: The name of the rule the acknowledgement settings keep (a rule like any other: versioned, logged, capped).
+ACKNOWLEDGEMENT_RULE_NAME = "Auto-acknowledgement"
 
 M = TypeVar("M", bound=BaseModel)
+
+
+class AcknowledgementView(BaseModel):
+    """The auto-acknowledgement of new tickets: on or off, its calendar and canned responses, its rule."""
+
+    enabled: bool = Field(description="Whether new tickets are acknowledged.")
+    calendar: str | None = Field(default=None, description="The SLA calendar whose working hours choose the text.")
+    inside: dict[str, int] = Field(default_factory=dict, description="Canned response id per language, in hours.")
+    outside: dict[str, int] = Field(default_factory=dict, description="Canned response id per language, out of hours.")
+    default_language: str = "es"
+    rule_id: int | None = Field(default=None, description="The rule that carries it (its firings are in the log).")
+    rule_version: int | None = None
 
 
 def parse_input(model: type[M], body: object) -> M:
@@ -110,7 +132,7 @@ class Automation:
 
     def _rule_definition(self, body: object) -> tuple[dict[str, object], bool]:
         from .engine import Rule
-        from .rule_runner import check_supported
+        from .rule_runner import check_references, check_supported
 
         if not isinstance(body, Mapping):
             raise ValidationError("body", "must be a JSON object")
@@ -120,6 +142,7 @@ class Automation:
         # Checked as a whole rule (with a stand-in id) so every field's error names it.
         rule = parse_input(Rule, {**body, "id": 1, "version": 1, "enabled": enabled})
         check_supported(rule)
+        check_references(self.desk, rule)
         return rule.model_dump(mode="json", exclude={"id", "version", "enabled"}), enabled
 
     def list_rules(self, actor: Actor) -> list[StoredRule]:
@@ -139,6 +162,61 @@ class Automation:
     def delete_rule(self, actor: Actor, rule_id: int) -> None:
         authorize(actor, Action.OVERSEE)
         self.store.delete_rule(rule_id)
+
+    # -- the auto-acknowledgement ------------------------------------------
+
+    def _acknowledgement_rule(self) -> StoredRule | None:
+        """The rule carrying the acknowledgement: the first whose actions acknowledge."""
+        for stored in self.store.list_rules():
+            actions = stored.definition.get("actions")
+            if isinstance(actions, list) and any(
+                isinstance(a, dict) and a.get("kind") == "acknowledge" for a in actions
+            ):
+                return stored
+        return None
+
+    def acknowledgement(self, actor: Actor) -> AcknowledgementView:
+        authorize(actor, Action.OVERSEE)
+        stored = self._acknowledgement_rule()
+        if stored is None:
+            return AcknowledgementView(enabled=False)
+        actions = stored.definition["actions"]
+        assert isinstance(actions, list)
+        value = next(a["value"] for a in actions if a.get("kind") == "acknowledge")
+        return AcknowledgementView(enabled=stored.enabled, rule_id=stored.id, rule_version=stored.version, **value)
+
+    def set_acknowledgement(self, actor: Actor, body: object) -> AcknowledgementView:
+        """Turn the acknowledgement on or off and choose its calendar and texts (a new version of its rule).
+
+        ``body`` has ``enabled`` and, to change them, ``calendar``, ``inside``,
+        ``outside`` (canned response ids by language) and ``default_language``;
+        turning it off keeps the rest.
+        """
+        from .engine import Acknowledgement
+
+        authorize(actor, Action.OVERSEE)
+        if not isinstance(body, Mapping):
+            raise ValidationError("body", "must be a JSON object")
+        enabled = body.get("enabled", True)
+        if not isinstance(enabled, bool):
+            raise ValidationError("enabled", "must be true or false")
+        current = self.acknowledgement(actor)
+        given = {k: body[k] for k in ("calendar", "inside", "outside", "default_language") if k in body}
+        if current.rule_id is None and not given:
+            raise ValidationError("calendar", "the first setting needs calendar, inside and outside")
+        kept = current.model_dump(include={"calendar", "inside", "outside", "default_language"})
+        settings = parse_input(Acknowledgement, {**kept, **given} if current.rule_id is not None else given)
+        rule = {
+            "name": ACKNOWLEDGEMENT_RULE_NAME,
+            "enabled": enabled,
+            "trigger": {"kind": "event", "events": ["ticket_created"]},
+            "actions": [{"kind": "acknowledge", "value": settings.model_dump(mode="json")}],
+        }
+        if current.rule_id is None:
+            self.add_rule(actor, rule)
+        else:
+            self.replace_rule(actor, current.rule_id, rule)
+        return self.acknowledgement(actor)
 
     def add_article(self, actor: Actor, body: object) -> KnowledgeArticle:
         authorize(actor, Action.OVERSEE)

@@ -23,7 +23,11 @@ canned_app = typer.Typer(
 )
 kb_app = typer.Typer(help="The knowledge base the bot answers from.", no_args_is_help=True)
 rules_app = typer.Typer(help="Automation rules: triggers, conditions, actions; versioned.", no_args_is_help=True)
+ack_app = typer.Typer(
+    help="The auto-acknowledgement of new tickets: texts in and out of business hours.", no_args_is_help=True
+)
 automation_app.add_typer(canned_app, name="canned")
+automation_app.add_typer(ack_app, name="ack")
 automation_app.add_typer(kb_app, name="kb")
 automation_app.add_typer(rules_app, name="rules")
 
@@ -271,3 +275,74 @@ def rules_dry_run(
             ", ".join(f"{a.kind.value} {a.value}" for a in f.actions),
         ),
     )
+
+
+def _print_acknowledgement(view: object, json_output: bool) -> None:
+    from ..automation.service import AcknowledgementView
+
+    assert isinstance(view, AcknowledgementView)
+    if json_output:
+        emit_json(view.model_dump(mode="json"))
+        return
+    if view.rule_id is None:
+        out().print("The auto-acknowledgement is not set up.", markup=False)
+        return
+
+    def texts(by_language: dict[str, int]) -> str:
+        return ", ".join(f"{language} #{canned}" for language, canned in sorted(by_language.items()))
+
+    out().print(
+        f"The auto-acknowledgement is {'on' if view.enabled else 'off'} (rule {view.rule_id}, "
+        f"version {view.rule_version}); calendar {view.calendar}; inside hours {texts(view.inside)}; "
+        f"outside {texts(view.outside)}; default language {view.default_language}.",
+        markup=False,
+    )
+
+
+@ack_app.command("show")
+@handled
+def ack_show(database_url: DatabaseUrl = None, json_output: JsonOutput = False) -> None:
+    """Whether new tickets are acknowledged, and with which canned responses."""
+    from ..automation.service import Automation
+    from .config import open_session
+
+    with open_session(database_url) as session:
+        view = Automation(session.desk).acknowledgement(Actor.system())
+    _print_acknowledgement(view, json_output)
+
+
+CannedOption = Annotated[int | None, typer.Option(min=1, help="A canned response's id.")]
+
+
+@ack_app.command("set")
+@handled
+def ack_set(
+    database_url: DatabaseUrl = None,
+    enabled: Annotated[bool, typer.Option("--on/--off", help="Acknowledge new tickets, or stop.")] = True,
+    calendar: Annotated[str | None, typer.Option(help="The SLA calendar whose working hours choose the text.")] = None,
+    inside_es: CannedOption = None,
+    inside_en: CannedOption = None,
+    outside_es: CannedOption = None,
+    outside_en: CannedOption = None,
+    default_language: Annotated[str | None, typer.Option(help="es or en: for contacts of another language.")] = None,
+    json_output: JsonOutput = False,
+) -> None:
+    """Turn the acknowledgement on or off and choose its calendar and canned responses (what is left out stays)."""
+    from ..automation.service import Automation
+    from .config import open_session
+
+    body: dict[str, object] = {"enabled": enabled}
+    for name, given in (
+        ("inside", {"es": inside_es, "en": inside_en}),
+        ("outside", {"es": outside_es, "en": outside_en}),
+    ):
+        chosen = {language: canned for language, canned in given.items() if canned is not None}
+        if chosen:
+            body[name] = chosen
+    if calendar is not None:
+        body["calendar"] = calendar
+    if default_language is not None:
+        body["default_language"] = default_language
+    with open_session(database_url) as session:
+        view = Automation(session.desk).set_acknowledgement(Actor.system(), body)
+    _print_acknowledgement(view, json_output)

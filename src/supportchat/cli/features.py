@@ -121,7 +121,7 @@ def _configured_automation(store: Store, environ: Mapping[str, str] = os.environ
     if (bot := _agent_id(BOT_AGENT_VARIABLE, environ)) is not None:
         kinds.append(Bot(SupportDesk(store), agent_id=bot, responder=configured_bot_service(environ)).kind())
     if (rules := _agent_id(RULES_AGENT_VARIABLE, environ)) is not None:
-        kinds.extend(RuleRunner(SupportDesk(store), agent_id=rules).kinds())
+        kinds.extend(RuleRunner(SupportDesk(store), agent_id=rules, notifiers=configured_notifiers(environ)).kinds())
     return kinds
 
 

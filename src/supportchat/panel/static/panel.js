@@ -56,6 +56,22 @@
       "reports.chartSla": "SLA first responses met (share)",
       "reports.chartCsat": "CSAT mean score",
       "reports.empty": "No figures in this range.",
+      "nav.automation": "Automation",
+      "ack.title": "Auto-acknowledgement of new tickets",
+      "ack.help": "A canned response sent to every new ticket, chosen by the calendar's working hours and the contact's language.",
+      "ack.enabled": "Acknowledge new tickets",
+      "ack.calendar": "Business calendar",
+      "ack.insideEs": "In hours, Spanish",
+      "ack.insideEn": "In hours, English",
+      "ack.outsideEs": "Out of hours, Spanish",
+      "ack.outsideEn": "Out of hours, English",
+      "ack.defaultLanguage": "Other languages get",
+      "ack.none": "(none)",
+      "ack.save": "Save",
+      "ack.saved": "Saved: version {version} of rule {rule}.",
+      "ack.unset": "Not set up yet.",
+      "ack.language.es": "Spanish",
+      "ack.language.en": "English",
       "teams.availability": "Agents' availability",
       "teams.title": "Teams",
       "teams.noAgents": "No agents yet.",
@@ -276,6 +292,22 @@
       "reports.chartSla": "Primeras respuestas en SLA (proporción)",
       "reports.chartCsat": "CSAT, puntuación media",
       "reports.empty": "Sin cifras en este intervalo.",
+      "nav.automation": "Automatización",
+      "ack.title": "Acuse de recibo de los tickets nuevos",
+      "ack.help": "Una respuesta predefinida para cada ticket nuevo, según el horario del calendario y el idioma del contacto.",
+      "ack.enabled": "Acusar recibo de los tickets nuevos",
+      "ack.calendar": "Calendario laboral",
+      "ack.insideEs": "En horario, español",
+      "ack.insideEn": "En horario, inglés",
+      "ack.outsideEs": "Fuera de horario, español",
+      "ack.outsideEn": "Fuera de horario, inglés",
+      "ack.defaultLanguage": "Otros idiomas reciben",
+      "ack.none": "(ninguna)",
+      "ack.save": "Guardar",
+      "ack.saved": "Guardado: versión {version} de la regla {rule}.",
+      "ack.unset": "Aún no está configurado.",
+      "ack.language.es": "Español",
+      "ack.language.en": "Inglés",
       "teams.availability": "Disponibilidad de los agentes",
       "teams.title": "Equipos",
       "teams.noAgents": "Aún no hay agentes.",
@@ -557,6 +589,8 @@
     pollTimer: null,
     // The teams feature's agents and teams, once its routes answered (null: not mounted).
     teams: null,
+    // The automation feature's acknowledgement settings, canned responses and calendars (null: not mounted).
+    automation: null,
   };
 
   function ApiError(status, error) {
@@ -1620,20 +1654,24 @@
     var stats = hash === "#/stats";
     var teams = hash === "#/teams" && state.teams !== null;
     var reports = hash === "#/reports" && state.reports;
-    $("tickets-view").hidden = stats || teams || reports;
+    var automation = hash === "#/automation" && state.automation !== null;
+    $("tickets-view").hidden = stats || teams || reports || automation;
     $("stats-view").hidden = !stats;
     $("teams-view").hidden = !teams;
     $("reports-view").hidden = !reports;
-    $("nav-tickets").classList.toggle("active", !stats && !teams && !reports);
+    $("automation-view").hidden = !automation;
+    $("nav-tickets").classList.toggle("active", !stats && !teams && !reports && !automation);
     $("nav-stats").classList.toggle("active", stats);
     $("nav-teams").classList.toggle("active", teams);
     $("nav-reports").classList.toggle("active", reports);
+    $("nav-automation").classList.toggle("active", automation);
     var match = /^#\/tickets\/(\d+)$/.exec(hash);
     if (match) openTicket(Number(match[1]), true);
-    else if (!stats && !teams && !reports) closeTicket();
+    else if (!stats && !teams && !reports && !automation) closeTicket();
     if (stats) loadStats();
     if (teams) loadTeams();
     if (reports) loadReport();
+    if (automation) loadAutomation();
   }
 
   // -- reports (spec §19, when the reports feature is mounted) ---------------------
@@ -1741,6 +1779,83 @@
         state.reports = false;
         if (error.status !== 404) showError(error);
       });
+  }
+
+  // -- automation: the auto-acknowledgement (when the automation feature is mounted) --
+
+  var ACK_TEXTS = [
+    ["ack-inside-es", "inside", "es"],
+    ["ack-inside-en", "inside", "en"],
+    ["ack-outside-es", "outside", "es"],
+    ["ack-outside-en", "outside", "en"],
+  ];
+
+  function loadAutomation() {
+    // Calendars are the SLA feature's: without it the list is empty and saving says why.
+    var calendars = api("GET", "/sla/calendars").catch(function () {
+      return { data: [] };
+    });
+    return Promise.all([api("GET", "/automation/acknowledgement"), api("GET", "/canned-responses"), calendars]).then(
+      function (replies) {
+        state.automation = { ack: replies[0].data, canned: replies[1].data, calendars: replies[2].data };
+        $("nav-automation").hidden = false;
+        renderAcknowledgement();
+      }
+    );
+  }
+
+  function probeAutomation() {
+    return loadAutomation().catch(function (error) {
+      state.automation = null;
+      if (error.status !== 404) showError(error);
+    });
+  }
+
+  function renderAcknowledgement() {
+    var ack = state.automation.ack;
+    // Not set up yet: setting it up means turning it on.
+    var on = ack.enabled || ack.rule_id === null;
+    $("ack-enabled").replaceChildren(option("on", t("teams.on"), on), option("off", t("teams.off"), !on));
+    var calendar = $("ack-calendar");
+    calendar.replaceChildren();
+    state.automation.calendars.forEach(function (c) {
+      calendar.appendChild(option(c.name, c.name, c.name === ack.calendar));
+    });
+    ACK_TEXTS.forEach(function (row) {
+      var select = $(row[0]);
+      var chosen = (ack[row[1]] || {})[row[2]];
+      select.replaceChildren(option("", t("ack.none"), chosen === undefined));
+      state.automation.canned
+        .filter(function (c) { return c.owner_id === null; })
+        .forEach(function (c) {
+          select.appendChild(option(String(c.id), "/" + c.short_code + " — " + c.title, c.id === chosen));
+        });
+    });
+    $("ack-default-language").replaceChildren(
+      option("es", t("ack.language.es"), ack.default_language !== "en"),
+      option("en", t("ack.language.en"), ack.default_language === "en")
+    );
+    $("ack-state").textContent =
+      ack.rule_id === null ? t("ack.unset") : t("ack.saved", { version: ack.rule_version, rule: ack.rule_id });
+  }
+
+  function saveAcknowledgement(event) {
+    event.preventDefault();
+    var body = { enabled: $("ack-enabled").value === "on", default_language: $("ack-default-language").value };
+    if ($("ack-calendar").value) body.calendar = $("ack-calendar").value;
+    ACK_TEXTS.forEach(function (row) {
+      var value = $(row[0]).value;
+      if (!value) return;
+      body[row[1]] = body[row[1]] || {};
+      body[row[1]][row[2]] = Number(value);
+    });
+    api("PUT", "/automation/acknowledgement", body)
+      .then(function (reply) {
+        state.automation.ack = reply.data;
+        renderAcknowledgement();
+        toast(t("ack.saved", { version: reply.data.rule_version, rule: reply.data.rule_id }), null, "ok");
+      })
+      .catch(showError);
   }
 
   // -- teams: availability, teams and transfer (when the teams feature is mounted) --
@@ -2009,6 +2124,7 @@
         $("team-form").reset();
       });
     });
+    $("ack-form").addEventListener("submit", saveAcknowledgement);
     $("reply-text").addEventListener("keydown", function (event) {
       if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) $("reply-send").click();
       else if ((event.key === "Tab" || event.key === "Enter") && cannedShown().length) {
@@ -2043,6 +2159,7 @@
           }),
           probeTeams(),
           probeReports(),
+          probeAutomation(),
         ]);
       })
       .then(function () {
