@@ -14,9 +14,9 @@ The facts a rule reads include the ticket's tags (as they were at the instant,
 from the record of changes), its channel (the email channel's record of the mail
 that opened it) and the SLA calendars whose working hours the instant falls in.
 
-SLA warnings and breaches reach the rules through :func:`sla_listener`, a
-listener of the SLA clock that enqueues one :data:`SLA_KIND` job per SLA event;
-once the event log carries them, :meth:`RuleRunner.reaction` takes them too.
+SLA warnings and breaches reach the rules from the desk's event log, where the
+SLA logs each firing (``sla_warning`` / ``sla_breached``): the rules judge them
+at the instant the SLA fired, not when the job runs.
 
 Events the rules themselves caused (a message marked ``automated``, a change
 recorded as the rules' agent) are skipped when they come back from the event
@@ -74,21 +74,17 @@ __all__ = [
     "NOTIFY_KIND_PREFIX",
     "RULES_KIND",
     "SLA_EVENTS",
-    "SLA_KIND",
     "SUPPORTED_ACTIONS",
     "TIME_KIND",
     "RuleRunner",
     "check_references",
     "check_supported",
-    "sla_listener",
 ]
 
 logger = logging.getLogger("supportchat.automation")
 
 RULES_KIND = "automation.rules"
 TIME_KIND = "automation.rules.time"
-#: SLA warnings and breaches, from the SLA feature's own events (:func:`sla_listener`).
-SLA_KIND = "automation.rules.sla"
 #: A ``notify`` action's delivery through one notifier: this prefix and the notifier's name.
 NOTIFY_KIND_PREFIX = "automation.notify."
 #: What the desk can do for a rule.
@@ -173,25 +169,6 @@ def check_references(desk: SupportDesk, rule: Rule) -> None:
                 raise ValidationError("calendar", f"no calendar {name!r}", allowed=sorted(known_calendars))
 
 
-def sla_listener(store: object) -> Callable[[Any], None]:
-    """The hook for SLA triggers: give it to the SLA clock's listeners (``sla_kinds(..., listeners=[...])``).
-
-    Each ``sla_warning`` / ``sla_breached`` the SLA fires becomes one job of
-    :data:`SLA_KIND` (keyed by the SLA event's id, so a listener told twice
-    enqueues once), which a :class:`RuleRunner` on the same store runs.
-    """
-    jobs: JobStore = extension(store, JobStore)  # type: ignore[type-abstract]
-
-    def listen(event: Any) -> None:
-        if event.type not in SLA_EVENTS:
-            return  # sla_escalated and whatever else the SLA tells its listeners
-        at = datetime.fromtimestamp(event.fired_at, UTC)
-        payload = {"ticket_id": event.ticket_id, "type": event.type, "target": event.target, "at": at.isoformat()}
-        jobs.enqueue([NewJob(SLA_KIND, payload, dedupe_key=f"{SLA_KIND}:{event.id}")])
-
-    return listen
-
-
 class RuleRunner:
     """Runs ``desk``'s automation rules, writing as agent ``agent_id``."""
 
@@ -219,7 +196,6 @@ class RuleRunner:
         return [
             JobKind(RULES_KIND, self.handle_event, reaction=self.reaction),
             JobKind(TIME_KIND, self.handle_time),
-            JobKind(SLA_KIND, self.handle_sla),
             *(
                 JobKind(NOTIFY_KIND_PREFIX + name, _deliverer(notifier), pause_on_failure=True)
                 for name, notifier in self.notifiers.items()
@@ -230,7 +206,14 @@ class RuleRunner:
     def reaction(event: EventRecord) -> Mapping[str, Any] | None:
         if _triggering(event) is None:
             return None
-        return {"ticket_id": event.ticket_id, "type": str(event.type), "message_id": event.message_id}
+        payload: dict[str, Any] = {
+            "ticket_id": event.ticket_id,
+            "type": str(event.type),
+            "message_id": event.message_id,
+        }
+        if str(event.type) in SLA_EVENTS:
+            payload["at"] = event.created_at.isoformat()  # the instant the SLA fired
+        return payload
 
     def rules(self) -> list[Rule]:
         return [Rule.model_validate(stored.definition) for stored in self.automation.list_rules() if stored.enabled]
@@ -329,7 +312,7 @@ class RuleRunner:
         if self.caused_by_rules(kind, job.payload.get("message_id"), messages, changes):
             return
         rules = self.rules()
-        at = self._clock()
+        at = datetime.fromisoformat(str(job.payload["at"])) if "at" in job.payload else self._clock()
         firings = cascade(
             rules,
             Happening(Event(kind), ticket.id, at),
@@ -353,17 +336,6 @@ class RuleRunner:
             self.rules(), Happening(Event.TIME, ticket.id, due, only=rule_id), facts, self._apply, self.limits
         )
         self._record(firings)
-
-    def handle_sla(self, job: Job) -> None:
-        """An SLA warning or breach (from :func:`sla_listener`): the rules on it, at the instant it fired."""
-        ticket, messages, changes = self._history(int(job.payload["ticket_id"]))
-        at = datetime.fromisoformat(str(job.payload["at"]))
-        happening = Happening(Event(str(job.payload["type"])), ticket.id, at)
-        if any(f.at == at for f in self.automation.list_firings(ticket_id=ticket.id, limit=10_000)):
-            return  # this SLA event was handled already (a job run again)
-        rules = self.rules()
-        self._record(cascade(rules, happening, self.facts(ticket, messages, changes, at), self._apply, self.limits))
-        self._schedule(rules, ticket.id)
 
     def _schedule(self, rules: Sequence[Rule], ticket_id: int) -> None:
         ticket, messages, changes = self._history(ticket_id)
