@@ -702,14 +702,14 @@ as $$
                array(select jsonb_array_elements_text(p_search -> 'numbers')) as numbers
     ),
     hits as (
-        select t.id as ticket_id, -ts_rank(to_tsvector('public.supportchat_search'::regconfig, translate(t.subject || ' ' || t.description, '-_./@:+''\', '         ')), p.anyq) as score
+        select t.id as ticket_id
         from public.support_tickets t, params p where to_tsvector('public.supportchat_search'::regconfig, translate(t.subject || ' ' || t.description, '-_./@:+''\', '         ')) @@ p.anyq
         union all
-        select m.ticket_id, -ts_rank(to_tsvector('public.supportchat_search'::regconfig, translate(m.message, '-_./@:+''\', '         ')), p.anyq)
+        select m.ticket_id
         from public.support_messages m, params p where to_tsvector('public.supportchat_search'::regconfig, translate(m.message, '-_./@:+''\', '         ')) @@ p.anyq
         union all
         -- Internal notes: an admin's search only (and row-level security shows them to admins only).
-        select n.ticket_id, -ts_rank(to_tsvector('public.supportchat_search'::regconfig, translate(n.note, '-_./@:+''\', '         ')), p.anyq)
+        select n.ticket_id
         from public.support_ticket_notes n, params p
         where coalesce((p_search ->> 'staff')::boolean, false) and to_tsvector('public.supportchat_search'::regconfig, translate(n.note, '-_./@:+''\', '         ')) @@ p.anyq
     ),
@@ -731,17 +731,15 @@ as $$
         select ticket_id from per_word group by ticket_id
         having count(distinct i) = (select cardinality(terms) from params)
     ),
+    -- Relevance (supportchat.search.relevance): how many of the ticket's sources hold a word.
     found as (
-        select ticket_id, 0 as exact, sum(score) as score from hits
+        select ticket_id, count(*) as relevance, 0 as exact from hits
         where ticket_id in (select ticket_id from every_word) group by ticket_id
         union all
-        select t.id, 1, 0 from public.support_tickets t, params p where t.ticket_number = any(p.numbers)
+        select t.id, 0, 1 from public.support_tickets t, params p where t.ticket_number = any(p.numbers)
     ),
-    ranked as (
-        select ticket_id, max(exact) as exact, min(score) as score from found group by ticket_id
-    ),
-    listed as (
-        select t, r.exact, r.score from ranked r join public.support_tickets t on t.id = r.ticket_id
+    filtered as (
+        select t, f.relevance, f.exact from found f join public.support_tickets t on t.id = f.ticket_id
         where (p_search ->> 'status' is null or t.status = p_search ->> 'status')
           and (p_search ->> 'priority' is null or t.priority = p_search ->> 'priority')
           and (p_search ->> 'category' is null or t.category = p_search ->> 'category')
@@ -751,8 +749,20 @@ as $$
           and (p_search ->> 'tag' is null or exists (select 1 from public.support_ticket_tags g
                                                       where g.ticket_id = t.id and g.tag = p_search ->> 'tag'))
     ),
+    -- The newest text matches only (supportchat.search.SEARCH_LIMIT), and the ticket named by its number.
+    newest as (
+        select t, relevance from filtered where exact = 0
+        order by (t).id desc limit (p_search ->> 'search_limit')::integer
+    ),
+    listed as (
+        select distinct on ((l.t).id) l.t, l.exact, l.relevance from (
+            select t, 0 as exact, relevance from newest
+            union all
+            select t, 1, 0 from filtered where exact = 1
+        ) l order by (l.t).id, l.exact desc
+    ),
     page as (
-        select * from listed order by exact desc, score, (t).id desc
+        select * from listed order by exact desc, relevance desc, (t).id desc
         limit (p_search ->> 'limit')::integer offset (p_search ->> 'offset')::integer
     )
     select jsonb_build_object(
@@ -781,7 +791,7 @@ as $$
                         where coalesce((p_search ->> 'staff')::boolean, false)
                           and n2.ticket_id = (pg.t).id and to_tsvector('public.supportchat_search'::regconfig, translate(n2.note, '-_./@:+''\', '         ')) @@ p.anyq
                     ) c order by c.s limit 1))
-                order by pg.exact desc, pg.score, (pg.t).id desc)
+                order by pg.exact desc, pg.relevance desc, (pg.t).id desc)
             from page pg), '[]'::jsonb))
 $$;
 
