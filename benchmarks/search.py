@@ -216,6 +216,7 @@ def cases(size: int) -> list[tuple[str, dict[str, object]]]:
         ("q: ticket number (lower, O for 0)", {"q": probe}),
         ("q: nothing matches (xylophone)", {"q": "xylophone"}),
         ("q: word + status (open)", {"q": "garantía", "status": "open"}),
+        ("q: a user's own search (user 7)", {"q": "reembolso", "user_id": 7}),
         ("status", {"status": "open"}),
         ("priority", {"priority": "high"}),
         ("category", {"category": "billing"}),

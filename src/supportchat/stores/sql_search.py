@@ -175,6 +175,8 @@ def search_statements(shape: SearchShape) -> tuple[sa.TextClause, sa.TextClause]
 _FIRST_CHUNK, _LAST_CHUNK = 512, 8192
 #: Candidate tickets checked against the listing's filters in one statement.
 _FILTER_BATCH = 256
+#: A user with at most this many tickets (after the other filters) has them probed one by one.
+_PROBED_TICKETS = 500
 
 
 @functools.cache
@@ -223,15 +225,41 @@ def _match(session: Session, term: str) -> str | None:
     return " OR ".join('"' + str(word).replace('"', '""') + '"' for (word,) in named) or None
 
 
-def _word_rows(session: Session, term: str, pending: Pending, *, staff: bool) -> Iterator[int]:
-    """The rowids of every source row holding ``term``, highest first (staff: notes too), pending rows too."""
+@functools.cache
+def _probe_statement(index: str) -> sa.TextClause:
+    return sa.text(f"SELECT rowid FROM {index} WHERE {index} MATCH :p_match AND rowid >= :p_low AND rowid <= :p_high")
+
+
+def _probe(session: Session, index: str, match: str, tickets: Sequence[int]) -> Iterator[int]:
+    """The rowids of ``index`` matching ``match`` among ``tickets``' rows, highest first: one seek per ticket."""
+    found: list[int] = []
+    for ticket_id in tickets:
+        low = ticket_id << TICKET_SHIFT
+        params = {"p_match": match, "p_low": low, "p_high": low + (1 << TICKET_SHIFT) - 1}
+        found += [rowid for (rowid,) in session.run(_probe_statement(index), params).fetchall()]
+    return iter(sorted(found, reverse=True))
+
+
+def _word_rows(
+    session: Session, term: str, pending: Pending, *, staff: bool, tickets: Sequence[int] | None
+) -> Iterator[int]:
+    """The rowids of every source row holding ``term``, highest first (staff: notes too), pending rows too.
+
+    With ``tickets`` (a user's own, few), only their rows: probed ticket by
+    ticket rather than walked through every ticket that holds the word.
+    """
     match = _match(session, term)
     held = [rowid for rowid, found in pending if any(word.startswith(term) for word in found)]
+    if tickets is not None:
+        mine = set(tickets)
+        held = [rowid for rowid in held if rowid >> TICKET_SHIFT in mine]
     if match is None:
         return iter(held)
-    walks = [_walk(session, PUBLIC_INDEX, match)]
-    if staff:
-        walks.append(_walk(session, STAFF_INDEX, match))
+    indexes = [PUBLIC_INDEX, STAFF_INDEX] if staff else [PUBLIC_INDEX]
+    if tickets is None:
+        walks = [_walk(session, index, match) for index in indexes]
+    else:
+        walks = [_probe(session, index, match, tickets) for index in indexes]
     if held:
         walks.append(iter(held))
     return walks[0] if len(walks) == 1 else heapq.merge(*walks, reverse=True)
@@ -241,10 +269,15 @@ def _tagged(rowids: Iterator[int], word: int) -> Iterator[tuple[int, int]]:
     return ((rowid, word) for rowid in rowids)
 
 
-def _text_matches(session: Session, search: SearchQuery, *, staff: bool) -> Iterator[tuple[int, int]]:
-    """(ticket id, relevance) of every ticket holding every query word, newest first, lazily."""
+def _text_matches(
+    session: Session, search: SearchQuery, *, staff: bool, tickets: Sequence[int] | None = None
+) -> Iterator[tuple[int, int]]:
+    """(ticket id, relevance) of every ticket holding every query word, newest first, lazily (of ``tickets``)."""
     pending = _read_pending(session, staff=staff)
-    walks = [_tagged(_word_rows(session, term, pending, staff=staff), word) for word, term in enumerate(search.terms)]
+    walks = [
+        _tagged(_word_rows(session, term, pending, staff=staff, tickets=tickets), word)
+        for word, term in enumerate(search.terms)
+    ]
     merged = walks[0] if len(walks) == 1 else heapq.merge(*walks, reverse=True)
     every = (1 << len(walks)) - 1
     for ticket_id, rows in groupby(merged, key=lambda hit: hit[0] >> TICKET_SHIFT):
@@ -268,6 +301,19 @@ def _candidates(shape: SearchShape) -> sa.TextClause:
 def _numbered_statement(shape: SearchShape) -> sa.TextClause:
     numbers = ", ".join(f":p_n{i}" for i in range(_NUMBER_SLOTS))
     return sa.text(f"SELECT t.id FROM support_tickets AS t WHERE t.ticket_number IN ({numbers}) AND {_filters(shape)}")
+
+
+@functools.cache
+def _own_statement(shape: SearchShape) -> sa.TextClause:
+    return sa.text(f"SELECT t.id FROM support_tickets AS t WHERE {_filters(shape)} ORDER BY t.id DESC LIMIT :p_n")
+
+
+def _own_tickets(session: Session, shape: SearchShape, params: Mapping[str, Any]) -> list[int] | None:
+    """A user's search: the user's tickets passing the filters, newest first, when they are few; else ``None``."""
+    if not shape[6]:  # no user filter
+        return None
+    rows = session.run(_own_statement(shape), {**params, "p_n": _PROBED_TICKETS + 1}).fetchall()
+    return None if len(rows) > _PROBED_TICKETS else [int(row[0]) for row in rows]
 
 
 @functools.cache
@@ -295,7 +341,9 @@ def sqlite_search(
     limit = search_rules.SEARCH_LIMIT
     listed: list[tuple[int, int]] = []
     if search.terms:
-        matches = _text_matches(session, search, staff=shape[-2])
+        own = _own_tickets(session, shape, params)
+        matches = _text_matches(session, search, staff=shape[-2], tickets=own)
+        filtered = filtered and own is None
         while len(listed) < limit:
             batch = [hit for _n, hit in zip(range(_FILTER_BATCH), matches, strict=False)]
             if not batch:
