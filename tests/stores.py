@@ -132,6 +132,27 @@ def sqlite_memory_backend(request: pytest.FixtureRequest) -> Iterator[StoreMaker
     yield make
 
 
+def postgres_schema(prefix: str) -> tuple[sa.Engine | Exception, Callable[[], None]]:
+    """An engine on a new, empty PostgreSQL schema and the function that drops it (or why there is none)."""
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    except sa.exc.OperationalError as error:
+        admin.dispose()
+        return error, lambda: None
+    engine = create_engine(POSTGRES_URL, connect_args={"options": f"-c search_path={schema}"})
+
+    def drop() -> None:
+        engine.dispose()
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+        admin.dispose()
+
+    return engine, drop
+
+
 def postgres_engine(request: pytest.FixtureRequest) -> sa.Engine:
     """An engine on a PostgreSQL schema of this test session's own, migrated; dropped at the end.
 
@@ -139,23 +160,9 @@ def postgres_engine(request: pytest.FixtureRequest) -> sa.Engine:
     """
 
     def build() -> tuple[sa.Engine | Exception, Callable[[], None]]:
-        schema = f"supportchat_test_{uuid.uuid4().hex[:12]}"
-        admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-        try:
-            with admin.connect() as connection:
-                connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
-        except sa.exc.OperationalError as error:
-            admin.dispose()
-            return error, lambda: None
-        engine = create_engine(POSTGRES_URL, connect_args={"options": f"-c search_path={schema}"})
-        upgrade(engine)
-
-        def drop() -> None:
-            engine.dispose()
-            with admin.connect() as connection:
-                connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-            admin.dispose()
-
+        engine, drop = postgres_schema("supportchat_test")
+        if not isinstance(engine, Exception):
+            upgrade(engine)
         return engine, drop
 
     engine = _once(request, "postgres", build)
@@ -224,6 +231,31 @@ def supabase_backend(request: pytest.FixtureRequest) -> Iterator[StoreMaker]:
     yield lambda: fresh_store(request)
 
 
+@contextmanager
+def supabase_with_sqlite_backend(request: pytest.FixtureRequest) -> Iterator[StoreMaker]:
+    """The product's Supabase configuration: FallbackStore(SupabaseStore over the emulator, a SQLite file).
+
+    What ``FallbackStore.for_supabase`` builds, with the primary up: the capabilities whose rows
+    live in the fallback's local database (jobs, teams, SLA, attachments, mail, push, automation)
+    run on the SQLite file while the tickets are Supabase's, copied into it.
+    """
+    from .postgrest_emulator.session import fresh_store
+
+    template: Path = _once(request, "sqlite-file", _sqlite_template)
+
+    def make() -> Store:
+        local = template.with_name(f"{uuid.uuid4().hex}.db")
+        shutil.copyfile(template, local)
+        return FallbackStore(
+            fresh_store(request),
+            SQLStore.from_url(f"sqlite:///{local}", migrate=False),
+            journal=local.with_name(f"{local.name}.journal"),
+            retry=Retrying(stop=stop_after_attempt(2), wait=wait_none(), sleep=lambda _s: None),
+        )
+
+    yield make
+
+
 BACKENDS: dict[str, Callable[[pytest.FixtureRequest], object]] = {
     "memory": memory_backend,
     "sqlite-file": sqlite_file_backend,
@@ -233,12 +265,14 @@ BACKENDS: dict[str, Callable[[pytest.FixtureRequest], object]] = {
     "fallback-up": _fallback_backend("up"),
     "fallback-down": _fallback_backend("down"),
     "fallback-flapping": _fallback_backend("flapping"),
+    "supabase+sqlite": supabase_with_sqlite_backend,
 }
 
 #: Marks to put on a backend's parameter (for instance ``pytest.mark.postgres``).
 BACKEND_MARKS: dict[str, list[pytest.MarkDecorator]] = {
     "postgres": [pytest.mark.postgres],
     "supabase": [pytest.mark.postgres],
+    "supabase+sqlite": [pytest.mark.postgres],
 }
 
 

@@ -3,7 +3,8 @@
 - :mod:`.business_time`: the pure business-time arithmetic (one module);
 - :mod:`.policy`: calendars and policies as data, and which policy applies;
 - :class:`SlaStore` (the store extension, tables from migration ``0011_sla``):
-  implemented for the SQL store (SQLite and PostgreSQL) and the in-memory store;
+  implemented for the SQL store (SQLite and PostgreSQL), the in-memory store and
+  the fallback store (in its local database);
 - :class:`SlaClock`: applies policies, follows tickets, fires and escalates;
 - :mod:`.feature`: routes, job kinds, the ``sla`` field of the admin ticket JSON.
 
@@ -12,7 +13,10 @@ See ``docs/sla.md``.
 
 from __future__ import annotations
 
-from ..extensions import register_extension
+from typing import Any
+
+from ..extensions import extension, register_extension
+from ..stores.fallback import FallbackStore
 from ..stores.memory import InMemoryStore
 from ..stores.sql import SQLStore
 from .base import BREACHED, WARNING, Clock, Deadline, DueFilter, NewDeadline, SlaEvent, SlaStore
@@ -50,6 +54,15 @@ __all__ = [
     "business_time_between",
 ]
 
+
+def _fallback_sla(store: FallbackStore) -> Any:
+    # In the local fallback database, beside the jobs that fire it: warnings and breaches keep
+    # firing through an outage, and there is one copy of each deadline, so nothing to reconcile
+    # at recovery (docs/sla.md, "Storage").
+    return extension(store.fallback, SlaStore)  # type: ignore[type-abstract]
+
+
 # (mypy does not take a Protocol for type[E]; the registry is keyed by protocol on purpose.)
 register_extension(SlaStore, SQLStore, SQLSlaStore)  # type: ignore[type-abstract]
 register_extension(SlaStore, InMemoryStore, MemorySlaStore)  # type: ignore[type-abstract]
+register_extension(SlaStore, FallbackStore, _fallback_sla)  # type: ignore[type-abstract]

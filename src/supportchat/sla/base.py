@@ -27,7 +27,7 @@ class Clock:
     ticket_id: int
     policy_id: int
     paused_since: float | None
-    last_change_id: int
+    status_changes_seen: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +122,13 @@ class SlaStore(Protocol):
     def clocks(self, ticket_ids: Sequence[int]) -> list[Clock]: ...
 
     def start_clock(
-        self, ticket_id: int, policy_id: int, deadlines: Sequence[NewDeadline], *, last_change_id: int, replace: bool
+        self,
+        ticket_id: int,
+        policy_id: int,
+        deadlines: Sequence[NewDeadline],
+        *,
+        status_changes_seen: int,
+        replace: bool,
     ) -> bool:
         """Put the ticket under a policy with these deadlines; unless ``replace``, only if it has no clock yet.
 

@@ -37,7 +37,17 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..desk import SupportDesk
 from ..extensions import extension
-from ..models import Actor, EventRecord, EventType, Priority, SenderType, Ticket, TicketStatus, UTCDateTime
+from ..models import (
+    Actor,
+    EventRecord,
+    EventType,
+    Priority,
+    SenderType,
+    Ticket,
+    TicketChange,
+    TicketStatus,
+    UTCDateTime,
+)
 from .base import BREACHED, WARNING, Clock, Deadline, Firing, NewDeadline, SlaEvent, SlaStore
 from .business_time import Calendar, NoWorkingTime, add_business_time, business_time_between
 from .policy import Facts, PolicyOut, Target, calendar, choose_policy, facts_of
@@ -113,12 +123,12 @@ class SlaClock:
         cal = self._calendar(policy)
         start = ticket.created_at if not replace else (now or datetime.now(UTC))
         # Re-applied, the history before now is done with; applied first, it is replayed below.
-        seen = max((c.id for c in self.desk.store.list_changes(ticket.id)), default=0) if replace else 0
+        seen = len(_status_changes(self.desk.store.list_changes(ticket.id))) if replace else 0
         targets = [Target.FIRST_RESPONSE, Target.RESOLUTION]
         # A re-application is a cycle of its own (numbered by its instant): the earlier ones stay as history.
         cycle = int(start.timestamp() * 1000) if replace else 0
         new = [d for target in targets if (d := self._new(policy, cal, target, cycle, start)) is not None]
-        if not self.store.start_clock(ticket.id, policy.id, new, last_change_id=seen, replace=replace):
+        if not self.store.start_clock(ticket.id, policy.id, new, status_changes_seen=seen, replace=replace):
             return policy
         if replace:
             if ticket.status in policy.pause_statuses:
@@ -183,17 +193,20 @@ class SlaClock:
         self.schedule()
 
     def _follow_changes(self, ticket: Ticket, policy: PolicyOut, cal: Calendar, clock: Clock) -> bool:
-        """Apply the ticket's status changes not seen yet, in order; whether its clocks are paused after."""
+        """Apply the ticket's status changes not seen yet, in order; whether its clocks are paused after.
+
+        The clock counts the status changes it has followed rather than keeping a change id: ids
+        are each store's own (the fallback store's primary and local copy number them apart),
+        while a ticket's status changes are the same, in the same order, in both.
+        """
         paused = clock.paused_since is not None
-        last_change = clock.last_change_id
-        for change in self.desk.store.list_changes(ticket.id):
-            if change.id <= last_change or change.field != "status" or not change.old_value or not change.new_value:
-                continue
-            old, new = TicketStatus(change.old_value), TicketStatus(change.new_value)
-            paused = self._status_changed(ticket.id, policy, cal, old, new, change.changed_at, change.id, paused)
-            last_change = change.id
-        if last_change != clock.last_change_id:
-            self.store.save_clock(ticket.id, clock={"last_change_id": last_change}, updates={})
+        changes = _status_changes(self.desk.store.list_changes(ticket.id))
+        for position, change in enumerate(changes[clock.status_changes_seen :], start=clock.status_changes_seen + 1):
+            if change.old_value and change.new_value:
+                old, new = TicketStatus(change.old_value), TicketStatus(change.new_value)
+                paused = self._status_changed(ticket.id, policy, cal, old, new, change.changed_at, position, paused)
+        if len(changes) > clock.status_changes_seen:
+            self.store.save_clock(ticket.id, clock={"status_changes_seen": len(changes)}, updates={})
         return paused
 
     def _status_changed(
@@ -204,7 +217,7 @@ class SlaClock:
         old: TicketStatus,
         new: TicketStatus,
         at: datetime,
-        change_id: int,
+        position: int,
         paused: bool,
     ) -> bool:
         running = self._running(ticket_id)
@@ -213,8 +226,8 @@ class SlaClock:
         if new is TicketStatus.CLOSED:
             self._finish([d for d in running if d.target != Target.RESOLUTION], at, state="cancelled")
             return paused
-        if old is TicketStatus.RESOLVED and (cycle := self._new(policy, cal, Target.RESOLUTION, change_id, at)):
-            # Reopened: resolution runs again from now, as a new cycle.
+        if old is TicketStatus.RESOLVED and (cycle := self._new(policy, cal, Target.RESOLUTION, position, at)):
+            # Reopened: resolution runs again from now, as a new cycle (numbered by the change's position).
             self.store.save_clock(
                 ticket_id, clock={}, updates={}, new=[self._held(cycle, cal, at) if paused else cycle]
             )
@@ -233,7 +246,14 @@ class SlaClock:
         message = found[0]
         running = self._running(ticket.id)
         if message.sender_type is SenderType.ADMIN:
-            answered = [d for d in running if d.target in (Target.FIRST_RESPONSE, Target.NEXT_RESPONSE)]
+            # Only what was waiting when it was written: a late or repeated delivery of an older
+            # reply must not meet a next response that a later user message started.
+            answered = [
+                d
+                for d in running
+                if d.target in (Target.FIRST_RESPONSE, Target.NEXT_RESPONSE)
+                and d.started_at <= message.created_at.timestamp()
+            ]
             self._finish(answered, message.created_at, state="met")
             return
         if any(d.target == Target.NEXT_RESPONSE for d in running) or not self._answered_before(ticket, message_id):
@@ -387,6 +407,10 @@ class SlaClock:
             ticket_id: _view(names.get(clock.policy_id), clock.paused_since is not None, by_ticket.get(ticket_id, []))
             for ticket_id, clock in clocks.items()
         }
+
+
+def _status_changes(changes: Sequence[TicketChange]) -> list[TicketChange]:
+    return [change for change in changes if change.field == "status"]
 
 
 def _view(policy: str | None, paused: bool, deadlines: Sequence[Deadline]) -> SlaView:

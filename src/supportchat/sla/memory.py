@@ -101,7 +101,13 @@ class MemorySlaStore:
         return sorted(found, key=lambda d: (d.ticket_id, d.target, d.cycle))
 
     def start_clock(
-        self, ticket_id: int, policy_id: int, deadlines: Sequence[NewDeadline], *, last_change_id: int, replace: bool
+        self,
+        ticket_id: int,
+        policy_id: int,
+        deadlines: Sequence[NewDeadline],
+        *,
+        status_changes_seen: int,
+        replace: bool,
     ) -> bool:
         with self._lock:
             if ticket_id in self._clocks and not replace:
@@ -109,7 +115,7 @@ class MemorySlaStore:
             for d in list(self._deadlines.values()):
                 if d.ticket_id == ticket_id and d.state == _ACTIVE:
                     self._deadlines[d.id] = dataclasses.replace(d, state="cancelled", next_fire_at=None)
-            self._clocks[ticket_id] = Clock(ticket_id, policy_id, None, last_change_id)
+            self._clocks[ticket_id] = Clock(ticket_id, policy_id, None, status_changes_seen)
             self._add(ticket_id, deadlines)
         return True
 

@@ -56,8 +56,9 @@ clocks = sa.Table(
     sa.Column("ticket_id", Id, primary_key=True, autoincrement=False),
     sa.Column("policy_id", sa.Integer, nullable=False),
     sa.Column("paused_since", sa.Float),
-    #: The newest status change already applied (the record of changes is read after it).
-    sa.Column("last_change_id", Id, nullable=False, server_default="0"),
+    #: How many of the ticket's status changes are applied (a count, not a change id: ids are
+    #: each store's own, the fallback store's primary and local copy number them apart).
+    sa.Column("status_changes_seen", Id, nullable=False, server_default="0"),
 )
 
 #: One row per target and cycle (a cycle: the ticket, a waiting user message, a reopening).

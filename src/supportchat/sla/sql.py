@@ -26,7 +26,7 @@ _d = schema.deadlines.c
 _e = schema.events.c
 _ACTIVE = "active"
 _DEADLINE_COLUMNS = {column.name for column in schema.deadlines.c} - {"id", "ticket_id"}
-_CLOCK_COLUMNS = {"policy_id", "paused_since", "last_change_id"}
+_CLOCK_COLUMNS = {"policy_id", "paused_since", "status_changes_seen"}
 
 
 def _dumps(value: Any) -> str:
@@ -129,7 +129,7 @@ class SQLSlaStore:
             return []
         with self._read() as connection:
             rows = connection.execute(sa.select(schema.clocks).where(_k.ticket_id.in_(list(ticket_ids)))).fetchall()
-        return [Clock(int(r.ticket_id), int(r.policy_id), r.paused_since, int(r.last_change_id)) for r in rows]
+        return [Clock(int(r.ticket_id), int(r.policy_id), r.paused_since, int(r.status_changes_seen)) for r in rows]
 
     def deadlines(self, ticket_ids: Sequence[int]) -> list[Deadline]:
         if not ticket_ids:
@@ -143,7 +143,13 @@ class SQLSlaStore:
             return [_deadline(row) for row in connection.execute(query).fetchall()]
 
     def start_clock(
-        self, ticket_id: int, policy_id: int, deadlines: Sequence[NewDeadline], *, last_change_id: int, replace: bool
+        self,
+        ticket_id: int,
+        policy_id: int,
+        deadlines: Sequence[NewDeadline],
+        *,
+        status_changes_seen: int,
+        replace: bool,
     ) -> bool:
         with self._write() as connection:
             exists = connection.execute(sa.select(_k.ticket_id).where(_k.ticket_id == ticket_id)).scalar()
@@ -159,12 +165,12 @@ class SQLSlaStore:
                 connection.execute(
                     schema.clocks.update()
                     .where(_k.ticket_id == ticket_id)
-                    .values(policy_id=policy_id, paused_since=None, last_change_id=last_change_id)
+                    .values(policy_id=policy_id, paused_since=None, status_changes_seen=status_changes_seen)
                 )
             else:
                 connection.execute(
                     schema.clocks.insert().values(
-                        ticket_id=ticket_id, policy_id=policy_id, last_change_id=last_change_id
+                        ticket_id=ticket_id, policy_id=policy_id, status_changes_seen=status_changes_seen
                     )
                 )
             self._add(connection, ticket_id, deadlines)

@@ -176,7 +176,8 @@ begin
     end if;
     if exists (select 1 from pg_constraint where conname = 'support_ticket_changes_field_check'
                and (pg_get_constraintdef(oid) not like '%merged_from%'
-                    or pg_get_constraintdef(oid) not like '%tags%')) then
+                    or pg_get_constraintdef(oid) not like '%tags%'
+                    or pg_get_constraintdef(oid) not like '%transfer_forced%')) then
         alter table public.support_ticket_changes drop constraint support_ticket_changes_field_check;
     end if;
 end
@@ -207,7 +208,9 @@ declare
          'char_length(subject) between 1 and 200 and char_length(description) >= 1'],
         ['support_tickets', 'support_tickets_ids_check', 'user_id > 0 and (assigned_to is null or assigned_to > 0)'],
         ['support_ticket_changes', 'support_ticket_changes_field_check',
-         'field in (''status'', ''assigned_to'', ''priority'', ''rating'', ''merged_into'', ''merged_from'', ''note'', ''tags'')'],
+         -- team and transfer_*: the records of a transfer (supportchat.teams), beside its assignment.
+         'field in (''status'', ''assigned_to'', ''priority'', ''rating'', ''merged_into'', ''merged_from'', ''note'', ''tags'', '
+         '''team'', ''transfer_reason'', ''transfer_note'', ''transfer_forced'')'],
         ['support_ticket_changes', 'support_ticket_changes_changed_by_kind_check',
          'changed_by_kind in (''user'', ''admin'', ''system'')'],
         ['support_events', 'support_events_type_check',
@@ -1194,67 +1197,16 @@ grant execute on function
     to authenticated, service_role;
 revoke all on all functions in schema support_private from public, anon, authenticated;
 
+-- ------------------------------------------------- what lives in the fallback store's local database
+
+-- Teams and the assignment queue, the SLA, jobs, attachments' records, mail, push
+-- and automation have no tables here: with Supabase they live in the local SQLite
+-- database of supportchat's fallback store (docs/supabase.md, "What stays local").
+-- Earlier versions of this file created the teams tables (support_teams,
+-- support_agent_states, support_ticket_teams, support_assignment_queue); nothing
+-- reads or writes them, and they may be dropped.
+
 -- ------------------------------------------------------------- realtime
-
--- ------------------------------------------------- teams, availability and the assignment queue (spec §17)
-
--- The tables of migration 0012_teams (supportchat.teams). The teams capability
--- has no Supabase store extension yet: the tables are here so that a project's
--- schema matches the migrations, readable by admins only and written by the
--- service role (a worker on the service key), never by a user.
-
-create table if not exists public.support_teams (
-    name text primary key,
-    display_name text not null,
-    auto_assign boolean not null default false,
-    categories jsonb not null default '[]',
-    updated_at timestamptz not null default now()
-);
-
-create table if not exists public.support_agent_states (
-    agent_id bigint primary key,
-    status text not null check (status in ('available', 'away', 'offline')),
-    status_since timestamptz not null default now(),
-    last_assigned_at timestamptz
-);
-
-create table if not exists public.support_ticket_teams (
-    ticket_id bigint primary key,
-    team text not null,
-    since timestamptz not null default now()
-);
-create index if not exists ix_support_ticket_teams_team on public.support_ticket_teams (team);
-
-create table if not exists public.support_assignment_queue (
-    ticket_id bigint primary key,
-    team text not null,
-    queued_at timestamptz not null,
-    reserved_for bigint,
-    reserved_until timestamptz
-);
-create index if not exists ix_support_assignment_queue_team_order
-    on public.support_assignment_queue (team, queued_at, ticket_id);
-create index if not exists ix_support_assignment_queue_reserved_for on public.support_assignment_queue (reserved_for);
-
-do $$
-declare
-    name text;
-begin
-    foreach name in array array[
-        'support_teams', 'support_agent_states', 'support_ticket_teams', 'support_assignment_queue'
-    ] loop
-        execute format('alter table public.%I enable row level security', name);
-        execute format('drop policy if exists %I on public.%I', name || '_read', name);
-        execute format(
-            'create policy %I on public.%I for select to authenticated using ((select public.support_caller_is_admin()))',
-            name || '_read', name
-        );
-        execute format('revoke all on public.%I from anon, authenticated', name);
-        execute format('grant select on public.%I to authenticated', name);
-        execute format('grant all on public.%I to service_role', name);
-    end loop;
-end
-$$;
 
 -- A Flutter app subscribes to its own messages and tickets; Realtime applies the
 -- SELECT policies above to every change it forwards.
