@@ -3,8 +3,9 @@
 The oracle is :mod:`supportchat.search`'s reference matcher over the corpus
 as written. Every backend counts relevance the same way (how many of a
 ticket's sources hold a query word), so each must give the same tickets in
-the same order (number first, relevance, newest first) and the same ``total``,
-the newest ``SEARCH_LIMIT`` matches when there are more.
+the same order (number first, relevance, newest first) and the same exact
+``total``; past the newest ``SEARCH_LIMIT`` matches, the older ones follow
+newest first, so paging lists every match once.
 """
 
 from __future__ import annotations
@@ -160,17 +161,23 @@ def _expected(texts: dict[int, list[str]], q: str, allowed: set[int] | None = No
 
 
 def _ranked(store: Store, texts: dict[int, list[str]], q: str, limit: int = 10**9) -> list[int]:
-    """The oracle's order: the newest ``limit`` text matches and any ticket ``q`` names, ranked."""
+    """The oracle's order: every text match and any ticket ``q`` names; the newest ``limit`` matches ranked."""
     search = parse_search(q)
-    newest = sorted(_expected(texts, q), reverse=True)[:limit]
+    found = sorted(_expected(texts, q), reverse=True)
+    newest = set(found[:limit])
     named = set()
     for number in search.numbers:
         ticket = store.get_ticket_by_number(number)
         if ticket is not None:
             named.add(ticket.id)
     return sorted(
-        set(newest) | named,
-        key=lambda t: (t not in named, -relevance(texts[t], search.terms) if t in newest else 0, -t),
+        set(found) | named,
+        key=lambda t: (
+            t not in named and t not in newest,
+            t not in named,
+            -relevance(texts[t], search.terms) if t in newest else 0,
+            -t,
+        ),
     )
 
 
@@ -196,17 +203,30 @@ def test_every_backend_finds_what_the_reference_finds(store: Store) -> None:
     assert _expected(texts, "xylophone") == set()
 
 
-def test_a_search_lists_the_newest_matches_up_to_the_limit(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_past_the_limit_older_matches_follow_and_total_is_exact(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     texts = _corpus(store)
     monkeypatch.setattr(search_rules, "SEARCH_LIMIT", 7)
     for q in ("refund", "reembolso", "la", "vuelo reembolso", "xylophone"):
         ids, total = _search(store, q)
+        expected = _expected(texts, q)
         assert ids == _ranked(store, texts, q, limit=7), q
-        assert total == len(ids) == min(7, len(_expected(texts, q))), q
-    # Filters apply before the limit: seven billing matches, not the billing ones among seven.
+        assert total == len(ids) == len(expected), q
+        # Every page, each match once: exactly ``total`` tickets in all, in the one order.
+        for per_page in (3, 7, 10):
+            paged: list[int] = []
+            for page in range(1, len(expected) // per_page + 3):
+                items, page_total = store.list_tickets(TicketQuery(q=q, page=page, per_page=per_page))
+                assert page_total == total, (q, page)
+                paged += [t.id for t in items]
+            assert paged == ids and len(set(paged)) == total, (q, per_page)
+    assert len(_expected(texts, "la")) > 7  # the window is really exceeded
+    # Filters apply before the window: the seven newest billing matches are ranked, every one counted.
     billing = {t.id for t in store.list_tickets(TicketQuery(category=Category.BILLING, per_page=1000))[0]}
     ids, total = _search(store, "la", category=Category.BILLING)
-    assert set(ids) == set(sorted(_expected(texts, "la", billing), reverse=True)[:7]) and total == len(ids)
+    expected = _expected(texts, "la", billing)
+    assert set(ids) == expected and total == len(expected)
+    assert set(ids[:7]) == set(sorted(expected, reverse=True)[:7])
+    assert ids[7:] == sorted(expected, reverse=True)[7:]
 
 
 def test_pages_split_the_same_results_and_total(store: Store) -> None:

@@ -15,17 +15,18 @@ Every backend searches the same way; what it shares is here:
 - **Ticket numbers.** A query that is a ticket number in any form spec §2
   accepts (lower case, ``O`` for ``0``, ``I``/``L`` for ``1``) puts that ticket
   first, whether or not its text matches; the text matches follow.
-- **How many.** A search lists the newest :data:`SEARCH_LIMIT` matching
-  tickets (highest id first, after the listing's other filters), and the
-  ticket named by its number besides; ``total`` counts exactly what it lists.
-  A word in a fifth of a million tickets would otherwise make every search
-  visit 200,000 of them to rank and count; the newest thousand are the ones a
-  desk looks for, and more words or a filter narrow the rest (GitHub's search
-  API lists at most 1,000 results the same way).
-- **Order.** The exact number first, then :func:`relevance` (how many of the
-  ticket's sources hold a query word), then newest first. Every backend
-  counts relevance the same way (it needs only which rows match, which every
-  index knows), so every backend gives the same order.
+- **How many.** Every matching ticket (after the listing's other filters)
+  is counted in ``total``, exactly, and reachable by paging. Relevance ranks
+  the newest :data:`SEARCH_LIMIT` matches (highest id first) and the ticket
+  named by its number; pages past that window go on with the older matches,
+  newest first, unranked (:func:`rank_key`). A word in a fifth of a million
+  tickets would otherwise make every search rank 200,000 of them; the newest
+  thousand are the ones a desk looks for, and the rest stay listed, each
+  ticket once, so paging through every page lists exactly ``total`` tickets.
+- **Order.** Within the window: the exact number first, then :func:`relevance`
+  (how many of the ticket's sources hold a query word), then newest first.
+  Every backend counts relevance the same way (it needs only which rows
+  match, which every index knows), so every backend gives the same order.
 - **Highlight.** Each result carries a snippet of its best-matching source in
   which every matched word is wrapped in :data:`MARK_START` and
   :data:`MARK_END`. Both are control characters, which the sanitiser removes
@@ -60,6 +61,7 @@ __all__ = [
     "marked_number",
     "matches",
     "parse_search",
+    "rank_key",
     "relevance",
     "tsquery_any",
     "tsquery_prefix",
@@ -69,7 +71,7 @@ __all__ = [
 #: Wraps each matched word in a ``highlight`` (STX and ETX).
 MARK_START = "\x02"
 MARK_END = "\x03"
-#: A search lists at most this many text matches, the newest (see the module's "How many").
+#: A search ranks by relevance only this many text matches, the newest (see the module's "How many").
 SEARCH_LIMIT = 1000
 #: Query words beyond this many are ignored (each costs an index probe).
 MAX_TERMS = 8
@@ -170,6 +172,16 @@ def relevance(sources: Iterable[str], terms: Sequence[str]) -> int:
     each internal note one (staff searches only).
     """
     return sum(1 for text in sources if any(w.startswith(t) for w in words(text) for t in terms))
+
+
+def rank_key(ticket_id: int, *, exact: bool, relevance: int, recent: bool) -> tuple[int, int, int, int]:
+    """Where a matching ticket sorts (ascending): see the module's "How many" and "Order".
+
+    ``recent``: among the newest :data:`SEARCH_LIMIT` text matches; ``exact``:
+    named by its ticket number (ranked with the window, first, wherever it is).
+    """
+    ranked = exact or recent
+    return (0 if ranked else 1, 0 if exact else 1, -relevance if recent else 0, -ticket_id)
 
 
 def highlight(sources: Sequence[str], terms: Sequence[str]) -> str | None:

@@ -752,20 +752,21 @@ as $$
           and (p_search ->> 'tag' is null or exists (select 1 from public.support_ticket_tags g
                                                       where g.ticket_id = t.id and g.tag = p_search ->> 'tag'))
     ),
-    -- The newest text matches only (supportchat.search.SEARCH_LIMIT), and the ticket named by its number.
-    newest as (
-        select t, relevance from filtered where exact = 0
-        order by (t).id desc limit (p_search ->> 'search_limit')::integer
+    -- Every match (total is exact); the newest search_limit text matches and the ticket named by
+    -- its number are ranked, the older matches follow newest first (supportchat.search.rank_key).
+    matched as (
+        select t, relevance, (row_number() over (order by (t).id desc) <= (p_search ->> 'search_limit')::integer)::integer as recent
+        from filtered where exact = 0
     ),
     listed as (
-        select distinct on ((l.t).id) l.t, l.exact, l.relevance from (
-            select t, 0 as exact, relevance from newest
-            union all
-            select t, 1, 0 from filtered where exact = 1
-        ) l order by (l.t).id, l.exact desc
+        -- (x).id, not x: a row "is null" when any of its fields is.
+        select case when (m.t).id is null then e.t else m.t end as t, ((e.t).id is not null)::integer as exact,
+               coalesce(m.relevance, 0) as relevance, coalesce(m.recent, 0) as recent
+        from matched m full join (select t from filtered where exact = 1) e on (e.t).id = (m.t).id
     ),
     page as (
-        select * from listed order by exact desc, relevance desc, (t).id desc
+        select * from listed
+        order by greatest(exact, recent) desc, exact desc, case when recent = 1 then relevance else 0 end desc, (t).id desc
         limit (p_search ->> 'limit')::integer offset (p_search ->> 'offset')::integer
     )
     select jsonb_build_object(
@@ -794,7 +795,8 @@ as $$
                         where coalesce((p_search ->> 'staff')::boolean, false)
                           and n2.ticket_id = (pg.t).id and to_tsvector('public.supportchat_search'::regconfig, translate(n2.note, '-_./@:+''\', '         ')) @@ p.anyq
                     ) c order by c.s limit 1))
-                order by pg.exact desc, pg.relevance desc, (pg.t).id desc)
+                order by greatest(pg.exact, pg.recent) desc, pg.exact desc,
+                         case when pg.recent = 1 then pg.relevance else 0 end desc, (pg.t).id desc)
             from page pg), '[]'::jsonb))
 $$;
 

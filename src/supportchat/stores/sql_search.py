@@ -1,20 +1,20 @@
 """Full-text search on the SQL store: FTS5 on SQLite, ``tsvector`` on PostgreSQL.
 
 The rules are :mod:`supportchat.search`'s (which tickets match, the newest
-:data:`~supportchat.search.SEARCH_LIMIT` listed, :func:`~supportchat.search.relevance`
-order); the index objects are :mod:`supportchat.sqlschema.search`'s.
+:data:`~supportchat.search.SEARCH_LIMIT` ranked by :func:`~supportchat.search.relevance`,
+the older ones after them); the index objects are :mod:`supportchat.sqlschema.search`'s.
 
 SQLite (:func:`sqlite_search`) walks the ticket-keyed index newest first: per
 query word, the rowids of the rows holding it, in descending order, read in
 growing chunks; since a rowid is ``ticket_id << 32 | n``, a ticket's rows
 arrive together, and a ticket is decided once every word's walk has passed
-it. It stops at the limit, so a word in every other ticket costs what a rare
-one does. Relevance is the number of distinct rows (sources) a ticket has
+it. Every match is walked (``total`` is exact), but only rowids: the texts
+are read for the page alone. Relevance is the number of distinct rows (sources) a ticket has
 among the words' rows: no per-row scoring function, no join.
 
 PostgreSQL (:func:`search_statements`) does the same in one statement over
 its GIN indexes: per word the set of tickets where some source holds it,
-intersected; the newest matches after the filters, counted and ranked.
+intersected; every match after the filters counted, the newest ranked.
 
 Either way the page's texts are then read to mark the highlights
 (:func:`take_highlights`).
@@ -33,7 +33,16 @@ import sqlalchemy as sa
 
 from .. import search as search_rules
 from ..models import Ticket
-from ..search import SearchQuery, fts5_prefix, highlight, marked_number, tsquery_any, tsquery_prefix, words
+from ..search import (
+    SearchQuery,
+    fts5_prefix,
+    highlight,
+    marked_number,
+    rank_key,
+    tsquery_any,
+    tsquery_prefix,
+    words,
+)
 from ..sqlschema.search import (
     POSTGRES_CONFIG,
     PUBLIC_INDEX,
@@ -117,6 +126,15 @@ def _filters(shape: SearchShape) -> str:
     return " AND ".join(conditions)
 
 
+def _rank_order(prefix: str, ticket_id: str) -> str:
+    """:func:`supportchat.search.rank_key` as an ORDER BY: the ranked window (exact or recent) first."""
+    exact, recent, relevance = (prefix + name for name in ("exact", "recent", "relevance"))
+    return (
+        f"GREATEST({exact}, {recent}) DESC, {exact} DESC, "
+        f"CASE WHEN {recent} = 1 THEN {relevance} ELSE 0 END DESC, {ticket_id} DESC"
+    )
+
+
 @functools.cache
 def search_statements(shape: SearchShape) -> tuple[sa.TextClause, sa.TextClause]:
     """PostgreSQL: the page (with its total) and the count-only statement of one search shape."""
@@ -127,7 +145,7 @@ def search_statements(shape: SearchShape) -> tuple[sa.TextClause, sa.TextClause]
     filters = _filters(shape)
     ctes = []
     parts = [
-        f"SELECT t.id AS ticket_id, 1 AS exact, 0 AS relevance FROM support_tickets AS t "
+        f"SELECT t.id AS ticket_id, 1 AS exact, 0 AS relevance, 0 AS recent FROM support_tickets AS t "
         f"WHERE t.ticket_number IN ({numbers}) AND {filters}"
     ]
     if words:
@@ -144,26 +162,28 @@ def search_statements(shape: SearchShape) -> tuple[sa.TextClause, sa.TextClause]
             ctes.append(f"every_word(ticket_id) AS ({every})")
             found += " WHERE ticket_id IN (SELECT ticket_id FROM every_word)"
         ctes.append(f"found(ticket_id, relevance) AS ({found} GROUP BY ticket_id)")
-        # The newest matches only (spec: search.SEARCH_LIMIT), after the listing's filters.
+        # Every match after the listing's filters; the newest search.SEARCH_LIMIT are ranked (rank_key).
         ctes.append(
-            "newest(ticket_id, relevance) AS (SELECT f.ticket_id, f.relevance FROM found AS f "
-            f"JOIN support_tickets AS t ON t.id = f.ticket_id WHERE {filters} "
-            "ORDER BY f.ticket_id DESC LIMIT :p_search_limit)"
+            "matched(ticket_id, relevance, recent) AS (SELECT f.ticket_id, f.relevance, "
+            "row_number() OVER (ORDER BY f.ticket_id DESC) <= :p_search_limit FROM found AS f "
+            f"JOIN support_tickets AS t ON t.id = f.ticket_id WHERE {filters})"
         )
-        parts.insert(0, "SELECT ticket_id, 0, relevance FROM newest")
-    ctes.append(f"listed(ticket_id, exact, relevance) AS ({' UNION ALL '.join(parts)})")
+        parts.insert(0, "SELECT ticket_id, 0, relevance, CAST(recent AS integer) FROM matched")
+    ctes.append(f"listed(ticket_id, exact, relevance, recent) AS ({' UNION ALL '.join(parts)})")
     ctes.append(
-        "ranked(ticket_id, exact, relevance) AS "
-        "(SELECT ticket_id, max(exact), max(relevance) FROM listed GROUP BY ticket_id)"
+        "ranked(ticket_id, exact, relevance, recent) AS "
+        "(SELECT ticket_id, max(exact), max(relevance), max(recent) FROM listed GROUP BY ticket_id)"
     )
+    order = _rank_order("", "ticket_id")
     ctes.append(
-        "page(ticket_id, exact, relevance, total) AS (SELECT ticket_id, exact, relevance, count(*) OVER () "
-        "FROM ranked ORDER BY exact DESC, relevance DESC, ticket_id DESC LIMIT :p_limit OFFSET :p_offset)"
+        "page(ticket_id, exact, relevance, recent, total) AS (SELECT ticket_id, exact, relevance, recent, "
+        f"count(*) OVER () FROM ranked ORDER BY {order} LIMIT :p_limit OFFSET :p_offset)"
     )
     head = "WITH " + ", ".join(ctes)
+    page_order = _rank_order("p.", "t.id")
     page = sa.text(
         f"{head} SELECT {_ticket_columns('t')}, p.exact, p.total FROM page AS p "
-        "JOIN support_tickets AS t ON t.id = p.ticket_id ORDER BY p.exact DESC, p.relevance DESC, t.id DESC"
+        f"JOIN support_tickets AS t ON t.id = p.ticket_id ORDER BY {page_order}"
     )
     count = sa.text(f"{head.removesuffix(', ' + ctes[-1])} SELECT count(*) FROM ranked")
     return page, count
@@ -328,9 +348,10 @@ def sqlite_search(
 ) -> tuple[list[tuple[Any, ...]], int]:
     """SQLite: the page's ticket rows, each followed by whether its number was asked for and the total; the total.
 
-    The text matches are walked newest first and checked against the
-    listing's filters a batch at a time, until :data:`~supportchat.search.SEARCH_LIMIT`
-    of them pass; the ticket named by its number joins them, first.
+    Every text match is walked, newest first, and checked against the
+    listing's filters a batch at a time (``total`` is exact); the newest
+    :data:`~supportchat.search.SEARCH_LIMIT` of them and the ticket named by
+    its number are ranked, the older ones follow (:func:`~supportchat.search.rank_key`).
     """
     filtered = _filters(shape) != "TRUE"
     params = dict(listing)
@@ -338,30 +359,27 @@ def sqlite_search(
     for index in range(_NUMBER_SLOTS):
         params[f"p_n{index}"] = numbers[index] if index < len(numbers) else None
     exact = {int(row[0]) for row in session.run(_numbered_statement(shape), params).fetchall()}
-    limit = search_rules.SEARCH_LIMIT
     listed: list[tuple[int, int]] = []
     if search.terms:
         own = _own_tickets(session, shape, params)
         matches = _text_matches(session, search, staff=shape[-2], tickets=own)
         filtered = filtered and own is None
-        while len(listed) < limit:
-            batch = [hit for _n, hit in zip(range(_FILTER_BATCH), matches, strict=False)]
-            if not batch:
-                break
+        while batch := [hit for _n, hit in zip(range(_FILTER_BATCH), matches, strict=False)]:
             if filtered:
                 ids = json.dumps([ticket_id for ticket_id, _r in batch])
                 passing = {int(r[0]) for r in session.run(_candidates(shape), {**params, "p_ids": ids}).fetchall()}
                 batch = [hit for hit in batch if hit[0] in passing]
-            listed.extend(batch[: limit - len(listed)])
-    ranked = {ticket_id: (True, 0) for ticket_id in exact}
-    for ticket_id, relevance in listed:
-        ranked[ticket_id] = (ticket_id in exact, relevance)
-    order = sorted(ranked, key=lambda t: (not ranked[t][0], -ranked[t][1], -t))
+            listed.extend(batch)
+    window = search_rules.SEARCH_LIMIT
+    keys = {ticket_id: rank_key(ticket_id, exact=True, relevance=0, recent=False) for ticket_id in exact}
+    for position, (ticket_id, relevance) in enumerate(listed):
+        keys[ticket_id] = rank_key(ticket_id, exact=ticket_id in exact, relevance=relevance, recent=position < window)
+    order = sorted(keys, key=keys.__getitem__)
     page = order[listing["p_offset"] : listing["p_offset"] + listing["p_limit"]]
     if not page:
         return [], len(order)
     rows = {int(row[0]): row for row in session.run(_rows_statement(), {"p_ids": json.dumps(page)}).fetchall()}
-    return [(*rows[t], ranked[t][0], len(order)) for t in page if t in rows], len(order)
+    return [(*rows[t], t in exact, len(order)) for t in page if t in rows], len(order)
 
 
 @functools.cache
