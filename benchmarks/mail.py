@@ -2,6 +2,7 @@
 
     python -m benchmarks.mail                 # 1,000 mails
     python -m benchmarks.mail --mails 200     # a quicker look
+    python -m benchmarks.mail --files 5       # one mail in 5 carries a photo and a PDF
 
 Steps (the Dovecot of the tests, started on 127.0.0.1 with a throwaway
 configuration):
@@ -16,8 +17,13 @@ configuration):
    the fetched bytes;
 4. import: :func:`supportchat.mail.imap.poll_mailbox` on an empty SQLite file
    desk: fetch, parse, plan, contact, ticket or reply, raw mail kept,
-   checkpoint advanced per message; then a second poll (everything already
-   imported: the checkpoint makes it cost one search).
+   checkpoint advanced per message, files stored through the attachments
+   capability (a local blob directory: photos re-encoded with a thumbnail,
+   PDFs checked); then a second poll (everything already imported: the
+   checkpoint makes it cost one search).
+
+With ``--files N`` one mail in N (not a reply) is a multipart/mixed mail
+with a 640×480 JPEG photo and a one-page PDF attached.
 
 Prints mails per second and the ratios to the baseline; the target is at
 least 50 mails/s for step 4.
@@ -26,19 +32,37 @@ least 50 mails/s for step 4.
 from __future__ import annotations
 
 import argparse
+import base64
 import tempfile
 import time
 from pathlib import Path
 
+from tests.attachments import files
 from tests.mail.dovecot import dovecot
 from tests.mail.imap_worker import settings as test_settings
 
 from supportchat import SupportDesk
+from supportchat.attachments import Attachments, LocalBlobStore, UrlSigner
 from supportchat.mail import MailIntake, MailSettings, parse_mail, strip_quoted
 from supportchat.mail.imap import poll_mailbox
 from supportchat.stores.sql import SQLStore
 
 TARGET = 50.0
+
+
+def _with_files(n: int, photo: bytes, pdf: bytes) -> bytes:
+    boundary = f"mixed-{n}"
+    return (
+        f"From: Cliente <customer{n % 97}@example.org>\r\nTo: support@example.com\r\nSubject: Fotos {n}\r\n"
+        f"Message-ID: <bench-{n}@example.org>\r\nMIME-Version: 1.0\r\n"
+        f'Content-Type: multipart/mixed; boundary="{boundary}"\r\n\r\n'
+        f"--{boundary}\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\nEl paquete {n} lleg\u00f3 roto.\r\n"
+        f"--{boundary}\r\nContent-Type: image/jpeg\r\nContent-Transfer-Encoding: base64\r\n"
+        f'Content-Disposition: attachment; filename="IMG_{n}.jpg"\r\n\r\n{base64.encodebytes(photo).decode()}'
+        f"--{boundary}\r\nContent-Type: application/pdf\r\nContent-Transfer-Encoding: base64\r\n"
+        f'Content-Disposition: attachment; filename="albaran-{n}.pdf"\r\n\r\n{base64.encodebytes(pdf).decode()}'
+        f"--{boundary}--\r\n"
+    ).encode()
 
 
 def _mail(n: int) -> bytes:
@@ -79,10 +103,16 @@ def _mail(n: int) -> bytes:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--mails", type=int, default=1000)
+    parser.add_argument("--files", type=int, default=0, help="one mail in N carries a photo and a PDF (0: none)")
     args = parser.parse_args()
     total = args.mails
+    photo, pdf = files.jpeg((640, 480)), files.pdf()
     with dovecot(["support"]) as server, tempfile.TemporaryDirectory() as folder:
-        mails = [_mail(n) for n in range(total)]
+        mails = [
+            _with_files(n, photo, pdf) if args.files and n % args.files == 0 and n % 10 != 9 else _mail(n)
+            for n in range(total)
+        ]
+        with_files = sum(1 for raw in mails if b"multipart/mixed" in raw)
         server.deliver("support", *mails)
         channel = test_settings(server.port)
         mailbox = channel.mailboxes[0]
@@ -105,7 +135,10 @@ def main() -> None:
         parse_seconds = time.perf_counter() - started
 
         store = SQLStore.from_url(f"sqlite:///{Path(folder) / 'desk.db'}")
-        intake = MailIntake(SupportDesk(store), MailSettings(address="support@example.com", secret="bench"))
+        root = Path(folder)
+        attachments = Attachments(LocalBlobStore(root / "blobs"), UrlSigner("b" * 32), spool=root / "spool")
+        settings = MailSettings(address="support@example.com", secret="bench")
+        intake = MailIntake(SupportDesk(store), settings, attachments=attachments)
         started, cpu = time.perf_counter(), time.process_time()
         imported, _ = poll_mailbox(intake, mailbox, idle=0)
         import_seconds, import_cpu = time.perf_counter() - started, time.process_time() - cpu
@@ -117,7 +150,7 @@ def main() -> None:
 
     assert imported == total and again == 0, (imported, again)
     rate = total / import_seconds
-    print(f"mails: {total} ({tickets} tickets, {total - tickets} replies joined)")
+    print(f"mails: {total} ({tickets} tickets, {total - tickets} replies joined, {with_files} with a photo and a PDF)")
     print("| step | seconds | mails/s | vs. fetch only |")
     print("|---|---|---|---|")
     print(f"| fetch only (baseline) | {fetch_seconds:.2f} | {total / fetch_seconds:,.0f} | 1.00x |")

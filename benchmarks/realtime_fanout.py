@@ -5,7 +5,8 @@ Run by hand from the repository root::
     PYTHONPATH=src:. python -m benchmarks.realtime --fanout 1000,5000,10000
 
 One ``uvicorn`` process (``tests/realtime/server_app.py``: FastAPI, SQLite
-file, heartbeat 15 s, no stream caps, no rate limits) serves; this process
+file, heartbeat 15 s, no stream caps, no rate limits, the direct write of
+``supportchat serve``: ``supportchat.adapters.uvicorn.DirectWriteH11Protocol``) serves; this process
 is the load generator: every stream is a raw asyncio socket (one
 ``asyncio.Protocol`` each, counting ``data:`` lines as they arrive, no HTTP
 client library per stream), all on one event loop. The writes come from
@@ -26,7 +27,11 @@ Figures:
 - *create while open*: the create request's own latency, 20 creates half
   a second apart, while the streams are open (and receive those events);
 - *RSS per 1,000*: the server's resident memory grown by opening the idle
-  admin streams, per 1,000 streams.
+  admin streams, per 1,000 streams;
+- *server CPU per event*: the server process's CPU time (user and system,
+  ``/proc/<pid>/stat``) over the *one event* rounds, per event (the create
+  request included), and per stream: CPU time is what the event costs, the
+  same on a busy machine as on a quiet one, where latencies are not.
 
 User streams are spread over 1,000 users (``n / 1000`` per user): an event
 reaches only its owner's streams, so *one event* is a ticket of one user
@@ -74,6 +79,12 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     raise RuntimeError("no VmRSS")
+
+
+def cpu_seconds(pid: int) -> float:
+    """The process's CPU time so far (user and system): what an event costs the server, whatever the load."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -286,8 +297,11 @@ async def admin_run(fleet: Fleet, base: str, sizes: list[int], pid: int, rounds:
             await asyncio.sleep(2)  # let the server settle (its opening reads, the threads)
             rss = rss_mb(pid)
             one: list[float] = []
+            cpu = 0.0
             for _ in range(rounds):
+                cpu_before = cpu_seconds(pid)
                 latencies, _ = await deliver(fleet, fleet.streams, 1, lambda: create_ticket(client, CREATOR))
+                cpu += cpu_seconds(pid) - cpu_before
                 one.extend(latencies)
                 await asyncio.sleep(0.5)
             ticket = client.post("/create-ticket", headers=CREATOR, json={"subject": "b", "description": "x"})
@@ -298,7 +312,16 @@ async def admin_run(fleet: Fleet, base: str, sizes: list[int], pid: int, rounds:
             await asyncio.sleep(1)
             creates = await asyncio.get_running_loop().run_in_executor(None, create_latencies, base, CREATES, 0.5)
             per_thousand = (rss - rss_before) / size * 1000
-            out.append(row("admin, one event", size, one, f"RSS {rss:.0f} MB, {per_thousand:.1f} MB per 1,000"))
+            per_event = cpu / rounds
+            out.append(
+                row(
+                    "admin, one event",
+                    size,
+                    one,
+                    f"RSS {rss:.0f} MB, {per_thousand:.1f} MB per 1,000; server CPU {per_event * 1000:.0f} ms "
+                    f"per event, {per_event / size * 1e6:.1f} µs per stream",
+                )
+            )
             out.append(row("admin, burst of 100", size, burst_lag, f"the 100 POSTs took {took * 1000:.0f} ms"))
             out.append(
                 f"| admin, create while open | {size:,} | {statistics.median(creates):.0f} ms | "

@@ -19,6 +19,7 @@ from supportchat.events import Event
 from supportchat.extensions import extension, register_extension
 from supportchat.models import EventType, Message, Statistics, Ticket, TicketChange, TicketQuery
 from supportchat.people import AgentStore, ContactStore
+from supportchat.store import EventLog
 from supportchat.stores import Store
 
 _PROTOCOL = {
@@ -206,5 +207,5 @@ class FaultyExtension:
         return call
 
 
-for _protocol in (AgentStore, ContactStore):
+for _protocol in (AgentStore, ContactStore, EventLog):
     register_extension(_protocol, FaultyStore, lambda store, protocol=_protocol: FaultyExtension(store, protocol))

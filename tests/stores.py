@@ -54,6 +54,8 @@ _SQL_TABLES = (
     "support_sla_deadlines",
     "support_sla_policies",
     "support_sla_calendars",
+    "support_report_facts",
+    "support_report_segments",
 )
 #: Tables without an id sequence, emptied too.
 _SQL_KEYED_TABLES = (
@@ -70,6 +72,7 @@ _SQL_KEYED_TABLES = (
     "support_mail_participants",
     "support_mail_preferences",
     "support_sla_clocks",
+    "support_report_state",
 )
 
 

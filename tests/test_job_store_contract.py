@@ -158,3 +158,23 @@ def test_the_runner_turns_desk_events_into_jobs_once_and_runs_them(store: Store)
     events = [record.id for record in store.events_after(0)][1:]
     assert sorted(seen) == events and len(events) == 2
     assert runners[0].jobs.counts("count") == {"pending": 0, "running": 0, "done": 2, "failed": 0}
+
+
+def test_done_jobs_of_a_kind_finished_before_a_time_are_removed_and_nothing_else(jobs: JobStore) -> None:
+    ids = jobs.enqueue(
+        [NewJob("poll", {"n": n}, dedupe_key=f"poll:{n}") for n in range(4)]
+        + [NewJob("other", {"n": 9}), NewJob("poll", {"n": 5}, max_attempts=1)],
+        now=NOW,
+    )
+    claimed = {job.id: job for job in jobs.claim("w", kinds=["poll", "other"], lease=30, limit=10, now=NOW)}
+    for n, job_id in enumerate(ids[:3]):
+        assert jobs.complete(claimed[job_id], "w", now=NOW + n)  # done at NOW, NOW+1, NOW+2
+    assert jobs.complete(claimed[ids[4]], "w", now=NOW)  # another kind's
+    assert jobs.fail(claimed[ids[5]], "w", "boom", retry_at=None, now=NOW)  # failed: kept for inspection
+    assert jobs.remove_done("poll", before=NOW + 2, limit=1) == 1
+    assert jobs.remove_done("poll", before=NOW + 2) == 1
+    assert jobs.remove_done("poll", before=NOW + 2) == 0
+    left = {job.payload["n"]: job.status for job in jobs.list_jobs()}
+    assert left == {2: JobStatus.DONE, 3: JobStatus.RUNNING, 9: JobStatus.DONE, 5: JobStatus.FAILED}
+    # A removed job's dedupe key is free again.
+    assert len(jobs.enqueue([NewJob("poll", {"n": 0}, dedupe_key="poll:0")], now=NOW)) == 1

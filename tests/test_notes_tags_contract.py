@@ -8,7 +8,8 @@ import pytest
 
 from supportchat import Actor, ConcurrentUpdate, SupportDesk, TicketNotFound
 from supportchat.errors import Forbidden, ValidationError
-from supportchat.models import STAFF_EVENTS, ActorKind, EventType, NewNote, NewTicketChange
+from supportchat.event_types import owner_may_see
+from supportchat.models import ActorKind, EventType, NewNote, NewTicketChange
 from supportchat.rules import MAX_TAGS, parse_tag
 from supportchat.stores import Store
 
@@ -76,7 +77,7 @@ def test_the_desk_keeps_notes_and_tags_for_staff(desk: SupportDesk) -> None:
     own = desk.get_ticket(OWNER, ticket.id)
     assert own.notes == [] and own.tags == ()
     assert desk.list_user_tickets(OWNER, 5).items[0].tags == ()
-    assert not [e for e in desk.store.events_after(0, user_id=5) if e.type in STAFF_EVENTS]
+    assert not [e for e in desk.store.events_after(0, user_id=5) if not owner_may_see(e.type)]
     for write in (
         lambda: desk.add_note(OWNER, ticket.id, "mine"),
         lambda: desk.add_tags(OWNER, ticket.id, ["mine"]),

@@ -17,6 +17,7 @@ from supportchat.jobs import schema as job_schema
 from supportchat.mail import schema as mail_schema
 from supportchat.migrations import current_revision, head_revision, status, upgrade
 from supportchat.push import schema as push_schema
+from supportchat.reports import schema as report_schema
 from supportchat.sla import schema as sla_schema
 from supportchat.sqlschema.directories import metadata as directory_metadata
 from supportchat.sqlschema.search import SEARCH_TABLE_PREFIX, SOURCES
@@ -49,6 +50,7 @@ def schema_drift(engine: sa.Engine) -> list[Any]:
                 team_schema.metadata,
                 sla_schema.metadata,
                 attachment_schema.metadata,
+                report_schema.metadata,
             ],
         )  # type: ignore[arg-type]
     return [d for d in drift if not (d[0] in ("remove_table", "remove_index") and _outside_metadata(d[1].name))]

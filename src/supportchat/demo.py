@@ -2,9 +2,15 @@
 
 :func:`fill_demo` writes through a :class:`~supportchat.desk.SupportDesk`, so
 the demo obeys every rule (numbers, lifecycle, read state, change records)
-and the statistics and panel have something true to show. Time is spread
-over the past weeks with the desk's injectable clock; a seed makes the data
-reproducible.
+and the statistics, reports and panel have something true to show. Time is
+spread over the past weeks with the desk's injectable clock; a seed makes the
+data reproducible.
+
+The history is what reports need to mean something: automated
+acknowledgements (which never count as a response), transfers between agents,
+ratings of resolutions, reopenings by users writing again, and, on a store
+that keeps an SLA, a demo policy whose deadlines some tickets meet and some
+breach (:func:`play_sla`, through the SLA's public clock).
 """
 
 from __future__ import annotations
@@ -15,10 +21,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from .desk import SupportDesk
-from .models import Actor, Category, Priority, Ticket, TicketStatus
+from .errors import ExtensionUnavailable
+from .extensions import extension
+from .models import Actor, Category, EventRecord, Priority, Ticket, TicketStatus
 from .store import Store
 
-__all__ = ["DemoScript", "fill_demo", "scripts"]
+__all__ = ["DEMO_AGENTS", "DemoScript", "fill_demo", "play_sla", "scripts"]
+
+#: The agents a demo's tickets are handled by when the desk has no admins of its own yet.
+DEMO_AGENTS = (1, 2, 3)
+#: Shares of the history's turns: an automated acknowledgement, a transfer, a rating, a reopening.
+_ACKNOWLEDGED, _TRANSFERRED, _RATED, _REOPENED = 0.5, 0.2, 0.6, 0.15
+_ACKNOWLEDGEMENT = "Hemos recibido su mensaje; un agente le responderá pronto. / We got your message."
+_SCORES = {5: 45, 4: 25, 3: 12, 2: 8, 1: 10}
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,9 +217,13 @@ def fill_demo(
         )
         target = rng.choices(list(_STATUS_WEIGHTS), weights=list(_STATUS_WEIGHTS.values()))[0]
         saved = clock.now
-        _converse(desk, rng, clock, ticket, user, admin, script, target)
-        clock.now = max(saved + timedelta(minutes=step_minutes), clock.now)
-        clock.now = min(clock.now, end)
+        if rng.random() < _ACKNOWLEDGED:
+            desk.post_message(admin, ticket.id, _ACKNOWLEDGEMENT, automated=True)  # an auto-reply
+        others = [Actor.admin(i) for i in admin_ids if i != admin.id]
+        _converse(desk, rng, clock, ticket, user, admin, script, target, others)
+        # The next ticket arrives one step after this one, while this conversation may still be going on:
+        # tickets overlap in time as they do at a real desk (each ticket's own history stays in order).
+        clock.now = min(saved + timedelta(minutes=step_minutes), end)
         numbers.append(ticket.ticket_number)
         if on_ticket is not None:
             on_ticket(ticket)
@@ -220,6 +239,7 @@ def _converse(
     admin: Actor,
     script: DemoScript,
     target: TicketStatus,
+    others: Sequence[Actor] = (),
 ) -> None:
     """Play the script as far as ``target`` implies: untouched, being handled, or settled."""
     if target is TicketStatus.OPEN:
@@ -234,6 +254,9 @@ def _converse(
     replies = script.admin_replies if target is not TicketStatus.IN_PROGRESS else script.admin_replies[:1]
     for turn, reply in enumerate(replies):
         clock.advance(rng, max_minutes=180)
+        if turn and others and rng.random() < _TRANSFERRED:
+            admin = rng.choice(list(others))  # handed over to a colleague, who answers from now on
+            desk.change_status(admin, ticket.id, TicketStatus.IN_PROGRESS, assigned_to=admin.id)
         desk.post_message(admin, ticket.id, reply)
         if turn < len(script.user_replies):
             clock.advance(rng, max_minutes=240)
@@ -243,6 +266,54 @@ def _converse(
         clock.advance(rng, max_minutes=60)
         desk.get_ticket(admin, ticket.id)
         desk.change_status(admin, ticket.id, TicketStatus.RESOLVED)
+        _rate(desk, rng, clock, ticket, user)
+        if rng.random() < _REOPENED:
+            # The user writes again: a new cycle, answered and resolved again.
+            clock.advance(rng, max_minutes=60 * 24)
+            desk.post_message(user, ticket.id, "Vuelve a fallar. / It happens again.")
+            clock.advance(rng, max_minutes=240)
+            desk.post_message(admin, ticket.id, script.admin_replies[-1])
+            clock.advance(rng, max_minutes=120)
+            desk.change_status(admin, ticket.id, TicketStatus.RESOLVED)
+            _rate(desk, rng, clock, ticket, user)
     if target is TicketStatus.CLOSED:
         clock.advance(rng, max_minutes=60 * 24 * 3)
         desk.change_status(admin, ticket.id, TicketStatus.CLOSED)
+
+
+def _rate(desk: SupportDesk, rng: random.Random, clock: _DemoClock, ticket: Ticket, user: Actor) -> None:
+    if rng.random() < _RATED:
+        clock.advance(rng, max_minutes=180)
+        desk.rate(user, ticket.id, rng.choices(list(_SCORES), weights=list(_SCORES.values()))[0])
+
+
+def play_sla(store: Store, *, now: datetime | None = None) -> bool:
+    """Put the desk's tickets under a demo SLA policy and replay their history through the SLA's clock.
+
+    A 24/7 calendar, first response in 2 hours, resolution in 2 days; each
+    ticket's events are followed in order with a breach scan before each, so
+    late answers breach and timely ones are met, as a live worker would have
+    recorded. Whether the store keeps an SLA (nothing is done otherwise).
+    """
+    from .sla import CalendarIn, PolicyIn, SlaClock, SlaStore
+
+    try:
+        sla = extension(store, SlaStore)  # type: ignore[type-abstract]
+    except ExtensionUnavailable:
+        return False
+    days = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    sla.put_calendar(CalendarIn(name="demo", time_zone="UTC", hours={d: [("00:00", "24:00")] for d in days}))
+    sla.put_policy(PolicyIn(name="demo", calendar="demo", first_response_minutes=120, resolution_minutes=2 * 24 * 60))
+    clock = SlaClock(SupportDesk(store))
+    by_ticket: dict[int, list[EventRecord]] = {}
+    after = 0
+    while batch := store.events_after(after, limit=1000):
+        for record in batch:
+            by_ticket.setdefault(record.ticket_id, []).append(record)
+        after = batch[-1].id
+    for records in by_ticket.values():
+        for record in records:
+            clock.scan(record.created_at.timestamp())
+            clock.observe(record)
+    clock.scan((now or datetime.now(UTC)).timestamp())
+    return True

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Final
+from typing import Any, Final
 
 from .errors import (
     AlreadyMerged,
@@ -29,7 +29,9 @@ from .errors import (
     TicketNumberTaken,
     ValidationError,
 )
+from .event_types import event_type_spec
 from .events import Event, EventBus, Listener
+from .extensions import extension
 from .models import (
     Actor,
     ActorKind,
@@ -73,7 +75,7 @@ from .rules import (
     parse_tag,
     resolution_cycle,
 )
-from .store import Store, TicketChanges, TicketMerge
+from .store import EventLog, Store, TicketChanges, TicketMerge
 
 __all__ = ["UNSET", "SupportDesk"]
 
@@ -131,6 +133,36 @@ class SupportDesk(NotesAndTags):
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         """Call ``listener`` after every successful write; returns the unsubscribe function."""
         return self._bus.subscribe(listener)
+
+    def record_event(
+        self, actor: Actor, ticket_id: int, event_type: str, *, data: Mapping[str, Any] | None = None
+    ) -> None:
+        """Append a feature's entry about a ticket to the event log and announce it (the seam for features' events).
+
+        ``event_type`` must be declared (:func:`~supportchat.event_types.declare_event_type`) and
+        not one of the core's, which the store writes with the change they announce. Who may see
+        the entry is the declaration's (staff only unless declared for the owner);
+        ``data`` (JSON-ready values) is staff's only. Raises
+        :class:`~supportchat.errors.TicketNotFound` for an unknown ticket.
+        """
+        spec = event_type_spec(event_type)
+        if spec is None or spec.declared_by == "core":
+            raise ValueError(f"{event_type!r} is not a feature's declared event type")
+        now = self._now()
+        extension(self.store, EventLog).append_event(ticket_id, spec.name, at=now, data=data)  # type: ignore[type-abstract]
+        self.announce(actor, ticket_id, spec.name, at=now, data=data)
+
+    def announce(
+        self, actor: Actor, ticket_id: int, event_type: str, *, at: datetime, data: Mapping[str, Any] | None = None
+    ) -> None:
+        """Tell this process's listeners (live streams, the job runner) of an entry a feature has just logged.
+
+        :meth:`record_event` calls it; a feature that appends its entry in its own
+        transaction (``stores.sql.append_event_row``) calls it after the commit.
+        """
+        ticket = self.store.get_ticket(ticket_id)
+        if ticket is not None:
+            self._bus.publish(Event(event_type, ticket, actor, at, data=data))
 
     # -- tickets ---------------------------------------------------------
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from .models import Actor, EventType, Message, Note, Ticket
+from .models import Actor, Message, Note, Ticket
 
 __all__ = ["Event", "EventBus", "Listener"]
 
@@ -25,7 +26,8 @@ logger = logging.getLogger("supportchat.events")
 class Event:
     """Something that happened to a ticket, as the desk saw it."""
 
-    type: EventType
+    #: A core :class:`EventType`, or a feature's type (:meth:`SupportDesk.record_event`).
+    type: str
     ticket: Ticket
     actor: Actor
     at: datetime
@@ -34,6 +36,8 @@ class Event:
     changed: tuple[str, ...] = ()
     #: The note a ``note_created`` announces (staff's listeners only: never a user's).
     note: Note | None = None
+    #: A feature's entry's details, as in the log (staff's only).
+    data: Mapping[str, Any] | None = None
 
 
 Listener = Callable[[Event], None]
@@ -62,4 +66,4 @@ class EventBus:
             try:
                 listener(event)
             except Exception:
-                logger.exception("listener %r failed on %s", listener, event.type.value)
+                logger.exception("listener %r failed on %s", listener, event.type)

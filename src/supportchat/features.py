@@ -13,7 +13,11 @@ A :class:`Feature` bundles what a capability adds beside the core (see
   named after the feature;
 - ``amend``: a change to routes already in the table (the core's or an
   earlier feature's), same name, method and path: say, a field the feature
-  adds to the admin ticket JSON, or a query parameter it answers.
+  adds to the admin ticket JSON, or a query parameter it answers;
+- ``event_types``: the event-log types it appends (each made by
+  :func:`~supportchat.event_types.declare_event_type` when the feature's
+  module is imported, staff's only unless declared for the owner), written
+  with :meth:`SupportDesk.record_event <supportchat.desk.SupportDesk.record_event>`.
 
 Its tables come with its own migration and its store extension (see
 :mod:`supportchat.extensions`); neither needs a field here. This module
@@ -27,6 +31,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .event_types import EventTypeSpec
     from .http.routes import Route
     from .jobs import JobKind
     from .store import Store
@@ -36,7 +41,7 @@ __all__ = ["Feature"]
 
 @dataclass(frozen=True, slots=True)
 class Feature:
-    """What one capability adds: routes, job kinds, CLI commands (each optional)."""
+    """What one capability adds: routes, job kinds, CLI commands, event types (each optional)."""
 
     name: str
     routes: Sequence[Route] = ()
@@ -45,6 +50,8 @@ class Feature:
     commands: Any = None
     #: Given each route of the table, the route to mount instead (returned unchanged if it is not concerned).
     amend: Callable[[Route], Route] | None = None
+    #: The event-log types it appends (declared at import; listed here for the reader and the tests).
+    event_types: Sequence[EventTypeSpec] = ()
 
     def kinds_for(self, store: Store) -> list[JobKind]:
         """The job kinds this feature runs over ``store`` (none if it runs no jobs)."""

@@ -11,12 +11,11 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 __all__ = [
-    "STAFF_EVENTS",
     "Actor",
     "ActorKind",
     "Category",
@@ -40,6 +39,7 @@ __all__ = [
     "TicketQuery",
     "TicketStatus",
     "TicketThread",
+    "event_type_of",
     "utc_iso",
 ]
 
@@ -94,10 +94,17 @@ class EventType(enum.StrEnum):
     TAGS_CHANGED = "tags_changed"
 
 
-#: Events about internal data: staff's streams and notifiers see them, a user's
-#: stream never loads them (every store leaves them out of a user's
-#: :meth:`~supportchat.store.Store.events_after`), and the customer projection drops them.
-STAFF_EVENTS: frozenset[EventType] = frozenset({EventType.NOTE_CREATED, EventType.TAGS_CHANGED})
+_CORE_EVENT_TYPES = {member.value: member for member in EventType}
+
+
+def event_type_of(name: str) -> str:
+    """An event-log type as the library handles it: the core's as :class:`EventType` members, a feature's as text.
+
+    So ``record.type is EventType.MESSAGE_CREATED`` holds for a core entry
+    whichever store read it. Who may see which type is decided in one place,
+    :func:`supportchat.event_types.owner_may_see`.
+    """
+    return _CORE_EVENT_TYPES.get(name, name)
 
 
 def utc_iso(value: datetime) -> str:
@@ -118,6 +125,8 @@ def _as_utc(value: datetime) -> datetime:
 #: writes it with a ``Z`` suffix: about three times faster than a Python
 #: serialiser called for every timestamp of every response.
 UTCDateTime = Annotated[datetime, AfterValidator(_as_utc)]
+#: An event type's name; the core's become :class:`EventType` members (:func:`event_type_of`).
+EventTypeName = Annotated[str, AfterValidator(event_type_of)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -438,7 +447,8 @@ class EventRecord(_Frozen):
     """An entry of the persisted event log, the source of live streams."""
 
     id: int
-    type: EventType
+    #: A core :class:`EventType` or a type a feature declared (:mod:`supportchat.event_types`).
+    type: EventTypeName
     ticket_id: int
     #: Owner of the ticket, so that a user's stream can be filtered cheaply.
     user_id: int
@@ -446,3 +456,6 @@ class EventRecord(_Frozen):
     created_at: UTCDateTime
     #: The note a ``note_created`` entry announces.
     note_id: int | None = None
+    #: What a feature's entry says (``ticket_transferred``: from, to, team, reason): staff's only,
+    #: never part of the customer projection. ``None`` for the core's entries.
+    data: dict[str, Any] | None = None

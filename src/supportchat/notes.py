@@ -14,7 +14,7 @@
 
 Both are staff's (:attr:`~supportchat.permissions.Action.ANNOTATE`): the
 customer projection has no field for them, a user's event stream never
-loads their events (:data:`~supportchat.models.STAFF_EVENTS`), and neither
+loads their events (staff types: :func:`~supportchat.event_types.owner_may_see`), and neither
 bumps the ticket's ``updated_at`` or version, so the owner cannot even tell
 that something happened. Each change is in the record of changes: field
 ``note`` with the note's id (written by the store with the note, so the

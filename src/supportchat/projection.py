@@ -20,9 +20,11 @@ What a user sees today:
 * its messages (one page, and whether older ones exist), in the seed's
   columns, without the idempotency ``uid`` (it carries the sender's id and
   the client's own message id);
-* live events of the owner's own tickets only, of the types in
-  :data:`OWNER_EVENT_TYPES` (:func:`owner_may_see`), each with the projected
-  ticket and message;
+* live events of the owner's own tickets only, of the types the one
+  audience rule lets through (:func:`supportchat.event_types.owner_may_see`:
+  declared for the owner; a staff type, a feature's type declared without an
+  audience or an undeclared one never), each with the projected ticket and
+  message and never the entry's ``data``;
 * ``merged_into`` (the id of their own ticket a merged one now lives in) and,
   on an opened ticket, their latest satisfaction ``rating`` (score, comment,
   cycle, when), never the agent it is attributed to.
@@ -42,12 +44,12 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from .errors import TicketNotFound
+from .event_types import owner_may_see as owner_may_see_type
 from .models import (
     Actor,
     ActorKind,
     Category,
     EventRecord,
-    EventType,
     Message,
     MessageType,
     Page,
@@ -61,7 +63,6 @@ from .models import (
 )
 
 __all__ = [
-    "OWNER_EVENT_TYPES",
     "CustomerEvent",
     "CustomerMessage",
     "CustomerRating",
@@ -152,7 +153,8 @@ class CustomerEvent(_Customer):
     """The ``data:`` of a frame on a user's live stream."""
 
     event_id: int
-    type: EventType
+    #: One of the types the owner may see (:func:`supportchat.event_types.owner_event_types`).
+    type: str
     ticket_id: int
     created_at: UTCDateTime
     ticket: CustomerTicket | None
@@ -238,18 +240,13 @@ def customer_page(page: Page[Ticket], viewer: Actor) -> Page[CustomerTicket]:
     )
 
 
-#: The event types a ticket's owner may receive; every other type (an internal note's, say) is admin-only.
-#: A whitelist, like the ``Customer*`` types: a type a feature adds reaches users only if it is named here.
-OWNER_EVENT_TYPES: frozenset[str] = frozenset({"ticket_created", "message_created", "ticket_updated"})
-
-
 def owner_may_see(record: EventRecord) -> bool:
-    """Whether the owner of ``record``'s ticket may receive it at all: the one audience rule of the log.
+    """Whether the owner of ``record``'s ticket may receive it at all (:func:`supportchat.event_types.owner_may_see`).
 
     Live streams (the shared fan-out and a stream's own catch-up read alike)
-    decide through :func:`customer_event`, which asks this first.
+    and user-facing webhooks decide through :func:`customer_event`, which asks this first.
     """
-    return str(record.type) in OWNER_EVENT_TYPES
+    return owner_may_see_type(record.type)
 
 
 def customer_event(

@@ -21,8 +21,10 @@ transaction: :meth:`Store.insert_ticket` a ``ticket_created``,
 :meth:`Store.update_ticket` and :meth:`Store.insert_rating` a ``ticket_updated``,
 :meth:`Store.merge_tickets` a ``ticket_updated`` for each of its two tickets, :meth:`Store.insert_note` a
 ``note_created`` and :meth:`Store.replace_tags` a ``tags_changed``. :meth:`Store.mark_read` appends
-nothing. The last two are staff events (:data:`~supportchat.models.STAFF_EVENTS`): a user's
-:meth:`Store.events_after` never returns them.
+nothing. A feature's entries (``ticket_transferred``, ``sla_breached``, …) are appended through
+the :class:`EventLog` extension. A user's :meth:`Store.events_after` returns only the types
+:func:`~supportchat.event_types.owner_may_see` lets through (the core's last two, and every
+feature type not declared for the owner, are staff's).
 
 Internal notes and tags (spec §12) are rows of their own, never columns or
 flags of the ticket and its messages, so nothing that reads a conversation
@@ -31,10 +33,10 @@ for its owner can return them by forgetting a condition.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol, TypedDict, runtime_checkable
+from typing import Any, Protocol, TypedDict, runtime_checkable
 
 from .models import (
     EventRecord,
@@ -58,6 +60,7 @@ from .models import (
 
 __all__ = [
     "BulkLoad",
+    "EventLog",
     "Store",
     "ThreadExport",
     "TicketChanges",
@@ -272,8 +275,9 @@ class Store(Protocol):
     def events_after(self, after_id: int, *, user_id: int | None = None, limit: int = 100) -> list[EventRecord]:
         """Event-log entries with ``id > after_id``, oldest first.
 
-        With ``user_id``: only that user's tickets' entries, and never a staff
-        event (:data:`~supportchat.models.STAFF_EVENTS`).
+        With ``user_id``: only that user's tickets' entries, and only of the types
+        their owner may see (:func:`~supportchat.event_types.owner_event_types`, a
+        whitelist: never a staff or an undeclared type).
         """
         ...
 
@@ -326,6 +330,25 @@ class BulkLoad(Protocol):
         message ids. Returns how many messages were written. Raises a
         :class:`~supportchat.errors.StorageError` (nothing written) if any
         row clashes with what the store holds.
+        """
+        ...
+
+
+class EventLog(Protocol):
+    """A store extension: append a feature's entry to the event log (``extension(store, EventLog)``).
+
+    The core's entries are written by the store with the change they
+    announce; a feature's (a transfer, an SLA breach, the bot's handoff)
+    through this. The desk's :meth:`~supportchat.desk.SupportDesk.record_event`
+    checks the type first; a store only keeps the row.
+    """
+
+    def append_event(self, ticket_id: int, type: str, *, at: datetime, data: Mapping[str, Any] | None = None) -> None:
+        """Append one entry about ``ticket_id`` (its owner read from the ticket), in one transaction.
+
+        Returns nothing: on PostgreSQL an entry's id is drawn at commit (``0002``), so
+        readers find it with :meth:`Store.events_after`. Raises
+        :class:`~supportchat.errors.TicketNotFound` for an unknown ticket.
         """
         ...
 

@@ -24,8 +24,11 @@ from .clients import fastapi_app, flask_app
 
 
 @contextmanager
-def serve(adapter: str, desk: SupportDesk, **options: Any) -> Iterator[str]:
-    """The desk served by ``adapter`` on a free loopback port; yields the base URL."""
+def serve(adapter: str, desk: SupportDesk, *, uvicorn_protocol: Any = None, **options: Any) -> Iterator[str]:
+    """The desk served by ``adapter`` on a free loopback port; yields the base URL.
+
+    ``uvicorn_protocol`` is uvicorn's ``http`` option for FastAPI (default: the direct-write protocol).
+    """
     if adapter == "flask":
         from werkzeug.serving import make_server
 
@@ -42,7 +45,11 @@ def serve(adapter: str, desk: SupportDesk, **options: Any) -> Iterator[str]:
 
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(fastapi_app(desk, **options), log_level="warning", lifespan="on")
+    from supportchat.adapters.uvicorn import DirectWriteH11Protocol
+
+    # As `supportchat serve`: live streams written to their connections directly (plain uvicorn: through ASGI).
+    http = uvicorn_protocol or DirectWriteH11Protocol
+    config = uvicorn.Config(fastapi_app(desk, **options), log_level="warning", lifespan="on", http=http)
     userver = uvicorn.Server(config)
     thread = threading.Thread(target=userver.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()

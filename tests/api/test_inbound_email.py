@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from pathlib import Path
 
 import pytest
 
@@ -78,3 +79,46 @@ def test_a_user_opts_in_to_replies_by_mail_for_themselves_only(adapter: str) -> 
     assert json.loads(api.call("GET", path, headers=api.user(7)).body)["data"] == {"notify_replies": True}
     assert api.call("PUT", path, json={"notify_replies": True}, headers=api.user(8)).status in (403, 404)
     assert api.call("PUT", path, json={"notify_replies": "yes"}, headers=api.user(7)).status == 422
+
+
+@pytest.mark.parametrize("adapter", ["flask", "fastapi"])
+def test_a_posted_mails_files_reach_the_user_and_the_admin_as_attachments(adapter: str, tmp_path: Path) -> None:
+    from supportchat.attachments import Attachments, LocalBlobStore, UrlSigner
+    from supportchat.attachments.feature import feature as attachments_feature
+
+    store = InMemoryStore()
+    desk = SupportDesk(store)
+    attachments = Attachments(LocalBlobStore(tmp_path / "blobs"), UrlSigner("a" * 32), spool=tmp_path / "spool")
+    features = [feature(SETTINGS, attachments=attachments), attachments_feature(attachments)]
+    api = make_api(adapter, desk, store, features=features)
+    raw = (Path(__file__).resolve().parents[1] / "corpora" / "mail" / "36_apple_photo_and_pdf.eml").read_bytes()
+    posted = json.loads(api.call("POST", "/inbound/email", content=raw, headers=basic(SECRET)).body)["data"]
+    ticket = store.get_ticket(posted["ticket_id"])
+    assert ticket is not None
+    # The user's API (the customer projection): each message with its attachment and a signed URL.
+    thread = api.call("GET", f"/user/{ticket.user_id}/tickets/{ticket.id}", headers=api.user(ticket.user_id))
+    assert thread.status == 200, thread.body
+    messages = json.loads(thread.body)["data"]["messages"]
+    shown = [(m["message_type"], m["attachment"]["filename"], m["attachment"]["kind"]) for m in messages]
+    assert shown == [("image", "IMG_1234.jpeg", "image"), ("file", "albaran.pdf", "file")]
+    photo = messages[0]["attachment"]
+    assert photo["thumbnail_url"] and messages[0]["file_url"] == photo["url"]
+    served = api.client.request("GET", photo["thumbnail_url"])
+    assert served.status == 200 and served.body[:2] in (b"\xff\xd8", b"\x89P")
+    # The admin's view (the panel reads the same route): the same attachments.
+    admin = json.loads(api.call("GET", f"/tickets/{ticket.id}", headers=api.admin).body)["data"]
+    assert [m["attachment"]["id"] for m in admin["messages"]] == [m["attachment"]["id"] for m in messages]
+
+
+@pytest.mark.parametrize("adapter", ["flask", "fastapi"])
+def test_a_posted_mail_may_be_as_large_as_the_channel_accepts_and_no_larger(adapter: str) -> None:
+    store = InMemoryStore()
+    settings = MailSettings(address="support@example.com", secret="s", inbound_secret=SECRET, max_bytes=3 * 1024 * 1024)
+    api = make_api(adapter, SupportDesk(store), store, features=[feature(settings)])
+    body = b"x" * (2 * 1024 * 1024)  # above the adapters' 1 MiB limit for JSON bodies
+    large = RAW.replace(b"No puedo entrar.", body)
+    assert api.call("POST", "/inbound/email", content=large, headers=basic(SECRET)).status == 200
+    too_large = RAW.replace(b"No puedo entrar.", body + body)
+    reply = api.call("POST", "/inbound/email", content=too_large, headers=basic(SECRET))
+    assert reply.status == 413 and json.loads(reply.body)["error"]["details"]["limit"] == 3 * 1024 * 1024
+    assert store.statistics().total_tickets == 1

@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 
 from supportchat import Actor, SupportDesk
 from supportchat.automation.engine import Limits, Rule
-from supportchat.automation.rule_runner import RuleRunner
+from supportchat.automation.rule_runner import TIME_KIND, RuleRunner
 from supportchat.automation.service import Automation
-from supportchat.jobs import JobRunner
+from supportchat.jobs import JobRunner, JobStatus
 from supportchat.models import Priority, TicketStatus
 from supportchat.stores import InMemoryStore
 
@@ -24,13 +24,26 @@ def _rule(rule_id: int, **fields: object) -> Rule:
     return Rule.model_validate({"id": rule_id, "name": f"rule {rule_id}", **fields})
 
 
-def _desk(rules: list[Rule], limits: Limits | None = None) -> tuple[SupportDesk, RuleRunner, JobRunner]:
-    desk = SupportDesk(InMemoryStore())
+class SteppingClock:
+    """A clock the test moves; each reading is a millisecond after the last, so no two writes share an instant."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        self.now += timedelta(milliseconds=1)
+        return self.now
+
+
+def _desk(
+    rules: list[Rule], limits: Limits | None = None, clock: SteppingClock | None = None
+) -> tuple[SupportDesk, RuleRunner, JobRunner]:
+    desk = SupportDesk(InMemoryStore(), clock=clock) if clock else SupportDesk(InMemoryStore())
     automation = Automation(desk)
     automation.add_canned(
         Actor.system(), {"short_code": "ack", "title": "Ack", "content": "Recibido {{ticket.number}}"}
     )
-    runner = RuleRunner(desk, agent_id=AGENT, limits=limits)
+    runner = RuleRunner(desk, agent_id=AGENT, limits=limits, clock=clock)
     for rule in rules:
         definition = rule.model_dump(mode="json", exclude={"id", "version", "enabled"})
         runner.automation.add_rule(definition, enabled=True)  # the store gives the id
@@ -47,6 +60,30 @@ def _drain(jobs: JobRunner) -> None:
 
 def _stored_rules(runner: RuleRunner) -> list[Rule]:
     return runner.rules()
+
+
+def _wait(clock: SteppingClock, runner: RuleRunner, jobs: JobRunner, delta: timedelta) -> None:
+    """Let ``delta`` pass on ``clock``: each time job due by then runs at its instant, in order, as a worker would.
+
+    The clock is years ahead of the wall clock, so the job runner never takes a
+    time job by itself; the test takes each at its instant.
+    """
+    target = clock.now + delta
+    while True:
+        due = [
+            job
+            for job in jobs.jobs.list_jobs(kind=TIME_KIND, status=JobStatus.PENDING)
+            if datetime.fromisoformat(job.payload["due"]) <= target
+        ]
+        if not due:
+            break
+        instant = min(datetime.fromisoformat(job.payload["due"]) for job in due)
+        clock.now = instant
+        for job in jobs.jobs.claim("test", kinds=[TIME_KIND], lease=60, limit=100, now=instant.timestamp()):
+            runner.handle_time(job)
+            jobs.jobs.complete(job, "test", now=instant.timestamp())
+        _drain(jobs)
+    clock.now = max(clock.now, target)
 
 
 def test_an_urgent_ticket_is_assigned_and_acknowledged_and_the_firing_recorded_with_its_version() -> None:
@@ -133,13 +170,15 @@ def test_a_time_trigger_fires_once_on_time_and_an_agent_reply_before_it_cancels_
 
 
 operations = st.lists(
-    st.tuples(st.sampled_from(["user_message", "admin_message", "status", "priority"]), st.integers(0, 2)),
+    st.tuples(st.sampled_from(["user_message", "admin_message", "status", "priority", "wait"]), st.integers(0, 2)),
     min_size=1,
-    max_size=8,
+    max_size=10,
 )
+#: The waits between steps: short of the time triggers, just past the shorter one, past both.
+WAITS = [timedelta(minutes=10), timedelta(minutes=31), timedelta(hours=3)]
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(operations, st.sampled_from(["low", "urgent"]))
 def test_the_dry_run_over_a_past_range_lists_exactly_what_the_live_run_did(
     steps: list[tuple[str, int]], first_priority: str
@@ -163,9 +202,28 @@ def test_the_dry_run_over_a_past_range_lists_exactly_what_the_live_run_did(
             conditions=[{"field": "message", "op": "contains", "value": "urgente"}],
             actions=[{"kind": "set_priority", "value": "urgent"}],
         ),
+        # "The user's had the last word for 30 min": a reminder to the user.
+        _rule(
+            4,
+            trigger={"kind": "time", "after": 1800},
+            conditions=[
+                {"field": "status", "op": "is", "value": "open"},
+                {"field": "sender", "op": "is", "value": "user"},
+            ],
+            actions=[{"kind": "reply", "value": 1}],
+        ),
+        # "Open and unassigned for 2 h": to agent 5, which may start rule 2's chain.
+        _rule(
+            5,
+            trigger={"kind": "time", "after": 7200},
+            conditions=[{"field": "assigned_to", "op": "is", "value": None}],
+            actions=[{"kind": "assign", "value": 5}, {"kind": "set_status", "value": "in_progress"}],
+        ),
     ]
-    desk, runner, jobs = _desk(rules)
-    start = datetime.now(UTC)
+    # Years ahead of the wall clock: time jobs wait for the test's clock, not the runner's.
+    clock = SteppingClock(datetime(2036, 3, 2, 9, 0, tzinfo=UTC))
+    desk, runner, jobs = _desk(rules, clock=clock)
+    start = clock.now
     ticket = desk.create_ticket(USER, subject="Pago", description="No puedo pagar", priority=first_priority)
     _drain(jobs)
     for kind, n in steps:
@@ -178,13 +236,25 @@ def test_the_dry_run_over_a_past_range_lists_exactly_what_the_live_run_did(
                 desk.change_status(
                     Actor.admin(5), ticket.id, [TicketStatus.OPEN, TicketStatus.IN_PROGRESS, TicketStatus.RESOLVED][n]
                 )
-            else:
+            elif kind == "priority":
                 desk.set_priority(Actor.admin(5), ticket.id, [Priority.LOW, Priority.MEDIUM, Priority.URGENT][n])
+            else:
+                _wait(clock, runner, jobs, WAITS[n])
+                continue
         except Exception:
             continue
         _drain(jobs)
-    live = [(f.rule_id, f.ticket_id, f.actions, f.chain) for f in runner.automation.list_firings(limit=10_000)]
-    dry = runner.dry_run(runner.rules(), start, datetime.now(UTC))
+    _wait(clock, runner, jobs, timedelta(hours=3))  # every instant set so far comes
+    live = [(f.rule_id, f.ticket_id, f.at, f.actions, f.chain) for f in runner.automation.list_firings(limit=10_000)]
+    dry = runner.dry_run(runner.rules(), start, clock.now)
+    timed = {rule.id for rule in runner.rules() if rule.trigger.kind == "time"}
     assert [
-        (f.rule_id, f.ticket_id, [a.model_dump(mode="json") for a in f.actions], list(f.chain)) for f in dry
-    ] == live
+        (
+            f.rule_id,
+            f.ticket_id,
+            f.at if f.rule_id in timed else None,
+            [a.model_dump(mode="json") for a in f.actions],
+            list(f.chain),
+        )
+        for f in dry
+    ] == [(rule, ticket, at if rule in timed else None, actions, chain) for rule, ticket, at, actions, chain in live]

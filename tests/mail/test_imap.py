@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ import sqlalchemy as sa
 
 from supportchat import SupportDesk
 from supportchat.extensions import extension
+from supportchat.jobs import NewJob
 from supportchat.mail import MailIntake, MailStore, Outcome
 from supportchat.mail.imap import poll_mailbox
 from supportchat.mail.schema import messages
@@ -131,3 +133,31 @@ def test_a_server_that_refuses_the_login_is_recorded_not_raised(tmp_path: Path) 
     checkpoint = intake.records.checkpoint(mailbox.key)
     assert checkpoint is not None and checkpoint.last_error is not None and "connect" in checkpoint.last_error
     store.close()
+
+
+def test_each_poll_removes_the_chains_jobs_done_over_an_hour_ago() -> None:
+    from supportchat import InMemoryStore
+    from supportchat.jobs import JobStatus, JobStore
+    from supportchat.mail import ImapMailbox, MailSettings
+    from supportchat.mail.imap import IMAP_KIND, KEEP_DONE_POLLS, imap_poll_kind
+
+    store = InMemoryStore()
+    jobs = extension(store, JobStore)
+    # A mailbox nobody answers for (a closed port): the poll records the error and goes on.
+    mailbox = ImapMailbox("127.0.0.1", "support", "x", port=9, ssl=False, timeout=2, idle=0, interval=60)
+    intake = MailIntake(SupportDesk(store), MailSettings(address="support@example.com", secret="s"))
+    kind = imap_poll_kind(intake, [mailbox], jobs)
+    now = time.time()
+    (first,) = jobs.claim("w", kinds=[IMAP_KIND], lease=30, now=now)
+    assert jobs.complete(first, "w", now=now - KEEP_DONE_POLLS - 60)  # done long ago
+    for generation, age in ((1, KEEP_DONE_POLLS + 30), (2, 60)):
+        jobs.enqueue([NewJob(IMAP_KIND, {**first.payload, "generation": generation}, dedupe_key=f"g{generation}")])
+        (job,) = [j for j in jobs.claim("w", kinds=[IMAP_KIND], lease=30, now=now + 120) if j.payload["generation"]]
+        assert jobs.complete(job, "w", now=now - age)
+    (polled,) = jobs.enqueue([NewJob(IMAP_KIND, {**first.payload, "generation": 3}, dedupe_key="g3")])
+    running = jobs.get(polled)
+    assert running is not None
+    kind.handler(running)
+    left = sorted(j.payload["generation"] for j in jobs.list_jobs(kind=IMAP_KIND, status=JobStatus.DONE))
+    assert left == [2]  # the two done over an hour ago are gone; the recent one stays
+    assert [j.payload["generation"] for j in jobs.list_jobs(kind=IMAP_KIND, status=JobStatus.PENDING)] == [3, 4]

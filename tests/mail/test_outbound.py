@@ -71,6 +71,25 @@ def test_acknowledgements_stop_at_the_automatic_mail_limit(setup: dict[str, Any]
     assert extension(desk.store, MailStore).automatic_sent_since("bot-like@example.net", 0) == 2
 
 
+def test_automatic_answers_are_automatic_mail_within_the_limit_and_a_persons_reply_is_not(
+    setup: dict[str, Any],
+) -> None:
+    desk, outbox, runner = setup["desk"], setup["outbox"], setup["runner"]
+    attach(desk)
+    raw = "From: ana@example.net\r\nTo: support@example.com\r\nSubject: Pedido\r\nMessage-ID: <p1@x>\r\n\r\nHola\r\n"
+    ticket_id = MailIntake(desk, setup["settings"]).import_mail(raw.encode()).record.ticket_id
+    assert ticket_id is not None
+    drain(runner)  # the channel's acknowledgement: one of the two automatic mails of the period
+    for n in range(3):  # a rule's or the bot's answers (automated)
+        desk.post_message(Actor.admin(950), ticket_id, f"Respuesta automática {n}", automated=True)
+    desk.post_message(ADMIN, ticket_id, "Le escribe una persona.")
+    drain(runner)
+    mails = [modern(raw) for _to, raw in outbox.mails]
+    assert [m["Auto-Submitted"] for m in mails] == ["auto-replied", "auto-replied", None]
+    assert "Respuesta automática 0" in mails[1].get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "Le escribe una persona." in mails[2].get_body(("plain",)).get_content()  # type: ignore[union-attr]
+
+
 def test_an_app_user_who_opted_in_gets_admin_replies_by_mail_in_their_language(setup: dict[str, Any]) -> None:
     desk, outbox, runner = setup["desk"], setup["outbox"], setup["runner"]
     ticket = desk.create_ticket(APP_USER, subject="Reembolso", description="¿Cuándo llega?")

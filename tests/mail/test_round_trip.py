@@ -18,15 +18,17 @@ from typing import Any
 import pytest
 
 from supportchat import Actor, SupportDesk
+from supportchat.attachments import Attachments, LocalBlobStore, UrlSigner, attachment_records
 from supportchat.extensions import extension
 from supportchat.jobs import JobRunner
 from supportchat.mail import ImapMailbox, MailSettings, MailStore, Outcome, SMTPSettings
 from supportchat.mail.feature import mail_kinds
-from supportchat.models import SenderType
+from supportchat.models import MessageType, SenderType
 from supportchat.stores.sql import SQLStore
 
+from ..attachments import files
 from ..notify.receivers import smtp_server, wait_until
-from .dovecot import PASSWORD, dovecot
+from .dovecot import PASSWORD, Dovecot, dovecot
 
 ADMIN = Actor.admin(1)
 
@@ -69,22 +71,38 @@ def reply_to(mail: EmailMessage, sender: str, message_id: str, text: str) -> byt
     ).encode()
 
 
+def channel_settings(server: Dovecot, smtp_port: int, **changes: Any) -> tuple[ImapMailbox, MailSettings]:
+    """The ``support`` mailbox of ``server`` and the channel's settings around it, sending to ``smtp_port``."""
+    mailbox = ImapMailbox("127.0.0.1", "support", PASSWORD, port=server.port, ssl=False, idle=0, interval=0.2)
+    settings = MailSettings(
+        address="support@example.com",
+        secret="thread-signing-secret",
+        site_name="Acme",
+        smtp=SMTPSettings("127.0.0.1", smtp_port, timeout=5),
+        mailboxes=(mailbox,),
+        **changes,
+    )
+    return mailbox, settings
+
+
 @pytest.fixture
 def channel(tmp_path: Path) -> Iterator[dict[str, Any]]:
     with dovecot(["support"]) as server, smtp_server() as (outbox, port):
         store = SQLStore.from_url(f"sqlite:///{tmp_path / 'desk.db'}")
         desk = SupportDesk(store)
-        mailbox = ImapMailbox("127.0.0.1", "support", PASSWORD, port=server.port, ssl=False, idle=0, interval=0.2)
-        settings = MailSettings(
-            address="support@example.com",
-            secret="thread-signing-secret",
-            site_name="Acme",
-            smtp=SMTPSettings("127.0.0.1", port, timeout=5),
-            mailboxes=(mailbox,),
-        )
-        runner = JobRunner(store, mail_kinds(desk, settings), poll_interval=0.1, lease=30).start(desk)
+        mailbox, settings = channel_settings(server, port)
+        attachments = Attachments(LocalBlobStore(tmp_path / "blobs"), UrlSigner("u" * 32), spool=tmp_path / "spool")
+        kinds = mail_kinds(desk, settings, attachments=attachments)
+        runner = JobRunner(store, kinds, poll_interval=0.1, lease=30).start(desk)
         try:
-            yield {"server": server, "outbox": outbox, "desk": desk, "store": store, "mailbox": mailbox}
+            yield {
+                "server": server,
+                "outbox": outbox,
+                "desk": desk,
+                "store": store,
+                "mailbox": mailbox,
+                "attachments": attachments,
+            }
         finally:
             runner.stop()
             store.close()
@@ -172,3 +190,37 @@ def test_a_mail_conversation_round_trips_through_dovecot_and_smtp(channel: dict[
     server.deliver("support", reply.as_bytes())
     wait_until(lambda: imported_up_to(records, mailbox, 6), 20, "our own mail seen")
     assert desk.store.statistics().total_tickets == tickets_before
+
+
+CORPUS = Path(__file__).resolve().parents[1] / "corpora" / "mail"
+
+
+def test_files_round_trip_the_mail_in_as_attachments_and_out_as_mime_parts(channel: dict[str, Any]) -> None:
+    server, outbox, desk, store = channel["server"], channel["outbox"], channel["desk"], channel["store"]
+    attachments: Attachments = channel["attachments"]
+    records = extension(store, MailStore)
+
+    # A photo and a PDF by mail (Apple Mail), through Dovecot: two attachments on the ticket.
+    server.deliver("support", (CORPUS / "36_apple_photo_and_pdf.eml").read_bytes())
+    wait_until(lambda: imported_up_to(records, channel["mailbox"], 1), 20, "the mail with files imported")
+    record = records.get("9A8B7C6D-PHOTOS-4E5F@icloud.com")
+    assert record is not None and record.ticket_id is not None
+    messages = store.list_messages(record.ticket_id)
+    assert [(m.message_type, m.message) for m in messages] == [
+        (MessageType.IMAGE, "IMG_1234.jpeg"),
+        (MessageType.FILE, "albaran.pdf"),
+    ]
+    assert set(attachment_records(store).for_messages([m.id for m in messages])) == {m.id for m in messages}
+    outbox.wait_for(1)  # the acknowledgement
+
+    # The admin's reply citing an upload goes out with the file as a MIME attachment.
+    answer = attachments.post_file(
+        desk, ADMIN, record.ticket_id, files.pdf("/Lang (es)"), filename="etiqueta.pdf",
+        declared_type="application/pdf", client_message_id="label-1",
+    )  # fmt: skip
+    assert answer.message_type is MessageType.FILE
+    mail = modern(outbox.wait_for(2)[1][1])
+    (part,) = list(mail.iter_attachments())
+    assert part.get_filename() == "etiqueta.pdf" and part.get_content_type() == "application/pdf"
+    assert part.get_content() == files.pdf("/Lang (es)")
+    assert mail["In-Reply-To"] == "<9A8B7C6D-PHOTOS-4E5F@icloud.com>"

@@ -132,6 +132,9 @@ def server_processes(
             str(port),
             "--log-level",
             "warning",
+            # As `supportchat serve`: live streams written to their connections directly.
+            "--http",
+            "supportchat.adapters.uvicorn:DirectWriteH11Protocol",
         ]
 
     processes = [subprocess.Popen(command(port), cwd=ROOT, env=env) for port in ports]
@@ -139,7 +142,7 @@ def server_processes(
         pids.extend(process.pid for process in processes)
     bases = [f"http://127.0.0.1:{port}" for port in ports]
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 90  # a loaded shared machine starts a process slowly
         for base, process in zip(bases, processes, strict=True):
             while True:
                 assert process.poll() is None, "a server process died"

@@ -10,10 +10,7 @@ time: the scan job scheduled for it is a durable row of ``support_jobs``.
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -26,34 +23,10 @@ from supportchat.models import Actor
 from supportchat.sla import BREACHED, WARNING, CalendarIn, PolicyIn, SlaStore
 from supportchat.stores import SQLiteStore
 
-ROOT = Path(__file__).resolve().parents[2]
+from ..worker_processes import start_worker, wait_for
+
 POLL = 0.5
 ALWAYS = {d: [("00:00", "24:00")] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
-
-
-def start_worker(url: str) -> subprocess.Popen[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "PYTHONUNBUFFERED": "1"}
-    env.pop("SUPPORTCHAT_WEBHOOK_URL", None)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "supportchat", "worker", "--database-url", url, "--poll-interval", str(POLL)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    assert line.startswith("Worker"), line + process.stdout.read()
-    assert "sla.scan" in line, line
-    return process
-
-
-def wait_for(condition, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
 
 
 @pytest.mark.slow
@@ -65,7 +38,7 @@ def test_the_breach_fires_once_and_on_time_after_a_sigkill(tmp_path: Path) -> No
     jobs: JobStore = extension(store, JobStore)  # type: ignore[type-abstract]
     sla.put_calendar(CalendarIn(name="always", time_zone="UTC", hours=ALWAYS))
     sla.put_policy(PolicyIn(name="fast", calendar="always", first_response_minutes=1, warning_minutes=1))
-    worker = start_worker(url)
+    worker = start_worker(url, "--poll-interval", str(POLL), expect_kind="sla.scan")
     try:
         ticket = SupportDesk(store).create_ticket(Actor.user(3), subject="Help", description="Now")
 
@@ -80,7 +53,7 @@ def test_the_breach_fires_once_and_on_time_after_a_sigkill(tmp_path: Path) -> No
         assert not fired(BREACHED)
         due = sla.deadlines([ticket.id])[0].due_at
         assert due is not None and due - time.time() > 5, "the breach must still be ahead at the restart"
-        worker = start_worker(url)
+        worker = start_worker(url, "--poll-interval", str(POLL), expect_kind="sla.scan")
         wait_for(lambda: fired(BREACHED), due - time.time() + 20, "the breach")
         time.sleep(2 * POLL)  # a second firing would show by now
         late = fired(BREACHED)

@@ -55,7 +55,8 @@ from ..http.routes import DEFAULT_PREFIX, Route, route_table
 from ..http.streams import STREAM_HEADERS, STREAM_ROUTES, StreamRoute, open_stream
 from ..models import Actor
 from ..panel import PANEL_ROUTES, Panel, PanelRequest, PanelResponse
-from ..realtime import LiveEvents
+from ..realtime import EventStream, LiveEvents
+from ..realtime.frames import DIRECT_WRITE
 from ..stores import InMemoryStore
 
 __all__ = ["create_app", "panel_router", "support_router"]
@@ -289,8 +290,7 @@ def support_router(
                 )
             except Exception as exc:
                 return _error_response(exc)
-            # The stream's own bytes, whatever is ready in one chunk: one write per wake-up, not per frame.
-            return StreamingResponse(stream.awire(), media_type="text/event-stream", headers=STREAM_HEADERS)
+            return _LiveResponse(stream)
 
         serve.__name__ = route.name
         return serve
@@ -435,6 +435,37 @@ class _HTTPError(SupportChatError):
 
 async def _unexpected_error(request: Request, exc: Exception) -> Response:
     return _error_response(exc)
+
+
+class _LiveResponse(StreamingResponse):
+    """A live stream's response: written by the broker itself where the server offers a direct write.
+
+    Under a server with the :data:`~supportchat.realtime.frames.DIRECT_WRITE`
+    extension (``supportchat serve``, :mod:`supportchat.adapters.uvicorn`)
+    the stream's task sends the headers and whatever it must send itself
+    (catch-ups), and the broker writes the rest to the connection; the
+    server's writer tells the stream when its client leaves. Elsewhere, a
+    plain streaming response of the stream's bytes, whatever is ready in one
+    chunk: one write per wake-up, not per frame.
+    """
+
+    def __init__(self, stream: EventStream) -> None:
+        super().__init__(stream.awire(), media_type="text/event-stream", headers=STREAM_HEADERS)
+        self.stream = stream
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        direct = scope.get("extensions", {}).get(DIRECT_WRITE)
+        if direct is None:
+            await super().__call__(scope, receive, send)
+            return
+        await self.body_iterator.aclose()  # type: ignore[attr-defined]  # never started: nothing to release
+        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+
+        async def body(data: bytes) -> None:
+            await send({"type": "http.response.body", "body": data, "more_body": True})
+
+        await self.stream.serve(body, direct)
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
 def create_app(

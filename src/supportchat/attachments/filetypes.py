@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from .base import AttachmentKind
 
-__all__ = ["ALLOWED", "UNDECLARED", "FileType", "allowed_extensions", "by_extension"]
+__all__ = ["ALLOWED", "UNDECLARED", "FileType", "allowed_extensions", "by_extension", "extension_for"]
 
 #: What a client sends when it does not know the type: then only the content and the extension decide.
 UNDECLARED = frozenset({"", "application/octet-stream", "binary/octet-stream"})
@@ -76,6 +76,18 @@ _BY_EXTENSION = {extension: t for t in ALLOWED for extension in t.extensions}
 def by_extension(extension: str) -> FileType | None:
     """The accepted type a (lower-case, dot-less) extension names, if any."""
     return _BY_EXTENSION.get(extension)
+
+
+def extension_for(declared_type: str | None) -> str | None:
+    """The usual extension of an accepted type a sender declared (``image/jpg`` → ``jpg``), if it names one."""
+    declared = (declared_type or "").split(";")[0].strip().lower()
+    for file_type in ALLOWED:
+        if file_type.content_type == declared:
+            return file_type.extensions[0]
+    for file_type in ALLOWED:
+        if declared in file_type.declared:
+            return file_type.extensions[0]
+    return None
 
 
 def allowed_extensions() -> list[str]:

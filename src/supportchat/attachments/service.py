@@ -7,8 +7,10 @@ instance serves any desk, as the route handlers are called.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import math
+import os
 import tempfile
 import time
 from collections.abc import Callable, Collection, Mapping
@@ -21,7 +23,7 @@ from ..extensions import extension
 from ..http.raw import RawRequest, RawResponse
 from ..http.routes import DEFAULT_PREFIX
 from ..jobs import JobStore, NewJob
-from ..models import Actor, ActorKind, TicketStatus
+from ..models import Actor, ActorKind, Message, TicketStatus
 from ..permissions import Action
 from ..rules import as_id
 from ..store import Store
@@ -29,9 +31,10 @@ from .base import Attachment, AttachmentKind, AttachmentStore, NewAttachment
 from .blobs import BlobStore
 from .content import examine, reencode
 from .errors import AttachmentNotFound, UrlExpired
+from .filetypes import extension_for
 from .serving import serve_blob
 from .signing import UrlSigner
-from .upload import ReceivedFile, receive
+from .upload import ReceivedFile, receive, too_large
 from .views import AttachmentView
 
 __all__ = ["EXPIRE_KIND", "AttachmentSettings", "Attachments", "attachment_records"]
@@ -105,6 +108,67 @@ class Attachments:
             received.discard()
         self._schedule_expiry(desk.store, attachment)
         return self.view(attachment, actor)
+
+    def post_file(
+        self,
+        desk: SupportDesk,
+        actor: Actor,
+        ticket_id: int,
+        data: bytes,
+        *,
+        filename: str | None,
+        declared_type: str | None,
+        client_message_id: str,
+    ) -> Message:
+        """Store ``data`` as an upload to the ticket and post ``actor``'s message citing it (an app's two calls in one).
+
+        For files that arrive whole from elsewhere (a mail's attachments): the
+        same checks as an upload (:class:`~.errors.InvalidFile`, or
+        :class:`~supportchat.errors.PayloadTooLarge` above ``max_bytes``;
+        nothing is stored then). A file without a name is named after its
+        declared type. Called again with the same ``client_message_id`` (a
+        retried import), it returns the message posted the first time and
+        stores nothing more.
+        """
+        if len(data) > self.settings.max_bytes:
+            raise too_large(self.settings.max_bytes)
+        received = self._spooled(data, filename or _named_after(declared_type), declared_type)
+        try:
+            attachment = self._store(desk.store, ticket_id, actor, received)
+        finally:
+            received.discard()
+        self._schedule_expiry(desk.store, attachment)  # if the message below is never written (the process dies)
+        url = self.stored_url(attachment.id)
+        try:
+            message = desk.post_message(
+                actor,
+                ticket_id,
+                attachment.filename,
+                message_type=attachment.kind.value,
+                file_url=url,
+                client_message_id=client_message_id,
+            )
+        except BaseException:
+            self._drop(desk.store, [attachment.id])
+            raise
+        if message.file_url == url:
+            self.cite(desk.store, attachment.id, message.id)
+            return message
+        # A retry: the first attempt's message stands, citing the first attempt's upload.
+        self._drop(desk.store, [attachment.id])
+        records = attachment_records(desk.store)
+        if not records.for_messages([message.id]):
+            for first in records.for_ticket(ticket_id):
+                if first.message_id is None and self.stored_url(first.id) == message.file_url:
+                    records.cite(first.id, message.id)
+        return message
+
+    def _spooled(self, data: bytes, filename: str | None, declared_type: str | None) -> ReceivedFile:
+        self.spool.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(dir=self.spool, prefix=".incoming-")
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        return ReceivedFile(Path(name), len(data), _sha256(data), filename, declared_type)
 
     def _store(self, store: Store, ticket_id: int, actor: Actor, received: ReceivedFile) -> Attachment:
         examined = examine(received.path, received.size, received.filename, received.declared_type)
@@ -311,9 +375,13 @@ def _retried(store: Store, actor: Actor, attachment: Attachment, client_message_
 
 
 def _sha256(data: bytes) -> str:
-    import hashlib
-
     return hashlib.sha256(data).hexdigest()
+
+
+def _named_after(declared_type: str | None) -> str | None:
+    """A name for a file that came without one (an inline image): ``attachment.<its type's extension>``."""
+    extension = extension_for(declared_type)
+    return None if extension is None else f"attachment.{extension}"
 
 
 def _thumbnail_type(blobs: BlobStore, key: str) -> str:

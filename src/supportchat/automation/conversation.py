@@ -30,12 +30,16 @@ __all__ = [
     "BotState",
     "Handoff",
     "HandoffReason",
+    "Reply",
     "Solved",
     "Step",
     "answer_text",
+    "asks_for_human",
+    "at_turn_limit",
     "decide",
     "handoff_text",
     "language_of",
+    "reply_text",
     "says_no",
     "says_yes",
     "solved_text",
@@ -63,6 +67,10 @@ class HandoffReason(enum.StrEnum):
     USER_DECLINED = "user_declined"
     ASKED_FOR_HUMAN = "asked_for_human"
     TURN_LIMIT = "turn_limit"
+    #: The host's bot service said a person should take it (the webhook bot).
+    SERVICE_HANDOFF = "service_handoff"
+    #: The host's bot service failed, was too slow or refused the call, after its retries.
+    SERVICE_UNAVAILABLE = "service_unavailable"
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +111,21 @@ class Solved:
     article_id: int
 
 
-Step = Answer | Handoff | Solved
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """An answer in a bot service's own words (the webhook bot), with the confidence it gave."""
+
+    text: str
+    confidence: float
+    state: BotState
+
+
+Step = Answer | Handoff | Solved | Reply
+
+
+def at_turn_limit(policy: BotPolicy, state: BotState) -> bool:
+    """Whether the bot has answered as often as it may before a person takes over."""
+    return state.turns >= policy.max_turns
 
 
 def asks_for_human(text: str) -> bool:
@@ -149,7 +171,7 @@ def decide(matcher: Matcher, policy: BotPolicy, state: BotState, text: str, lang
     if not policy.match.confident(match):
         return Handoff(HandoffReason.NOT_CONFIDENT, match)
     assert match is not None
-    if state.turns >= policy.max_turns:
+    if at_turn_limit(policy, state):
         return Handoff(HandoffReason.TURN_LIMIT, match)
     return Answer(match, BotState(turns=state.turns + 1, awaiting_feedback_on=match.article.id))
 
@@ -164,6 +186,10 @@ _ANSWER = {
         'Did this solve your problem? Reply "yes" or "no". To talk to a person, write "agent".'
     ),
 }
+_REPLY = {
+    "es": ("🤖 Respuesta automática:\n\n{text}\n\nSi prefieres hablar con una persona, escribe «agente»."),
+    "en": '🤖 Automatic answer:\n\n{text}\n\nTo talk to a person, write "agent".',
+}
 _HANDOFF = {
     "es": "Un miembro del equipo de soporte continuará con tu consulta en breve.",
     "en": "A member of the support team will take over your request shortly.",
@@ -177,6 +203,11 @@ _SOLVED = {
 def answer_text(article: Article, language: str) -> str:
     """The bot's message answering with ``article``: says it is automatic and asks whether it helped."""
     return _ANSWER.get(language, _ANSWER["en"]).format(title=article.title, body=article.body)
+
+
+def reply_text(text: str, language: str) -> str:
+    """A bot service's answer as the bot says it: labelled automatic, with the way to a person."""
+    return _REPLY.get(language, _REPLY["en"]).format(text=text)
 
 
 def handoff_text(language: str) -> str:

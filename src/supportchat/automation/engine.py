@@ -50,6 +50,7 @@ __all__ = [
     "cascade",
     "evaluate",
     "holds",
+    "time_instants",
 ]
 
 #: How many rules a chain of automatic changes may pass through.
@@ -340,3 +341,12 @@ def apply_to_facts(firing: Firing, facts: Facts) -> tuple[list[Event], Facts]:
         automatic_messages_last_hour=facts.automatic_messages_last_hour + replies,
     )
     return events, after
+
+
+def time_instants(rules: Sequence[Rule], changed_at: datetime) -> list[tuple[Rule, datetime]]:
+    """The instant each time-triggered rule of ``rules`` comes for a ticket last changed at ``changed_at``.
+
+    The live scheduler sets a job at each; the dry run replays each: whether it
+    fires is :func:`evaluate`'s (the ticket must not have changed since).
+    """
+    return [(rule, changed_at + rule.trigger.after) for rule in rules if isinstance(rule.trigger, TimeTrigger)]

@@ -21,7 +21,7 @@ from ..http.routes import Audience, Param, Params, Route, Write, id_schema
 from ..models import Actor, UTCDateTime
 from ..permissions import Action, authorize
 from ..rules import parse_choice, parse_path_id
-from .bot import Bot
+from .bot import BOT_HANDOFF, Bot
 from .records import BotSession, BotStatus, CannedResponse, FiringRecord, KnowledgeArticle, StoredRule
 from .rule_runner import RuleRunner
 from .service import Automation, parse_instant
@@ -400,4 +400,10 @@ ROUTES: tuple[Route, ...] = (
 def feature(desk_bot: Bot | None = None, rules: RuleRunner | None = None, commands: Any = None) -> Feature:
     """The automation feature: its routes, the job kinds of ``desk_bot`` and ``rules`` if given, and ``commands``."""
     kinds = [*([desk_bot.kind()] if desk_bot else []), *(rules.kinds() if rules else [])]
-    return Feature("automation", routes=ROUTES, job_kinds=(lambda store: kinds) if kinds else None, commands=commands)
+    return Feature(
+        "automation",
+        routes=ROUTES,
+        job_kinds=(lambda store: kinds) if kinds else None,
+        commands=commands,
+        event_types=(BOT_HANDOFF,),
+    )

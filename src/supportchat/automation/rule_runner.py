@@ -26,7 +26,8 @@ what the live run does on that history, and it writes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import heapq
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -35,6 +36,7 @@ from ..errors import Conflict
 from ..extensions import extension
 from ..jobs import Job, JobKind, JobStore, NewJob, PermanentFailure
 from ..models import Actor, ActorKind, EventRecord, EventType, Message, SenderType, Ticket, TicketChange
+from ..people import directories_of
 from .base import AutomationStore
 from .engine import (
     ActionKind,
@@ -47,6 +49,7 @@ from .engine import (
     TimeTrigger,
     apply_to_facts,
     cascade,
+    time_instants,
 )
 from .service import Automation
 
@@ -56,12 +59,14 @@ RULES_KIND = "automation.rules"
 TIME_KIND = "automation.rules.time"
 #: What the desk can do for a rule today (tags, notes, transfer and notify come with their features).
 SUPPORTED_ACTIONS = frozenset({ActionKind.SET_PRIORITY, ActionKind.SET_STATUS, ActionKind.ASSIGN, ActionKind.REPLY})
-_EVENTS = {
+_EVENTS: dict[str, Event] = {
     EventType.TICKET_CREATED: Event.TICKET_CREATED,
     EventType.TICKET_UPDATED: Event.TICKET_UPDATED,
     EventType.MESSAGE_CREATED: Event.MESSAGE_CREATED,
 }
 _HOUR = timedelta(hours=1)
+#: The smallest step of time: what "just before" an instant means.
+_INSTANT = timedelta(microseconds=1)
 
 
 def check_supported(rule: Rule) -> None:
@@ -95,13 +100,16 @@ class RuleRunner:
         self._clock = clock or (lambda: datetime.now(UTC))
 
     def kinds(self) -> list[JobKind]:
+        # Resolved now, when a worker is assembled: the directories' first import takes seconds, and
+        # would otherwise make the first reply after a (re)start late by as much.
+        directories_of(self.desk)
         return [JobKind(RULES_KIND, self.handle_event, reaction=self.reaction), JobKind(TIME_KIND, self.handle_time)]
 
     @staticmethod
     def reaction(event: EventRecord) -> Mapping[str, Any] | None:
         if event.type not in _EVENTS:
             return None
-        return {"ticket_id": event.ticket_id, "type": event.type.value, "message_id": event.message_id}
+        return {"ticket_id": event.ticket_id, "type": str(event.type), "message_id": event.message_id}
 
     def rules(self) -> list[Rule]:
         return [Rule.model_validate(stored.definition) for stored in self.automation.list_rules() if stored.enabled]
@@ -200,12 +208,11 @@ class RuleRunner:
         jobs = [
             NewJob(
                 TIME_KIND,
-                {"ticket_id": ticket_id, "rule_id": rule.id, "due": (changed_at + rule.trigger.after).isoformat()},
-                due_at=(changed_at + rule.trigger.after).timestamp(),
+                {"ticket_id": ticket_id, "rule_id": rule.id, "due": due.isoformat()},
+                due_at=due.timestamp(),
                 dedupe_key=f"{TIME_KIND}:{rule.id}:{rule.version}:{ticket_id}:{changed_at.isoformat()}",
             )
-            for rule in rules
-            if isinstance(rule.trigger, TimeTrigger)
+            for rule, due in time_instants(rules, changed_at)
         ]
         if jobs:
             extension(self.desk.store, JobStore).enqueue(jobs)  # type: ignore[type-abstract]
@@ -251,30 +258,93 @@ class RuleRunner:
     # -- the dry run --------------------------------------------------------------
 
     def dry_run(self, rules: Sequence[Rule], since: datetime, until: datetime) -> list[Firing]:
-        """What ``rules`` would have done on the desk's events between ``since`` and ``until`` (writes nothing)."""
+        """What ``rules`` would have done between ``since`` and ``until``, on events and at time instants.
+
+        Writes nothing. Events are replayed as :meth:`handle_event` takes them;
+        after each, the time instants :meth:`_schedule` would have set (from the
+        ticket's last change once the rules' own writes were done) are replayed
+        in time order among the events, as :meth:`handle_time` takes them, on the
+        ticket's facts at the instant. Events before ``since`` within the longest
+        time trigger are read too: an instant in the range may come from them.
+        """
+        lookback = max(
+            (rule.trigger.after for rule in rules if isinstance(rule.trigger, TimeTrigger)), default=timedelta(0)
+        )
+        shortest = min(
+            (rule.trigger.after for rule in rules if isinstance(rule.trigger, TimeTrigger)), default=timedelta(0)
+        )
+        histories: dict[int, tuple[Ticket, list[Message], list[TicketChange]]] = {}
+        handled: list[EventRecord] = []
+        for event in self._events_between(since - lookback, until):
+            if event.ticket_id not in histories:
+                histories[event.ticket_id] = self._history(event.ticket_id)
+            if not self._rules_event(event, histories[event.ticket_id]):
+                handled.append(event)
+        next_handled: dict[int, datetime] = {}
+        follows: list[datetime | None] = [None] * len(handled)
+        for position in range(len(handled) - 1, -1, -1):
+            event = handled[position]
+            follows[position] = next_handled.get(event.ticket_id)
+            next_handled[event.ticket_id] = event.created_at
+
         firings: list[Firing] = []
-        after = 0
-        while True:
-            events = self.desk.store.events_after(after, limit=500)
-            if not events:
-                return firings
-            for event in events:
-                after = event.id
-                if event.type not in _EVENTS or not since <= event.created_at <= until:
+        instants: list[tuple[datetime, int, int]] = []  # (due, ticket id, rule id), a heap
+        set_already: set[tuple[datetime, int, int]] = set()
+
+        def replay_instants(upto: datetime) -> None:
+            while instants and instants[0][0] <= upto:
+                due, ticket_id, rule_id = heapq.heappop(instants)
+                if due < since:
                     continue
-                ticket, messages, changes = self._history(event.ticket_id)
+                ticket, messages, changes = histories[ticket_id]
+                facts = self.facts(ticket, messages, changes, due)
+                firings.extend(
+                    cascade(
+                        rules, Happening(Event.TIME, ticket_id, due, only=rule_id), facts, apply_to_facts, self.limits
+                    )
+                )
+
+        for event, following in zip(handled, follows, strict=True):
+            replay_instants(event.created_at)
+            ticket, messages, changes = histories[event.ticket_id]
+            if since <= event.created_at:
                 # The message or change the event announced, and nothing after it.
                 upto = [m for m in messages if event.message_id is None or m.id <= event.message_id]
-                done = [c for c in changes if c.changed_at <= event.created_at]
-                if self.caused_by_rules(event.type.value, event.message_id, upto, done):
-                    continue
-                facts = self.facts(ticket, upto, changes, event.created_at)
                 firings.extend(
                     cascade(
                         rules,
                         Happening(_EVENTS[event.type], ticket.id, event.created_at),
-                        facts,
+                        self.facts(ticket, upto, changes, event.created_at),
                         apply_to_facts,
                         self.limits,
                     )
                 )
+            if shortest:
+                # The ticket's last change once the rules' writes for this event were done: before the
+                # ticket's next event, and before any instant this event sets.
+                settled_by = event.created_at + shortest
+                if following is not None:
+                    settled_by = min(settled_by, following)
+                settled = self.facts(ticket, messages, changes, settled_by - _INSTANT).changed_at or event.created_at
+                for rule, due in time_instants(rules, max(settled, event.created_at)):
+                    if (due, ticket.id, rule.id) not in set_already:
+                        set_already.add((due, ticket.id, rule.id))
+                        heapq.heappush(instants, (due, ticket.id, rule.id))
+        replay_instants(until)
+        return firings
+
+    def _events_between(self, since: datetime, until: datetime) -> Iterator[EventRecord]:
+        """The event log's events the rules react to, created between ``since`` and ``until``, in order."""
+        after = 0
+        while events := self.desk.store.events_after(after, limit=500):
+            for event in events:
+                after = event.id
+                if event.type in _EVENTS and since <= event.created_at <= until:
+                    yield event
+
+    def _rules_event(self, event: EventRecord, history: tuple[Ticket, list[Message], list[TicketChange]]) -> bool:
+        """Whether the rules caused ``event`` (judged on the history up to it, as the live run judged it)."""
+        _ticket, messages, changes = history
+        upto = [m for m in messages if event.message_id is None or m.id <= event.message_id]
+        done = [c for c in changes if c.changed_at <= event.created_at]
+        return self.caused_by_rules(str(event.type), event.message_id, upto, done)

@@ -9,7 +9,9 @@ files``. ``supportchat serve`` therefore:
 - raises the process's soft limit on open files to its hard limit
   (:func:`raise_open_file_limit`), where the default soft limit is often 1,024;
 - serves HTTP/1.1 with :class:`BoundedH11Protocol`, uvicorn's h11 protocol
-  with ``TCP_NODELAY`` on every connection (:func:`without_delay`) and two
+  (with the direct write of live streams,
+  :class:`~supportchat.adapters.uvicorn.DirectWriteH11Protocol`) with
+  ``TCP_NODELAY`` on every connection (:func:`without_delay`) and two
   bounds added (:class:`ConnectionLimits`):
 
   * a connection must deliver a whole request (headers and body) within
@@ -38,8 +40,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import h11
-from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from ..adapters.uvicorn import DirectWriteH11Protocol
 from .server import DEFAULT_REQUEST_TIMEOUT
 
 __all__ = [
@@ -105,8 +107,12 @@ def without_delay(transport: asyncio.BaseTransport) -> None:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
-class BoundedH11Protocol(H11Protocol):
-    """uvicorn's h11 protocol with a deadline to receive each request and a cap on open connections."""
+class BoundedH11Protocol(DirectWriteH11Protocol):
+    """uvicorn's h11 protocol with a deadline to receive each request and a cap on open connections.
+
+    Live streams write to their connections directly
+    (:class:`~supportchat.adapters.uvicorn.DirectWriteH11Protocol`).
+    """
 
     def __init__(self, *args: Any, limits: ConnectionLimits, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

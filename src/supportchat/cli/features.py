@@ -11,10 +11,12 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
+from ..attachments import Attachments
 from ..attachments.feature import feature as attachments_feature
 from ..automation.bot import Bot
 from ..automation.feature import feature as automation_feature
 from ..automation.rule_runner import RuleRunner
+from ..automation.webhook_bot import WebhookResponder
 from ..desk import SupportDesk
 from ..features import Feature
 from ..jobs import JobKind
@@ -42,9 +44,13 @@ from .teams import teams_app
 
 __all__ = [
     "BOT_AGENT_VARIABLE",
+    "BOT_WEBHOOK_SECRET_VARIABLE",
+    "BOT_WEBHOOK_TIMEOUT_VARIABLE",
+    "BOT_WEBHOOK_URL_VARIABLE",
     "RULES_AGENT_VARIABLE",
     "WEBHOOK_SECRET_VARIABLE",
     "WEBHOOK_URL_VARIABLE",
+    "configured_bot_service",
     "configured_notifiers",
     "escalate_to_team",
     "installed_features",
@@ -55,6 +61,11 @@ WEBHOOK_URL_VARIABLE = "SUPPORTCHAT_WEBHOOK_URL"
 WEBHOOK_SECRET_VARIABLE = "SUPPORTCHAT_WEBHOOK_SECRET"
 #: The agent id the knowledge-base bot writes as; unset, the bot is off.
 BOT_AGENT_VARIABLE = "SUPPORTCHAT_BOT_AGENT_ID"
+#: The host's own bot service, answering for the bot instead of the knowledge base (docs/automation.md).
+BOT_WEBHOOK_URL_VARIABLE = "SUPPORTCHAT_BOT_WEBHOOK_URL"
+BOT_WEBHOOK_SECRET_VARIABLE = "SUPPORTCHAT_BOT_WEBHOOK_SECRET"
+#: Seconds one call to the bot service may take (5 by default).
+BOT_WEBHOOK_TIMEOUT_VARIABLE = "SUPPORTCHAT_BOT_WEBHOOK_TIMEOUT"
 #: The agent id automation rules act as; unset, rules are stored but not run.
 RULES_AGENT_VARIABLE = "SUPPORTCHAT_AUTOMATION_AGENT_ID"
 
@@ -71,6 +82,23 @@ def configured_notifiers(environ: Mapping[str, str] = os.environ) -> list[Notifi
         return [WebhookNotifier(url, secret)]
     except ValueError as exc:
         raise UserError(f"{WEBHOOK_URL_VARIABLE}: {exc}") from None
+
+
+def configured_bot_service(environ: Mapping[str, str] = os.environ) -> WebhookResponder | None:
+    """The host's bot service if ``SUPPORTCHAT_BOT_WEBHOOK_URL`` is set (the bot asks it, not the knowledge base)."""
+    url = environ.get(BOT_WEBHOOK_URL_VARIABLE)
+    if not url:
+        return None
+    secret = environ.get(BOT_WEBHOOK_SECRET_VARIABLE)
+    if not secret:
+        raise UserError(
+            f"{BOT_WEBHOOK_URL_VARIABLE} is set: set {BOT_WEBHOOK_SECRET_VARIABLE} too (the service verifies with it)"
+        )
+    timeout = environ.get(BOT_WEBHOOK_TIMEOUT_VARIABLE, "5")
+    try:
+        return WebhookResponder(url, secret, timeout=float(timeout))
+    except ValueError as exc:
+        raise UserError(f"{BOT_WEBHOOK_URL_VARIABLE}: {exc}") from None
 
 
 def _configured_notifications(store: Store) -> list[JobKind]:
@@ -91,20 +119,20 @@ def _agent_id(variable: str, environ: Mapping[str, str]) -> int | None:
 def _configured_automation(store: Store, environ: Mapping[str, str] = os.environ) -> list[JobKind]:
     kinds: list[JobKind] = []
     if (bot := _agent_id(BOT_AGENT_VARIABLE, environ)) is not None:
-        kinds.append(Bot(SupportDesk(store), agent_id=bot).kind())
+        kinds.append(Bot(SupportDesk(store), agent_id=bot, responder=configured_bot_service(environ)).kind())
     if (rules := _agent_id(RULES_AGENT_VARIABLE, environ)) is not None:
         kinds.extend(RuleRunner(SupportDesk(store), agent_id=rules).kinds())
     return kinds
 
 
-def _mail_feature() -> Feature:
+def _mail_feature(attachments: Attachments) -> Feature:
     # The channel's routes need its settings now; its command group is there either way (`mail status`).
     settings = configured_mail()
     if settings is None:
         return Feature("mail", commands=mail_app)
     from ..mail.feature import feature as mail_feature
 
-    return mail_feature(settings, commands=mail_app)
+    return mail_feature(settings, attachments=attachments, commands=mail_app)
 
 
 # -- how the installed features serve each other -------------------------------------
@@ -125,16 +153,21 @@ def sla_facts_with_team(desk: SupportDesk, ticket: Ticket) -> SlaFacts:
 def installed_features() -> list[Feature]:
     """The features of the standalone product (their job kinds read the environment when asked)."""
     automation = automation_feature(commands=automation_app)
+    attachments = configured_attachments()  # one for both: mail's files are served as the uploads are
     return [
         jobs_feature(commands=jobs_app),
         Feature("notify", job_kinds=_configured_notifications),
         Feature(
-            automation.name, routes=automation.routes, job_kinds=_configured_automation, commands=automation.commands
+            automation.name,
+            routes=automation.routes,
+            job_kinds=_configured_automation,
+            commands=automation.commands,
+            event_types=automation.event_types,
         ),
-        _mail_feature(),
+        _mail_feature(attachments),
         push_feature(push_kinds, configured=push_configured(), commands=push_app),
         teams_feature(configured_notifiers, commands=teams_app),
         reports_feature(commands=report_app),
         sla_feature(commands=sla_app, assign_team=escalate_to_team, facts=sla_facts_with_team),
-        attachments_feature(configured_attachments(), commands=attachments_app),
+        attachments_feature(attachments, commands=attachments_app),
     ]

@@ -165,6 +165,7 @@ def import_mail(
 ) -> None:
     """Import mail files as if they had arrived in the mailbox (each once: a repeat is a duplicate)."""
     from ..mail import MailIntake
+    from .attachments import configured_attachments
     from .config import open_session
 
     settings = configured_mail()
@@ -180,7 +181,7 @@ def import_mail(
             raws.append((str(path), path.read_bytes()))
     results = []
     with open_session(database_url) as session:
-        intake = MailIntake(session.desk, settings)
+        intake = MailIntake(session.desk, settings, attachments=configured_attachments())
         for name, raw in raws:
             result = intake.import_mail(raw, mailbox="cli")
             ticket = None if result.record.ticket_id is None else session.store.get_ticket(result.record.ticket_id)

@@ -14,8 +14,8 @@ from rich.panel import Panel
 from rich.table import Table
 
 from ..reports.csv_format import report_csv
-from ..reports.feature import report_for
-from ..reports.figures import Summary
+from ..reports.feature import recompute_facts, report_for
+from ..reports.figures import SlaFigure, Summary
 from ..reports.report import Report
 from .config import open_session
 from .options import DatabaseUrl, JsonOutput
@@ -39,12 +39,18 @@ _COLUMNS = (
     "resolution p90 s",
     "CSAT",
     "CSAT n",
+    "SLA first resp.",
+    "SLA resolution",
     "backlog",
 )
 
 
 def _figure(value: float | None) -> str:
     return "-" if value is None else str(value)
+
+
+def _share(figure: SlaFigure) -> str:
+    return "-" if figure.share is None else f"{figure.share} of {figure.count}"
 
 
 def _median(summary: Summary) -> str:
@@ -69,6 +75,8 @@ def report_table(report: Report) -> Table:
             _figure(row.resolution.wall.p90),
             _figure(row.csat.mean),
             str(row.csat.count),
+            _share(row.sla.first_response),
+            _share(row.sla.resolution),
             str(row.backlog),
             end_section=row is report.rows[-1] if report.rows else False,
         )
@@ -82,11 +90,22 @@ def report(
     end: Annotated[str | None, typer.Option("--to", help="End, excluded (default: the next midnight UTC).")] = None,
     group_by: Annotated[str, typer.Option("--group-by", help="day, week, month, agent, category, priority.")] = "day",
     csv_output: Annotated[bool, typer.Option("--csv", help="Print the CSV of GET /reports?format=csv.")] = False,
+    recompute: Annotated[
+        bool,
+        typer.Option("--recompute", help="Rebuild the stored facts from every history (after a metrics change)."),
+    ] = False,
     json_output: JsonOutput = False,
     database_url: DatabaseUrl = None,
 ) -> None:
     """The report over a range: a table and a chart of tickets created per group."""
     with open_session(database_url) as session:
+        if recompute:
+            done = recompute_facts(session.desk)
+            if json_output:
+                emit_json(done.model_dump(mode="json"))
+            else:
+                out().print(f"Stored the facts of {done.tickets} tickets (metrics version {done.metrics_version}).")
+            return
         found = report_for(session.desk, start, end, group_by)
     if csv_output:
         typer.echo(report_csv(found), nl=False)

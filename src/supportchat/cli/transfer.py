@@ -11,8 +11,10 @@ from typing import IO, Annotated, TextIO
 
 import typer
 
-from ..demo import fill_demo
+from ..demo import DEMO_AGENTS, fill_demo, play_sla
 from ..models import Actor
+from ..reports import recompute
+from ..reports.upkeep import fact_store
 from ..transfer import import_threads, iter_threads, read_jsonl, write_csv, write_jsonl
 from .config import open_session
 from .options import DatabaseUrl, JsonOutput
@@ -115,13 +117,21 @@ def demo(
     database_url: DatabaseUrl = None,
     json_output: JsonOutput = False,
 ) -> None:
-    """Fill the database with realistic tickets and conversations (Spanish and English)."""
+    """Fill the database with realistic tickets and conversations (Spanish and English), and their history.
+
+    Replies, automated acknowledgements, transfers, ratings, reopenings and a demo SLA policy's
+    met and breached deadlines, spread over the past days, then the report facts: a new desk's
+    ``supportchat report`` and the panel's reports page show meaningful figures at once.
+    """
     with open_session(database_url) as session:
-        admins = [admin.id for admin in session.admin_tokens.list() if admin.revoked_at is None] or [1]
+        admins = [admin.id for admin in session.admin_tokens.list() if admin.revoked_at is None] or DEMO_AGENTS
         with progress_bar("Creating demo tickets", tickets) as advance:
             numbers = fill_demo(
                 session.store, tickets, admin_ids=admins, seed=seed, days=days, on_ticket=lambda _: advance(1)
             )
+        play_sla(session.store)
+        if fact_store(session.store) is not None:
+            recompute(session.store)  # so that the first report reads the stored facts
         statistics = session.desk.statistics(Actor.system())
     if json_output:
         emit_json({"created": len(numbers), "statistics": statistics})

@@ -141,6 +141,13 @@ class JobStore(Protocol):
         """How many jobs (of ``kind``) have each status; every status is a key."""
         ...
 
+    def remove_done(self, kind: str, *, before: float, limit: int = 500) -> int:
+        """Delete up to ``limit`` jobs of ``kind`` done before ``before``, oldest first; how many.
+
+        Their dedupe keys are free again: keep a job as long as an enqueue it should stop may still come.
+        """
+        ...
+
     def next_due(self, kinds: Collection[str]) -> float | None:
         """When the next job of ``kinds`` falls due (a pending due time or a lease's end), if any."""
         ...

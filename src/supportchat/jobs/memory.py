@@ -136,6 +136,22 @@ class MemoryJobStore:
             ]
         return sorted(found, key=lambda job: job.id)[:limit]
 
+    def remove_done(self, kind: str, *, before: float, limit: int = 500) -> int:
+        with self._lock:
+            done = sorted(
+                (
+                    job
+                    for job in self._jobs.values()
+                    if job.kind == kind and job.status is JobStatus.DONE and (job.finished_at or 0.0) < before
+                ),
+                key=lambda job: job.id,
+            )[:limit]
+            for job in done:
+                del self._jobs[job.id]
+                if job.dedupe_key is not None:
+                    self._keys.discard(job.dedupe_key)
+        return len(done)
+
     def counts(self, kind: str | None = None) -> dict[str, int]:
         totals = {status.value: 0 for status in JobStatus}
         with self._lock:

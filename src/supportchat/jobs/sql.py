@@ -183,6 +183,16 @@ class SQLJobStore:
         with self._read() as connection:
             return [_job(row) for row in connection.execute(query).fetchall()]
 
+    def remove_done(self, kind: str, *, before: float, limit: int = 500) -> int:
+        done = (
+            sa.select(_j.id)
+            .where(_j.kind == kind, _j.status == JobStatus.DONE.value, _j.finished_at < before)
+            .order_by(_j.id)
+            .limit(limit)
+        )
+        with self._write() as connection:
+            return int(connection.execute(sa.delete(schema.jobs).where(_j.id.in_(done))).rowcount or 0)
+
     def counts(self, kind: str | None = None) -> dict[str, int]:
         query = sa.select(_j.status, sa.func.count()).group_by(_j.status)
         if kind is not None:

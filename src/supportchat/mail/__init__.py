@@ -25,7 +25,7 @@ from ..extensions import extension, register_extension
 from ..stores.fallback import FallbackStore
 from ..stores.memory import InMemoryStore
 from ..stores.sql import SQLStore
-from .attachments import hand_over_attachments
+from .attachments import HandedOver, hand_over_attachments
 from .base import Checkpoint, MailRecord, MailStore, NewMailRecord, Outcome
 from .intake import ImportResult, MailIntake
 from .memory import MemoryMailStore
@@ -38,6 +38,7 @@ from .tokens import ThreadSigner
 
 __all__ = [
     "Checkpoint",
+    "HandedOver",
     "ImapMailbox",
     "ImportResult",
     "MailIntake",

@@ -5,6 +5,8 @@
   receive; authenticated by ``MailSettings.inbound_secret`` sent as the HTTP
   Basic password (any user name) or as a bearer token. Answers what became
   of the mail (the same answer for a duplicate, with ``duplicate: true``).
+  The body is read up to ``MailSettings.max_bytes`` (413 above), whatever
+  the adapter's limit for JSON bodies.
 - ``GET`` / ``PUT {prefix}/user/{user_id}/mail-preferences``: a user opts in
   to admin replies on their app tickets by mail (``{"notify_replies": true}``).
 - job kinds: ``notify.mail`` (outbound mail, when ``settings.smtp`` is set)
@@ -19,15 +21,16 @@ import hmac
 import threading
 import weakref
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
 from ..desk import SupportDesk
-from ..errors import ValidationError
+from ..errors import PayloadTooLarge, ValidationError
 from ..extensions import extension
 from ..features import Feature
 from ..http.envelope import DataRenderer
+from ..http.raw import RawRequest
 from ..http.routes import Audience, Param, Params, Route, Write, id_schema, own_path_user
 from ..jobs import JobKind, JobStore
 from ..models import Actor
@@ -40,20 +43,23 @@ from .intake import ImportResult, MailIntake
 from .outbound import MailNotifier
 from .settings import MailSettings
 
+if TYPE_CHECKING:
+    from ..attachments import Attachments
+
 __all__ = ["PREFERENCE_ROUTES", "InboundResult", "MailPreferences", "feature", "intake_for", "mail_kinds"]
 
-_intakes: weakref.WeakKeyDictionary[SupportDesk, tuple[MailSettings, MailIntake]] = weakref.WeakKeyDictionary()
+_intakes: weakref.WeakKeyDictionary[SupportDesk, MailIntake] = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
 
 
-def intake_for(desk: SupportDesk, settings: MailSettings) -> MailIntake:
-    """The intake of ``desk`` under ``settings`` (one per desk and settings, made on first use)."""
+def intake_for(desk: SupportDesk, settings: MailSettings, attachments: Attachments | None = None) -> MailIntake:
+    """The intake of ``desk`` under ``settings`` and ``attachments`` (one per desk and configuration)."""
     with _lock:
         found = _intakes.get(desk)
-        if found is None or found[0] is not settings:
-            found = (settings, MailIntake(desk, settings))
+        if found is None or found.settings is not settings or found.attachments is not attachments:
+            found = MailIntake(desk, settings, attachments=attachments)
             _intakes[desk] = found
-        return found[1]
+        return found
 
 
 class InboundResult(BaseModel):
@@ -86,7 +92,21 @@ def _secret_of(headers: Mapping[str, str]) -> str | None:
     return None
 
 
-def inbound_route(settings: MailSettings) -> Route:
+def _read_mail(request: RawRequest, limit: int) -> bytes:
+    """The posted mail, at most ``limit`` bytes (one byte more is enough to know it is too large)."""
+    too_large = PayloadTooLarge(f"the mail exceeds {limit} bytes", details={"limit": limit})
+    if request.content_length is not None and request.content_length > limit:
+        raise too_large
+    chunks, size = [], 0
+    while chunk := request.read(min(256 * 1024, limit + 1 - size)):
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            raise too_large
+    return b"".join(chunks)
+
+
+def inbound_route(settings: MailSettings, attachments: Attachments | None = None) -> Route:
     """``POST /inbound/email`` under ``settings`` (refuses everyone when it has no ``inbound_secret``)."""
     expected = (settings.inbound_secret or "").encode()
 
@@ -96,8 +116,9 @@ def inbound_route(settings: MailSettings) -> Route:
             return None
         return Actor.system()
 
-    def receive(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> InboundResult:
-        return InboundResult.of(intake_for(desk, settings).import_mail(bytes(body), mailbox="http"))
+    def receive(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: RawRequest) -> InboundResult:
+        raw = _read_mail(body, settings.max_bytes)
+        return InboundResult.of(intake_for(desk, settings, attachments).import_mail(raw, mailbox="http"))
 
     return Route(
         "inbound_email",
@@ -110,6 +131,7 @@ def inbound_route(settings: MailSettings) -> Route:
         errors=(400, 413),
         # Not rate-limited like people's writes: the provider holds the secret and posts every mail it gets.
         raw_body="message/rfc822",
+        raw=True,
         authenticate=authenticate,
     )
 
@@ -168,21 +190,42 @@ PREFERENCE_ROUTES = (
 )
 
 
-def mail_kinds(desk: SupportDesk, settings: MailSettings, *, jobs: JobStore | None = None) -> list[JobKind]:
-    """The channel's job kinds over ``desk``: outbound mail (with SMTP) and IMAP polls (with mailboxes)."""
+def mail_kinds(
+    desk: SupportDesk,
+    settings: MailSettings,
+    *,
+    jobs: JobStore | None = None,
+    attachments: Attachments | None = None,
+) -> list[JobKind]:
+    """The channel's job kinds over ``desk``: outbound mail (with SMTP) and IMAP polls (with mailboxes).
+
+    With ``attachments``, imported mail's files are stored and admins' attachments are mailed.
+    """
     kinds: list[JobKind] = []
     if settings.smtp is not None:
-        kinds.append(notification_kind(desk.store, MailNotifier(desk, settings), max_attempts=settings.max_attempts))
+        notifier = MailNotifier(desk, settings, attachments=attachments)
+        kinds.append(notification_kind(desk.store, notifier, max_attempts=settings.max_attempts))
     if settings.mailboxes:
         job_store = jobs if jobs is not None else extension(desk.store, JobStore)  # type: ignore[type-abstract]
-        kinds.append(imap_poll_kind(intake_for(desk, settings), settings.mailboxes, job_store))
+        kinds.append(imap_poll_kind(intake_for(desk, settings, attachments), settings.mailboxes, job_store))
     return kinds
 
 
-def feature(settings: MailSettings, *, desk: SupportDesk | None = None, commands: Any = None) -> Feature:
-    """The channel as a feature; its job kinds work on ``desk`` (or a desk over the runner's store)."""
+def feature(
+    settings: MailSettings,
+    *,
+    desk: SupportDesk | None = None,
+    attachments: Attachments | None = None,
+    commands: Any = None,
+) -> Feature:
+    """The channel as a feature; its job kinds work on ``desk`` (or a desk over the runner's store).
+
+    ``attachments`` (the attachments capability the desk serves) stores the files of imported mail.
+    """
 
     def kinds(store: Store) -> list[JobKind]:
-        return mail_kinds(desk if desk is not None and desk.store is store else SupportDesk(store), settings)
+        on = desk if desk is not None and desk.store is store else SupportDesk(store)
+        return mail_kinds(on, settings, attachments=attachments)
 
-    return Feature("mail", routes=(inbound_route(settings), *PREFERENCE_ROUTES), job_kinds=kinds, commands=commands)
+    routes = (inbound_route(settings, attachments), *PREFERENCE_ROUTES)
+    return Feature("mail", routes=routes, job_kinds=kinds, commands=commands)

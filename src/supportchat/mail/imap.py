@@ -11,6 +11,10 @@ enqueues the mailbox's next poll, ``mailbox.interval`` seconds on (after an
 IDLE wait that saw mail: at once), before it ends. The chain of poll jobs
 is keyed per mailbox and generation, so a worker that dies mid-poll leaves
 its job to the next worker once the lease ends and the chain goes on once.
+Each poll removes the chain's jobs done more than :data:`KEEP_DONE_POLLS`
+seconds ago, so the job table holds about an hour of polls per mailbox
+rather than every poll ever made (an hour is far longer than a lease: a poll
+retried after its worker died still finds its successor's dedupe key).
 
 A failure of the server (refused login, a dropped connection) is recorded
 in the checkpoint's ``last_error`` and the next poll comes as usual; a
@@ -32,11 +36,13 @@ from ..jobs import Job, JobKind, JobStatus, JobStore, NewJob
 from .intake import MailIntake
 from .settings import ImapMailbox
 
-__all__ = ["IMAP_KIND", "ensure_polling", "imap_poll_kind", "poll_mailbox"]
+__all__ = ["IMAP_KIND", "KEEP_DONE_POLLS", "ensure_polling", "imap_poll_kind", "poll_mailbox"]
 
 logger = logging.getLogger("supportchat.mail")
 
 IMAP_KIND = "mail.imap"
+#: Seconds a finished poll job stays in the job table.
+KEEP_DONE_POLLS = 3600.0
 _SERVER_ERRORS = (IMAPClientError, OSError, socket.timeout)
 
 
@@ -142,8 +148,10 @@ def imap_poll_kind(
         imported, more = poll_mailbox(intake, mailbox, idle=idle)
         if imported:
             logger.info("mail: %d imported from %s", imported, mailbox.key)
-        due = time.time() + (0.0 if more else mailbox.interval)
+        now = time.time()
+        due = now + (0.0 if more else mailbox.interval)
         jobs.enqueue([_poll_job(mailbox, str(job.payload.get("chain")), int(job.payload["generation"]) + 1, due)])
+        jobs.remove_done(IMAP_KIND, before=now - KEEP_DONE_POLLS)
 
     # Server failures never fail the job (they are recorded); the attempts are for the database's.
     return JobKind(IMAP_KIND, handle, max_attempts=1_000_000)

@@ -32,6 +32,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..desk import SupportDesk
 from ..errors import TicketClosed, ValidationError
@@ -49,7 +50,10 @@ from .settings import MailSettings
 from .templates import TEMPLATES, locale_of
 from .tokens import Claim, ThreadSigner
 
-__all__ = ["BAD_TOKEN", "CLOSED", "OTHER_SENDER", "ImportResult", "MailIntake"]
+if TYPE_CHECKING:
+    from ..attachments import Attachments
+
+__all__ = ["BAD_TOKEN", "CLOSED", "OTHER_SENDER", "ImportResult", "MailIntake", "client_id_of"]
 
 #: Why a mail that claims a ticket opens a follow-up instead of joining it.
 BAD_TOKEN = "its thread token does not verify"
@@ -82,18 +86,24 @@ class _Target:
 
 
 class MailIntake:
-    """Imports mail into ``desk``'s tickets under ``settings`` (the records in ``desk.store``'s :class:`MailStore`)."""
+    """Imports mail into ``desk``'s tickets under ``settings`` (the records in ``desk.store``'s :class:`MailStore`).
+
+    A mail's files are stored through ``attachments`` (see :mod:`.attachments`); without it they are
+    listed in a note on the ticket and stay in the raw mail.
+    """
 
     def __init__(
         self,
         desk: SupportDesk,
         settings: MailSettings,
         *,
+        attachments: Attachments | None = None,
         records: MailStore | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.desk = desk
         self.settings = settings
+        self.attachments = attachments
         self.signer = ThreadSigner(settings.secret, settings.address)
         self.records: MailStore = records if records is not None else extension(desk.store, MailStore)  # type: ignore[type-abstract]
         self._clock = clock
@@ -259,7 +269,7 @@ class MailIntake:
                     Actor.user(record.user_id),
                     record.ticket_id,
                     text,
-                    client_message_id="mail." + hashlib.sha256(record.message_key.encode()).hexdigest()[:40],
+                    client_message_id=client_id_of(record.message_key),
                 )
             except TicketClosed:
                 self.records.replan(
@@ -273,15 +283,27 @@ class MailIntake:
                 assert replanned is not None
                 return self._carry_out(replanned, mail)
             self._note_copied(record.ticket_id, mail)
-            hand_over_attachments(mail.parts, ticket_id=record.ticket_id, message_id=message.id, mail_key=mail.key)
+            self._hand_over(mail, record.ticket_id, record.user_id)
             return self.records.finish(
                 record.message_key, ticket_id=record.ticket_id, support_message_id=message.id, now=self._clock()
             )
         assert record.ticket_number is not None and record.user_id is not None
         ticket = self._create(record, mail)
         self._note_copied(ticket.id, mail)
-        hand_over_attachments(mail.parts, ticket_id=ticket.id, message_id=None, mail_key=mail.key)
+        self._hand_over(mail, ticket.id, record.user_id)
         return self.records.finish(record.message_key, ticket_id=ticket.id, support_message_id=None, now=self._clock())
+
+    def _hand_over(self, mail: ParsedMail, ticket_id: int, user_id: int) -> None:
+        hand_over_attachments(
+            self._writer,
+            self.attachments,
+            mail.parts,
+            ticket_id=ticket_id,
+            user_id=user_id,
+            mail_key=mail.key,
+            client_id=client_id_of(mail.key),
+            limit=self.settings.max_attachments,
+        )
 
     def _create(self, record: MailRecord, mail: ParsedMail) -> Ticket:
         assert record.ticket_number is not None and record.user_id is not None
@@ -334,3 +356,8 @@ class MailIntake:
             # The whole mail stays in the raw message kept with the record.
             text = text[: limit - 40].rstrip() + "\n[…]"
         return text if text and not is_blank(text) else TEMPLATES[self._locale(user_id)].no_text
+
+
+def client_id_of(mail_key: str) -> str:
+    """The ``client_message_id`` of the message a mail becomes (its files' messages add a suffix to it)."""
+    return "mail." + hashlib.sha256(mail_key.encode()).hexdigest()[:40]

@@ -14,6 +14,14 @@ from the event log (the outbox). For each event it mails:
 - a **new email ticket**: an acknowledgement with its number (automatic
   mail: at most ``automatic_limit`` per address and period).
 
+An ``automated`` admin message (an automation rule's canned reply, the bot's
+answer) is mailed like a reply but as automatic mail: ``Auto-Submitted:
+auto-replied``, and within the same per-address limit as acknowledgements.
+
+A reply citing an attachment carries the file as a MIME attachment (read
+from the attachments capability's blob store when the mail is built: the
+job's payload names the attachment, never holds its bytes).
+
 Every piece of text comes from the customer projection
 (:mod:`supportchat.projection`): what a user may see, nothing else (a message
 the projection leaves out is not mailed). The payload is built once, when
@@ -30,7 +38,7 @@ import time
 from collections.abc import Callable, Mapping
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..desk import SupportDesk
 from ..extensions import extension
@@ -43,6 +51,9 @@ from .intake import BAD_TOKEN
 from .settings import MailSettings
 from .templates import TEMPLATES, locale_of, render
 from .tokens import ThreadSigner, subject_tag
+
+if TYPE_CHECKING:
+    from ..attachments import Attachments
 
 __all__ = ["MailNotifier"]
 
@@ -57,11 +68,19 @@ class MailNotifier:
 
     name = "mail"
 
-    def __init__(self, desk: SupportDesk, settings: MailSettings, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        desk: SupportDesk,
+        settings: MailSettings,
+        *,
+        attachments: Attachments | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         if settings.smtp is None:
             raise ValueError("MailSettings.smtp is needed to send mail")
         self.desk = desk
         self.settings = settings
+        self.attachments = attachments
         self.signer = ThreadSigner(settings.secret, settings.address)
         self.records: MailStore = extension(desk.store, MailStore)  # type: ignore[type-abstract]
         self._clock = clock
@@ -141,8 +160,19 @@ class MailNotifier:
             "reply_to": self.signer.reply_to(number, view.id, view.user_id),
             "in_reply_to": replying_to[0] if replying_to else None,
             "references": earlier[-_REFERENCES:],
-            "automatic": kind is not Outcome.SENT_REPLY,
+            # A rule's or the bot's answer (``automated``) is automatic mail like an acknowledgement (RFC 3834).
+            "automatic": kind is not Outcome.SENT_REPLY or (message is not None and message.automated),
+            "attachment_id": None if message is None else self._attachment_of(message),
         }
+
+    def _attachment_of(self, message: CustomerMessage) -> int | None:
+        """The attachment ``message`` cites, to be mailed with it (none without the attachments capability)."""
+        if self.attachments is None:
+            return None
+        from ..attachments import attachment_records
+
+        found = attachment_records(self.desk.store).for_messages([message.id]).get(message.id)
+        return None if found is None or found.ticket_id != message.ticket_id else found.id
 
     # -- deliver: send it once --------------------------------------------
 
@@ -151,11 +181,11 @@ class MailNotifier:
         key = payload["message_id"]
         if self.records.get(key) is not None:
             return  # sent (and recorded) by an earlier attempt
-        automatic = bool(payload["automatic"]) and payload["kind"] == Outcome.SENT_ACK.value
+        automatic = bool(payload["automatic"]) and payload["kind"] != Outcome.SENT_NOTICE.value
         if automatic:
             since = self._clock() - self.settings.automatic_period
             if self.records.automatic_sent_since(payload["to"], since) >= self.settings.automatic_limit:
-                logger.info("mail: no acknowledgement to %s (the automatic mail limit is reached)", payload["to"])
+                logger.info("mail: no automatic mail to %s (the automatic mail limit is reached)", payload["to"])
                 return
         assert self.settings.smtp is not None
         self.settings.smtp.send(self.build(payload))
@@ -187,7 +217,9 @@ class MailNotifier:
             mail["In-Reply-To"] = f"<{payload['in_reply_to']}>"
         if payload["references"]:
             mail["References"] = " ".join(f"<{m}>" for m in payload["references"])
-        if payload["kind"] == Outcome.SENT_ACK.value:
+        if payload["kind"] == Outcome.SENT_ACK.value or (
+            payload["kind"] == Outcome.SENT_REPLY.value and payload["automatic"]
+        ):
             mail["Auto-Submitted"] = "auto-replied"
         elif payload["kind"] == Outcome.SENT_NOTICE.value:
             mail["Auto-Submitted"] = "auto-generated"
@@ -195,4 +227,23 @@ class MailNotifier:
         mail["X-Auto-Response-Suppress"] = "All"
         mail.set_content(payload["text"])
         mail.add_alternative(payload["html"], subtype="html")
+        if payload.get("attachment_id") is not None:
+            self._attach(mail, int(payload["attachment_id"]))
         return mail
+
+    def _attach(self, mail: EmailMessage, attachment_id: int) -> None:
+        """Add the file as a MIME attachment; one removed since (its ticket's data forgotten) is left out."""
+        if self.attachments is None:
+            return
+        from ..attachments import BlobMissing, attachment_records
+
+        found = attachment_records(self.desk.store).get(attachment_id)
+        if found is None:
+            return
+        try:
+            data = b"".join(self.attachments.blobs.read(found.sha256))
+        except BlobMissing:
+            logger.warning("mail: attachment %d has no blob; mailed without it", attachment_id)
+            return
+        maintype, _, subtype = found.content_type.partition("/")
+        mail.add_attachment(data, maintype=maintype, subtype=subtype, filename=found.filename)

@@ -42,7 +42,10 @@ class MailSettings:
     every earlier reply address unverifiable); ``inbound_secret`` guards
     ``POST {prefix}/inbound/email``. At most ``automatic_limit`` automatic
     mails (acknowledgements) go to one address per ``automatic_period``
-    seconds. Mail above ``max_bytes`` is refused (recorded, not imported).
+    seconds. Mail above ``max_bytes`` is refused (recorded, not imported;
+    ``POST {prefix}/inbound/email`` answers 413);
+    of a mail's files, the first ``max_attachments`` are stored (each under
+    the attachments capability's own limits), the rest noted on the ticket.
     """
 
     address: str
@@ -55,6 +58,7 @@ class MailSettings:
     automatic_limit: int = 3
     automatic_period: float = 3600.0
     max_bytes: int = 25 * 1024 * 1024
+    max_attachments: int = 10
     default_locale: str = "en"
     #: Outbound jobs' attempts before a mail is given up.
     max_attempts: int = 8

@@ -103,15 +103,17 @@ class Notifier(Protocol):
 
 
 def event_document(event: Notification) -> dict[str, Any]:
-    """The event as JSON-ready data: id, type, time, the ticket and the message (staff's view)."""
+    """The event as JSON-ready data: id, type, time, the ticket, the message, a feature's ``data`` (staff's view)."""
     record = event.record
     return {
         "id": str(record.id),
         "event_id": record.id,
-        "type": record.type.value,
+        "type": str(record.type),
         "created_at": record.model_dump(mode="json")["created_at"],
         "ticket_id": record.ticket_id,
         "ticket": None if event.ticket is None else event.ticket.model_dump(mode="json"),
         "message": None if event.message is None else event.message.model_dump(mode="json"),
         "note": None if event.note is None else event.note.model_dump(mode="json"),
+        #: A feature's entry's details (a transfer's from, to, team, reason): staff's channels only.
+        "data": record.data,
     }

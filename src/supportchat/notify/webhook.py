@@ -13,7 +13,8 @@ A webhook made with ``user_facing=True`` (one whose receiver shows what it
 gets to the ticket's owner: a chat bridge, the host app's own inbox) sends
 the event as the owner may see it, built from the customer projection
 (:func:`~supportchat.projection.customer_event`): no staff event (internal
-notes, tags) and nothing of a ticket beyond the owner's view.
+notes, tags, a feature's entries such as transfers and SLA breaches) and
+nothing of a ticket beyond the owner's view.
 
 Receivers check with :func:`verify_signature`, which also refuses stale
 timestamps (replays). Any answer but 2xx is a failure: ``410 Gone`` is given
@@ -34,11 +35,11 @@ from typing import Any
 
 import tenacity
 
-from ..models import STAFF_EVENTS, Actor, EventType
+from ..models import Actor
 from ..projection import customer_event
 from .base import Delivery, Notification, PermanentFailure, event_document
 
-__all__ = ["SIGNATURE_HEADER", "WebhookNotifier", "sign", "verify_signature"]
+__all__ = ["SIGNATURE_HEADER", "TIMESTAMP_HEADER", "WebhookNotifier", "sign", "signed_post", "verify_signature"]
 
 SIGNATURE_HEADER = "X-Supportchat-Signature"
 TIMESTAMP_HEADER = "X-Supportchat-Timestamp"
@@ -51,6 +52,25 @@ def sign(secret: str | bytes, timestamp: str, body: bytes) -> str:
     key = secret.encode() if isinstance(secret, str) else secret
     digest = hmac.new(key, timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
     return _SCHEME + digest
+
+
+def signed_post(
+    url: str, secret: str | bytes, body: bytes, *, user_agent: str, headers: Mapping[str, str] | None = None
+) -> urllib.request.Request:
+    """A ``POST`` of the JSON ``body`` to ``url``, signed now (timestamp and signature headers)."""
+    timestamp = str(int(time.time()))
+    return urllib.request.Request(
+        url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "User-Agent": user_agent,
+            **(headers or {}),
+            TIMESTAMP_HEADER: timestamp,
+            SIGNATURE_HEADER: sign(secret, timestamp, body),
+        },
+    )
 
 
 def verify_signature(
@@ -77,7 +97,7 @@ def verify_signature(
 
 def _owner_document(event: Notification) -> dict[str, Any] | None:
     """The event as its ticket's owner may see it (``None``: nothing of it is theirs)."""
-    if event.record.type in STAFF_EVENTS or event.ticket is None:
+    if event.ticket is None:
         return None
     owner = Actor.user(event.ticket.user_id)
     view = customer_event(event.record, event.ticket, event.message, owner)
@@ -106,7 +126,7 @@ class WebhookNotifier:
         secret: str | bytes,
         *,
         name: str = "webhook",
-        events: Collection[EventType] | None = None,
+        events: Collection[str] | None = None,
         timeout: float = 5.0,
         quick_attempts: int = 2,
         quick_wait: float = 0.2,
@@ -119,7 +139,7 @@ class WebhookNotifier:
             raise ValueError("a webhook needs a secret to sign with")
         self.url = url
         self.name = name
-        self.events = None if events is None else frozenset(events)
+        self.events = None if events is None else frozenset(str(kind) for kind in events)
         self.timeout = timeout
         self.user_facing = user_facing
         self._secret = secret
@@ -132,7 +152,7 @@ class WebhookNotifier:
         )
 
     def prepare(self, event: Notification) -> Mapping[str, Any] | None:
-        if self.events is not None and event.record.type not in self.events:
+        if self.events is not None and str(event.record.type) not in self.events:
             return None
         if self.user_facing:
             return _owner_document(event)
@@ -143,18 +163,8 @@ class WebhookNotifier:
         self._retrying(self._post, body, str(delivery.event_id))
 
     def _post(self, body: bytes, event_id: str) -> None:
-        timestamp = str(int(time.time()))
-        request = urllib.request.Request(
-            self.url,
-            data=body,
-            method="POST",
-            headers={
-                "Content-Type": "application/json",
-                "User-Agent": self._user_agent,
-                EVENT_ID_HEADER: event_id,
-                TIMESTAMP_HEADER: timestamp,
-                SIGNATURE_HEADER: sign(self._secret, timestamp, body),
-            },
+        request = signed_post(
+            self.url, self._secret, body, user_agent=self._user_agent, headers={EVENT_ID_HEADER: event_id}
         )
         try:
             with urllib.request.urlopen(

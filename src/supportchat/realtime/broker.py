@@ -3,39 +3,53 @@
 Whatever wakes the broker (the desk of this process, PostgreSQL ``NOTIFY``,
 the SQLite change signal, a poll), its one reader thread reads the log
 after the last id it has seen, renders each entry once per audience (staff;
-the owning user, through the customer projection) and appends the frames to
-the queues of the streams that may see them: every staff stream, and the
-owner's streams only, so a user's queue never even holds another user's
-frame. The cost of an event is one read and one render, whatever the number
-of streams; handing it out is an append per stream.
+the owning user, through the customer projection) and hands the frames to
+the streams that may see them: every staff stream, and the owner's streams
+only, so a user's stream never even holds another user's frame. The cost
+of an event is one read and one render, whatever the number of streams.
 
 Streams are kept in *groups* by how they are woken: one group per event
-loop (its frames are handed out on that loop, one call per batch) and one
-for threads. Each group has a ``tail``, the last id handed to it; a stream
-*armed* at tail ``t`` gets every frame after ``t`` it may see, so a stream
-that starts behind ``t`` (a ``Last-Event-ID`` resume) reads the log itself
-up to ``t`` and then takes its queue, dropping ids it has already sent.
+loop (its frames are handed out on that loop) and one for threads. Each
+group has a ``tail``, the last id handed to it; a stream *armed* at tail
+``t`` gets every frame after ``t`` it may see, so a stream that starts
+behind ``t`` (a ``Last-Event-ID`` resume) reads the log itself up to ``t``
+and then takes its queue, dropping ids it has already sent.
+
+Handing out on a loop costs one write per stream, not a task waking: a
+stream that is *idle* (caught up, its task parked, its caller's next check
+not due) and whose server offers a :class:`~.frames.DirectWriter` gets the
+frames written to its connection there and then, as one chunk encoded once
+for the whole audience (:class:`~.frames.Parcel`). Any other stream gets
+them in its queue and its task is woken. Batches that arrive while the last
+is still being handed out are joined into one write. The loop hands out
+:data:`WRITE_SLICE` streams at a time and lets other work (a request) run
+between slices. Heartbeats and the callers' checks are one timer per loop
+(:class:`_Timetable`), not one per stream.
 
 A queue holds at most ``limit`` frames. A stream whose queue overflows has
 *fallen behind*: its queue is emptied, nothing more is queued for it, and
 when it next looks it is armed again at the group's tail and reads the log
-itself up to there (see :class:`~.stream.EventStream`). Memory per stream is
-bounded by ``limit`` references to shared frames, whatever its client does.
+itself up to there (see :class:`~.stream.EventStream`). A direct write is
+refused when the connection's buffer is full, so the frames go to the queue
+instead. Memory per stream is bounded by ``limit`` references to shared
+frames and the server's write buffer, whatever its client does.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import itertools
 import logging
+import math
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from ..events import Event
 from ..models import Actor, ActorKind
 from ..store import Store
-from .frames import Frame
+from .frames import HEARTBEAT, DirectWriter, Frame, Parcel
 from .render import Fanned, Renderer
 
 __all__ = ["Broker", "Subscription"]
@@ -44,29 +58,42 @@ logger = logging.getLogger("supportchat.realtime")
 
 #: Frames a stream may have waiting before it counts as behind (more than any burst the shared path should carry).
 DEFAULT_QUEUE_LIMIT = 1000
-#: Streams woken in one go on an event loop before the loop may run other work.
-WAKE_SLICE = 64
+#: Streams written to (or woken) in one go on an event loop before the loop may run other work (about 2 ms).
+WRITE_SLICE = 128
+#: Heartbeats and checks are looked at in steps of this many seconds (each step costs nothing when none is due).
+TIMETABLE_STEP = 0.05
+_HEARTBEAT_CHUNK = Parcel([HEARTBEAT]).chunk
 
 
 class Subscription:
-    """One stream's place on the shared path: its bounded queue and how it is woken.
+    """One stream's place on the shared path: its bounded queue, how it is woken, where it stands.
 
     A stream on an event loop is woken by resolving a future on that loop;
     a threaded stream by a :class:`threading.Event`. Queue and flags change
-    under the group's lock. Small on purpose (slots, a plain list, no
-    thread primitive for a stream on a loop): there are thousands.
+    under the group's lock. ``cursor``, ``quiet_since`` and ``check_at``
+    are the stream's (see :class:`~.stream.EventStream`); the loop's
+    fan-out moves the first two when it writes to an idle stream itself.
+    Small on purpose (slots, a plain list, no thread primitive for a stream
+    on a loop, no timer): there are thousands.
     """
 
     __slots__ = (
+        "_due",
         "_group",
         "_rung",
         "_waiter",
         "armed_at",
+        "check_at",
         "closed",
+        "cursor",
         "failed",
+        "heartbeat",
+        "idle",
         "limit",
         "overflowed_at",
         "queue",
+        "quiet_since",
+        "sink",
         "user_id",
     )
 
@@ -74,16 +101,29 @@ class Subscription:
         self.user_id = user_id
         self.limit = limit
         self.queue: list[Frame] = []
-        #: Every frame after this id reaches the queue (until the next overflow).
+        #: Every frame after this id reaches the stream (until the next overflow).
         self.armed_at = group.tail
         #: When the queue overflowed (monotonic clock); nothing is queued until the stream re-arms.
         self.overflowed_at: float | None = None
         #: The broker could not read the log: the stream must end.
         self.failed = False
         self.closed = False
+        #: The last id the stream sent (or skipped as not its viewer's).
+        self.cursor = 0
+        #: When the stream last sent something; a heartbeat is due ``heartbeat`` seconds later.
+        self.quiet_since = time.monotonic()
+        self.heartbeat = math.inf
+        #: When its caller must be checked again (nothing is sent from then until the check passed).
+        self.check_at = math.inf
+        #: Parked on its loop with nothing to do: the fan-out may write to it directly.
+        self.idle = False
+        #: The server's direct way to the client, if it offers one.
+        self.sink: DirectWriter | None = None
         self._group = group
         self._rung = threading.Event() if group.loop is None else None
         self._waiter: asyncio.Future[None] | None = None
+        #: The timetable step the stream is entered at (older entries of it are stale).
+        self._due: int | None = None
 
     # -- the broker's side ------------------------------------------------
 
@@ -99,13 +139,30 @@ class Subscription:
         self.queue.extend(frames)
         return True
 
+    def _write_now(self, parcel: Parcel, now: float) -> bool:
+        """Write ``parcel`` to the client at once if the stream is idle and may send; whether it did (on the loop)."""
+        sink = self.sink
+        if sink is None or not self.idle or self.queue or now >= self.check_at or parcel.first_id <= self.cursor:
+            return False
+        if not sink.write(parcel.chunk):
+            return False
+        self.cursor = parcel.last_id
+        self.quiet_since = now
+        return True
+
     def _wake(self) -> None:
         """On the group's loop (or any thread, for a threaded stream)."""
+        # No longer idle from now, not from when its task runs: a frame written directly meanwhile
+        # would pass the frames its queue holds.
+        self.idle = False
         if self._rung is not None:
             self._rung.set()
         waiter = self._waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
+
+    def _next_due(self) -> float:
+        return min(self.check_at, self.quiet_since + self.heartbeat)
 
     # -- the stream's side ------------------------------------------------
 
@@ -135,29 +192,34 @@ class Subscription:
 
     @property
     def active(self) -> bool:
-        """False once closed or once the broker shut down: the stream should end."""
-        return not self.closed and not self._group.broker.shut_down
+        """False once closed, once the broker shut down or once the client is gone: the stream should end."""
+        return not self.closed and not self._group.broker.shut_down and not (self.sink is not None and self.sink.closed)
 
     def wait(self, timeout: float) -> bool:
         """Block until woken or ``timeout`` seconds passed (threaded streams)."""
-        assert self._rung is not None, "a stream on an event loop waits with wait_async"
+        assert self._rung is not None, "a stream on an event loop waits with park"
         return self._rung.wait(timeout)
 
-    async def wait_async(self, timeout: float) -> None:
-        """Wait on the stream's loop until woken or ``timeout`` seconds passed.
+    async def park(self) -> None:
+        """Wait on the stream's loop until there is something for its task to do.
 
-        A bare future and one timer: no task per wait, as ten thousand
-        streams wait at once.
+        Meanwhile the stream is *idle*: the loop's fan-out writes its frames
+        and heartbeats itself when it can, and the loop's timetable wakes it
+        when its caller's check (or a heartbeat it cannot write) is due. A
+        bare future: no task, no timer per stream.
         """
         if self.pending:
             return
         loop = asyncio.get_running_loop()
+        timetable = self._group.timetable
+        assert timetable is not None, "a threaded stream waits with wait"
+        timetable.enter(self, self._next_due())
         waiter = self._waiter = loop.create_future()
-        timer = loop.call_later(timeout, _resolve, waiter)
+        self.idle = True
         try:
             await waiter
         finally:
-            timer.cancel()
+            self.idle = False
             self._waiter = None
 
     def close(self) -> None:
@@ -173,9 +235,75 @@ class Subscription:
         self.close()
 
 
-def _resolve(waiter: asyncio.Future[None]) -> None:
-    if not waiter.done():
-        waiter.set_result(None)
+class _Timetable:
+    """When an idle stream of one loop next needs something: a heartbeat, its caller's check.
+
+    Streams are entered at the :data:`TIMETABLE_STEP` their next need falls
+    in; one timer on the loop looks at each step's streams when it comes: a
+    heartbeat is written directly where it can be, otherwise the stream's
+    task is woken. A stream that sent frames meanwhile is entered again at
+    its new time. A step with no stream costs a dictionary look-up.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self._steps: dict[int, list[Subscription]] = {}
+        self._looked = math.floor(time.monotonic() / TIMETABLE_STEP)
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_step = 0
+
+    def enter(self, subscription: Subscription, at: float) -> None:
+        """Look at ``subscription`` at ``at`` (monotonic seconds; on the loop)."""
+        if math.isinf(at):
+            subscription._due = None
+            return
+        step = max(math.ceil(at / TIMETABLE_STEP), self._looked + 1)
+        if subscription._due == step:
+            return
+        subscription._due = step
+        self._steps.setdefault(step, []).append(subscription)
+        if self._timer is None or step < self._timer_step:
+            self._set_timer(step)
+
+    def _set_timer(self, step: int) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        # The loop's clock need not be time.monotonic() (uvloop's is not): wait the difference.
+        delay = max(0.0, step * TIMETABLE_STEP - time.monotonic())
+        self._timer = self.loop.call_later(delay, self._look)
+        self._timer_step = step
+
+    def _look(self) -> None:
+        self._timer = None
+        now = time.monotonic()
+        current = math.floor(now / TIMETABLE_STEP)
+        due: list[Subscription] = []
+        for step in range(self._looked + 1, current + 1):
+            due.extend(s for s in self._steps.pop(step, ()) if s._due == step)
+        self._looked = max(self._looked, current)
+        self._attend(due, 0)
+        if self._steps:
+            self._set_timer(min(self._steps))
+
+    def _attend(self, due: list[Subscription], start: int) -> None:
+        now = time.monotonic()
+        for subscription in due[start : start + WRITE_SLICE]:
+            subscription._due = None
+            if subscription.closed or not subscription.idle:
+                continue  # busy: it enters itself again when it parks
+            if not subscription.active or now >= subscription.check_at:
+                subscription._wake()
+            elif now - subscription.quiet_since >= subscription.heartbeat:
+                sink = subscription.sink
+                if sink is not None and sink.write(_HEARTBEAT_CHUNK):
+                    subscription.quiet_since = now
+                    self.enter(subscription, subscription._next_due())
+                else:
+                    subscription._wake()
+            else:
+                self.enter(subscription, subscription._next_due())  # it sent frames meanwhile
+        if start + WRITE_SLICE < len(due):
+            self.loop.call_soon(self._attend, due, start + WRITE_SLICE)
 
 
 class _Group:
@@ -188,6 +316,11 @@ class _Group:
         self.tail = tail
         self.staff: set[Subscription] = set()
         self.users: dict[int, set[Subscription]] = {}
+        self.timetable = _Timetable(loop) if loop is not None else None
+        #: Batches received and not yet handed out, and the one being handed out (on the loop).
+        self._waiting: list[Sequence[Fanned]] = []
+        self._handing: Iterator[tuple[Subscription, Parcel]] | None = None
+        self._scheduled = False
 
     def join(self, user_id: int | None, limit: int) -> Subscription:
         """A new subscription armed at this group's tail (read and joined at once: no batch falls between)."""
@@ -219,33 +352,69 @@ class _Group:
             return [*self.staff, *(s for group in self.users.values() for s in group)]
 
     def deliver(self, batch: Sequence[Fanned]) -> None:
-        """Hand a batch to this group's streams (on the group's loop): one append per stream, not per event."""
-        staff = [fanned.staff for fanned in batch]
-        owners: dict[int, list[Frame]] = {}
-        for fanned in batch:
-            if fanned.owner is not None:
-                owners.setdefault(fanned.user_id, []).append(fanned.owner)
+        """Take a batch for this group's streams (on the group's loop, or the reader thread for threads)."""
         with self.lock:
-            woken = [s for s in self.staff if s._push(staff)]
-            for user_id, frames in owners.items():
-                woken.extend(s for s in self.users.get(user_id, ()) if s._push(frames))
             self.tail = max(self.tail, batch[-1].id)
-        self._wake_slice(woken, 0)
+        self._waiting.append(batch)
+        if not self._scheduled:
+            self._scheduled = True
+            self._hand_out()
 
-    def _wake_slice(self, woken: list[Subscription], start: int) -> None:
-        """Wake :data:`WAKE_SLICE` streams, then let the loop run what else is ready before the next slice.
+    def _audience(self, batches: list[Sequence[Fanned]]) -> Iterator[tuple[Subscription, Parcel]]:
+        """Every stream of the group with its parcel of ``batches``: one for staff, one per owner.
 
-        Ten thousand streams woken at once would queue ten thousand writes
-        ahead of every request the loop is serving; in slices, a request
-        waits for one slice's writes at most.
+        Who listens is read when the hand-out starts: a stream that joined
+        after a batch came is armed after it and drops what it already has.
         """
-        for subscription in woken[start : start + WAKE_SLICE]:
+        staff = Parcel([fanned.staff for batch in batches for fanned in batch])
+        owners: dict[int, list[Frame]] = {}
+        for batch in batches:
+            for fanned in batch:
+                if fanned.owner is not None:
+                    owners.setdefault(fanned.user_id, []).append(fanned.owner)
+        with self.lock:
+            listeners = [(list(self.staff), staff)]
+            listeners += [(list(self.users[u]), Parcel(frames)) for u, frames in owners.items() if u in self.users]
+        for subscriptions, parcel in listeners:
+            for subscription in subscriptions:
+                yield subscription, parcel
+
+    def _hand_out(self) -> None:
+        """Hand :data:`WRITE_SLICE` streams their parcels, then let the loop run what else is ready.
+
+        Ten thousand streams served at once would hold every request the
+        loop is serving for the whole fan-out; in slices, a request waits
+        for one slice at most. Batches are handed out in order, each to
+        every stream before the next (joined when several are waiting).
+        """
+        now = time.monotonic()
+        woken: list[Subscription] = []
+        budget = WRITE_SLICE
+        while budget > 0:
+            if self._handing is None:
+                if not self._waiting:
+                    break
+                batches, self._waiting = self._waiting, []
+                self._handing = self._audience(batches)
+            served = 0
+            for subscription, parcel in itertools.islice(self._handing, budget):
+                served += 1
+                if subscription.closed or subscription._write_now(parcel, now):
+                    continue
+                with self.lock:
+                    if subscription._push(parcel.frames):
+                        woken.append(subscription)
+            if served < budget:
+                self._handing = None
+            budget -= served
+        for subscription in woken:
             subscription._wake()
-        if start + WAKE_SLICE < len(woken):
-            if self.loop is None:
-                self._wake_slice(woken, start + WAKE_SLICE)
-            else:
-                self.loop.call_soon(self._wake_slice, woken, start + WAKE_SLICE)
+        if self._handing is None and not self._waiting:
+            self._scheduled = False
+        elif self.loop is None:
+            self._hand_out()
+        else:
+            self.loop.call_soon(self._hand_out)
 
     def wake_all(self, *, failed: bool = False) -> None:
         for subscription in self.everyone():

@@ -7,13 +7,15 @@ fields to sse-starlette.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
-from ..models import EventType, Message, Note, Ticket, UTCDateTime
+from ..models import Message, Note, Ticket, UTCDateTime
 
-__all__ = ["EventPayload", "Frame"]
+__all__ = ["DIRECT_WRITE", "HEARTBEAT", "DirectWriter", "EventPayload", "Frame", "Parcel", "http_chunk"]
 
 
 class EventPayload(BaseModel):
@@ -22,19 +24,22 @@ class EventPayload(BaseModel):
     ``ticket`` is the ticket as it is when the frame is sent (with
     ``unread_count`` from the viewer's side); ``message`` is the message a
     ``message_created`` event announces, ``note`` the internal note a
-    ``note_created`` does. Staff's frames only: a user's are
-    :class:`~supportchat.projection.CustomerEvent`.
+    ``note_created`` does, ``data`` what a feature's entry says
+    (``ticket_transferred``, ``sla_breached``, ``bot_handoff``). Staff's frames
+    only: a user's are :class:`~supportchat.projection.CustomerEvent`.
     """
 
     model_config = ConfigDict(frozen=True)
 
     event_id: int
-    type: EventType
+    #: A core type or a feature's (:mod:`supportchat.event_types`).
+    type: str
     ticket_id: int
     created_at: UTCDateTime
     ticket: Ticket | None
     message: Message | None = None
     note: Note | None = None
+    data: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,3 +79,57 @@ class Frame:
         if self.data is not None:
             lines.extend(f"data: {line}" for line in self.data.split("\n"))
         return ("\n".join(lines) + "\n\n").encode()
+
+
+#: What a quiet stream sends every ``heartbeat`` seconds (keeps proxies from closing it, tells a vanished client).
+HEARTBEAT = Frame(comment="heartbeat")
+
+
+def http_chunk(data: bytes) -> bytes:
+    """``data`` as one chunk of an HTTP/1.1 chunked body."""
+    return b"%x\r\n%s\r\n" % (len(data), data)
+
+
+class Parcel:
+    """Frames handed to many streams at once: joined and framed for the wire once, whatever the number of streams."""
+
+    __slots__ = ("_chunk", "first_id", "frames", "last_id")
+
+    def __init__(self, frames: Sequence[Frame]) -> None:
+        self.frames = list(frames)
+        self.first_id = self.frames[0].id or 0
+        self.last_id = self.frames[-1].id or 0
+        self._chunk: bytes | None = None
+
+    @property
+    def chunk(self) -> bytes:
+        """The frames as one HTTP/1.1 chunk (what a :class:`DirectWriter` writes)."""
+        if self._chunk is None:
+            self._chunk = http_chunk(b"".join(frame.wire for frame in self.frames))
+        return self._chunk
+
+
+class DirectWriter(Protocol):
+    """A server's way to write a started chunked response body at once, on its event loop.
+
+    The ASGI server offers one in ``scope["extensions"][DIRECT_WRITE]``
+    (see :mod:`supportchat.adapters.uvicorn`); the broker writes an idle
+    stream's frames through it instead of waking the stream's task.
+    """
+
+    @property
+    def closed(self) -> bool:
+        """The client is gone (or the connection is closing)."""
+        ...
+
+    def write(self, chunk: bytes) -> bool:
+        """Write ``chunk`` (framed by :func:`http_chunk`) now; ``False`` (nothing written) when it cannot at once."""
+        ...
+
+    def on_close(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` (on the loop) once the connection is lost."""
+        ...
+
+
+#: The ASGI scope extension under which a server offers a :class:`DirectWriter` for the response.
+DIRECT_WRITE = "supportchat.direct_write"

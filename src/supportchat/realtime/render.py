@@ -100,6 +100,7 @@ def _frame(
             ticket=seen,
             message=message,
             note=note,
+            data=record.data,
         )
     else:
         payload = customer_event(record, seen, message, viewer)

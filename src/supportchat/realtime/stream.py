@@ -35,7 +35,7 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import AsyncGenerator, Callable, Generator
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
 from datetime import UTC, datetime
 
 from ..desk import SupportDesk
@@ -45,7 +45,7 @@ from ..outages import OutageLog
 from ..rules import MAX_ID
 from ..store import Store
 from .broker import Broker, Subscription
-from .frames import Frame
+from .frames import HEARTBEAT, DirectWriter, Frame
 from .render import Renderer, message_of
 
 __all__ = ["TOO_SLOW", "EventStream", "latest_event_id", "message_of", "parse_last_event_id"]
@@ -100,7 +100,9 @@ class EventStream:
 
     :meth:`frames` and :meth:`aframes` yield frame by frame; :meth:`wire`
     and :meth:`awire` yield the bytes of whatever is ready at once (what
-    servers write: one write per wake-up, not per frame).
+    servers write: one write per wake-up, not per frame). :meth:`serve`
+    sends them itself, and lets the broker write to an idle stream's client
+    directly when the server offers a :class:`~.frames.DirectWriter`.
     """
 
     def __init__(
@@ -143,14 +145,13 @@ class EventStream:
             self._expires = now + (expires_at - datetime.now(UTC)).total_seconds()
         self.slow_after = slow_after
         self._on_close = on_close
-        #: The last id sent (or skipped as not this viewer's); ``None`` until the stream opened.
-        self._cursor = 0
+        #: The stream's place on the shared path (its cursor and clocks live there); set when it opens.
+        self._subscription: Subscription | None = None
         #: While behind the shared path: read the log up to this id; since when it is behind.
         self._catch_up_to: int | None = None
         self._behind_since = 0.0
         #: How many times the stream fell behind and read the log itself (for monitoring and tests).
         self.catch_ups = 0
-        self._quiet_since = time.monotonic()
         self._ended = False
 
     # -- the ways to run it ------------------------------------------------
@@ -197,6 +198,21 @@ class EventStream:
         finally:
             await batches.aclose()
 
+    async def serve(self, send: Callable[[bytes], Awaitable[None]], direct: DirectWriter | None = None) -> None:
+        """Send the stream with ``send`` on this event loop until it ends.
+
+        With ``direct`` (the server's writer for this response, once its
+        headers are sent) the broker writes the frames and heartbeats of the
+        stream while it is idle straight to the client: its task wakes only
+        to catch up, to check its caller, or to end.
+        """
+        batches = self._abatches(direct)
+        try:
+            async for batch in batches:
+                await send(b"".join(frame.wire for frame in batch))
+        finally:
+            await batches.aclose()
+
     def _batches(self) -> Generator[list[Frame], None, None]:
         subscription = None
         try:
@@ -214,13 +230,16 @@ class EventStream:
         finally:
             self._close(subscription)
 
-    async def _abatches(self) -> AsyncGenerator[list[Frame], None]:
+    async def _abatches(self, direct: DirectWriter | None = None) -> AsyncGenerator[list[Frame], None]:
         subscription = None
         try:
             # Joining reads the store (the cursor, the broker's first tail): in a worker thread.
             if (subscription := await asyncio.to_thread(self._open, asyncio.get_running_loop())) is None:
                 return
             yield [self._opening()]
+            if direct is not None:  # the opening is out: the broker may write after it
+                subscription.sink = direct
+                direct.on_close(subscription._wake)
             while True:
                 step = self._step(subscription, blocking=False)
                 if step is _BLOCKING:
@@ -228,7 +247,7 @@ class EventStream:
                 if step is None:
                     return
                 if isinstance(step, float):
-                    await subscription.wait_async(step)
+                    await subscription.park()  # the loop's timetable wakes it when a heartbeat or check is due
                     continue
                 assert isinstance(step, list)
                 yield step
@@ -253,14 +272,17 @@ class EventStream:
             _outages.report("open", "cannot open a live stream: the store is unavailable", exc)
             return None
         try:
-            self._cursor = latest_event_id(self.desk.store) if self._start is None else self._start
+            subscription.cursor = latest_event_id(self.desk.store) if self._start is None else self._start
         except StorageError as exc:
             subscription.close()
             _outages.report("open", "cannot open a live stream: the store is unavailable", exc)
             return None
-        self._quiet_since = time.monotonic()
-        if self._cursor < subscription.armed_at:
-            self._fall_behind(subscription.armed_at, self._quiet_since)
+        self._subscription = subscription
+        subscription.heartbeat = self.heartbeat
+        subscription.quiet_since = time.monotonic()
+        self._plan_check()
+        if subscription.cursor < subscription.armed_at:
+            self._fall_behind(subscription.armed_at, subscription.quiet_since)
         return subscription
 
     def _step(self, subscription: Subscription, *, blocking: bool) -> list[Frame] | float | object | None:
@@ -294,11 +316,11 @@ class EventStream:
             if overflowed_at is not None:
                 self._fall_behind(subscription.armed_at, overflowed_at)
                 continue
-            if fresh := [frame for frame in frames if frame.id is not None and frame.id > self._cursor]:
-                self._cursor = fresh[-1].id or self._cursor
+            if fresh := [frame for frame in frames if frame.id is not None and frame.id > subscription.cursor]:
+                subscription.cursor = fresh[-1].id or subscription.cursor
                 return self._sent(fresh)
             if (due := self._heartbeat_due()) <= 0:
-                return self._sent([_HEARTBEAT])
+                return self._sent([HEARTBEAT])
             return max(min(due, self._check_due()), 0.001)
 
     def _fall_behind(self, target: int, since: float) -> None:
@@ -307,7 +329,8 @@ class EventStream:
         self.catch_ups += 1
 
     def _sent(self, frames: list[Frame]) -> list[Frame]:
-        self._quiet_since = time.monotonic()
+        assert self._subscription is not None
+        self._subscription.quiet_since = time.monotonic()
         return frames
 
     def _read_log(self, target: int) -> list[Frame] | None:
@@ -318,23 +341,30 @@ class EventStream:
         client, which reconnects by itself with ``Last-Event-ID``, resumes
         where it was.
         """
+        subscription = self._subscription
+        assert subscription is not None
         try:
-            records = self.desk.store.events_after(self._cursor, user_id=self._user_id, limit=self.batch)
+            records = self.desk.store.events_after(subscription.cursor, user_id=self._user_id, limit=self.batch)
             frames = Renderer(self.desk.store).frames(records, self.actor)
         except StorageError as exc:
             _outages.report("read", "ending a live stream: the store failed", exc)
             return None
         if records:
-            self._cursor = records[-1].id
-        if len(records) < self.batch or self._cursor >= target:
+            subscription.cursor = records[-1].id
+        if len(records) < self.batch or subscription.cursor >= target:
             self._catch_up_to = None
         return frames
 
     def _check_due(self) -> float:
         """Seconds until the caller must be checked again (0 or less: now)."""
-        if self._recheck is None:
-            return self._expires - time.monotonic()
-        return min(self._checked_at + self._recheck_interval, self._expires) - time.monotonic()
+        assert self._subscription is not None
+        return self._subscription.check_at - time.monotonic()
+
+    def _plan_check(self) -> None:
+        """Tell the broker when the caller is next checked: nothing is written to the stream from then until it is."""
+        assert self._subscription is not None
+        due = self._expires if self._recheck is None else min(self._checked_at + self._recheck_interval, self._expires)
+        self._subscription.check_at = due
 
     def _still_allowed(self) -> bool:
         """Whether the stream's credentials still name its actor; ``False`` ends the stream.
@@ -352,10 +382,12 @@ class EventStream:
             _outages.report("recheck", "ending a live stream: its caller could not be checked again", exc)
             return False
         self._checked_at = time.monotonic()
+        self._plan_check()
         return allowed
 
     def _heartbeat_due(self) -> float:
-        return self.heartbeat - (time.monotonic() - self._quiet_since)
+        assert self._subscription is not None
+        return self.heartbeat - (time.monotonic() - self._subscription.quiet_since)
 
     def __del__(self) -> None:
         # A stream whose response never started (its client left first) was never run: it still
@@ -373,7 +405,6 @@ class EventStream:
 
 #: What :meth:`EventStream._step` answers when the next step must read the store.
 _BLOCKING = object()
-_HEARTBEAT = Frame(comment="heartbeat")
 #: The last frame of a stream whose caller is no longer who it was (revoked, expired, signed out).
 _SIGNED_OUT = Frame(comment="credentials no longer valid")
 #: The last frame of a stream whose client reads more slowly than events come; it reconnects and catches up.

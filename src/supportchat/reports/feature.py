@@ -4,7 +4,11 @@
 8601 moments, the range is ``[from, to)`` (default: the 30 days before the next
 midnight); ``group_by`` is ``day`` (default), ``week``, ``month``, ``agent``,
 ``category`` or ``priority``; ``format=csv`` answers ``text/csv`` with the same
-figures instead of the JSON envelope.
+figures instead of the JSON envelope. The figures come from the stored facts when
+they follow this metrics version, else from the histories (:mod:`.upkeep`).
+
+``POST {prefix}/reports/recompute`` rebuilds the stored facts (after a metrics
+version or calendar change); the ``reports.facts`` job keeps them as the desk writes.
 """
 
 from __future__ import annotations
@@ -14,19 +18,21 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic import BaseModel, Field
+
 from ..desk import SupportDesk
 from ..features import Feature
 from ..http.envelope import DataRenderer, Headers
-from ..http.routes import Audience, Param, Params, Route
+from ..http.routes import Audience, Param, Params, Route, Write
 from ..models import Actor
 from ..permissions import Action, authorize
 from ..rules import parse_choice
 from .csv_format import report_csv
-from .metrics import BusinessSeconds
-from .report import GroupBy, Report, build_report, parse_group_by, resolve_range
-from .source import histories
+from .metrics import METRICS_VERSION, BusinessSeconds
+from .report import GroupBy, Report, parse_group_by, resolve_range
+from .upkeep import recompute, report_kinds, stored_or_computed
 
-__all__ = ["Formatted", "ReportRenderer", "feature", "report_for"]
+__all__ = ["Formatted", "Recomputed", "ReportRenderer", "feature", "recompute_facts", "report_for"]
 
 _CSV = "text/csv; charset=utf-8"
 
@@ -73,7 +79,19 @@ def report_for(
 ) -> Report:
     """The report the route and the CLI answer with, from the query's texts."""
     begin, stop = resolve_range(start, end, now or datetime.now(UTC))
-    return build_report(histories(desk.store), begin, stop, parse_group_by(group_by), business_seconds)
+    return stored_or_computed(desk.store, begin, stop, parse_group_by(group_by), business_seconds)
+
+
+class Recomputed(BaseModel):
+    """What a rebuild of the stored facts did."""
+
+    tickets: int = Field(description="Tickets whose facts were stored.")
+    metrics_version: int
+
+
+def recompute_facts(desk: SupportDesk, business_seconds: BusinessSeconds | None = None) -> Recomputed:
+    """Rebuild every ticket's stored facts (the route's and ``supportchat report --recompute``'s work)."""
+    return Recomputed(tickets=recompute(desk.store, business_seconds), metrics_version=METRICS_VERSION)
 
 
 def _handler(business_seconds: BusinessSeconds | None) -> Any:
@@ -116,6 +134,31 @@ def route(business_seconds: BusinessSeconds | None = None) -> Route:
     )
 
 
+def recompute_route(business_seconds: BusinessSeconds | None = None) -> Route:
+    """``POST /reports/recompute``: rebuild the stored facts from every history."""
+
+    def handle(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> Recomputed:
+        authorize(actor, Action.OVERSEE)
+        return recompute_facts(desk, business_seconds)
+
+    return Route(
+        "reports_recompute",
+        "POST",
+        "/reports/recompute",
+        Audience.ADMIN,
+        handle,
+        DataRenderer(Recomputed),
+        "Rebuild the stored report facts from every ticket's history (after a metrics or calendar change)",
+        errors=(503,),
+        write=Write.CHANGE,
+    )
+
+
 def feature(commands: Any = None, business_seconds: BusinessSeconds | None = None) -> Feature:
-    """The reports feature: its route, and ``commands`` (the ``supportchat report`` group) if the CLI supplies one."""
-    return Feature("report", routes=(route(business_seconds),), commands=commands)
+    """The reports feature: its routes, the ``reports.facts`` job, and ``commands`` (``supportchat report``)."""
+    return Feature(
+        "report",
+        routes=(route(business_seconds), recompute_route(business_seconds)),
+        job_kinds=lambda store: report_kinds(store, business_seconds),
+        commands=commands,
+    )

@@ -27,7 +27,13 @@ recount. Definitions (also in ``docs/reports.md``):
 - **CSAT**: each rating, at the moment it was given, attributed to the agent
   the rating names.
 - **Backlog** at a moment: tickets created before it whose status then was
-  ``open`` or ``in_progress``.
+  ``open`` or ``in_progress``; read from the ticket's :class:`Segment` s (its
+  life cut at every change of status, assignee or priority).
+- **SLA attainment**, per target (first response, next response, resolution)
+  of the SLA policy the ticket is under: each deadline counts once, when it is
+  decided, at its breach if it was breached, else when it was met; it is within
+  target if it was never breached. A deadline cancelled before either is not
+  counted (:class:`TargetOutcome`, read from the SLA's stored deadlines).
 
 Each time figure is an :class:`Fact` at the moment the interval ends (the
 reply, the resolution), with its wall-clock seconds and its business seconds
@@ -41,7 +47,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from ..models import Message, Rating, SenderType, Ticket, TicketChange, TicketStatus
@@ -53,17 +59,20 @@ __all__ = [
     "Cycle",
     "Fact",
     "FactKind",
+    "Segment",
+    "TargetOutcome",
     "TicketHistory",
     "cycles",
     "dimensions_at",
     "is_human_reply",
+    "is_open",
+    "segments",
     "status_at",
-    "status_timeline",
     "ticket_facts",
 ]
 
 #: Bumped whenever a definition above changes, so stored or exported figures name the rules they follow.
-METRICS_VERSION = 1
+METRICS_VERSION = 2
 
 #: Business seconds between two moments by the ticket's calendar, or ``None`` without a calendar.
 BusinessSeconds = Callable[[datetime, datetime], float | None]
@@ -80,6 +89,26 @@ class FactKind(enum.StrEnum):
     RESOLUTION = "resolution"
     FULL_RESOLUTION = "full_resolution"
     CSAT = "csat"
+    SLA_FIRST_RESPONSE = "sla_first_response"
+    SLA_NEXT_RESPONSE = "sla_next_response"
+    SLA_RESOLUTION = "sla_resolution"
+
+
+#: The fact kind of each SLA target (the SLA's target names).
+SLA_KINDS = {
+    "first_response": FactKind.SLA_FIRST_RESPONSE,
+    "next_response": FactKind.SLA_NEXT_RESPONSE,
+    "resolution": FactKind.SLA_RESOLUTION,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class TargetOutcome:
+    """One SLA deadline once decided: its target, when it was decided, and whether it was within target."""
+
+    target: str
+    decided_at: datetime
+    attained: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +119,7 @@ class TicketHistory:
     messages: Sequence[Message]
     changes: Sequence[TicketChange]
     ratings: Sequence[Rating] = ()
+    sla: Sequence[TargetOutcome] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +136,8 @@ class Fact:
     """One event or measured interval of a ticket, at the moment it ends.
 
     ``value`` is the wall-clock seconds of a time figure, the score of a CSAT
-    fact, and ``None`` for a count; ``business`` the business seconds (or ``None``).
+    fact, 1 (within target) or 0 of an SLA fact, and ``None`` for a count;
+    ``business`` the business seconds (or ``None``).
     """
 
     kind: FactKind
@@ -158,15 +189,6 @@ def _value_at(changes: Sequence[TicketChange], field: str, current: str | None, 
     return min(later, key=lambda c: (c.changed_at, c.id)).old_value
 
 
-def status_timeline(ticket: Ticket, changes: Sequence[TicketChange]) -> list[tuple[datetime, str]]:
-    """(since, status) from creation on, oldest first: the status at a moment is the last entry not after it."""
-    ordered = [c for c in _ordered_changes(changes) if c.field == "status"]
-    first = ordered[0].old_value if ordered and ordered[0].old_value else ticket.status.value
-    timeline = [(ticket.created_at, first)]
-    timeline += [(c.changed_at, c.new_value or first) for c in ordered]
-    return timeline
-
-
 def status_at(ticket: Ticket, changes: Sequence[TicketChange], moment: datetime) -> str | None:
     """The ticket's status at ``moment`` (``None`` before it was created)."""
     if ticket.created_at > moment:
@@ -180,6 +202,48 @@ def dimensions_at(ticket: Ticket, changes: Sequence[TicketChange], moment: datet
     agent = _value_at(changes, "assigned_to", current_agent, moment)
     priority = _value_at(changes, "priority", ticket.priority.value, moment) or ticket.priority.value
     return (int(agent) if agent else None), ticket.category.value, priority
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """A stretch ``[since, until)`` of a ticket's life with one status, assignee and priority (``until`` None: now)."""
+
+    ticket_id: int
+    since: datetime
+    until: datetime | None
+    status: str
+    agent: int | None
+    category: str
+    priority: str
+
+    def counts_at(self, moment: datetime) -> bool:
+        """Whether this stretch is the ticket's state just before ``moment`` (the last state set before it)."""
+        return self.since < moment and (self.until is None or self.until >= moment)
+
+
+def is_open(status: str | None) -> bool:
+    """Whether a ticket with this status is in the backlog (open or in progress)."""
+    return status in _OPEN_STATUSES
+
+
+_SEGMENT_FIELDS = frozenset({"status", "assigned_to", "priority"})
+
+
+def segments(ticket: Ticket, changes: Sequence[TicketChange]) -> list[Segment]:
+    """The ticket's life from creation on, cut at every change of status, assignee or priority, oldest first.
+
+    The backlog at a moment counts the open segment for which
+    :meth:`Segment.counts_at` holds (changes at one instant give empty stretches, which never count).
+    """
+    moments = sorted({ticket.created_at} | {c.changed_at for c in changes if c.field in _SEGMENT_FIELDS})
+    moments = [m for m in moments if m >= ticket.created_at]
+    found = []
+    for index, since in enumerate(moments):
+        until = moments[index + 1] if index + 1 < len(moments) else None
+        agent, category, priority = dimensions_at(ticket, changes, since)
+        status = status_at(ticket, changes, since) or ticket.status.value
+        found.append(Segment(ticket.id, since, until, status, agent, category, priority))
+    return found
 
 
 def ticket_facts(history: TicketHistory, business_seconds: BusinessSeconds | None = None) -> list[Fact]:
@@ -210,6 +274,10 @@ def ticket_facts(history: TicketHistory, business_seconds: BusinessSeconds | Non
         facts.append(
             Fact(FactKind.CSAT, ticket.id, rating.created_at, rating.agent_id, category, priority, rating.score)
         )
+    for outcome in history.sla:
+        if outcome.target in SLA_KINDS:
+            decided = fact(SLA_KINDS[outcome.target], outcome.decided_at)
+            facts.append(replace(decided, value=1.0 if outcome.attained else 0.0))
     return facts
 
 

@@ -11,42 +11,62 @@ the end of that period (or at ``to`` for the last, partial one); ``agent``,
 from __future__ import annotations
 
 import enum
-from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from pydantic import BaseModel, Field
 
 from ..errors import ValidationError
-from ..models import TicketStatus, UTCDateTime
+from ..models import UTCDateTime
 from ..rules import parse_choice
-from .figures import CsatFigure, TimeFigure, csat, summarize
+from .figures import CsatFigure, SlaFigure, Summary, TimeFigure, csat, sla_of, summarize
 from .metrics import (
     METRICS_VERSION,
+    SLA_KINDS,
     BusinessSeconds,
     Fact,
     FactKind,
+    Segment,
     TicketHistory,
-    dimensions_at,
-    status_at,
-    status_timeline,
+    is_open,
+    segments,
     ticket_facts,
 )
 
 __all__ = [
+    "BUSINESS",
+    "COUNTED",
     "DEFAULT_DAYS",
+    "TIMED",
+    "UNASSIGNED",
+    "WALL",
     "GroupBy",
     "Report",
     "ReportRow",
+    "SlaAttainment",
+    "Tally",
+    "agent_key",
+    "assemble",
+    "backlog_moments",
+    "backlog_of",
     "build_report",
+    "check_range",
+    "group_key",
     "parse_group_by",
+    "period_key",
     "period_starts",
+    "report_from_facts",
     "resolve_range",
+    "tally_of",
 ]
 
-_OPEN = frozenset({TicketStatus.OPEN.value, TicketStatus.IN_PROGRESS.value})
 UNASSIGNED = "unassigned"
+#: The kinds counted as events, and the kinds measured as times (wall-clock and business).
+COUNTED = (FactKind.CREATED, FactKind.RESOLVED, FactKind.REOPENED)
+TIMED = (FactKind.FIRST_RESPONSE, FactKind.NEXT_RESPONSE, FactKind.RESOLUTION, FactKind.FULL_RESOLUTION)
+WALL, BUSINESS = "wall", "business"
 
 
 class GroupBy(enum.StrEnum):
@@ -60,6 +80,14 @@ class GroupBy(enum.StrEnum):
     @property
     def is_period(self) -> bool:
         return self in (GroupBy.DAY, GroupBy.WEEK, GroupBy.MONTH)
+
+
+class SlaAttainment(BaseModel):
+    """Deadlines of the SLA decided in the group, per target (none without an SLA policy)."""
+
+    first_response: SlaFigure
+    next_response: SlaFigure
+    resolution: SlaFigure
 
 
 class ReportRow(BaseModel):
@@ -77,6 +105,7 @@ class ReportRow(BaseModel):
     resolution: TimeFigure
     full_resolution: TimeFigure = Field(description="From creation to the final resolution.")
     csat: CsatFigure
+    sla: SlaAttainment
     backlog: int = Field(description="Open or in-progress tickets at the end of the period (or of the range).")
 
 
@@ -121,36 +150,79 @@ def period_starts(start: datetime, end: datetime, group_by: GroupBy) -> Iterator
         period = following
 
 
-def _key(fact: Fact, group_by: GroupBy) -> str:
+def period_key(moment: datetime, group_by: GroupBy) -> str:
+    """The group of a moment by day, week or month: the period's first day (YYYY-MM-DD)."""
+    return _period_start(moment, group_by).date().isoformat()
+
+
+def agent_key(agent: int | None) -> str:
+    """The group of an agent's figures: the id, or ``unassigned``."""
+    return UNASSIGNED if agent is None else str(agent)
+
+
+def group_key(group_by: GroupBy, at: datetime, agent: int | None, category: str, priority: str) -> str:
+    """The group of a fact (or a segment) with these dimensions."""
     if group_by.is_period:
-        return _period_start(fact.at, group_by).date().isoformat()
+        return period_key(at, group_by)
     if group_by is GroupBy.AGENT:
-        return UNASSIGNED if fact.agent is None else str(fact.agent)
-    return fact.category if group_by is GroupBy.CATEGORY else fact.priority
+        return agent_key(agent)
+    return category if group_by is GroupBy.CATEGORY else priority
 
 
-def _time(facts: list[Fact], kind: FactKind) -> TimeFigure:
-    chosen = [f for f in facts if f.kind is kind]
-    return TimeFigure(
-        wall=summarize([f.value for f in chosen if f.value is not None]),
-        business=summarize([f.business for f in chosen if f.business is not None]),
-    )
+def _fact_key(fact: Fact, group_by: GroupBy) -> str:
+    return group_key(group_by, fact.at, fact.agent, fact.category, fact.priority)
 
 
-def _row(group: str, facts: list[Fact], backlog: int) -> ReportRow:
-    def count(kind: FactKind) -> int:
-        return sum(1 for f in facts if f.kind is kind)
+@dataclass
+class Tally:
+    """What one group's row shows before its backlog: counts, time summaries, CSAT, SLA attainment.
+
+    Built from facts in memory (:func:`tally_of`) or from a database's aggregates (``reports.sql``).
+    """
+
+    counts: dict[FactKind, int] = field(default_factory=dict)
+    times: dict[tuple[FactKind, str], Summary] = field(default_factory=dict)
+    csat: CsatFigure = field(default_factory=lambda: CsatFigure(count=0))
+    sla: dict[FactKind, SlaFigure] = field(default_factory=dict)
+
+
+def tally_of(facts: Iterable[Fact]) -> Tally:
+    """The tally of ``facts`` (one group's)."""
+    by_kind: dict[FactKind, list[Fact]] = defaultdict(list)
+    for fact in facts:
+        by_kind[fact.kind].append(fact)
+    tally = Tally(counts={kind: len(by_kind[kind]) for kind in COUNTED})
+    for kind in TIMED:
+        chosen = by_kind[kind]
+        tally.times[kind, WALL] = summarize([f.value for f in chosen if f.value is not None])
+        tally.times[kind, BUSINESS] = summarize([f.business for f in chosen if f.business is not None])
+    tally.csat = csat([f.value for f in by_kind[FactKind.CSAT] if f.value is not None])
+    for kind in SLA_KINDS.values():
+        decided = [f.value for f in by_kind[kind] if f.value is not None]
+        tally.sla[kind] = sla_of(len(decided), sum(1 for value in decided if value))
+    return tally
+
+
+def _time(tally: Tally, kind: FactKind) -> TimeFigure:
+    empty = Summary(count=0)
+    return TimeFigure(wall=tally.times.get((kind, WALL), empty), business=tally.times.get((kind, BUSINESS), empty))
+
+
+def _row(group: str, tally: Tally, backlog: int) -> ReportRow:
+    def attainment(target: str) -> SlaFigure:
+        return tally.sla.get(SLA_KINDS[target], sla_of(0, 0))
 
     return ReportRow(
         group=group,
-        created=count(FactKind.CREATED),
-        resolved=count(FactKind.RESOLVED),
-        reopened=count(FactKind.REOPENED),
-        first_response=_time(facts, FactKind.FIRST_RESPONSE),
-        next_response=_time(facts, FactKind.NEXT_RESPONSE),
-        resolution=_time(facts, FactKind.RESOLUTION),
-        full_resolution=_time(facts, FactKind.FULL_RESOLUTION),
-        csat=csat([f.value for f in facts if f.kind is FactKind.CSAT and f.value is not None]),
+        created=tally.counts.get(FactKind.CREATED, 0),
+        resolved=tally.counts.get(FactKind.RESOLVED, 0),
+        reopened=tally.counts.get(FactKind.REOPENED, 0),
+        first_response=_time(tally, FactKind.FIRST_RESPONSE),
+        next_response=_time(tally, FactKind.NEXT_RESPONSE),
+        resolution=_time(tally, FactKind.RESOLUTION),
+        full_resolution=_time(tally, FactKind.FULL_RESOLUTION),
+        csat=tally.csat,
+        sla=SlaAttainment(**{target: attainment(target) for target in SLA_KINDS}),
         backlog=backlog,
     )
 
@@ -162,6 +234,71 @@ def check_range(start: datetime, end: datetime) -> None:
         raise ValidationError("to", "must be after from")
 
 
+def backlog_moments(start: datetime, end: datetime, group_by: GroupBy) -> list[tuple[str, datetime]]:
+    """(group, moment) at which each period's backlog is taken (the period's end, or ``end``)."""
+    return [(period.date().isoformat(), taken) for period, taken in period_starts(start, end, group_by)]
+
+
+def backlog_of(
+    found: Iterable[Segment], start: datetime, end: datetime, group_by: GroupBy
+) -> tuple[dict[str, int], int]:
+    """The backlog per group (per period: at each period's end; else at ``end``, by dimension) and at ``end``."""
+    moments = backlog_moments(start, end, group_by) if group_by.is_period else []
+    by_group: dict[str, int] = defaultdict(int)
+    total = 0
+    for segment in found:
+        if not is_open(segment.status):
+            continue
+        if segment.counts_at(end):
+            total += 1
+            if not group_by.is_period:
+                by_group[group_key(group_by, end, segment.agent, segment.category, segment.priority)] += 1
+        for group, taken in moments:
+            if segment.counts_at(taken):
+                by_group[group] += 1
+    return by_group, total
+
+
+def assemble(
+    start: datetime,
+    end: datetime,
+    group_by: GroupBy,
+    tallies: Mapping[str, Tally],
+    total: Tally,
+    backlog: Mapping[str, int],
+    total_backlog: int,
+) -> Report:
+    """The report from each group's tally and backlog: one row per period, or per value met, sorted."""
+    if group_by.is_period:
+        groups = [group for group, _ in backlog_moments(start, end, group_by)]
+    else:
+        groups = sorted(set(tallies) | set(backlog), key=_sort_key)
+    return Report(
+        metrics_version=METRICS_VERSION,
+        start=start,
+        end=end,
+        group_by=group_by,
+        rows=[_row(group, tallies.get(group, Tally()), backlog.get(group, 0)) for group in groups],
+        total=_row("total", total, total_backlog),
+    )
+
+
+def report_from_facts(
+    facts: Iterable[Fact], found: Iterable[Segment], start: datetime, end: datetime, group_by: GroupBy
+) -> Report:
+    """The report over ``[start, end)`` from every ticket's facts and segments."""
+    check_range(start, end)
+    by_group: dict[str, list[Fact]] = defaultdict(list)
+    everything: list[Fact] = []
+    for fact in facts:
+        if start <= fact.at < end:
+            everything.append(fact)
+            by_group[_fact_key(fact, group_by)].append(fact)
+    backlog, total_backlog = backlog_of(found, start, end, group_by)
+    tallies = {group: tally_of(chosen) for group, chosen in by_group.items()}
+    return assemble(start, end, group_by, tallies, tally_of(everything), backlog, total_backlog)
+
+
 def build_report(
     histories: Iterable[TicketHistory],
     start: datetime,
@@ -169,47 +306,14 @@ def build_report(
     group_by: GroupBy = GroupBy.DAY,
     business_seconds: BusinessSeconds | None = None,
 ) -> Report:
-    """The report over ``[start, end)``: reads each history once, keeps only the facts of the range."""
+    """The reference report over ``[start, end)``, computed from every ticket's history."""
     check_range(start, end)
-    periods = list(period_starts(start, end, group_by)) if group_by.is_period else []
-    by_group: dict[str, list[Fact]] = defaultdict(list)
-    everything: list[Fact] = []
-    backlog: dict[str, int] = defaultdict(int)
-    total_backlog = 0
+    facts: list[Fact] = []
+    found: list[Segment] = []
     for history in histories:
-        for fact in ticket_facts(history, business_seconds):
-            if start <= fact.at < end:
-                everything.append(fact)
-                by_group[_key(fact, group_by)].append(fact)
-        ticket, changes = history.ticket, history.changes
-        # Backlog: open at the moment just before the period's end (a period is half-open).
-        before_end = end - timedelta(microseconds=1)
-        if status_at(ticket, changes, before_end) in _OPEN:
-            total_backlog += 1
-            if not group_by.is_period:
-                agent, category, priority = dimensions_at(ticket, changes, before_end)
-                probe = Fact(FactKind.CREATED, ticket.id, before_end, agent, category, priority)
-                backlog[_key(probe, group_by)] += 1
-        if periods:
-            timeline = status_timeline(ticket, changes)
-            moments = [since for since, _ in timeline]
-            for period, taken in periods:
-                # The last status set strictly before the period's end; none if the ticket was not yet created.
-                at = bisect_left(moments, taken) - 1
-                if at >= 0 and timeline[at][1] in _OPEN:
-                    backlog[period.date().isoformat()] += 1
-    if group_by.is_period:
-        groups = [period.date().isoformat() for period, _ in periods]
-    else:
-        groups = sorted(set(by_group) | set(backlog), key=_sort_key)
-    return Report(
-        metrics_version=METRICS_VERSION,
-        start=start,
-        end=end,
-        group_by=group_by,
-        rows=[_row(group, by_group.get(group, []), backlog.get(group, 0)) for group in groups],
-        total=_row("total", everything, total_backlog),
-    )
+        facts.extend(f for f in ticket_facts(history, business_seconds) if start <= f.at < end)
+        found.extend(segments(history.ticket, history.changes))
+    return report_from_facts(facts, found, start, end, group_by)
 
 
 def _sort_key(group: str) -> tuple[int, int, str]:

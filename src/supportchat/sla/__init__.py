@@ -19,7 +19,18 @@ from ..extensions import extension, register_extension
 from ..stores.fallback import FallbackStore
 from ..stores.memory import InMemoryStore
 from ..stores.sql import SQLStore
-from .base import BREACHED, WARNING, Clock, Deadline, DueFilter, NewDeadline, SlaEvent, SlaStore
+from .base import (
+    BREACHED,
+    SLA_BREACHED,
+    SLA_WARNING,
+    WARNING,
+    Clock,
+    Deadline,
+    DueFilter,
+    NewDeadline,
+    SlaEvent,
+    SlaStore,
+)
 from .business_time import Calendar, NoWorkingTime, add_business_time, business_time_between
 from .clock import SlaClock, SlaView, TeamAssigner
 from .memory import MemorySlaStore
@@ -28,6 +39,8 @@ from .sql import SQLSlaStore
 
 __all__ = [
     "BREACHED",
+    "SLA_BREACHED",
+    "SLA_WARNING",
     "WARNING",
     "Calendar",
     "CalendarIn",

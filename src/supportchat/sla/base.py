@@ -10,16 +10,39 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
 
-from ..models import Category, Priority, TicketStatus
+from ..event_types import declare_event_type
+from ..models import Category, Priority, TicketStatus, utc_iso
 from .policy import CalendarIn, CalendarOut, PolicyIn, PolicyOut
 
-__all__ = ["Clock", "Deadline", "DeadlineState", "DueFilter", "Firing", "NewDeadline", "SlaEvent", "SlaStore"]
+__all__ = [
+    "SLA_BREACHED",
+    "SLA_WARNING",
+    "Clock",
+    "Deadline",
+    "DeadlineState",
+    "DueFilter",
+    "Firing",
+    "NewDeadline",
+    "SlaEvent",
+    "SlaStore",
+    "log_entry",
+]
 
 DeadlineState = str  # "active", "met", "cancelled"
-WARNING = "sla_warning"
-BREACHED = "sla_breached"
+#: Also the desk's event log's types: each firing is an entry there too (the admin stream, staff's notifiers).
+SLA_WARNING = declare_event_type(
+    "sla_warning",
+    declared_by="sla",
+    description="An SLA target is about to be missed; data: target, due_at, sla_event_id.",
+)
+SLA_BREACHED = declare_event_type(
+    "sla_breached", declared_by="sla", description="An SLA target was missed; data: target, due_at, sla_event_id."
+)
+WARNING = SLA_WARNING.name
+BREACHED = SLA_BREACHED.name
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +99,16 @@ class SlaEvent:
     due_at: float
     fired_at: float
     escalated_at: float | None
+
+
+def log_entry(event: SlaEvent) -> tuple[datetime, dict[str, Any]]:
+    """When a firing happened and what its event-log entry says (both stores write it with the firing)."""
+    data = {"target": event.target, "due_at": utc_iso(_instant(event.due_at)), "sla_event_id": event.id}
+    return _instant(event.fired_at), data
+
+
+def _instant(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
 
 
 @dataclass(frozen=True, slots=True)

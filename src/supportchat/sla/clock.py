@@ -48,7 +48,7 @@ from ..models import (
     TicketStatus,
     UTCDateTime,
 )
-from .base import BREACHED, WARNING, Clock, Deadline, Firing, NewDeadline, SlaEvent, SlaStore
+from .base import BREACHED, WARNING, Clock, Deadline, Firing, NewDeadline, SlaEvent, SlaStore, log_entry
 from .business_time import Calendar, NoWorkingTime, add_business_time, business_time_between
 from .policy import Facts, PolicyOut, Target, calendar, choose_policy, facts_of
 
@@ -336,6 +336,9 @@ class SlaClock:
                 firings.append((deadline, BREACHED, None))
         fired = self.store.fire(firings, now=at) if firings else []
         for event in fired:
+            # The store put it in the desk's event log with the firing; this process's streams hear it now.
+            when, data = log_entry(event)
+            self.desk.announce(Actor.system(), event.ticket_id, event.type, at=when, data=data)
             self._tell(event)
         return fired
 

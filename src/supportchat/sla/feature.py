@@ -35,7 +35,7 @@ from ..jobs import Job, JobKind, JobStore, NewJob
 from ..models import Actor, Category, EventRecord, Page, Priority, Ticket, TicketStatus, TicketThread
 from ..permissions import Action, authorize
 from ..rules import UNASSIGNED, parse_assignee_filter, parse_choice, parse_page, parse_positive_int
-from .base import DueFilter, SlaEvent, SlaStore
+from .base import SLA_BREACHED, SLA_WARNING, DueFilter, SlaEvent, SlaStore
 from .clock import FactsOf, SlaClock, SlaView, TeamAssigner
 from .policy import CalendarIn, CalendarOut, PolicyIn, PolicyOut
 
@@ -324,4 +324,5 @@ def feature(commands: Any = None, *, assign_team: TeamAssigner | None = None, fa
         job_kinds=lambda store: sla_kinds(store, assign_team=assign_team, facts=facts),
         commands=commands,
         amend=amend,
+        event_types=(SLA_WARNING, SLA_BREACHED),
     )

@@ -8,9 +8,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..errors import Conflict, ValidationError
+from ..extensions import extension
 from ..models import TicketStatus
-from ..store import Store
-from .base import BREACHED, Clock, Deadline, DueFilter, Firing, NewDeadline, SlaEvent
+from ..store import EventLog, Store
+from .base import BREACHED, Clock, Deadline, DueFilter, Firing, NewDeadline, SlaEvent, log_entry
 from .policy import CalendarIn, CalendarOut, PolicyIn, PolicyOut
 
 __all__ = ["MemorySlaStore"]
@@ -184,6 +185,8 @@ class MemorySlaStore:
                     None,
                 )
                 self._events.append(event)
+                at, data = log_entry(event)
+                extension(self._tickets, EventLog).append_event(deadline.ticket_id, kind, at=at, data=data)  # type: ignore[type-abstract]
                 fired.append(event)
         return fired
 

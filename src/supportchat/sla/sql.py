@@ -12,9 +12,9 @@ import sqlalchemy as sa
 from ..errors import Conflict, ValidationError
 from ..models import TicketStatus
 from ..sqlschema import tables as core
-from ..stores.sql import SQLStore
+from ..stores.sql import SQLStore, append_event_row
 from . import schema
-from .base import BREACHED, Clock, Deadline, DueFilter, Firing, NewDeadline, SlaEvent
+from .base import BREACHED, Clock, Deadline, DueFilter, Firing, NewDeadline, SlaEvent, log_entry
 from .policy import CalendarIn, CalendarOut, PolicyIn, PolicyOut
 
 __all__ = ["SQLSlaStore"]
@@ -253,9 +253,13 @@ class SQLSlaStore:
             )
             .returning(_e.id)
         ).scalar_one()
-        return SlaEvent(
+        fired = SlaEvent(
             int(event_id), deadline.id, deadline.ticket_id, kind, deadline.target, deadline.due_at, now, None
         )
+        # The desk's log gets it in the same transaction: fired and announced, or neither.
+        at, data = log_entry(fired)
+        append_event_row(connection, deadline.ticket_id, kind, at=at, data=data)
+        return fired
 
     def unescalated(self, *, limit: int = 100) -> list[SlaEvent]:
         query = (

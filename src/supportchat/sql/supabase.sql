@@ -147,6 +147,8 @@ create table if not exists public.support_events (
     note_id bigint
 );
 alter table public.support_events add column if not exists note_id bigint;
+-- A feature's entry's details as JSON text (a transfer's from, to, team, reason): staff's only.
+alter table public.support_events add column if not exists data text;
 
 -- Internal notes and tags (spec §12): tables of their own, read and written by admins only.
 create table if not exists public.support_ticket_notes (
@@ -170,8 +172,9 @@ create table if not exists public.support_ticket_tags (
 -- dropped here and added again, wider, below.
 do $$
 begin
+    -- The event type was a fixed list until the log took any well-formed name (features' types).
     if exists (select 1 from pg_constraint where conname = 'support_events_type_check'
-               and pg_get_constraintdef(oid) not like '%note_created%') then
+               and pg_get_constraintdef(oid) not like '%a-z0-9_%') then
         alter table public.support_events drop constraint support_events_type_check;
     end if;
     if exists (select 1 from pg_constraint where conname = 'support_ticket_changes_field_check'
@@ -213,8 +216,8 @@ declare
          '''team'', ''transfer_reason'', ''transfer_note'', ''transfer_forced'')'],
         ['support_ticket_changes', 'support_ticket_changes_changed_by_kind_check',
          'changed_by_kind in (''user'', ''admin'', ''system'')'],
-        ['support_events', 'support_events_type_check',
-         'type in (''ticket_created'', ''message_created'', ''ticket_updated'', ''note_created'', ''tags_changed'')']
+        -- Any well-formed type (lowercase snake case): supportchat.event_types.EVENT_TYPE_PATTERN.
+        ['support_events', 'support_events_type_check', 'type ~ ''^[a-z][a-z0-9_]{0,47}$''']
     ];
     item text[];
 begin
@@ -586,6 +589,30 @@ begin
 end
 $$;
 
+-- A feature's entry of the event log (a transfer, an SLA breach, the bot's handoff): staff only.
+-- The type's format is the table's check; the entry's owner is the ticket's.
+create or replace function public.support_append_event(
+    p_ticket_id bigint,
+    p_type text,
+    p_created_at timestamptz,
+    p_data text default null
+) returns void
+language plpgsql security definer
+set search_path = ''
+as $$
+declare
+    owner bigint;
+begin
+    perform support_private.require_staff('appends to the event log');
+    select user_id into owner from public.support_tickets where id = p_ticket_id;
+    if not found then
+        perform support_private.raise_not_found(p_ticket_id);
+    end if;
+    insert into public.support_events (type, ticket_id, user_id, message_id, created_at, data)
+    values (p_type, p_ticket_id, owner, null, coalesce(p_created_at, now()), p_data);
+end
+$$;
+
 -- Make a ticket's tags p_tags if they are still p_expected (else PT409 concurrent_update),
 -- with the change records and a tags_changed event; returns the tags, sorted.
 create or replace function public.support_replace_tags(
@@ -830,12 +857,14 @@ create policy support_ticket_changes_read on public.support_ticket_changes for s
                and exists (select 1 from public.support_tickets t
                            where t.id = ticket_id and t.user_id = (select public.support_caller_user_id()))));
 
--- A user reads the events of their own tickets, but never a staff event (notes, tags).
+-- A user reads the events of their own tickets, and only of the types an owner may see: a
+-- whitelist (supportchat.event_types.owner_event_types), so a staff type, a feature's type
+-- (a transfer, an SLA breach, the bot's handoff) or one added later is never theirs.
 drop policy if exists support_events_read on public.support_events;
 create policy support_events_read on public.support_events for select to authenticated
     using ((select public.support_caller_is_admin())
            or (user_id = (select public.support_caller_user_id())
-               and type not in ('note_created', 'tags_changed')));
+               and type in ('ticket_created', 'message_created', 'ticket_updated')));
 
 -- Internal notes and tags (spec §12): admins only, whoever owns the ticket.
 drop policy if exists support_ticket_notes_read on public.support_ticket_notes;
@@ -865,6 +894,7 @@ revoke all on function
     public.support_mark_read(bigint, text),
     public.support_statistics(),
     public.support_search_tickets(jsonb),
+    public.support_append_event(bigint, text, timestamptz, text),
     public.support_insert_note(jsonb),
     public.support_replace_tags(bigint, jsonb, jsonb, jsonb),
     public.support_tagged_tickets(jsonb)
@@ -876,6 +906,7 @@ grant execute on function
     public.support_mark_read(bigint, text),
     public.support_statistics(),
     public.support_search_tickets(jsonb),
+    public.support_append_event(bigint, text, timestamptz, text),
     public.support_insert_note(jsonb),
     public.support_replace_tags(bigint, jsonb, jsonb, jsonb),
     public.support_tagged_tickets(jsonb)
@@ -1207,6 +1238,8 @@ revoke all on all functions in schema support_private from public, anon, authent
 -- Earlier versions of this file created the teams tables (support_teams,
 -- support_agent_states, support_ticket_teams, support_assignment_queue); nothing
 -- reads or writes them, and they may be dropped.
+-- The report facts (migration 0017_report_facts) have no tables here either: the
+-- Supabase store keeps no facts, and its reports are computed from the histories.
 
 -- ------------------------------------------------------------- realtime
 

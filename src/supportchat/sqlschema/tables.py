@@ -20,7 +20,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, UserDefinedType
 
-from ..models import ActorKind, Category, EventType, MessageType, Priority, SenderType, TicketStatus
+from ..event_types import EVENT_TYPE_MAX_LENGTH, EVENT_TYPE_PATTERN
+from ..models import ActorKind, Category, MessageType, Priority, SenderType, TicketStatus
 
 __all__ = [
     "LISTING_INDEXES",
@@ -236,6 +237,17 @@ ratings = sa.Table(
 #: Reports attribute ratings to agents over a time range.
 sa.Index("ix_support_ratings_agent_id_created_at", ratings.c.agent_id, ratings.c.created_at)
 
+#: Any well-formed type name (``event_types.EVENT_TYPE_PATTERN``), not a fixed list, so a feature's
+#: types need no table rebuild (``0016_event_types``). SQLite has no regular expressions: GLOB says
+#: the same (a letter first, nothing outside ``a-z 0-9 _``, the length).
+EVENT_TYPE_CHECKS = (
+    sa.CheckConstraint(f"type ~ '{EVENT_TYPE_PATTERN}'", name="ck_support_events_type").ddl_if(dialect="postgresql"),
+    sa.CheckConstraint(
+        f"type GLOB '[a-z]*' AND type NOT GLOB '*[^a-z0-9_]*' AND length(type) <= {EVENT_TYPE_MAX_LENGTH}",
+        name="ck_support_events_type",
+    ).ddl_if(dialect="sqlite"),
+)
+
 events = sa.Table(
     "support_events",
     metadata,
@@ -247,7 +259,9 @@ events = sa.Table(
     sa.Column("created_at", UTCTimestamp, nullable=False),
     #: The note a ``note_created`` entry announces (``0008_notes_tags``).
     sa.Column("note_id", Id),
-    _one_of("support_events", "type", EventType),
+    #: A feature's entry's details as a JSON object (``0016_event_types``); staff's only.
+    sa.Column("data", sa.Text),
+    *EVENT_TYPE_CHECKS,
     sqlite_autoincrement=True,
 )
 sa.Index("ix_support_events_user_id_id", events.c.user_id, events.c.id)

@@ -66,7 +66,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -89,6 +89,7 @@ from ..errors import (
     TicketIdTaken,
     TicketNumberTaken,
 )
+from ..extensions import extension, register_extension
 from ..models import (
     EventRecord,
     Message,
@@ -104,7 +105,7 @@ from ..models import (
     TicketChange,
     TicketQuery,
 )
-from ..store import Store, TicketChanges, TicketMerge
+from ..store import EventLog, Store, TicketChanges, TicketMerge
 from ._breaker import BreakerState, CircuitBreaker, Permit
 from ._journal import IdRange, Journal
 from ._ops import (
@@ -611,3 +612,23 @@ class FallbackStore:
         if report.conflicts:
             log.error("%d journalled writes were refused by the primary; see Journal.conflicts()", report.conflicts)
         return report
+
+
+class _FallbackEventLog:
+    """A feature's entries go to the log of the store that serves, like the reads (not journalled).
+
+    Event-log ids are each store's own (see the consistency model above); an
+    entry appended to the fallback during an outage stays in its log.
+    """
+
+    def __init__(self, store: FallbackStore) -> None:
+        self._store = store
+
+    def append_event(self, ticket_id: int, type: str, *, at: datetime, data: Mapping[str, Any] | None = None) -> None:
+        def on(target: Store) -> Callable[[], None]:
+            return lambda: extension(target, EventLog).append_event(ticket_id, type, at=at, data=data)  # type: ignore[type-abstract]
+
+        self._store._write(on(self._store.primary), on(self._store.fallback))
+
+
+register_extension(EventLog, FallbackStore, _FallbackEventLog)  # type: ignore[type-abstract]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 from .. import search as search_rules
 from ..errors import (
@@ -17,8 +18,9 @@ from ..errors import (
     TicketNotFound,
     TicketNumberTaken,
 )
+from ..event_types import check_event_type, owner_event_types
+from ..extensions import register_extension
 from ..models import (
-    STAFF_EVENTS,
     EventRecord,
     EventType,
     Message,
@@ -36,7 +38,7 @@ from ..models import (
     TicketStatus,
 )
 from ..search import highlight, marked_number, matches, parse_search, rank_key, relevance
-from ..store import TicketChanges, TicketMerge, note_change
+from ..store import EventLog, TicketChanges, TicketMerge, note_change
 
 __all__ = ["InMemoryStore"]
 
@@ -331,8 +333,19 @@ class InMemoryStore:
             # Event ids are 1..n in list order, so the start is an index.
             newer = self._events[max(after_id, 0) :]
         if user_id is not None:
-            newer = [e for e in newer if e.user_id == user_id and e.type not in STAFF_EVENTS]
+            shown = owner_event_types()
+            newer = [e for e in newer if e.user_id == user_id and e.type in shown]
         return newer[:limit]
+
+    def append_event(self, ticket_id: int, type: str, *, at: datetime, data: Mapping[str, Any] | None = None) -> None:
+        """A feature's entry (the :class:`~supportchat.store.EventLog` extension); the name's format is checked
+        as the SQL stores' constraint does."""
+        check_event_type(type)
+        with self._lock:
+            ticket = self._tickets.get(ticket_id)
+            if ticket is None:
+                raise TicketNotFound(f"no ticket {ticket_id}")
+            self._append_event(type, ticket, None, at, data=None if data is None else dict(data))
 
     def last_event_id(self) -> int:
         """The newest event-log id, 0 for an empty log (where a live stream starts)."""
@@ -368,19 +381,27 @@ class InMemoryStore:
             self._changes[ticket_id].append(record)
 
     def _append_event(
-        self, kind: EventType, ticket: Ticket, message_id: int | None, at: datetime, *, note_id: int | None = None
-    ) -> None:
-        self._events.append(
-            EventRecord(
-                id=len(self._events) + 1,
-                type=kind,
-                ticket_id=ticket.id,
-                user_id=ticket.user_id,
-                message_id=message_id,
-                created_at=at,
-                note_id=note_id,
-            )
+        self,
+        kind: str,
+        ticket: Ticket,
+        message_id: int | None,
+        at: datetime,
+        *,
+        note_id: int | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> EventRecord:
+        record = EventRecord(
+            id=len(self._events) + 1,
+            type=kind,
+            ticket_id=ticket.id,
+            user_id=ticket.user_id,
+            message_id=message_id,
+            created_at=at,
+            note_id=note_id,
+            data=data,
         )
+        self._events.append(record)
+        return record
 
 
 def _matches(ticket: Ticket, query: TicketQuery) -> bool:
@@ -395,3 +416,6 @@ def _matches(ticket: Ticket, query: TicketQuery) -> bool:
     if not query.unassigned and query.assigned_to is not None and ticket.assigned_to != query.assigned_to:
         return False
     return query.user_id is None or ticket.user_id == query.user_id
+
+
+register_extension(EventLog, InMemoryStore, lambda store: store)  # type: ignore[type-abstract]

@@ -32,9 +32,9 @@ from pydantic import BaseModel
 from sqlalchemy.pool import StaticPool
 
 from ..errors import ConcurrentUpdate, DuplicateRating, NoteIdTaken, TicketNotFound
+from ..event_types import owner_event_types
 from ..extensions import register_extension
 from ..models import (
-    STAFF_EVENTS,
     ActorKind,
     Category,
     EventRecord,
@@ -54,6 +54,7 @@ from ..models import (
     TicketChange,
     TicketQuery,
     TicketStatus,
+    event_type_of,
 )
 from ..search import parse_search
 from ..sqlschema import tables as schema
@@ -61,12 +62,12 @@ from ..sqlschema.engine import WRITE, configure_sqlite, create_engine
 from ..sqlschema.listing import counter_key
 from ..sqlschema.search import drain_statements
 from ..sqlschema.tables import parse_timestamp
-from ..store import BulkLoad, ThreadExport, TicketChanges, TicketMerge, note_change
+from ..store import BulkLoad, EventLog, ThreadExport, TicketChanges, TicketMerge, note_change
 from ._sql_errors import translated
 from ._sql_exec import Prepared, Session, open_session
 from .sql_search import search_params, search_shape, search_statements, sqlite_search, take_highlights
 
-__all__ = ["SQLStore", "SQLiteStore", "create_engine", "default_sqlite_path"]
+__all__ = ["SQLStore", "SQLiteStore", "append_event_row", "create_engine", "default_sqlite_path"]
 
 logger = logging.getLogger(__name__)
 _t = schema.tickets.c
@@ -86,7 +87,6 @@ _CATEGORY = {member.value: member for member in Category}
 _SENDER = {member.value: member for member in SenderType}
 _MESSAGE_TYPE = {member.value: member for member in MessageType}
 _ACTOR_KIND = {member.value: member for member in ActorKind}
-_EVENT_TYPE = {member.value: member for member in EventType}
 #: Every defaulted field spelled out: model_construct resolves defaults slowly.
 _NEW_TICKET_COUNTS = {
     "message_count": 0,
@@ -147,11 +147,27 @@ _EVENTS_AFTER = (
     .order_by(_e.id)
     .limit(sa.bindparam("p_limit", type_=sa.Integer))
 )
-#: A user's stream never loads a staff event (notes, tags): the condition is in the statement.
-_USER_EVENTS_AFTER = _EVENTS_AFTER.where(
-    _e.user_id == sa.bindparam("p_user"),
-    _e.type.not_in([sa.literal_column(f"'{kind.value}'") for kind in sorted(STAFF_EVENTS)]),
-)
+#: A user's read of the log, by the owner types it lets through (a whitelist: built once per set).
+_USER_EVENTS_AFTER: dict[frozenset[str], sa.Select[Any]] = {}
+_USER_EVENTS_LOCK = threading.Lock()
+
+
+def _user_events_after(shown: frozenset[str]) -> sa.Select[Any]:
+    """A user's stream loads only the types its owner may see: the condition is in the statement.
+
+    Literals, not parameters: the names are the registry's well-formed ones, and the
+    statement is compiled once per set.
+    """
+    with _USER_EVENTS_LOCK:
+        statement = _USER_EVENTS_AFTER.get(shown)
+        if statement is None:
+            statement = _USER_EVENTS_AFTER[shown] = _EVENTS_AFTER.where(
+                _e.user_id == sa.bindparam("p_user"),
+                _e.type.in_([sa.literal_column(f"'{kind}'") for kind in sorted(shown)]),
+            )
+        return statement
+
+
 _LAST_EVENT_ID = sa.select(sa.func.coalesce(sa.func.max(_e.id), 0))
 _INSERT_TICKET = schema.tickets.insert().returning(_t.id)
 _INSERT_MESSAGE = schema.messages.insert().returning(_m.id)
@@ -222,6 +238,29 @@ _CLEAR_FOR_MERGE = (
     .where(_t.id == sa.bindparam("p_id"))
     .values({**{name: 0 for name in _MERGE_COUNTERS}, "merged_into": sa.bindparam("p_target")})
 )
+
+
+def append_event_row(
+    connection: sa.Connection, ticket_id: int, type: str, *, at: datetime, data: Mapping[str, Any] | None = None
+) -> None:
+    """Append a feature's entry to the event log inside ``connection``'s transaction (a store extension's own).
+
+    So a feature that writes its rows and announces them (an SLA breach) commits both or neither.
+    The type's format is the table's check; its owner is read from the ticket.
+    """
+    owner = connection.execute(sa.select(_t.user_id).where(_t.id == ticket_id)).scalar_one_or_none()
+    if owner is None:
+        raise TicketNotFound(f"no ticket {ticket_id}")
+    connection.execute(
+        _INSERT_EVENT,
+        {
+            "type": str(type),
+            "ticket_id": ticket_id,
+            "user_id": owner,
+            "created_at": at,
+            "data": None if data is None else json.dumps(dict(data), separators=(",", ":"), sort_keys=True),
+        },
+    )
 
 
 def default_sqlite_path() -> Path:
@@ -669,21 +708,27 @@ class SQLStore:
         return [_ticket(row) for row in rows]
 
     def events_after(self, after_id: int, *, user_id: int | None = None, limit: int = 100) -> list[EventRecord]:
-        statement = _EVENTS_AFTER if user_id is None else _USER_EVENTS_AFTER
+        statement = _EVENTS_AFTER if user_id is None else _user_events_after(owner_event_types())
         with self._reading() as session:
             rows = session.run(statement, {"p_after": after_id, "p_user": user_id, "p_limit": limit}).fetchall()
         return [
             EventRecord.model_construct(
                 id=id_,
-                type=_EVENT_TYPE[kind],
+                type=event_type_of(kind),
                 ticket_id=ticket,
                 user_id=user,
                 message_id=message,
                 created_at=parse_timestamp(at),
                 note_id=note,
+                data=None if data is None else json.loads(data),
             )
-            for id_, kind, ticket, user, message, at, note in rows
+            for id_, kind, ticket, user, message, at, note, data in rows
         ]
+
+    def append_event(self, ticket_id: int, type: str, *, at: datetime, data: Mapping[str, Any] | None = None) -> None:
+        """A feature's entry (the :class:`~supportchat.store.EventLog` extension), in a transaction of its own."""
+        with self.transaction(write=True) as connection:
+            append_event_row(connection, ticket_id, type, at=at, data=data)
 
     def last_event_id(self) -> int:
         """The newest event-log id, 0 for an empty log (where a live stream starts)."""
@@ -1022,5 +1067,6 @@ def _bulk_load(store: SQLStore) -> BulkLoad:
 
 
 # The export and bulk-load capabilities (supportchat.transfer asks for them by protocol).
+register_extension(EventLog, SQLStore, lambda store: store)  # type: ignore[type-abstract]
 register_extension(ThreadExport, SQLStore, _thread_export)  # type: ignore[type-abstract]
 register_extension(BulkLoad, SQLStore, _bulk_load)  # type: ignore[type-abstract]

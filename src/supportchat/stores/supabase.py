@@ -13,6 +13,7 @@ decided by :func:`translate_error`.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -45,8 +46,9 @@ from ..errors import (
     TicketNotFound,
     TicketNumberTaken,
 )
+from ..event_types import owner_event_types
+from ..extensions import register_extension
 from ..models import (
-    STAFF_EVENTS,
     EventRecord,
     Message,
     NewMessage,
@@ -64,7 +66,7 @@ from ..models import (
 )
 from ..rules import MAX_TAGS
 from ..search import MARK_START, marked_number, parse_search, tsquery_any, tsquery_prefix
-from ..store import TicketChanges, TicketMerge
+from ..store import EventLog, TicketChanges, TicketMerge
 
 __all__ = ["DEFAULT_TIMEOUT", "SupabaseStore", "translate_error"]
 
@@ -394,11 +396,24 @@ class SupabaseStore:
 
     def events_after(self, after_id: int, *, user_id: int | None = None, limit: int = 100) -> list[EventRecord]:
         owner = {} if user_id is None else {"user_id": user_id}
-        # A user's stream never loads a staff event; the shipped SQL's row-level security says the same.
-        hidden = () if user_id is None else tuple(sorted(kind.value for kind in STAFF_EVENTS))
+        # A user's stream loads only the types its owner may see (a whitelist); the shipped SQL's
+        # row-level security says the same.
+        shown = None if user_id is None else ("type", tuple(sorted(owner_event_types())))
         with _translated():
-            rows = self._pages("support_events", owner, after_id, limit, not_in=("type", hidden) if hidden else None)
-            return [EventRecord.model_validate(row) for row in rows]
+            rows = self._pages("support_events", owner, after_id, limit, one_of=shown)
+            return [EventRecord.model_validate(_event_row(row)) for row in rows]
+
+    def append_event(self, ticket_id: int, type: str, *, at: datetime, data: Mapping[str, Any] | None = None) -> None:
+        """A feature's entry (the :class:`~supportchat.store.EventLog` extension), by ``support_append_event``."""
+        text = None if data is None else json.dumps(dict(data), separators=(",", ":"), sort_keys=True)
+        with _translated():
+            self._call(
+                "support_append_event",
+                p_ticket_id=ticket_id,
+                p_type=str(type),
+                p_created_at=at.isoformat(),
+                p_data=text,
+            )
 
     def last_event_id(self) -> int:
         request = self._client.table("support_events").select("id").order("id", desc=True).limit(1)
@@ -441,7 +456,7 @@ class SupabaseStore:
         *,
         before_id: int | None = None,
         newest: bool = False,
-        not_in: tuple[str, tuple[str, ...]] | None = None,
+        one_of: tuple[str, tuple[str, ...]] | None = None,
     ) -> list[Any]:
         """Rows of ``table`` matching ``equal`` with ``after_id < id < before_id``, in id order, at most ``limit``.
 
@@ -457,8 +472,8 @@ class SupabaseStore:
             request = self._table(table)
             for column, value in equal.items():
                 request = request.eq(column, value)
-            if not_in is not None:
-                request = request.not_.in_(not_in[0], list(not_in[1]))
+            if one_of is not None:
+                request = request.in_(one_of[0], list(one_of[1]))
             request = request.gt("id", low)
             if high is not None:
                 request = request.lt("id", high)
@@ -566,6 +581,15 @@ def _filters(query: TicketQuery) -> dict[str, Any]:
     }
 
 
+def _event_row(row: Mapping[str, Any]) -> Mapping[str, Any]:
+    """An event-log row as PostgREST answers it, with a feature entry's ``data`` (JSON text) parsed."""
+    data = row.get("data")
+    return {**row, "data": json.loads(data)} if isinstance(data, str) else row
+
+
 def _json_row(values: Mapping[str, Any]) -> dict[str, Any]:
     """A model's fields as JSON values (datetimes as ISO 8601 with their offset)."""
     return {key: value.isoformat() if isinstance(value, datetime) else value for key, value in values.items()}
+
+
+register_extension(EventLog, SupabaseStore, lambda store: store)  # type: ignore[type-abstract]

@@ -18,6 +18,7 @@ queue, agents' availability, and ``POST /tickets/<ticket_id>/transfer``
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -35,12 +36,13 @@ from ..models import Actor, Category, EventRecord, EventType, Ticket
 from ..notify import Notifier
 from ..notify.base import Delivery, DeliveryStatus
 from ..people import Agent
+from ..rules import Limits
 from ..store import Store
 from .base import QueueEntry
 from .rules import REASON_LENGTH, Availability
-from .service import NOTICE_KIND, AgentAvailability, TeamDesk, TeamView, team_desk
+from .service import NOTICE_KIND, TICKET_TRANSFERRED, AgentAvailability, TeamDesk, TeamView, team_desk
 
-__all__ = ["ROUTES", "Removed", "feature", "team_kinds"]
+__all__ = ["ROUTES", "Removed", "amend", "feature", "team_kinds"]
 
 ROUTE_KIND = "teams.route"
 DRAIN_KIND = "teams.drain"
@@ -367,4 +369,46 @@ def feature(
         chosen = notifiers() if callable(notifiers) else notifiers
         return team_kinds(SupportDesk(store), chosen, sweep_interval=sweep_interval)
 
-    return Feature("teams", routes=ROUTES, job_kinds=kinds, commands=commands)
+    return Feature(
+        "teams", routes=ROUTES, job_kinds=kinds, commands=commands, amend=amend, event_types=(TICKET_TRANSFERRED,)
+    )
+
+
+# -- the seed's assignment route under the same rule as a transfer (issue 16) ------------------
+
+
+def amend(route: Route) -> Route:
+    """``PUT …/tickets/{id}/status`` with ``assigned_to``: refused (409) as a transfer to that agent would be.
+
+    The seed's route assigns as it always did, but inside :meth:`TeamDesk.holding`, the
+    transfer's own check (availability, capacity, counted under the team store's lock),
+    so assigning through it cannot put an agent over capacity or give a ticket to
+    someone away; an admin passes ``force: true`` to override, as with a transfer. An
+    id that is not in the agents directory has no availability or capacity to check and
+    is assigned as before; unassigning and keeping the assignee are not checked.
+    """
+    if route.name != "change_status":
+        return route
+    inner, described = route.handler, route.body
+
+    def handler(desk: SupportDesk, actor: Actor, path: Params, query: Params, body: Any) -> Any:
+        fields = body if isinstance(body, dict) else {}
+        if fields.get("assigned_to") is None:
+            return inner(desk, actor, path, query, body)
+        force = fields.get("force", False)
+        if not isinstance(force, bool):
+            raise ValidationError("force", "must be true or false")
+        teams = _teams(desk)
+        ticket = desk.get_ticket(actor, path["ticket_id"], mark_read=False, limit=1)
+        agent = teams.agent_for_assignment(fields["assigned_to"])
+        if agent is None or ticket.assigned_to == agent.id:
+            return inner(desk, actor, path, query, body)
+        with teams.holding(ticket.id, agent, force=force):
+            return inner(desk, actor, path, query, body)
+
+    def body_schema(limits: Limits) -> dict[str, Any]:
+        schema: dict[str, Any] = described(limits) if described is not None else {"type": "object", "properties": {}}
+        force = {"type": "boolean", "description": "Assign even if the agent is away or at capacity (teams)."}
+        return {**schema, "properties": {**schema.get("properties", {}), "force": force}}
+
+    return dataclasses.replace(route, handler=handler, body=body_schema)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -32,6 +32,7 @@ from ..errors import (
     TicketNotFound,
     ValidationError,
 )
+from ..event_types import declare_event_type
 from ..extensions import extension
 from ..models import Actor, Ticket, TicketStatus
 from ..people import (
@@ -49,10 +50,16 @@ from ..rules import clean_text, parse_positive_int
 from .base import Hold, HoldResult, Member, QueueEntry, Team, TeamStore, team_store
 from .rules import DISPLAY_NAME_LENGTH, Availability, has_room, parse_availability, parse_categories, parse_reason
 
-__all__ = ["NOTICE_KIND", "AgentAvailability", "TeamDesk", "TeamView", "Transfer", "team_desk"]
+__all__ = ["NOTICE_KIND", "TICKET_TRANSFERRED", "AgentAvailability", "TeamDesk", "TeamView", "Transfer", "team_desk"]
 
 #: The job kind a transfer enqueues: tells both agents (see :mod:`.feature`).
 NOTICE_KIND = "teams.transfer_notice"
+#: The event-log entry of a transfer, on the admin stream and to staff's notifiers (never the owner's).
+TICKET_TRANSFERRED = declare_event_type(
+    "ticket_transferred",
+    declared_by="teams",
+    description="A ticket was transferred; data: from_agent, to_agent, from_team, team, reason, forced, by.",
+)
 _OPEN = (TicketStatus.OPEN, TicketStatus.IN_PROGRESS)
 #: Further change records written with an assignment: (field, old, new).
 Records = list[tuple[str, str | None, str | None]]
@@ -297,15 +304,45 @@ class TeamDesk:
         result = Transfer(done, ticket.assigned_to, done.assigned_to, new_team, why, text, force)
         if done.version != ticket.version:
             self._notify(actor, result)
+            self.desk.record_event(
+                actor,
+                done.id,
+                TICKET_TRANSFERRED.name,
+                data={
+                    "from_agent": result.from_agent,
+                    "to_agent": result.to_agent,
+                    "from_team": old_team,
+                    "team": result.team,
+                    "reason": result.reason,
+                    "forced": result.forced,
+                    "by": actor.id,
+                },
+            )
         return result
 
     def _to_agent(self, actor: Actor, ticket: Ticket, agent: Agent, records: Records, *, force: bool) -> Ticket:
         if ticket.assigned_to == agent.id:
             return ticket  # theirs already: nothing to hold, write or tell
+        with self.holding(ticket.id, agent, force=force):
+            return self.desk.assign(actor, ticket.id, agent.id, expected_assignee=ticket.assigned_to, records=records)
+
+    @contextlib.contextmanager
+    def holding(self, ticket_id: int, agent: Agent, *, force: bool) -> Iterator[None]:
+        """Hold ``ticket_id`` for ``agent`` while the block assigns it: the one rule of giving an agent a ticket.
+
+        Refused with :class:`~supportchat.errors.AgentUnavailable` (409
+        ``agent_unavailable``: off in the directory, or away/offline here) or
+        :class:`~supportchat.errors.AgentAtCapacity` (409 ``agent_at_capacity``)
+        unless ``force``. The load is counted under the team store's lock, holds
+        included, so concurrent assignments never exceed the capacity. A transfer
+        and the seed's ``PUT …/status`` with ``assigned_to`` (:mod:`.feature`'s
+        ``amend``) both assign inside it; the hold ends with the block.
+        """
         if not agent.available and not force:
             raise AgentUnavailable(f"{agent.name} does not take tickets now", details={"agent_id": agent.id})
-        now = self._now()
-        outcome = self.store.hold(ticket.id, Member(agent.id, agent.capacity), now=now, lease=self.lease, force=force)
+        outcome = self.store.hold(
+            ticket_id, Member(agent.id, agent.capacity), now=self._now(), lease=self.lease, force=force
+        )
         if outcome is HoldResult.UNAVAILABLE:
             state = self.store.agent_states([agent.id])[agent.id]
             raise AgentUnavailable(
@@ -316,14 +353,14 @@ class TeamDesk:
                 f"{agent.name} already has {agent.capacity} open tickets, their capacity",
                 details={"agent_id": agent.id, "capacity": agent.capacity},
             )
-        hold = Hold(ticket.id, agent.id)
         try:
-            done = self.desk.assign(actor, ticket.id, agent.id, expected_assignee=ticket.assigned_to, records=records)
-        except (AssigneeChanged, TicketNotFound):
-            self.store.release(hold)
-            raise
-        self.store.release(hold)
-        return done
+            yield
+        finally:
+            self.store.release(Hold(ticket_id, agent.id))
+
+    def agent_for_assignment(self, agent_id: object) -> Agent | None:
+        """The directory's agent an ``assigned_to`` names, ``None`` if it names none (422 if it is no id)."""
+        return directories_of(self.desk).agents.get_agent(parse_positive_int("assigned_to", agent_id))
 
     def _to_team(self, actor: Actor, ticket: Ticket, team: str, old_team: str | None, records: Records) -> Ticket:
         done = self.desk.assign(

@@ -24,6 +24,38 @@
       "nav.tickets": "Tickets",
       "nav.stats": "Statistics",
       "nav.teams": "Teams",
+      "nav.reports": "Reports",
+      "reports.title": "Reports",
+      "reports.from": "From",
+      "reports.to": "To (excluded)",
+      "reports.groupBy": "Group by",
+      "reports.show": "Show",
+      "reports.csv": "Download CSV",
+      "reports.group.day": "Day",
+      "reports.group.week": "Week",
+      "reports.group.month": "Month",
+      "reports.group.agent": "Agent",
+      "reports.group.category": "Category",
+      "reports.group.priority": "Priority",
+      "reports.col.group": "Group",
+      "reports.col.created": "Created",
+      "reports.col.resolved": "Resolved",
+      "reports.col.reopened": "Reopened",
+      "reports.col.frtMedian": "First response, median (s)",
+      "reports.col.frtP90": "First response, p90 (s)",
+      "reports.col.nextMedian": "Next response, median (s)",
+      "reports.col.resolutionMedian": "Resolution, median (s)",
+      "reports.col.resolutionP90": "Resolution, p90 (s)",
+      "reports.col.csat": "CSAT mean",
+      "reports.col.csatCount": "Ratings",
+      "reports.col.slaFirst": "SLA first response met",
+      "reports.col.slaResolution": "SLA resolution met",
+      "reports.col.backlog": "Backlog",
+      "reports.chartFirstResponse": "First response, median seconds",
+      "reports.chartCreated": "Tickets created",
+      "reports.chartSla": "SLA first responses met (share)",
+      "reports.chartCsat": "CSAT mean score",
+      "reports.empty": "No figures in this range.",
       "teams.availability": "Agents' availability",
       "teams.title": "Teams",
       "teams.noAgents": "No agents yet.",
@@ -212,6 +244,38 @@
       "nav.tickets": "Tickets",
       "nav.stats": "Estadísticas",
       "nav.teams": "Equipos",
+      "nav.reports": "Informes",
+      "reports.title": "Informes",
+      "reports.from": "Desde",
+      "reports.to": "Hasta (excluido)",
+      "reports.groupBy": "Agrupar por",
+      "reports.show": "Mostrar",
+      "reports.csv": "Descargar CSV",
+      "reports.group.day": "Día",
+      "reports.group.week": "Semana",
+      "reports.group.month": "Mes",
+      "reports.group.agent": "Agente",
+      "reports.group.category": "Categoría",
+      "reports.group.priority": "Prioridad",
+      "reports.col.group": "Grupo",
+      "reports.col.created": "Creados",
+      "reports.col.resolved": "Resueltos",
+      "reports.col.reopened": "Reabiertos",
+      "reports.col.frtMedian": "Primera respuesta, mediana (s)",
+      "reports.col.frtP90": "Primera respuesta, p90 (s)",
+      "reports.col.nextMedian": "Siguiente respuesta, mediana (s)",
+      "reports.col.resolutionMedian": "Resolución, mediana (s)",
+      "reports.col.resolutionP90": "Resolución, p90 (s)",
+      "reports.col.csat": "CSAT media",
+      "reports.col.csatCount": "Valoraciones",
+      "reports.col.slaFirst": "SLA primera respuesta cumplido",
+      "reports.col.slaResolution": "SLA resolución cumplido",
+      "reports.col.backlog": "Pendientes",
+      "reports.chartFirstResponse": "Primera respuesta, mediana en segundos",
+      "reports.chartCreated": "Tickets creados",
+      "reports.chartSla": "Primeras respuestas en SLA (proporción)",
+      "reports.chartCsat": "CSAT, puntuación media",
+      "reports.empty": "Sin cifras en este intervalo.",
       "teams.availability": "Disponibilidad de los agentes",
       "teams.title": "Equipos",
       "teams.noAgents": "Aún no hay agentes.",
@@ -1555,17 +1619,128 @@
     var hash = window.location.hash || "#/";
     var stats = hash === "#/stats";
     var teams = hash === "#/teams" && state.teams !== null;
-    $("tickets-view").hidden = stats || teams;
+    var reports = hash === "#/reports" && state.reports;
+    $("tickets-view").hidden = stats || teams || reports;
     $("stats-view").hidden = !stats;
     $("teams-view").hidden = !teams;
-    $("nav-tickets").classList.toggle("active", !stats && !teams);
+    $("reports-view").hidden = !reports;
+    $("nav-tickets").classList.toggle("active", !stats && !teams && !reports);
     $("nav-stats").classList.toggle("active", stats);
     $("nav-teams").classList.toggle("active", teams);
+    $("nav-reports").classList.toggle("active", reports);
     var match = /^#\/tickets\/(\d+)$/.exec(hash);
     if (match) openTicket(Number(match[1]), true);
-    else if (!stats && !teams) closeTicket();
+    else if (!stats && !teams && !reports) closeTicket();
     if (stats) loadStats();
     if (teams) loadTeams();
+    if (reports) loadReport();
+  }
+
+  // -- reports (spec §19, when the reports feature is mounted) ---------------------
+
+  var REPORT_GROUPS = ["day", "week", "month", "agent", "category", "priority"];
+  // Each column: its heading key and how to read it from a row of GET /reports (the numbers as the API gives them).
+  var REPORT_COLUMNS = [
+    ["created", function (r) { return r.created; }],
+    ["resolved", function (r) { return r.resolved; }],
+    ["reopened", function (r) { return r.reopened; }],
+    ["frtMedian", function (r) { return r.first_response.wall.median; }],
+    ["frtP90", function (r) { return r.first_response.wall.p90; }],
+    ["nextMedian", function (r) { return r.next_response.wall.median; }],
+    ["resolutionMedian", function (r) { return r.resolution.wall.median; }],
+    ["resolutionP90", function (r) { return r.resolution.wall.p90; }],
+    ["csat", function (r) { return r.csat.mean; }],
+    ["csatCount", function (r) { return r.csat.count; }],
+    ["slaFirst", function (r) { return r.sla.first_response.share; }],
+    ["slaResolution", function (r) { return r.sla.resolution.share; }],
+    ["backlog", function (r) { return r.backlog; }],
+  ];
+
+  function isoDay(date) {
+    return date.toISOString().slice(0, 10);
+  }
+
+  function reportQuery(format) {
+    return query({
+      from: $("reports-from").value,
+      to: $("reports-to").value,
+      group_by: $("reports-group").value,
+      format: format,
+    });
+  }
+
+  function wireReports() {
+    var today = new Date();
+    var next = new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate() + 1));
+    $("reports-to").value = isoDay(next);
+    $("reports-from").value = isoDay(new Date(next.getTime() - 30 * 86400000));
+    $("reports-group").replaceChildren.apply(
+      $("reports-group"),
+      REPORT_GROUPS.map(function (group) { return option(group, t("reports.group." + group)); })
+    );
+    var head = $("reports-head");
+    head.replaceChildren(el("th", { text: t("reports.col.group"), attrs: { scope: "col" } }));
+    REPORT_COLUMNS.forEach(function (column) {
+      head.appendChild(el("th", { text: t("reports.col." + column[0]), attrs: { scope: "col" } }));
+    });
+    $("reports-form").addEventListener("submit", function (event) {
+      event.preventDefault();
+      loadReport();
+    });
+  }
+
+  function figure(value) {
+    return value === null || value === undefined ? "–" : String(value);
+  }
+
+  function reportRow(row, total) {
+    var cells = [el("th", { text: row.group, attrs: { scope: "row" } })];
+    REPORT_COLUMNS.forEach(function (column) {
+      cells.push(el("td", { text: figure(column[1](row)), attrs: { "data-col": column[0] } }));
+    });
+    return el("tr", { cls: total ? "report-total" : "", attrs: { "data-group": row.group }, children: cells });
+  }
+
+  function reportChart(target, rows, read) {
+    var counts = {};
+    var order = rows.map(function (row) {
+      counts[row.group] = read(row) || 0;
+      return row.group;
+    });
+    barChart(target, "tag", counts, order);  // "tag": groups are shown as the API names them
+  }
+
+  function renderReport(report) {
+    var body = $("reports-rows");
+    body.replaceChildren.apply(body, report.rows.map(function (row) { return reportRow(row, false); }));
+    body.appendChild(reportRow(report.total, true));
+    $("reports-empty").hidden = report.total.created + report.total.resolved + report.total.csat.count > 0;
+    $("reports-csv").setAttribute("href", state.session.api + "/reports" + reportQuery("csv"));
+    reportChart("chart-report-frt", report.rows, function (r) { return r.first_response.wall.median; });
+    reportChart("chart-report-created", report.rows, function (r) { return r.created; });
+    reportChart("chart-report-sla", report.rows, function (r) { return r.sla.first_response.share; });
+    reportChart("chart-report-csat", report.rows, function (r) { return r.csat.mean; });
+    $("reports-view").setAttribute("data-loaded", String(Number($("reports-view").getAttribute("data-loaded") || 0) + 1));
+  }
+
+  function loadReport() {
+    return api("GET", "/reports" + reportQuery("")).then(function (json) {
+      renderReport(json.data);
+    }).catch(showError);
+  }
+
+  function probeReports() {
+    // The smallest range: a 404 means the feature is not mounted, and the panel shows no reports view.
+    var now = new Date();
+    return api("GET", "/reports" + query({ from: isoDay(now), to: isoDay(new Date(now.getTime() + 86400000)) }))
+      .then(function () {
+        state.reports = true;
+        $("nav-reports").hidden = false;
+      })
+      .catch(function (error) {
+        state.reports = false;
+        if (error.status !== 404) showError(error);
+      });
   }
 
   // -- teams: availability, teams and transfer (when the teams feature is mounted) --
@@ -1848,6 +2023,7 @@
         window.location.reload();
       }, showError);
     });
+    wireReports();
     window.addEventListener("hashchange", route);
   }
 
@@ -1866,6 +2042,7 @@
             state.newestTicketId = newest.data.length ? newest.data[0].id : 0;
           }),
           probeTeams(),
+          probeReports(),
         ]);
       })
       .then(function () {
