@@ -11,7 +11,7 @@
 PostgreSQL is unchanged: its GIN indexes already name the ticket's rows.
 
 Revision ID: 0018_search_by_ticket
-Revises: 0022_sla_status_changes_seen (0010_attachments before main gained 0022)
+Revises: 0016_event_types (main's head; 0010_attachments, then 0022, before)
 Create Date: 2026-12-01
 """
 
@@ -22,7 +22,7 @@ from alembic import op
 from supportchat.sqlschema import listing, search
 
 revision = "0018_search_by_ticket"
-down_revision = "0022_sla_status_changes_seen"
+down_revision = "0016_event_types"
 branch_labels = None
 depends_on = None
 
