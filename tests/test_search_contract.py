@@ -1,10 +1,11 @@
 """Full-text search (spec §13) on every backend: one fixed corpus, one oracle, the same answers.
 
 The oracle is :mod:`supportchat.search`'s reference matcher over the corpus
-as written. Relevance differs between engines (FTS5 ``bm25``, PostgreSQL
-``ts_rank``, the reference score), so each backend must give the same *set*
-of tickets and the same ``total``, with a ticket named by its number first;
-the order within the rest is each engine's own.
+as written. Every backend counts relevance the same way (how many of a
+ticket's sources hold a query word), so each must give the same tickets in
+the same order (number first, relevance, newest first) and the same exact
+``total``; past the newest ``SEARCH_LIMIT`` matches, the older ones follow
+newest first, so paging lists every match once.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from datetime import timedelta
 
 import pytest
 
+from supportchat import search as search_rules
 from supportchat.models import Category, NewMessage, Priority, SenderType, TicketQuery, TicketStatus
-from supportchat.search import MARK_END, MARK_START, fold, matches, parse_search
+from supportchat.search import MARK_END, MARK_START, fold, matches, parse_search, relevance
 from supportchat.stores import Store
 
 from .test_store_contract import T0, new_message, new_ticket
@@ -158,6 +160,27 @@ def _expected(texts: dict[int, list[str]], q: str, allowed: set[int] | None = No
     }
 
 
+def _ranked(store: Store, texts: dict[int, list[str]], q: str, limit: int = 10**9) -> list[int]:
+    """The oracle's order: every text match and any ticket ``q`` names; the newest ``limit`` matches ranked."""
+    search = parse_search(q)
+    found = sorted(_expected(texts, q), reverse=True)
+    newest = set(found[:limit])
+    named = set()
+    for number in search.numbers:
+        ticket = store.get_ticket_by_number(number)
+        if ticket is not None:
+            named.add(ticket.id)
+    return sorted(
+        set(found) | named,
+        key=lambda t: (
+            t not in named and t not in newest,
+            t not in named,
+            -relevance(texts[t], search.terms) if t in newest else 0,
+            -t,
+        ),
+    )
+
+
 def _search(store: Store, q: str, **filters: object) -> tuple[list[int], int]:
     items, total = store.list_tickets(TicketQuery(q=q, per_page=1000, **filters))  # type: ignore[arg-type]
     for ticket in items:
@@ -173,10 +196,37 @@ def test_every_backend_finds_what_the_reference_finds(store: Store) -> None:
         expected = _expected(texts, q)
         assert set(ids) == expected, q
         assert total == len(expected) == len(ids), q
+        assert ids == _ranked(store, texts, q), q  # the same order on every backend
     # The oracle itself is right on the cases that define the feature.
     assert _expected(texts, "reembolso") == _expected(texts, "REEMBOLSÓ") != set()
     assert _expected(texts, "reemb") >= _expected(texts, "reembolso")
     assert _expected(texts, "xylophone") == set()
+
+
+def test_past_the_limit_older_matches_follow_and_total_is_exact(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    texts = _corpus(store)
+    monkeypatch.setattr(search_rules, "SEARCH_LIMIT", 7)
+    for q in ("refund", "reembolso", "la", "vuelo reembolso", "xylophone"):
+        ids, total = _search(store, q)
+        expected = _expected(texts, q)
+        assert ids == _ranked(store, texts, q, limit=7), q
+        assert total == len(ids) == len(expected), q
+        # Every page, each match once: exactly ``total`` tickets in all, in the one order.
+        for per_page in (3, 7, 10):
+            paged: list[int] = []
+            for page in range(1, len(expected) // per_page + 3):
+                items, page_total = store.list_tickets(TicketQuery(q=q, page=page, per_page=per_page))
+                assert page_total == total, (q, page)
+                paged += [t.id for t in items]
+            assert paged == ids and len(set(paged)) == total, (q, per_page)
+    assert len(_expected(texts, "la")) > 7  # the window is really exceeded
+    # Filters apply before the window: the seven newest billing matches are ranked, every one counted.
+    billing = {t.id for t in store.list_tickets(TicketQuery(category=Category.BILLING, per_page=1000))[0]}
+    ids, total = _search(store, "la", category=Category.BILLING)
+    expected = _expected(texts, "la", billing)
+    assert set(ids) == expected and total == len(expected)
+    assert set(ids[:7]) == set(sorted(expected, reverse=True)[:7])
+    assert ids[7:] == sorted(expected, reverse=True)[7:]
 
 
 def test_pages_split_the_same_results_and_total(store: Store) -> None:

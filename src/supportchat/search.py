@@ -15,10 +15,18 @@ Every backend searches the same way; what it shares is here:
 - **Ticket numbers.** A query that is a ticket number in any form spec §2
   accepts (lower case, ``O`` for ``0``, ``I``/``L`` for ``1``) puts that ticket
   first, whether or not its text matches; the text matches follow.
-- **Order.** The exact number first, then relevance (each backend's own: FTS5
-  ``bm25``, PostgreSQL ``ts_rank``, here :func:`score`), then newest first.
-  Relevance values differ between engines; the set of matches and the total
-  do not.
+- **How many.** Every matching ticket (after the listing's other filters)
+  is counted in ``total``, exactly, and reachable by paging. Relevance ranks
+  the newest :data:`SEARCH_LIMIT` matches (highest id first) and the ticket
+  named by its number; pages past that window go on with the older matches,
+  newest first, unranked (:func:`rank_key`). A word in a fifth of a million
+  tickets would otherwise make every search rank 200,000 of them; the newest
+  thousand are the ones a desk looks for, and the rest stay listed, each
+  ticket once, so paging through every page lists exactly ``total`` tickets.
+- **Order.** Within the window: the exact number first, then :func:`relevance`
+  (how many of the ticket's sources hold a query word), then newest first.
+  Every backend counts relevance the same way (it needs only which rows
+  match, which every index knows), so every backend gives the same order.
 - **Highlight.** Each result carries a snippet of its best-matching source in
   which every matched word is wrapped in :data:`MARK_START` and
   :data:`MARK_END`. Both are control characters, which the sanitiser removes
@@ -43,6 +51,7 @@ __all__ = [
     "MARK_END",
     "MARK_START",
     "MAX_TERMS",
+    "SEARCH_LIMIT",
     "SNIPPET_WORDS",
     "SearchQuery",
     "fold",
@@ -52,7 +61,8 @@ __all__ = [
     "marked_number",
     "matches",
     "parse_search",
-    "score",
+    "rank_key",
+    "relevance",
     "tsquery_any",
     "tsquery_prefix",
     "words",
@@ -61,6 +71,8 @@ __all__ = [
 #: Wraps each matched word in a ``highlight`` (STX and ETX).
 MARK_START = "\x02"
 MARK_END = "\x03"
+#: A search ranks by relevance only this many text matches, the newest (see the module's "How many").
+SEARCH_LIMIT = 1000
 #: Query words beyond this many are ignored (each costs an index probe).
 MAX_TERMS = 8
 #: About how many words a highlight shows.
@@ -153,28 +165,40 @@ def matches(sources: Iterable[str], terms: Sequence[str]) -> bool:
     return all(any(word.startswith(term) for word in vocabulary) for term in terms)
 
 
-def score(sources: Iterable[str], terms: Sequence[str]) -> float:
-    """Relevance, lower is better: minus the share of matched words, summed over sources."""
-    total = 0.0
-    for text in sources:
-        tokens = words(text)
-        if tokens:
-            total -= sum(1 for w in tokens if any(w.startswith(t) for t in terms)) / (len(tokens) + 10)
-    return total
+def relevance(sources: Iterable[str], terms: Sequence[str]) -> int:
+    """How many of ``sources`` hold some query word (a word that one of ``terms`` prefixes); more is better.
+
+    A ticket's own subject and description are one source, each message one,
+    each internal note one (staff searches only).
+    """
+    return sum(1 for text in sources if any(w.startswith(t) for w in words(text) for t in terms))
+
+
+def rank_key(ticket_id: int, *, exact: bool, relevance: int, recent: bool) -> tuple[int, int, int, int]:
+    """Where a matching ticket sorts (ascending): see the module's "How many" and "Order".
+
+    ``recent``: among the newest :data:`SEARCH_LIMIT` text matches; ``exact``:
+    named by its ticket number (ranked with the window, first, wherever it is).
+    """
+    ranked = exact or recent
+    return (0 if ranked else 1, 0 if exact else 1, -relevance if recent else 0, -ticket_id)
 
 
 def highlight(sources: Sequence[str], terms: Sequence[str]) -> str | None:
     """A snippet of the source with the most matched words, matches marked; ``None`` if none match."""
-    best: tuple[int, str, list[tuple[int, int, str]], list[bool]] | None = None
+    # Counted on the folded text (one fold per source); positions only for the chosen one.
+    best: tuple[int, str] | None = None
     for text in sources:
-        tokens = _tokens(text)
-        hits = _hits(tokens, terms)
-        count = sum(hits)
+        count = sum(1 for word in words(text) if any(word.startswith(term) for term in terms))
         if count and (best is None or count > best[0]):
-            best = (count, text, tokens, hits)
+            best = (count, text)
     if best is None:
         return None
-    _count, text, tokens, hits = best
+    text = best[1]
+    tokens = _tokens(text)
+    hits = _hits(tokens, terms)
+    if not any(hits):
+        return None
     first = hits.index(True)
     begin = max(0, min(first - SNIPPET_WORDS // 4, len(tokens) - SNIPPET_WORDS))
     end = min(len(tokens), begin + SNIPPET_WORDS)

@@ -104,7 +104,8 @@ def test_db_reindex_rebuilds_the_search_index(cli: Cli, tmp_path: Path) -> None:
             "'2026-01-01 00:00:00.000000')"
         )
         # An index damaged behind supportchat's back: emptied.
-        connection.execute("INSERT INTO support_search_tickets(support_search_tickets) VALUES ('delete-all')")
+        connection.execute("INSERT INTO support_search_index(support_search_index) VALUES ('delete-all')")
+        connection.execute("DELETE FROM support_search_pending")
     connection.close()
     assert cli.json("tickets", "list", "--search", "reembolso", "--database-url", url)["meta"]["total"] == 0
     assert cli.json("db", "reindex", "--database-url", url) == {

@@ -732,14 +732,14 @@ as $$
                array(select jsonb_array_elements_text(p_search -> 'numbers')) as numbers
     ),
     hits as (
-        select t.id as ticket_id, -ts_rank(to_tsvector('public.supportchat_search'::regconfig, translate(t.subject || ' ' || t.description, '-_./@:+''\', '         ')), p.anyq) as score
+        select t.id as ticket_id
         from public.support_tickets t, params p where to_tsvector('public.supportchat_search'::regconfig, translate(t.subject || ' ' || t.description, '-_./@:+''\', '         ')) @@ p.anyq
         union all
-        select m.ticket_id, -ts_rank(to_tsvector('public.supportchat_search'::regconfig, translate(m.message, '-_./@:+''\', '         ')), p.anyq)
+        select m.ticket_id
         from public.support_messages m, params p where to_tsvector('public.supportchat_search'::regconfig, translate(m.message, '-_./@:+''\', '         ')) @@ p.anyq
         union all
         -- Internal notes: an admin's search only (and row-level security shows them to admins only).
-        select n.ticket_id, -ts_rank(to_tsvector('public.supportchat_search'::regconfig, translate(n.note, '-_./@:+''\', '         ')), p.anyq)
+        select n.ticket_id
         from public.support_ticket_notes n, params p
         where coalesce((p_search ->> 'staff')::boolean, false) and to_tsvector('public.supportchat_search'::regconfig, translate(n.note, '-_./@:+''\', '         ')) @@ p.anyq
     ),
@@ -761,17 +761,15 @@ as $$
         select ticket_id from per_word group by ticket_id
         having count(distinct i) = (select cardinality(terms) from params)
     ),
+    -- Relevance (supportchat.search.relevance): how many of the ticket's sources hold a word.
     found as (
-        select ticket_id, 0 as exact, sum(score) as score from hits
+        select ticket_id, count(*) as relevance, 0 as exact from hits
         where ticket_id in (select ticket_id from every_word) group by ticket_id
         union all
-        select t.id, 1, 0 from public.support_tickets t, params p where t.ticket_number = any(p.numbers)
+        select t.id, 0, 1 from public.support_tickets t, params p where t.ticket_number = any(p.numbers)
     ),
-    ranked as (
-        select ticket_id, max(exact) as exact, min(score) as score from found group by ticket_id
-    ),
-    listed as (
-        select t, r.exact, r.score from ranked r join public.support_tickets t on t.id = r.ticket_id
+    filtered as (
+        select t, f.relevance, f.exact from found f join public.support_tickets t on t.id = f.ticket_id
         where (p_search ->> 'status' is null or t.status = p_search ->> 'status')
           and (p_search ->> 'priority' is null or t.priority = p_search ->> 'priority')
           and (p_search ->> 'category' is null or t.category = p_search ->> 'category')
@@ -781,8 +779,21 @@ as $$
           and (p_search ->> 'tag' is null or exists (select 1 from public.support_ticket_tags g
                                                       where g.ticket_id = t.id and g.tag = p_search ->> 'tag'))
     ),
+    -- Every match (total is exact); the newest search_limit text matches and the ticket named by
+    -- its number are ranked, the older matches follow newest first (supportchat.search.rank_key).
+    matched as (
+        select t, relevance, (row_number() over (order by (t).id desc) <= (p_search ->> 'search_limit')::integer)::integer as recent
+        from filtered where exact = 0
+    ),
+    listed as (
+        -- (x).id, not x: a row "is null" when any of its fields is.
+        select case when (m.t).id is null then e.t else m.t end as t, ((e.t).id is not null)::integer as exact,
+               coalesce(m.relevance, 0) as relevance, coalesce(m.recent, 0) as recent
+        from matched m full join (select t from filtered where exact = 1) e on (e.t).id = (m.t).id
+    ),
     page as (
-        select * from listed order by exact desc, score, (t).id desc
+        select * from listed
+        order by greatest(exact, recent) desc, exact desc, case when recent = 1 then relevance else 0 end desc, (t).id desc
         limit (p_search ->> 'limit')::integer offset (p_search ->> 'offset')::integer
     )
     select jsonb_build_object(
@@ -811,7 +822,8 @@ as $$
                         where coalesce((p_search ->> 'staff')::boolean, false)
                           and n2.ticket_id = (pg.t).id and to_tsvector('public.supportchat_search'::regconfig, translate(n2.note, '-_./@:+''\', '         ')) @@ p.anyq
                     ) c order by c.s limit 1))
-                order by pg.exact desc, pg.score, (pg.t).id desc)
+                order by greatest(pg.exact, pg.recent) desc, pg.exact desc,
+                         case when pg.recent = 1 then pg.relevance else 0 end desc, (pg.t).id desc)
             from page pg), '[]'::jsonb))
 $$;
 

@@ -13,14 +13,17 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 __all__ = [
+    "INSERT_COUNTED",
     "PAIRS",
     "counter_key",
     "create_postgres",
     "create_sqlite",
+    "create_sqlite_insert_counter",
     "create_tag_counters_postgres",
     "create_tag_counters_sqlite",
     "drop_postgres",
     "drop_sqlite",
+    "drop_sqlite_insert_counter",
     "drop_tag_counters",
 ]
 
@@ -58,6 +61,39 @@ def _move(*moves: tuple[str, int]) -> str:
     )
 
 
+#: SQLite, since ``0018_search_by_ticket``: the one trigger counting a new ticket, in place of
+#: ``0001``'s statistics trigger (four ``UPDATE`` statements) and :func:`create_sqlite`'s
+#: pairs trigger (an upsert through a grouped, sorted ``SELECT``): one upsert of
+#: every counter a new ticket moves, the cheapest a ticket's insert can count.
+INSERT_COUNTED = "support_tickets_counted_insert"
+
+
+def create_sqlite_insert_counter(connection: sa.Connection) -> None:
+    values = [f"('{d}', NEW.{d}, 1)" for d in ("status", "priority", "category")]
+    values += [f"('{dimension}', {value.format(row='NEW')}, 1)" for dimension, value in PAIRS.items()]
+    values.append("('unread', 'user', NEW.unread_from_user)")
+    connection.exec_driver_sql(
+        f"CREATE TRIGGER {INSERT_COUNTED} AFTER INSERT ON support_tickets BEGIN "
+        f"INSERT INTO support_stats (dimension, value, count) VALUES {', '.join(values)} "
+        "ON CONFLICT (dimension, value) DO UPDATE SET count = support_stats.count + excluded.count; END"
+    )
+
+
+def drop_sqlite_insert_counter(connection: sa.Connection) -> None:
+    """Back to ``0001``'s and :func:`create_sqlite`'s insert triggers."""
+    connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {INSERT_COUNTED}")
+    moves = "\n".join(
+        f"UPDATE support_stats SET count = count + 1 WHERE dimension = '{d}' AND value = NEW.{d};"
+        for d in ("status", "priority", "category")
+    )
+    connection.exec_driver_sql(
+        f"CREATE TRIGGER support_tickets_stats_insert AFTER INSERT ON support_tickets BEGIN\n{moves}\n"
+        "UPDATE support_stats SET count = count + NEW.unread_from_user "
+        "WHERE dimension = 'unread' AND value = 'user' AND NEW.unread_from_user <> 0;\nEND"
+    )
+    connection.exec_driver_sql(_PAIRS_INSERT)
+
+
 def _count_existing(connection: sa.Connection) -> None:
     """Count the rows already there (an adopted or long-lived database)."""
     for dimension, value in PAIRS.items():
@@ -69,10 +105,15 @@ def _count_existing(connection: sa.Connection) -> None:
         )
 
 
+_PAIRS_INSERT = (
+    f"CREATE TRIGGER support_tickets_pairs_insert AFTER INSERT ON support_tickets BEGIN {_move(('NEW', 1))} END"
+)
+
+
 def create_sqlite(connection: sa.Connection) -> None:
     changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in _COLUMNS)
     for statement in (
-        f"CREATE TRIGGER support_tickets_pairs_insert AFTER INSERT ON support_tickets BEGIN {_move(('NEW', 1))} END",
+        _PAIRS_INSERT,
         f"CREATE TRIGGER support_tickets_pairs_delete AFTER DELETE ON support_tickets BEGIN {_move(('OLD', -1))} END",
         f"CREATE TRIGGER support_tickets_pairs_update AFTER UPDATE OF {', '.join(_COLUMNS)} ON support_tickets "
         f"WHEN {changed} BEGIN {_move(('OLD', -1), ('NEW', 1))} END",
@@ -82,6 +123,7 @@ def create_sqlite(connection: sa.Connection) -> None:
 
 
 def drop_sqlite(connection: sa.Connection) -> None:
+    connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {INSERT_COUNTED}")
     for suffix in ("insert", "delete", "update"):
         connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS support_tickets_pairs_{suffix}")
     _drop_rows(connection)

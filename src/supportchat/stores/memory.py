@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from .. import search as search_rules
 from ..errors import (
     ConcurrentUpdate,
     DuplicateMessage,
@@ -36,7 +37,7 @@ from ..models import (
     TicketQuery,
     TicketStatus,
 )
-from ..search import highlight, marked_number, matches, parse_search, score
+from ..search import highlight, marked_number, matches, parse_search, rank_key, relevance
 from ..store import EventLog, TicketChanges, TicketMerge, note_change
 
 __all__ = ["InMemoryStore"]
@@ -105,21 +106,24 @@ class InMemoryStore:
     def _search(self, candidates: list[Ticket], query: TicketQuery) -> tuple[list[Ticket], int]:
         """The reference search of :mod:`supportchat.search`, by scanning (this store is for tests)."""
         search = parse_search(query.q or "")
-        found: list[tuple[int, float, int, Ticket, str | None]] = []
-        for ticket in candidates:
+        found: list[tuple[tuple[int, ...], Ticket, str | None]] = []
+        text_matches = 0
+        for ticket in sorted(candidates, key=lambda t: t.id, reverse=True):
             sources = [f"{ticket.subject} {ticket.description}", *(m.message for m in self._messages[ticket.id])]
             if query.for_staff:
                 sources.extend(n.note for n in self._notes.get(ticket.id, []))
             exact = ticket.ticket_number in search.numbers
             if search.terms and matches(sources, search.terms):
-                found.append(
-                    (-exact, score(sources, search.terms), -ticket.id, ticket, highlight(sources, search.terms))
-                )
+                recent = text_matches < search_rules.SEARCH_LIMIT
+                text_matches += 1
+                key = rank_key(ticket.id, exact=exact, relevance=relevance(sources, search.terms), recent=recent)
+                found.append((key, ticket, highlight(sources, search.terms)))
             elif exact:
-                found.append((-1, 0.0, -ticket.id, ticket, marked_number(ticket.ticket_number)))
-        found.sort(key=lambda hit: hit[:3])
+                key = rank_key(ticket.id, exact=True, relevance=0, recent=False)
+                found.append((key, ticket, marked_number(ticket.ticket_number)))
+        found.sort(key=lambda hit: hit[0])
         page = found[query.offset : query.offset + query.per_page]
-        return [ticket.model_copy(update={"highlight": snippet}) for *_key, ticket, snippet in page], len(found)
+        return [ticket.model_copy(update={"highlight": snippet}) for _key, ticket, snippet in page], len(found)
 
     def update_ticket(
         self,

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import os
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -59,15 +60,20 @@ from ..search import parse_search
 from ..sqlschema import tables as schema
 from ..sqlschema.engine import WRITE, configure_sqlite, create_engine
 from ..sqlschema.listing import counter_key
+from ..sqlschema.search import drain_statements
 from ..sqlschema.tables import parse_timestamp
 from ..store import BulkLoad, EventLog, ThreadExport, TicketChanges, TicketMerge, note_change
 from ._sql_errors import translated
 from ._sql_exec import Prepared, Session, open_session
-from .sql_search import search_params, search_shape, search_statements, take_highlights
+from .sql_search import search_params, search_shape, search_statements, sqlite_search, take_highlights
 
 __all__ = ["SQLStore", "SQLiteStore", "append_event_row", "create_engine", "default_sqlite_path"]
 
+logger = logging.getLogger(__name__)
 _t = schema.tickets.c
+#: SQLite: the search index takes the rows written after this many writes (see ``index_pending_rows``).
+DRAIN_EVERY = 64
+_DRAIN = [sa.text(statement) for statement in drain_statements()]
 _m = schema.messages.c
 _c = schema.changes.c
 _e = schema.events.c
@@ -281,6 +287,8 @@ class SQLStore:
         if self._is_sqlite:
             configure_sqlite(engine)
         self._prepared: dict[tuple[int, tuple[str, ...] | None], Prepared] = {}
+        #: SQLite: writes since the search index last took the pending rows.
+        self._writes_undrained = 0
         # One shared connection (in-memory SQLite) cannot interleave two
         # threads' transactions, so they take turns.
         self._shared_connection: AbstractContextManager[Any] = (
@@ -322,6 +330,25 @@ class SQLStore:
             open_session(self._engine, self._prepared, write=True) as session,
         ):
             yield session
+        if self._is_sqlite:
+            self._writes_undrained += 1
+            if self._writes_undrained >= DRAIN_EVERY:
+                self.index_pending_rows()
+
+    def index_pending_rows(self) -> None:
+        """Move the rows written since into the search index, in one transaction of the writer lane.
+
+        See :mod:`supportchat.sqlschema.search`: an FTS5 commit costs about
+        0.5 ms whatever it holds, so the index takes rows in batches. A
+        failure here loses nothing (the rows stay pending, and searchable).
+        """
+        self._writes_undrained = 0
+        try:
+            with self._shared_connection, open_session(self._engine, self._prepared, write=True) as session:
+                for statement in _DRAIN:
+                    session.run(statement)
+        except sa.exc.SQLAlchemyError:
+            logger.warning("search index: pending rows not moved yet", exc_info=True)
 
     @contextmanager
     def transaction(self, *, write: bool = False) -> Iterator[sa.Connection]:
@@ -767,14 +794,18 @@ class SQLStore:
         if search.empty:
             return [], 0
         shape = search_shape(_shape(query), search, staff=query.for_staff, sqlite=self._is_sqlite)
-        page, count = search_statements(shape)
-        params = search_params(_listing_params(query), search, sqlite=self._is_sqlite)
+        rows: Sequence[Sequence[Any]]
         with self._reading() as session:
-            rows = session.run(page, params).fetchall()
-            if rows:
-                total = int(rows[0][-1])
+            if self._is_sqlite:
+                rows, total = sqlite_search(session, shape, search, _listing_params(query))
             else:
-                (total,) = session.run(count, params).fetchone() or (0,)
+                page, count = search_statements(shape)
+                params = search_params(_listing_params(query), search)
+                rows = session.run(page, params).fetchall()
+                if rows:
+                    total = int(rows[0][-1])
+                else:
+                    (total,) = session.run(count, params).fetchone() or (0,)
             marked = take_highlights(session, rows, search, staff=query.for_staff, sqlite=self._is_sqlite)
         tickets = []
         for row, snippet in marked:

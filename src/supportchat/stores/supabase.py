@@ -31,6 +31,7 @@ except ImportError as missing:  # pragma: no cover - depends on the environment
         "SupabaseStore needs the Supabase client; install it with: pip install 'supportchat[supabase]'"
     ) from missing
 
+from .. import search as search_rules
 from ..errors import (
     ConcurrentUpdate,
     DuplicateMessage,
@@ -202,6 +203,7 @@ class SupabaseStore:
                     **_filters(query),
                     "tag": query.tag,
                     "staff": query.for_staff,
+                    "search_limit": search_rules.SEARCH_LIMIT,
                 },
             )
         tickets = []

@@ -45,7 +45,7 @@ def upgrade() -> None:
     for index in _listing_indexes():
         index.create(bind, checkfirst=True)
     if bind.dialect.name == "sqlite":
-        search.create_sqlite(bind, _SOURCES)
+        search.create_sqlite_per_table(bind, _SOURCES)
         listing.create_sqlite(bind)
     else:
         search.create_postgres(bind, _SOURCES)
@@ -56,7 +56,7 @@ def downgrade() -> None:
     bind = op.get_bind()
     if bind.dialect.name == "sqlite":
         listing.drop_sqlite(bind)
-        search.drop_sqlite(bind, _SOURCES)
+        search.drop_sqlite_per_table(bind, _SOURCES)
     else:
         listing.drop_postgres(bind)
         search.drop_postgres(bind, _SOURCES)

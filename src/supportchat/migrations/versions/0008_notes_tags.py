@@ -91,7 +91,7 @@ def upgrade() -> None:
     op.create_index("ix_support_ticket_tags_tag_ticket_id", "support_ticket_tags", ["tag", "ticket_id"])
     if bind.dialect.name == "sqlite":
         listing.create_tag_counters_sqlite(bind)
-        search.create_sqlite(bind, _NOTES)
+        search.create_sqlite_per_table(bind, _NOTES)
     else:
         listing.create_tag_counters_postgres(bind)
         search.create_postgres_indexes(bind, _NOTES)
@@ -100,7 +100,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     bind = op.get_bind()
     if bind.dialect.name == "sqlite":
-        search.drop_sqlite(bind, _NOTES)
+        search.drop_sqlite_per_table(bind, _NOTES)
     else:
         search.drop_postgres_indexes(bind, _NOTES)
     listing.drop_tag_counters(bind)
