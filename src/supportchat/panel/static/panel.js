@@ -72,6 +72,62 @@
       "ack.unset": "Not set up yet.",
       "ack.language.es": "Spanish",
       "ack.language.en": "English",
+      "col.actions": "Actions",
+      "automation.edit": "Edit",
+      "automation.delete": "Delete",
+      "automation.editOf": "Edit {name}",
+      "automation.deleteOf": "Delete {name}",
+      "automation.cancel": "Cancel",
+      "automation.deleted": "Deleted.",
+      "cannedAdmin.title": "Canned responses",
+      "cannedAdmin.code": "Short code",
+      "cannedAdmin.name": "Title",
+      "cannedAdmin.scope": "Visible to",
+      "cannedAdmin.shared": "Everyone (shared)",
+      "cannedAdmin.personal": "Only me (personal)",
+      "cannedAdmin.content": "Text",
+      "cannedAdmin.variables": "Variables such as {{ticket.number}}, {{user.name}} and {{agent.name}}; an unknown one is refused when saving.",
+      "cannedAdmin.none": "No canned responses yet.",
+      "cannedAdmin.new": "New canned response",
+      "cannedAdmin.editing": "Edit /{code}",
+      "cannedAdmin.saved": "Canned response /{code} saved.",
+      "articles.title": "Knowledge base",
+      "articles.help": "The articles the bot answers with, in the ticket's language.",
+      "articles.name": "Title",
+      "articles.language": "Language",
+      "articles.tags": "Tags",
+      "articles.tagsInput": "Tags (separated by commas)",
+      "articles.body": "Text",
+      "articles.none": "No articles yet.",
+      "articles.new": "New article",
+      "articles.editing": "Edit article {id}",
+      "articles.saved": "Article saved.",
+      "rules.title": "Rules",
+      "rules.id": "Id",
+      "rules.name": "Name",
+      "rules.trigger": "Trigger",
+      "rules.version": "Version",
+      "rules.enabled": "Enabled",
+      "rules.enabledOf": "Rule {name} enabled",
+      "rules.none": "No rules yet.",
+      "rules.new": "New rule",
+      "rules.editing": "Edit rule {id}",
+      "rules.definition": "Rule (JSON)",
+      "rules.help": "Name, trigger, conditions and actions as docs/automation.md describes them; the server checks the rule, and every save is a new version.",
+      "rules.badJson": "Not valid JSON: {message}",
+      "rules.saved": "Rule {id} saved: version {version}.",
+      "rules.triggerEvent": "On {events}",
+      "rules.triggerTime": "After {seconds} s",
+      "dryRun.title": "Dry run",
+      "dryRun.help": "What the rules would have done between two dates, replayed over the record of events; nothing is written.",
+      "dryRun.rule": "Rule",
+      "dryRun.all": "All rules",
+      "dryRun.run": "Run",
+      "dryRun.at": "When",
+      "dryRun.ticket": "Ticket",
+      "dryRun.actions": "Actions",
+      "dryRun.dropped": "Held back by the limits",
+      "dryRun.none": "The rules would have done nothing in this range.",
       "teams.availability": "Agents' availability",
       "teams.title": "Teams",
       "teams.noAgents": "No agents yet.",
@@ -308,6 +364,62 @@
       "ack.unset": "Aún no está configurado.",
       "ack.language.es": "Español",
       "ack.language.en": "Inglés",
+      "col.actions": "Acciones",
+      "automation.edit": "Editar",
+      "automation.delete": "Borrar",
+      "automation.editOf": "Editar {name}",
+      "automation.deleteOf": "Borrar {name}",
+      "automation.cancel": "Cancelar",
+      "automation.deleted": "Borrado.",
+      "cannedAdmin.title": "Respuestas predefinidas",
+      "cannedAdmin.code": "Código corto",
+      "cannedAdmin.name": "Título",
+      "cannedAdmin.scope": "Visible para",
+      "cannedAdmin.shared": "Todos (compartida)",
+      "cannedAdmin.personal": "Solo yo (personal)",
+      "cannedAdmin.content": "Texto",
+      "cannedAdmin.variables": "Variables como {{ticket.number}}, {{user.name}} y {{agent.name}}; una desconocida se rechaza al guardar.",
+      "cannedAdmin.none": "Aún no hay respuestas predefinidas.",
+      "cannedAdmin.new": "Respuesta predefinida nueva",
+      "cannedAdmin.editing": "Editar /{code}",
+      "cannedAdmin.saved": "Respuesta predefinida /{code} guardada.",
+      "articles.title": "Base de conocimiento",
+      "articles.help": "Los artículos con los que responde el bot, en el idioma del ticket.",
+      "articles.name": "Título",
+      "articles.language": "Idioma",
+      "articles.tags": "Etiquetas",
+      "articles.tagsInput": "Etiquetas (separadas por comas)",
+      "articles.body": "Texto",
+      "articles.none": "Aún no hay artículos.",
+      "articles.new": "Artículo nuevo",
+      "articles.editing": "Editar el artículo {id}",
+      "articles.saved": "Artículo guardado.",
+      "rules.title": "Reglas",
+      "rules.id": "Id",
+      "rules.name": "Nombre",
+      "rules.trigger": "Disparador",
+      "rules.version": "Versión",
+      "rules.enabled": "Activa",
+      "rules.enabledOf": "Regla {name} activa",
+      "rules.none": "Aún no hay reglas.",
+      "rules.new": "Regla nueva",
+      "rules.editing": "Editar la regla {id}",
+      "rules.definition": "Regla (JSON)",
+      "rules.help": "Nombre, disparador, condiciones y acciones como los describe docs/automation.md; el servidor comprueba la regla y cada guardado es una versión nueva.",
+      "rules.badJson": "No es JSON válido: {message}",
+      "rules.saved": "Regla {id} guardada: versión {version}.",
+      "rules.triggerEvent": "Con {events}",
+      "rules.triggerTime": "Tras {seconds} s",
+      "dryRun.title": "Simulación",
+      "dryRun.help": "Lo que habrían hecho las reglas entre dos fechas, repitiendo el registro de eventos; no se escribe nada.",
+      "dryRun.rule": "Regla",
+      "dryRun.all": "Todas las reglas",
+      "dryRun.run": "Simular",
+      "dryRun.at": "Cuándo",
+      "dryRun.ticket": "Ticket",
+      "dryRun.actions": "Acciones",
+      "dryRun.dropped": "Retenidas por los límites",
+      "dryRun.none": "Las reglas no habrían hecho nada en este intervalo.",
       "teams.availability": "Disponibilidad de los agentes",
       "teams.title": "Equipos",
       "teams.noAgents": "Aún no hay agentes.",
@@ -597,6 +709,8 @@
     this.status = status;
     this.code = (error && error.code) || "http_" + status;
     this.message = (error && error.message) || "HTTP " + status;
+    // For an invalid field (422): {field, allowed}; the automation editors show the message beside it.
+    this.details = (error && error.details) || null;
   }
 
   function request(method, url, payload) {
@@ -1707,11 +1821,16 @@
     });
   }
 
-  function wireReports() {
+  // A form's date range ending tomorrow (UTC, excluded) and starting ``days`` before it.
+  function fillDateRange(from, to, days) {
     var today = new Date();
     var next = new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate() + 1));
-    $("reports-to").value = isoDay(next);
-    $("reports-from").value = isoDay(new Date(next.getTime() - 30 * 86400000));
+    to.value = isoDay(next);
+    from.value = isoDay(new Date(next.getTime() - days * 86400000));
+  }
+
+  function wireReports() {
+    fillDateRange($("reports-from"), $("reports-to"), 30);
     $("reports-group").replaceChildren.apply(
       $("reports-group"),
       REPORT_GROUPS.map(function (group) { return option(group, t("reports.group." + group)); })
@@ -1795,13 +1914,26 @@
     var calendars = api("GET", "/sla/calendars").catch(function () {
       return { data: [] };
     });
-    return Promise.all([api("GET", "/automation/acknowledgement"), api("GET", "/canned-responses"), calendars]).then(
-      function (replies) {
-        state.automation = { ack: replies[0].data, canned: replies[1].data, calendars: replies[2].data };
-        $("nav-automation").hidden = false;
-        renderAcknowledgement();
-      }
-    );
+    return Promise.all([
+      api("GET", "/automation/acknowledgement"),
+      api("GET", "/canned-responses"),
+      calendars,
+      api("GET", "/knowledge-base/articles"),
+      api("GET", "/automation/rules"),
+    ]).then(function (replies) {
+      state.automation = {
+        ack: replies[0].data,
+        canned: replies[1].data,
+        calendars: replies[2].data,
+        articles: replies[3].data,
+        rules: replies[4].data,
+      };
+      $("nav-automation").hidden = false;
+      renderAcknowledgement();
+      renderCannedAdmin();
+      renderArticles();
+      renderRules();
+    });
   }
 
   function probeAutomation() {
@@ -1856,6 +1988,309 @@
         toast(t("ack.saved", { version: reply.data.rule_version, rule: reply.data.rule_id }), null, "ok");
       })
       .catch(showError);
+  }
+
+  // -- automation: canned responses, the knowledge base and rules, each a list and an editor --------
+
+  // What each editor is changing (null: it creates). Kept outside state.automation, which every load replaces.
+  var editing = { canned: null, article: null, rule: null };
+
+  // A 422 naming a field the editor shows goes next to that field (its "<input id>-error" paragraph);
+  // anything else is a toast. ``fields`` maps the API's field names to input ids, "*" for any field.
+  function showFieldError(fields, error) {
+    var field = error && error.details && typeof error.details.field === "string" ? error.details.field.split(".")[0] : "";
+    var input = error && error.status === 422 ? fields[field] || fields["*"] : null;
+    if (!input) {
+      showError(error);
+      return;
+    }
+    $(input + "-error").textContent = error.message;
+    $(input).setAttribute("aria-invalid", "true");
+    $(input).focus();
+  }
+
+  function clearFieldErrors(form) {
+    form.querySelectorAll(".field-error").forEach(function (node) { node.textContent = ""; });
+    form.querySelectorAll("[aria-invalid]").forEach(function (node) { node.removeAttribute("aria-invalid"); });
+  }
+
+  // A record's row: its cells, then Edit and Delete buttons naming it for screen readers.
+  function recordRow(key, id, cells, name, onEdit, deletePath) {
+    var edit = el("button", { text: t("automation.edit"), attrs: { type: "button", "aria-label": t("automation.editOf", { name: name }) } });
+    var remove = el("button", { text: t("automation.delete"), attrs: { type: "button", "aria-label": t("automation.deleteOf", { name: name }) } });
+    edit.addEventListener("click", onEdit);
+    remove.addEventListener("click", function () { deleteRecord(deletePath); });
+    var attrs = {};
+    attrs["data-" + key] = String(id);
+    var actions = el("td", { children: [el("div", { cls: "row-buttons", children: [edit, remove] })] });
+    return el("tr", { attrs: attrs, children: cells.concat([actions]) });
+  }
+
+  // After a write: the toast, a fresh load of the view (the acknowledgement's choices and the reply box's
+  // suggestions use the same canned responses), and the editor back to "new".
+  function automationSaved(message, kind) {
+    toast(message, null, "ok");
+    canned.list = null;
+    if (kind) resetEditor(kind);
+    return loadAutomation().catch(showError);
+  }
+
+  function deleteRecord(path) {
+    api("DELETE", path)
+      .then(function () { return automationSaved(t("automation.deleted")); })
+      .catch(showError);
+  }
+
+  // The three editors share their ids' shape ("<kind>-form", "<kind>-form-title", "<kind>-cancel"), a heading
+  // for a new record, the collection they write to and the API fields they show errors beside.
+  var EDITORS = {
+    canned: { newKey: "cannedAdmin.new", path: "/canned-responses", fields: { short_code: "canned-code", title: "canned-name", content: "canned-content" } },
+    article: { newKey: "articles.new", path: "/knowledge-base/articles", fields: { title: "article-name", body: "article-body", tags: "article-tags" } },
+    rule: { newKey: "rules.new", path: "/automation/rules", fields: { "*": "rule-definition" } },
+  };
+
+  function resetEditor(kind) {
+    editing[kind] = null;
+    $(kind + "-form").reset();
+    clearFieldErrors($(kind + "-form"));
+    $(kind + "-form-title").textContent = t(EDITORS[kind].newKey);
+    $(kind + "-cancel").hidden = true;
+    if (kind === "canned") $("canned-scope").disabled = false;
+  }
+
+  function startEditing(kind, id, heading, first) {
+    resetEditor(kind);
+    editing[kind] = id;
+    $(kind + "-form-title").textContent = heading;
+    $(kind + "-cancel").hidden = false;
+    $(first).focus();
+  }
+
+  // POST a new record or PUT the edited one; ``message`` says what was saved from the API's answer.
+  function saveRecord(kind, payload, message) {
+    var editor = EDITORS[kind];
+    var write = editing[kind] === null ? api("POST", editor.path, payload) : api("PUT", editor.path + "/" + editing[kind], payload);
+    write
+      .then(function (reply) { return automationSaved(message(reply.data), kind); })
+      .catch(function (error) { showFieldError(editor.fields, error); });
+  }
+
+  // Canned responses
+
+  function renderCannedAdmin() {
+    $("canned-rows").replaceChildren.apply(
+      $("canned-rows"),
+      state.automation.canned.map(function (item) {
+        var code = "/" + item.short_code;
+        return recordRow(
+          "canned",
+          item.id,
+          [
+            el("td", { cls: "canned-code", text: code }),
+            el("td", { text: item.title }),
+            el("td", { text: t(item.owner_id === null ? "cannedAdmin.shared" : "cannedAdmin.personal") }),
+          ],
+          code,
+          function () { editCanned(item); },
+          "/canned-responses/" + item.id
+        );
+      })
+    );
+    $("canned-empty").hidden = state.automation.canned.length > 0;
+  }
+
+  function editCanned(item) {
+    startEditing("canned", item.id, t("cannedAdmin.editing", { code: item.short_code }), "canned-code");
+    $("canned-code").value = item.short_code;
+    $("canned-name").value = item.title;
+    $("canned-content").value = item.content;
+    $("canned-scope").value = item.owner_id === null ? "shared" : "personal";
+    $("canned-scope").disabled = true;  // the API keeps a response's owner: a copy under a new code changes it
+  }
+
+  function saveCanned(event) {
+    event.preventDefault();
+    clearFieldErrors($("canned-form"));
+    var payload = { short_code: $("canned-code").value.trim(), title: $("canned-name").value.trim(), content: $("canned-content").value };
+    if (editing.canned === null) payload.personal = $("canned-scope").value === "personal";
+    saveRecord("canned", payload, function (saved) { return t("cannedAdmin.saved", { code: saved.short_code }); });
+  }
+
+  // Knowledge-base articles
+
+  function renderArticles() {
+    $("article-rows").replaceChildren.apply(
+      $("article-rows"),
+      state.automation.articles.map(function (article) {
+        return recordRow(
+          "article",
+          article.id,
+          [
+            el("td", { text: article.title }),
+            el("td", { text: t("ack.language." + article.language) }),
+            el("td", { text: article.tags.join(", ") || "—" }),
+          ],
+          article.title,
+          function () { editArticle(article); },
+          "/knowledge-base/articles/" + article.id
+        );
+      })
+    );
+    $("articles-empty").hidden = state.automation.articles.length > 0;
+  }
+
+  function editArticle(article) {
+    startEditing("article", article.id, t("articles.editing", { id: article.id }), "article-name");
+    $("article-name").value = article.title;
+    $("article-body").value = article.body;
+    $("article-language").value = article.language;
+    $("article-tags").value = article.tags.join(", ");
+  }
+
+  function saveArticle(event) {
+    event.preventDefault();
+    clearFieldErrors($("article-form"));
+    saveRecord(
+      "article",
+      {
+        title: $("article-name").value.trim(),
+        body: $("article-body").value,
+        language: $("article-language").value,
+        tags: $("article-tags").value.split(",").map(function (tag) { return tag.trim(); }).filter(Boolean),
+      },
+      function () { return t("articles.saved"); }
+    );
+  }
+
+  // Rules: data the server validates; the panel only parses the JSON and shows what the API says of it.
+
+  function ruleName(rule) {
+    return typeof rule.definition.name === "string" ? rule.definition.name : "#" + rule.id;
+  }
+
+  function ruleSaved(saved) {
+    return t("rules.saved", { id: saved.id, version: saved.version });
+  }
+
+  function triggerText(trigger) {
+    if (!trigger) return "—";
+    if (trigger.kind === "event") return t("rules.triggerEvent", { events: (trigger.events || []).join(", ") });
+    if (trigger.kind === "time") return t("rules.triggerTime", { seconds: trigger.after });
+    return String(trigger.kind);
+  }
+
+  // On or off: the same definition saved as the rule's next version.
+  function ruleSwitch(rule) {
+    // A select, not a checkbox: the panel adds no input elements at run time (the XSS instrumentation checks it).
+    var enabled = el("select", { attrs: { "aria-label": t("rules.enabledOf", { name: ruleName(rule) }) } });
+    enabled.appendChild(option("on", t("teams.on"), rule.enabled));
+    enabled.appendChild(option("off", t("teams.off"), !rule.enabled));
+    enabled.addEventListener("change", function () {
+      api("PUT", "/automation/rules/" + rule.id, Object.assign({}, rule.definition, { enabled: enabled.value === "on" }))
+        .then(function (reply) { return automationSaved(ruleSaved(reply.data)); })
+        .catch(function (error) {
+          showError(error);
+          loadAutomation().catch(showError);
+        });
+    });
+    return enabled;
+  }
+
+  function renderRules() {
+    $("rule-rows").replaceChildren.apply(
+      $("rule-rows"),
+      state.automation.rules.map(function (rule) {
+        return recordRow(
+          "rule",
+          rule.id,
+          [
+            el("td", { text: String(rule.id) }),
+            el("td", { text: ruleName(rule) }),
+            el("td", { text: triggerText(rule.definition.trigger) }),
+            el("td", { cls: "rule-version", text: String(rule.version) }),
+            el("td", { children: [ruleSwitch(rule)] }),
+          ],
+          ruleName(rule),
+          function () { editRule(rule); },
+          "/automation/rules/" + rule.id
+        );
+      })
+    );
+    $("rules-empty").hidden = state.automation.rules.length > 0;
+    var chosen = $("dry-run-rule").value;
+    $("dry-run-rule").replaceChildren(option("", t("dryRun.all")));
+    state.automation.rules.forEach(function (rule) {
+      $("dry-run-rule").appendChild(option(String(rule.id), "#" + rule.id + " " + ruleName(rule), String(rule.id) === chosen));
+    });
+  }
+
+  function editRule(rule) {
+    startEditing("rule", rule.id, t("rules.editing", { id: rule.id }), "rule-definition");
+    $("rule-definition").value = JSON.stringify(Object.assign({}, rule.definition, { enabled: rule.enabled }), null, 2);
+  }
+
+  function saveRule(event) {
+    event.preventDefault();
+    clearFieldErrors($("rule-form"));
+    var definition;
+    try {
+      definition = JSON.parse($("rule-definition").value);
+    } catch (e) {
+      $("rule-definition-error").textContent = t("rules.badJson", { message: e.message });
+      $("rule-definition").setAttribute("aria-invalid", "true");
+      return;
+    }
+    saveRecord("rule", definition, ruleSaved);
+  }
+
+  // The dry run: what the rules would have done over a past range (the API writes nothing).
+
+  function dryRunRow(firing) {
+    var rule = state.automation.rules.find(function (r) { return r.id === firing.rule_id; });
+    var describe = function (actions) {
+      return actions.map(function (action) { return JSON.stringify(action); }).join("\n") || "—";
+    };
+    return el("tr", {
+      attrs: { "data-rule": String(firing.rule_id), "data-ticket": String(firing.ticket_id) },
+      children: [
+        el("td", { text: when(firing.at) }),
+        el("td", { text: rule ? ruleName(rule) : "#" + firing.rule_id }),
+        el("td", { text: String(firing.rule_version) }),
+        el("td", { children: [el("a", { text: "#" + firing.ticket_id, attrs: { href: "#/tickets/" + firing.ticket_id } })] }),
+        el("td", { cls: "dry-run-actions", text: describe(firing.actions) }),
+        el("td", { cls: "dry-run-actions", text: describe(firing.dropped) }),
+      ],
+    });
+  }
+
+  function runDryRun(event) {
+    event.preventDefault();
+    $("dry-run-error").textContent = "";
+    var payload = { from: $("dry-run-from").value + "T00:00:00Z", to: $("dry-run-to").value + "T00:00:00Z" };
+    if ($("dry-run-rule").value) payload.rule_ids = [Number($("dry-run-rule").value)];
+    api("POST", "/automation/rules/dry-run", payload)
+      .then(function (reply) {
+        $("dry-run-rows").replaceChildren.apply($("dry-run-rows"), reply.data.map(dryRunRow));
+        $("dry-run-table").hidden = reply.data.length === 0;
+        $("dry-run-empty").hidden = reply.data.length > 0;
+      })
+      .catch(function (error) {
+        if (error.status === 422) $("dry-run-error").textContent = error.message;
+        else showError(error);
+      });
+  }
+
+  function wireAutomationEditors() {
+    $("canned-scope").replaceChildren(option("shared", t("cannedAdmin.shared"), true), option("personal", t("cannedAdmin.personal")));
+    $("article-language").replaceChildren(option("es", t("ack.language.es"), LANG !== "en"), option("en", t("ack.language.en"), LANG === "en"));
+    $("canned-form").addEventListener("submit", saveCanned);
+    $("article-form").addEventListener("submit", saveArticle);
+    $("rule-form").addEventListener("submit", saveRule);
+    Object.keys(EDITORS).forEach(function (kind) {
+      $(kind + "-cancel").addEventListener("click", function () { resetEditor(kind); });
+    });
+    fillDateRange($("dry-run-from"), $("dry-run-to"), 7);
+    $("dry-run-form").addEventListener("submit", runDryRun);
   }
 
   // -- teams: availability, teams and transfer (when the teams feature is mounted) --
@@ -2125,6 +2560,7 @@
       });
     });
     $("ack-form").addEventListener("submit", saveAcknowledgement);
+    wireAutomationEditors();
     $("reply-text").addEventListener("keydown", function (event) {
       if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) $("reply-send").click();
       else if ((event.key === "Tab" || event.key === "Enter") && cannedShown().length) {
