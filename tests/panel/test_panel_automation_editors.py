@@ -15,7 +15,7 @@ from supportchat.automation.feature import feature
 from supportchat.automation.service import Automation
 
 from .axe import assert_accessible
-from .browser import PanelPage
+from .browser import PanelPage, new_panel_page
 from .servers import ADAPTER_NAMES, Site, serve
 
 pytestmark = pytest.mark.timeout(240)
@@ -177,3 +177,37 @@ def test_a_rule_is_created_toggled_and_dry_run(site: Site, ui: PanelPage) -> Non
     page.click(f"{row} button:has-text('Borrar')")
     page.wait_for_selector("#rules-empty:not([hidden])")
     assert automation.list_rules(admin) == []
+
+
+def test_the_editors_speak_english_and_list_what_the_api_holds(site: Site, browser: Any) -> None:
+    automation = Automation(site.desk)
+    admin = Actor.admin(site.admin_id)
+    automation.add_canned(admin, {"short_code": "hello", "title": "<i>Hello</i>", "content": "Hi {{user.name}}"})
+    automation.add_article(admin, {"title": "Refunds", "body": "Within 14 days.", "language": "en", "tags": ["money"]})
+    automation.add_rule(admin, {**RULE, "enabled": False})
+    ui = new_panel_page(browser, "en-US")
+    try:
+        _open_automation(site, ui)
+        page = ui.page
+        assert page.text_content("#canned-list-title") == "Canned responses"
+        assert page.text_content("#articles-title") == "Knowledge base"
+        assert page.text_content("#dry-run-title") == "Dry run"
+        assert page.eval_on_selector_all("#canned-rows td", "c => c.map(x => x.textContent)")[:3] == [
+            "/hello",
+            "<i>Hello</i>",
+            "Everyone (shared)",
+        ]
+        assert page.eval_on_selector_all("#article-rows td", "c => c.map(x => x.textContent)")[:3] == [
+            "Refunds",
+            "English",
+            "money",
+        ]
+        assert page.input_value("#rule-rows select") == "off"
+        assert page.text_content("#rule-rows td:nth-child(3)") == "On ticket_created"
+        page.click("#dry-run-submit")
+        page.wait_for_selector("#dry-run-empty:not([hidden])")
+        assert page.text_content("#dry-run-empty") == "The rules would have done nothing in this range."
+        assert_accessible(page, "automation editors in English")
+        ui.assert_clean()
+    finally:
+        ui.context.close()
