@@ -37,7 +37,9 @@ what the live run does on that history, and it writes nothing.
 
 from __future__ import annotations
 
+import contextlib
 import heapq
+import importlib
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
@@ -193,6 +195,10 @@ class RuleRunner:
         # Resolved now, when a worker is assembled: the directories' first import takes seconds, and
         # would otherwise make the first reply after a (re)start late by as much.
         directories_of(self.desk)
+        # The same for the modules the facts import lazily (the email channel's record, the SLA's calendars).
+        for module in (".mail", ".sla.business_time", ".sla.policy"):
+            with contextlib.suppress(ImportError):
+                importlib.import_module(module, "supportchat")
         return [
             JobKind(RULES_KIND, self.handle_event, reaction=self.reaction),
             JobKind(TIME_KIND, self.handle_time),
