@@ -26,7 +26,11 @@ embedded default).
    embedded worker) or a process of its own (``supportchat worker``). Paced at
    ``--pace`` seconds between requests (a busy agent), and back to back. The
    request never calls FCM; what push can add is the worker sharing the CPU
-   (and, as a thread, the interpreter lock).
+   (and, as a thread, the interpreter lock). The blocks rotate over three
+   desks: *off*, *on*, and *twin*, a second desk without push, whose p99 gap
+   to *off* is the noise floor of the comparison in the same run. After each
+   *on* block the benchmark waits for its pushes to be sent, so that the
+   worker's backlog does not run during the next *off* block.
 """
 
 from __future__ import annotations
@@ -186,6 +190,8 @@ def reply_latency(folder: Path, emulator: Emulator, requests: int, pace: float, 
 
     tag = f"{pace:g}-{worker}".replace(".", "_")
     _, off_http, off_headers, off_tickets = _served(folder, f"off-{tag}.db", with_push=False)
+    # A second desk without push, measured in the same rotation: how far two identical sides differ.
+    _, twin_http, twin_headers, twin_tickets = _served(folder, f"twin-{tag}.db", with_push=False)
     on_desk, on_http, on_headers, on_tickets = _served(folder, f"on-{tag}.db", with_push=True)
     client = client_for(emulator)
     store = on_desk.store  # type: ignore[attr-defined]
@@ -196,6 +202,9 @@ def reply_latency(folder: Path, emulator: Emulator, requests: int, pace: float, 
     child = None
     if worker == "thread":
         runner = JobRunner(store, service.kinds(), poll_interval=0.05, batch=20).start(on_desk)  # type: ignore[arg-type]
+    elif worker == "none":
+        # The feature mounted and every owner holding a device, but nothing sends: what the request itself costs.
+        pass
     else:
         env = {**os.environ, "PYTHONPATH": f"{ROOT / 'src'}:{ROOT}"}
         url = f"sqlite:///{folder / f'on-{tag}.db'}"
@@ -208,32 +217,45 @@ def reply_latency(folder: Path, emulator: Emulator, requests: int, pace: float, 
         )
         assert child.stdout is not None and child.stdout.readline().strip() == "ready"
     body = json.dumps({"message": "Gracias, lo revisamos ahora mismo."}).encode()
-    timings: dict[bool, list[float]] = {False: [], True: []}
-    sides = {False: (off_http, off_headers, off_tickets), True: (on_http, on_headers, on_tickets)}
+    timings: dict[str, list[float]] = {"off": [], "on": [], "twin": []}
+    sides = {
+        "off": (off_http, off_headers, off_tickets),
+        "on": (on_http, on_headers, on_tickets),
+        "twin": (twin_http, twin_headers, twin_tickets),
+    }
+    sent = {"off": 0, "on": 0, "twin": 0}
 
-    def block(on: bool, count: int, record: bool = True) -> None:
-        http, headers, tickets = sides[on]
+    def block(side: str, count: int, record: bool = True) -> None:
+        http, headers, tickets = sides[side]
         for index in range(count):
             ticket = tickets[index % len(tickets)]
             started = time.perf_counter()
             answer = http.post(f"{PREFIX}/tickets/{ticket}/messages", data=body, headers=headers)  # type: ignore[attr-defined]
             if record:
-                timings[on].append(time.perf_counter() - started)
+                timings[side].append(time.perf_counter() - started)
             assert answer.status_code == 200, answer.data
+            sent[side] += 1
             if pace:
                 time.sleep(pace)
 
-    block(False, 20, record=False)  # warm-up
-    block(True, 20, record=False)
+    def drained() -> None:
+        # The pushes of an "on" block are sent before the next "off" block starts: otherwise the
+        # worker's backlog would run during the "off" requests and be counted against neither side.
+        # One push per "on" reply (one device per owner, coalescing off).
+        deadline = time.monotonic() + 120
+        while worker != "none" and service.devices.counts()["delivered"] < sent["on"] and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+    for side in sides:  # warm-up
+        block(side, 20, record=False)
+    drained()
     done = 0
     while done < requests:
         step = min(50, requests - done)
-        block(False, step)
-        block(True, step)
+        for side in ("off", "on", "twin"):
+            block(side, step)
+        drained()
         done += step
-    deadline = time.monotonic() + 120
-    while service.devices.counts()["pending"] and time.monotonic() < deadline:
-        time.sleep(0.05)
     if runner is not None:
         runner.stop()
     if child is not None:
@@ -242,13 +264,14 @@ def reply_latency(folder: Path, emulator: Emulator, requests: int, pace: float, 
         child.wait(30)
     delivered = service.devices.counts()["delivered"]
     client.close()  # type: ignore[attr-defined]
-    off, on = timings[False], timings[True]
+    off, on, twin = timings["off"], timings["on"], timings["twin"]
     return {
         "off_p50": statistics.median(off) * 1000,
         "off_p99": percentile(off, 0.99) * 1000,
         "on_p50": statistics.median(on) * 1000,
         "on_p99": percentile(on, 0.99) * 1000,
         "added_p99": (percentile(on, 0.99) - percentile(off, 0.99)) * 1000,
+        "twin_p99_gap": (percentile(twin, 0.99) - percentile(off, 0.99)) * 1000,
         "pushes": delivered,
     }
 
@@ -260,6 +283,12 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=500)
     parser.add_argument("--pace", type=float, default=0.02)
     parser.add_argument("--skip-throughput", action="store_true")
+    parser.add_argument(
+        "--workers",
+        default="thread,process",
+        help="comma-separated: thread, process, none (the feature mounted, nothing sends)",
+    )
+    parser.add_argument("--switch-interval", type=float, default=None, help="sys.setswitchinterval for this process")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="supportchat-push-bench-") as name:
         folder = Path(name)
@@ -275,14 +304,19 @@ def main() -> None:
                     f"{args.threads} threads {found['bare_per_s']:.0f}/s; "
                     f"ratio {found['pipeline_per_s'] / found['bare_per_s']:.2f}x"
                 )
-            for worker, pace in (("thread", args.pace), ("thread", 0.0), ("process", args.pace), ("process", 0.0)):
+            if args.switch_interval is not None:
+                sys.setswitchinterval(args.switch_interval)
+            print(f"interpreter switch interval: {sys.getswitchinterval() * 1000:g} ms")
+            workers = [name.strip() for name in args.workers.split(",")]
+            for worker, pace in [(worker, pace) for worker in workers for pace in (args.pace, 0.0)]:
                 found = reply_latency(folder, emulator, args.requests, pace, worker)
                 print(
                     f"admin reply, push worker in a {worker}, "
                     f"{'paced ' + str(pace) + ' s' if pace else 'back to back'}: "
                     f"off p50 {found['off_p50']:.2f} ms p99 {found['off_p99']:.2f} ms; "
                     f"on p50 {found['on_p50']:.2f} ms p99 {found['on_p99']:.2f} ms; "
-                    f"added p99 {found['added_p99']:+.2f} ms (target ≤ 1 ms); ratio p99 "
+                    f"added p99 {found['added_p99']:+.2f} ms (target ≤ 1 ms; two push-less desks differ by "
+                    f"{found['twin_p99_gap']:+.2f} ms); ratio p99 "
                     f"{found['on_p99'] / found['off_p99']:.2f}x; pushes sent {found['pushes']}"
                 )
             print(f"load average at end: {os.getloadavg()[0]:.2f}")
