@@ -316,22 +316,19 @@ def feature(
     *,
     assign_team: TeamAssigner | None = None,
     facts: FactsOf | None = None,
-    listeners: Callable[[Any], Sequence[Callable[[SlaEvent], None]]] | None = None,
 ) -> Feature:
     """The SLA feature.
 
     The hooks for the capabilities beside it: ``assign_team`` carries out the
     ``assign_team`` escalation (the teams feature); ``facts`` adds a
-    ticket's tags and team to what policy conditions are checked against;
-    ``listeners`` gives, for a worker's store, who else hears each SLA event
-    (automation rules on ``sla_warning`` / ``sla_breached``).
+    ticket's tags and team to what policy conditions are checked against.
+    (Automation rules hear ``sla_warning`` / ``sla_breached`` from the event
+    log, where each firing is written.)
     """
     return Feature(
         "sla",
         routes=ROUTES,
-        job_kinds=lambda store: sla_kinds(
-            store, assign_team=assign_team, facts=facts, listeners=listeners(store) if listeners else ()
-        ),
+        job_kinds=lambda store: sla_kinds(store, assign_team=assign_team, facts=facts),
         commands=commands,
         amend=amend,
         event_types=(SLA_WARNING, SLA_BREACHED),
